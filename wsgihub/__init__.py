@@ -1,0 +1,64 @@
+"""wsgihub: run apps of different WSGI frameworks as one cooperating site.
+
+::
+
+    import wsgihub
+    hub = wsgihub.Hub(trusted_hosts=["example.com"])
+    hub.mount("/", legacy_django_app, name="legacy")
+    hub.mount("/new", flask_app)
+    hub.url_for("new:user", uid=5)        # '/new/users/5'
+    application = hub                     # any WSGI server
+
+See ``docs/`` for the tutorial, the board, the partyline and the hooks.
+"""
+
+from __future__ import annotations
+
+from .adapter import Adapter, AppRoute, Cookie
+from .board import Peg, Pegboard, PegboardApplication
+from .errors import (
+    HighAndDry,
+    MountError,
+    MountWarning,
+    NoSuchServiceName,
+    PartylineException,
+    URLBuildError,
+    WsgihubError,
+)
+from .hookspecs import hookimpl, hookspec
+from .hub import Hub, Route, current_hub, url_for
+from .partyline import Partyline, PartylineOperator
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Adapter",
+    "AppRoute",
+    "Cookie",
+    "HighAndDry",
+    "Hub",
+    "MountError",
+    "MountWarning",
+    "NoSuchServiceName",
+    "Partyline",
+    "PartylineException",
+    "PartylineOperator",
+    "Peg",
+    "Pegboard",
+    "PegboardApplication",
+    "Route",
+    "URLBuildError",
+    "WsgihubError",
+    "current_hub",
+    "hookimpl",
+    "hookspec",
+    "load",
+    "url_for",
+]
+
+
+def load(spec: str, **options: object) -> Hub:
+    """A hub from a site: ``"config:site.ini"`` (PasteDeploy), a ``.ini`` path, or ``"module:attr"``."""
+    from .deploy import load as _load
+
+    return _load(spec, **options)

@@ -1,0 +1,1 @@
+"""Composition schemes built on the kernel (see :mod:`wsgihub.contrib.cascade`)."""

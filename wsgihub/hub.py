@@ -1,0 +1,596 @@
+"""The Hub: a pegboard whose apps know each other.
+
+::
+
+    import wsgihub
+    hub = wsgihub.Hub(trusted_hosts=["example.com"])
+    hub.mount("/", legacy_django_app, name="legacy")
+    hub.mount("/new", flask_app)                       # name "new"
+    hub.graft(reports_app, over="legacy")              # same URL space, route-aware
+    hub.url_for("new:user", uid=5)                     # '/new/users/5'
+    application = hub                                  # any WSGI server
+
+On top of the board the hub adds: an adapter per mount (found by the
+``wsgihub_adapter`` hook), a partyline every mount joins when it is hung,
+URL building across apps, route listing, the framework's request context
+on demand, grafts, wsgi_party invitations, checks that warn about
+surprises, and a process bus whose transitions reach every plugin and peg.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+from . import adapter as _adapter
+from .board import Peg, PegboardApplication, default_name, normalize_prefix, not_found
+from .contrib.cascade import cascade
+from .errors import (
+    ConfigError,
+    InviteError,
+    MountError,
+    MountWarning,
+    NoAdapterError,
+    UnknownMountError,
+    UntrustedHostError,
+    URLBuildError,
+    WsgihubError,
+    closest,
+)
+from .partyline import Partyline
+from .plugins import Plugins, make_plugins
+
+if TYPE_CHECKING:
+    from .bus import Bus
+    from .types import Environ, StartResponse, WSGIApplication
+
+__all__ = ["Hub", "Route", "url_for", "current_hub"]
+
+#: The request being served by a hub in this thread/task: (hub, environ, root).
+_current: ContextVar[tuple[Hub, Environ, str] | None] = ContextVar("wsgihub_request", default=None)
+
+#: Characters Flask and Werkzeug leave unquoted in an anchor.
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One route of the site, as ``wsgihub routes`` lists it.
+
+    ``rule`` is the full external rule (mount prefix applied); ``endpoint``
+    is the framework's endpoint name, to be written ``mount:endpoint``;
+    ``methods`` is ``None`` where the framework does not restrict methods;
+    ``grafted`` marks the routes of a grafted app.
+    """
+
+    mount: str
+    endpoint: str | None
+    rule: str
+    methods: frozenset[str] | None
+    framework: str | None
+    grafted: bool = False
+
+    @property
+    def name(self) -> str:
+        """``mount:endpoint``, the name ``url_for`` takes (``mount`` alone if none)."""
+        return f"{self.mount}:{self.endpoint}" if self.endpoint is not None else self.mount
+
+
+def current_hub() -> Hub | None:
+    """The hub serving the current request (thread or task), or ``None``."""
+    current = _current.get()
+    return current[0] if current is not None else None
+
+
+def url_for(endpoint: str, /, **values: Any) -> str:
+    """``hub.url_for`` for the hub serving the current request.
+
+    Works from any mounted app's code while it handles a request the hub
+    passed to it; outside such a request it raises :class:`WsgihubError`.
+    """
+    current = _current.get()
+    if current is None:
+        raise WsgihubError(
+            f"wsgihub.url_for({endpoint!r}) called outside a request served by a hub; "
+            "call hub.url_for() on the hub instead"
+        )
+    return current[0].url_for(endpoint, **values)
+
+
+class Hub(PegboardApplication):
+    """A WSGI application that runs many apps as one site.
+
+    ``trusted_hosts``: Host header values absolute URLs may use (``example.com``,
+    ``.example.com`` for it and its subdomains, ``*`` for any).  ``public_url``:
+    the site's canonical ``scheme://host[:port][/path]``, used for absolute URLs
+    outside requests or from untrusted hosts, and as a trusted host itself.
+    ``plugins``: a :class:`~wsgihub.plugins.Plugins` manager (default:
+    :func:`~wsgihub.plugins.make_plugins`).
+    """
+
+    def __init__(
+        self,
+        *,
+        trusted_hosts: Iterable[str] = (),
+        public_url: str | None = None,
+        plugins: Plugins | None = None,
+        ignore_missing_services: bool = False,
+        name: str = "wsgihub",
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self.plugins = plugins if plugins is not None else make_plugins()
+        self.trusted_hosts = tuple(h.strip().lower() for h in trusted_hosts if h.strip())
+        self.public_url = public_url
+        self._public = _parse_public_url(public_url) if public_url else None
+        hook = self.plugins.hook
+        self.partyline = Partyline(
+            ignore_missing_services,
+            on_connect=hook.wsgihub_connect,
+            on_ask=hook.wsgihub_ask_around,
+        )
+        self._bus: Bus | None = None
+
+    # -- WSGI -------------------------------------------------------------------
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        root = environ.get("SCRIPT_NAME", "")
+        peg, matched, rest = self._resolve(environ.get("PATH_INFO", ""))
+        if peg is None:
+            return self._not_found(environ, start_response)
+        environ["SCRIPT_NAME"] = root + matched
+        environ["PATH_INFO"] = rest
+        environ["pegboard.board"] = environ["wsgihub.hub"] = self
+        environ["pegboard.peg"] = peg
+        token = _current.set((self, environ, root))
+        try:
+            return peg.handler(environ, start_response)
+        finally:
+            _current.reset(token)
+
+    # -- mounting -------------------------------------------------------------------
+    def mount(  # type: ignore[override]
+        self,
+        prefix: str,
+        app: WSGIApplication,
+        name: str | None = None,
+        *,
+        framework: str | None = None,
+        invite_path: str | None = None,
+    ) -> Peg:
+        """Hang ``app`` at ``prefix`` and invite it to the partyline; return its peg.
+
+        ``name`` defaults from the prefix (``/new`` -> ``new``, ``/`` ->
+        ``root``).  ``framework`` forces an adapter for apps it cannot see
+        through.  ``invite_path`` sends the app a wsgi_party invitation
+        request there (and answers 404 to outside requests for it).  A
+        dispatcher (``DispatcherMiddleware``...) is read as more mounts.
+        """
+        if framework is None:
+            expanded = self.plugins.submounts(app, self._layers(app))
+            if expanded is not None:
+                return self._mount_tree(prefix, name, *expanded)
+        return super().mount(prefix, app, name, framework=framework, invite_path=invite_path)
+
+    def _mount_tree(
+        self, prefix: str, name: str | None, root_app: WSGIApplication, subs: Any
+    ) -> Peg:
+        base = normalize_prefix(prefix, name)
+        peg = self.mount(base, root_app, name)
+        done = [peg]
+        try:
+            for sub, app in subs.items():
+                full = base + normalize_prefix(sub, name)
+                sub_name = f"{peg.name}.{default_name(normalize_prefix(sub))}"
+                done.append(self.mount(full, app, sub_name))
+        except BaseException:
+            for mounted in reversed(done):
+                self.unmount(mounted)
+            raise
+        return peg
+
+    def graft(
+        self,
+        app: WSGIApplication,
+        over: str,
+        name: str | None = None,
+        *,
+        framework: str | None = None,
+    ) -> Peg:
+        """Put ``app`` into the URL space of the mount ``over``.
+
+        A request whose path and method match a route of ``app`` goes to it;
+        every other request goes to the app beneath, and none runs twice.
+        When the hub cannot read ``app``'s routes, ``app`` is tried first and
+        a 404 from it falls through to the app beneath (a cascade).
+        """
+        return self.graft_peg(app, over, name, framework=framework)
+
+    def _layers(self, app: object) -> tuple[object, ...]:
+        return _adapter.layers(app, self.plugins.hook.wsgihub_unwrap)
+
+    def _attach(self, peg: Peg, framework: str | None = None, invite_path: str | None = None) -> None:
+        adapter = self.plugins.adapter(peg.app, self._layers(peg.app), framework)
+        if adapter is None and framework is not None:
+            raise MountError(f"mount {peg.name!r}: no installed adapter handles framework {framework!r}", peg.name)
+        peg.adapter = adapter
+        peg.framework = adapter.framework if adapter is not None else None
+        if invite_path is not None:
+            peg.invite_path = "/" + invite_path.strip("/")
+        peg.operator = self.partyline.operator(peg.name)
+        try:
+            if adapter is not None:
+                adapter.mounted(self, peg)
+            self.plugins.invite(self, peg, peg.operator)
+            if peg.invite_path is not None:
+                self.send_invitation(peg)
+        except BaseException:
+            self._detach(peg)
+            raise
+        for problem in self._problems_of(peg):
+            warnings.warn(problem, MountWarning, stacklevel=4)
+
+    def _detach(self, peg: Peg) -> None:
+        operator = peg.operator
+        if operator is not None:
+            for service, handlers in list(self.partyline.handlers.items()):
+                for handler in handlers:
+                    if handler in operator.handlers:
+                        self.partyline.disconnect(service, handler)
+            operator.handlers.clear()
+        if peg.adapter is not None:
+            peg.adapter.unmounted(self, peg)
+
+    def _target(self, peg: Peg) -> WSGIApplication:
+        target: WSGIApplication = peg.app
+        if peg.grafts:
+            target = partial(_dispatch_grafts, peg, tuple(peg.grafts))
+        if peg.invite_path is not None:
+            target = partial(_block_invite, peg.invite_path, target)
+        return target
+
+    # -- wsgi_party invitations --------------------------------------------------------
+    def send_invitation(self, peg: Peg | str) -> None:
+        """Send ``peg``'s app a wsgi_party invitation request at its ``invite_path``.
+
+        The request carries the app's partyline operator in
+        ``environ["partyline"]``; an answer outside 2xx raises
+        :class:`~wsgihub.errors.InviteError` naming the mount.
+        """
+        peg = peg if isinstance(peg, Peg) else self.peg(peg)
+        if peg.invite_path is None or peg.operator is None:
+            raise InviteError(f"mount {peg.name!r} has no invite_path", peg.name)
+        environ = self._blank_environ(peg, peg.invite_path)
+        environ["partyline"] = peg.operator
+        recorded: list[str] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            recorded.append(status)
+            return lambda data: None
+
+        try:
+            body = peg.app(environ, start_response)
+            try:
+                for _ in body:
+                    pass
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+        except Exception as exc:
+            raise InviteError(
+                f"mount {peg.name!r}: invitation to {peg.invite_path!r} raised {type(exc).__name__}: {exc}",
+                peg.name,
+            ) from exc
+        status = recorded[-1] if recorded else "(no response)"
+        if not status.startswith("2"):
+            raise InviteError(f"mount {peg.name!r}: invitation to {peg.invite_path!r} answered {status!r}", peg.name)
+
+    # -- URLs ---------------------------------------------------------------------------
+    def url_for(
+        self,
+        endpoint: str,
+        /,
+        *,
+        _external: bool = False,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        **values: Any,
+    ) -> str:
+        """The URL of ``mount:endpoint`` with ``values``, mount prefix applied.
+
+        Relative (``/new/users/5``) by default; ``_external=True`` adds the
+        scheme and a trusted host (the request's, or ``public_url``'s).
+        ``_anchor`` appends a fragment, ``_method`` picks among routes by
+        method, ``_scheme`` forces the scheme of an absolute URL.  Values
+        the route does not take become query arguments where the framework
+        does that.
+        """
+        mount, sep, inner = endpoint.partition(":")
+        if not sep or not inner:
+            raise URLBuildError(
+                f"endpoint {endpoint!r} names no mount: write 'mount:endpoint' "
+                f"(mounts: {', '.join(sorted(self._pegs)) or 'none'})",
+                endpoint,
+            )
+        peg = self._pegs.get(mount)
+        if peg is None:
+            raise UnknownMountError(
+                f"cannot build {endpoint!r}: no mount named {mount!r}{closest(mount, self._pegs)}", endpoint
+            )
+        adapter = peg.adapter
+        if adapter is None:
+            raise NoAdapterError(
+                f"cannot build {endpoint!r}: mount {mount!r} has no adapter "
+                "(a plain WSGI app; install its framework's wsgihub plugin or pass framework=)",
+                mount,
+            )
+        current = _current.get()
+        if current is not None and current[0] is self:
+            environ: Environ | None = current[1]
+            root = current[2]
+            scheme = environ.get("wsgi.url_scheme", "http")  # type: ignore[union-attr]
+        else:
+            environ = None
+            public = self._public
+            root, scheme = (public[2], public[0]) if public is not None else ("", "http")
+        host = None
+        if _external:
+            scheme, host, root = self._origin(environ, scheme, root, endpoint)
+            if _scheme:
+                scheme = _scheme
+        url = adapter.build(inner, values, script_name=root + peg.prefix, scheme=scheme, host=host, method=_method)
+        if _anchor:
+            url += "#" + quote(_anchor, safe=_ANCHOR_SAFE)
+        return url
+
+    def _origin(self, environ: Environ | None, scheme: str, root: str, endpoint: str) -> tuple[str, str, str]:
+        """``(scheme, host, root)`` for an absolute URL, refusing untrusted hosts."""
+        host = None
+        if environ is not None:
+            host = environ.get("HTTP_HOST") or _server_host(environ)
+            if self.host_is_trusted(host):
+                return scheme, host, root
+        if self._public is not None:
+            return self._public
+        if host is None:
+            raise UntrustedHostError(
+                f"cannot build absolute URL for {endpoint!r} outside a request: set the hub's public_url"
+            )
+        raise UntrustedHostError(
+            f"cannot build absolute URL for {endpoint!r}: Host {host!r} is not in trusted_hosts "
+            f"{list(self.trusted_hosts)} (set trusted_hosts or public_url)"
+        )
+
+    def host_is_trusted(self, host: str | None) -> bool:
+        """Whether an absolute URL may use this ``Host`` header value."""
+        if not host:
+            return False
+        name = _hostname(host)
+        if self._public is not None and name == _hostname(self._public[1]):
+            return True
+        for trusted in self.trusted_hosts:
+            if trusted == "*" or trusted == name:
+                return True
+            if trusted.startswith(".") and (name == trusted[1:] or name.endswith(trusted)):
+                return True
+        return False
+
+    # -- routes -----------------------------------------------------------------------
+    def routes(self, mount: str | None = None) -> list[Route]:
+        """Every route of the site (or of one mount), mount prefixes applied.
+
+        A mount without an adapter is listed as one catch-all route; asking
+        for such a mount by name raises :class:`~wsgihub.errors.NoAdapterError`.
+        """
+        pegs = [self.peg(mount)] if mount is not None else self.pegs()
+        out: list[Route] = []
+        for peg in pegs:
+            if peg.adapter is None:
+                if mount is not None:
+                    raise NoAdapterError(f"mount {peg.name!r} has no adapter: its routes cannot be read", peg.name)
+                out.append(Route(peg.name, None, (peg.prefix or "") + "/<path:rest>", None, None, peg.is_graft))
+                continue
+            for r in peg.adapter.routes():
+                rule = r.rule if r.rule.startswith("/") else "/" + r.rule
+                out.append(Route(peg.name, r.endpoint, peg.prefix + rule, r.methods, peg.framework, peg.is_graft))
+        return out
+
+    # -- running code in an app ------------------------------------------------------------
+    @contextmanager
+    def request_context(self, mount: str, environ: Environ | None = None, path: str = "/") -> Iterator[Any]:
+        """Run code inside ``mount``'s framework request context.
+
+        ``environ`` (default: a blank GET for ``path``, on the current
+        request's host or ``public_url``) is copied and given the mount's
+        ``SCRIPT_NAME``; the framework's own helpers (``flask.session``,
+        ``request.user``, Pyramid's ``request``) work inside the block, and
+        ``wsgihub.url_for`` finds this hub.  Enters as the framework's
+        request object.
+        """
+        peg = self.peg(mount)
+        if peg.adapter is None:
+            raise NoAdapterError(f"mount {peg.name!r} has no adapter: no request context to enter", peg.name)
+        current = _current.get()
+        root = current[2] if current is not None and current[0] is self else (self._public[2] if self._public else "")
+        if environ is None:
+            env = self._blank_environ(peg, path, current[1] if current is not None else None)
+        else:
+            env = dict(environ)
+            env["SCRIPT_NAME"] = root + peg.prefix
+            if env.get("pegboard.peg") is not peg:
+                env["PATH_INFO"] = path
+        env["pegboard.board"] = env["wsgihub.hub"] = self
+        env["pegboard.peg"] = peg
+        token = _current.set((self, env, root))
+        try:
+            with peg.adapter.request_context(env) as request:
+                yield request
+        finally:
+            _current.reset(token)
+
+    def _blank_environ(self, peg: Peg, path: str, like: Environ | None = None) -> Environ:
+        """A minimal GET environ for ``path`` below ``peg`` (host from ``like`` or public_url)."""
+        if like is not None:
+            scheme = like.get("wsgi.url_scheme", "http")
+            host = like.get("HTTP_HOST") or _server_host(like)
+            current = _current.get()
+            root = current[2] if current is not None else ""
+        elif self._public is not None:
+            scheme, host, root = self._public
+        else:
+            scheme, host, root = "http", "localhost", ""
+        name, _, port = host.partition(":")
+        return {
+            "REQUEST_METHOD": "GET",
+            "SCRIPT_NAME": root + peg.prefix,
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": name,
+            "SERVER_PORT": port or ("443" if scheme == "https" else "80"),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": host,
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": scheme,
+            "wsgi.input": io.BytesIO(),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+
+    # -- checks ----------------------------------------------------------------------
+    def check(self) -> list[str]:
+        """Every problem the hub can see: shadowed routes, cookie collisions, adapters' own."""
+        problems: list[str] = []
+        for peg in self.pegs():
+            for problem in self._problems_of(peg):
+                if problem not in problems:
+                    problems.append(problem)
+        return problems
+
+    def _problems_of(self, peg: Peg) -> list[str]:
+        """Problems that involve ``peg``."""
+        from .checks import cookie_collisions, shadowed_routes
+
+        found: list[str] = []
+        if peg.adapter is not None:
+            found.extend(peg.adapter.problems(self, peg))
+        found.extend(shadowed_routes(self, peg))
+        found.extend(cookie_collisions(self, peg))
+        return found
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @property
+    def bus(self) -> Bus:
+        """The hub's process bus (created on first use)."""
+        if self._bus is None:
+            from .bus import Bus
+
+            bus = Bus()
+            bus.subscribe("start", self._on_start, priority=40)
+            bus.subscribe("stop", self._on_stop, priority=60)
+            bus.subscribe("graceful", partial(self.plugins.lifecycle, "graceful", self))
+            bus.subscribe("exit", partial(self.plugins.lifecycle, "exit", self))
+            self._bus = bus
+        return self._bus
+
+    def _on_start(self) -> None:
+        self.setup()
+        for peg in self.walk_pegs():
+            if peg.adapter is not None:
+                peg.adapter.start()
+        self.plugins.lifecycle("start", self)
+
+    def _on_stop(self) -> None:
+        try:
+            self.plugins.lifecycle("stop", self)
+        finally:
+            for peg in self.walk_pegs():
+                if peg.adapter is not None:
+                    peg.adapter.stop()
+            self.teardown()
+
+    def start(self) -> None:
+        """Start the bus: set up every peg (parents first), call ``wsgihub_start``."""
+        self.bus.start()
+
+    def stop(self) -> None:
+        """Stop the bus: call ``wsgihub_stop``, tear every peg down."""
+        self.bus.stop()
+
+    @contextmanager
+    def running(self) -> Iterator[Hub]:
+        """``with hub.running():`` start, and stop however the block ends."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
+    def __repr__(self) -> str:
+        return f"<Hub {self.name!r} mounts={list(self._pegs)}>"
+
+
+def _dispatch_grafts(
+    base: Peg, grafts: tuple[Peg, ...], environ: Environ, start_response: StartResponse
+) -> Iterable[bytes]:
+    """Send a request to the graft that has its route, else to the app beneath."""
+    path = environ.get("PATH_INFO") or "/"
+    method = environ.get("REQUEST_METHOD", "GET")
+    undecided: list[WSGIApplication] = []
+    for graft in grafts:
+        adapter = graft.adapter
+        verdict = adapter.match(path, method) if adapter is not None else None
+        if verdict:
+            environ["pegboard.peg"] = graft
+            return graft.app(environ, start_response)
+        if verdict is None:
+            undecided.append(graft.app)
+    if undecided:
+        return cascade([*undecided, base.app], environ, start_response)
+    return base.app(environ, start_response)
+
+
+def _block_invite(
+    invite_path: str, target: WSGIApplication, environ: Environ, start_response: StartResponse
+) -> Iterable[bytes]:
+    """Outside requests never reach an invite route."""
+    if (environ.get("PATH_INFO") or "/").rstrip("/") == invite_path.rstrip("/"):
+        return not_found(environ, start_response)
+    return target(environ, start_response)
+
+
+def _server_host(environ: Environ) -> str:
+    name = environ.get("SERVER_NAME", "")
+    port = str(environ.get("SERVER_PORT", ""))
+    default = "443" if environ.get("wsgi.url_scheme") == "https" else "80"
+    return name if not port or port == default else f"{name}:{port}"
+
+
+def _hostname(host: str) -> str:
+    """``Example.COM:8080`` -> ``example.com``; ``[::1]:80`` -> ``[::1]``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _parse_public_url(url: str) -> tuple[str, str, str]:
+    """``https://example.com/site/`` -> ``("https", "example.com", "/site")``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"public_url {url!r} must look like 'https://example.com[/path]'")
+    root = parts.path.rstrip("/")
+    if root:
+        normalize_prefix(root, "public_url")
+    return parts.scheme, parts.netloc, root
+
