@@ -80,6 +80,8 @@ class Partyline:
     """
 
     operator_class: type[PartylineOperator] = PartylineOperator
+    #: Refuse handlers that are not callable when they connect (not when asked).
+    check_callable = True
 
     def __init__(
         self,
@@ -104,7 +106,7 @@ class Partyline:
         self, service_name: str, handler: Handler, operator: PartylineOperator | None = None
     ) -> None:
         """Connect ``handler`` to ``service_name`` (for ``operator``, if given)."""
-        if not callable(handler):
+        if self.check_callable and not callable(handler):
             raise TypeError(f"partyline handler for {service_name!r} is not callable: {handler!r}")
         with self._lock:
             self.handlers[service_name] = [*self.handlers.get(service_name, ()), handler]

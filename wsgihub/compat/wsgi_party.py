@@ -57,6 +57,8 @@ class WSGIParty(Partyline):
 
     #: Class to use as the partyline operator, for connecting handlers.
     operator_class: type[Any] = PartylineOperator
+    #: wsgi_party accepts any handler object at connect time.
+    check_callable = False
 
     def __init__(
         self,
