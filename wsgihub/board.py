@@ -236,6 +236,12 @@ class _Chain:
         _close(self.original)
 
 
+def _hooks(components: Iterable[object], name: str) -> tuple[Callable[..., Any], ...]:
+    """The ``name`` phase hooks the components define (``None`` means none)."""
+    found = (getattr(c, name, None) for c in components)
+    return tuple(hook for hook in found if hook is not None)
+
+
 def _close(body: object) -> None:
     close = getattr(body, "close", None)
     if close is not None:
@@ -507,9 +513,9 @@ class Pegboard:
         """The callable a request for ``peg`` runs: the app, plus phases if any."""
         target = self._target(peg)
         components = [p.app for p in peg.lineage()]
-        befores = tuple(c.__before__ for c in components if hasattr(c, "__before__"))  # type: ignore[attr-defined]
-        composes = tuple(c.__compose__ for c in reversed(components) if hasattr(c, "__compose__"))  # type: ignore[attr-defined]
-        cleanups = tuple(c.__cleanup__ for c in reversed(components) if hasattr(c, "__cleanup__"))  # type: ignore[attr-defined]
+        befores = _hooks(components, "__before__")
+        composes = _hooks(reversed(components), "__compose__")
+        cleanups = _hooks(reversed(components), "__cleanup__")
         if befores or composes or cleanups:
             return functools.partial(_run_phases, befores, target, composes, cleanups)
         return target

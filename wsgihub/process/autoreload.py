@@ -1,0 +1,196 @@
+"""Restart the site in a fresh process when its code changes (development).
+
+Two halves, both built on `hupper <https://docs.pylonsproject.org/projects/hupper/>`_:
+
+* :func:`run_with_reloader` turns the current process into a small *parent*
+  that runs ``worker_path`` (a dotted path to a function) in a child process,
+  watches files, and on a change stops that child (SIGTERM, which a
+  :class:`~wsgihub.process.SignalHandler` turns into ``bus.exit()``) and starts
+  a new one.  Every module the child imports from outside the standard library
+  and site-packages is watched automatically.
+* :class:`Autoreloader` is the bus plugin for the child: on ``start`` it tells
+  the parent to also watch the files of the modules it was given (the modules
+  of the mounted apps, which may live in site-packages) and any extra files
+  (settings, templates).
+
+::
+
+    # mysite.py
+    from wsgihub.process import Autoreloader, SignalHandler, run_with_reloader
+
+    def serve() -> None:                       # runs in the child
+        hub = build_hub()
+        SignalHandler(hub.bus).subscribe()
+        Autoreloader(hub.bus, modules=["legacy.settings"]).subscribe()
+        hub.start()
+        hub.bus.block()
+
+    if __name__ == "__main__":
+        run_with_reloader("mysite.serve", extra_files=["site.ini"])
+
+Unlike CherryPy's Autoreloader, nothing re-executes itself: the parent never
+imports the application, so a syntax error in the child only waits for the
+next change.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import hupper
+
+from .plugins import SimplePlugin
+
+if TYPE_CHECKING:
+    from hupper.interfaces import IReloaderProxy
+
+    from ..bus import Bus
+
+__all__ = ["Autoreloader", "module_files", "resolve", "run_with_reloader"]
+
+
+def resolve(path: str) -> Callable[..., Any]:
+    """Import ``"package.module.function"`` or ``"package.module:function"``."""
+    module_name, sep, attr = path.partition(":")
+    if not sep:
+        module_name, _, attr = path.rpartition(".")
+    if not module_name or not attr:
+        raise ValueError(f"not a dotted path to a function: {path!r}")
+    target: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    if not callable(target):
+        raise TypeError(f"{path!r} is not callable")
+    return target  # type: ignore[no-any-return]
+
+
+def module_files(modules: Iterable[str | ModuleType]) -> list[str]:
+    """The files behind ``modules`` (names or module objects), for watching.
+
+    A plain module gives its source file; a package gives every ``.py`` file
+    below its directory.  Names not imported (yet) and modules without files
+    (built-ins, namespace packages) give nothing.
+    """
+    files: list[str] = []
+    for module in modules:
+        mod = sys.modules.get(module) if isinstance(module, str) else module
+        filename = getattr(mod, "__file__", None)
+        if not filename:
+            continue
+        filename = os.path.abspath(filename)
+        if filename.endswith((".pyc", ".pyo")):
+            filename = filename[:-1]
+        if os.path.basename(filename).startswith("__init__."):
+            pattern = os.path.join(os.path.dirname(filename), "**", "*.py")
+            files.extend(sorted(glob.glob(pattern, recursive=True)))
+        else:
+            files.append(filename)
+    return files
+
+
+def run_with_reloader(
+    worker_path: str,
+    *,
+    extra_files: Iterable[str | os.PathLike[str]] = (),
+    interval: float = 1,
+    verbose: int = 1,
+) -> IReloaderProxy:
+    """Run ``worker_path`` in a child process and restart it when files change.
+
+    In the parent this never returns: it runs until SIGINT/SIGTERM and then
+    exits with the last child's exit code.  Called again *inside* the child
+    (the pattern where ``worker_path`` is the function calling this), it
+    returns hupper's reloader proxy at once, so one entry point serves both.
+
+    ``extra_files`` are watched as well (globs allowed); ``interval`` is the
+    polling period and the minimum time between restarts, in seconds;
+    ``verbose`` is hupper's 0 (quiet) to 2 (debug).
+    """
+    files = [os.path.abspath(os.fspath(f)) for f in extra_files]
+    if hupper.is_active():
+        reloader = hupper.get_reloader()
+        if files:
+            reloader.watch_files(files)
+        return reloader
+    hupper.start_reloader(
+        f"{__name__}._worker_main",
+        reload_interval=interval,
+        verbose=verbose,
+        worker_kwargs={"worker_path": worker_path, "extra_files": files},
+    )
+    raise SystemExit(0)  # pragma: no cover - start_reloader() exits itself
+
+
+def _worker_main(worker_path: str, extra_files: list[str]) -> None:
+    """Child entry point: watch the extra files, then run the real worker."""
+    if extra_files:
+        hupper.get_reloader().watch_files(extra_files)
+    resolve(worker_path)()
+
+
+class Autoreloader(SimplePlugin):
+    """Child-side plugin: have the reloader parent watch the apps' modules.
+
+    ``modules`` are module names or objects (the modules of the mounted
+    apps), ``files`` extra paths or globs.  More can be added with
+    :meth:`watch` at any time.  Outside a reloader child (no
+    :func:`run_with_reloader` parent) it only logs that nothing is watched.
+    """
+
+    def __init__(
+        self,
+        bus: Bus,
+        modules: Iterable[str | ModuleType] = (),
+        files: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
+        super().__init__(bus)
+        self.modules: list[str | ModuleType] = list(modules)
+        self.files: list[str] = [os.path.abspath(os.fspath(f)) for f in files]
+        self._started = False
+
+    def watch(
+        self,
+        *,
+        modules: Iterable[str | ModuleType] = (),
+        files: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
+        """Watch more modules and files (sent to the parent now if already started)."""
+        new_modules = list(modules)
+        new_files = [os.path.abspath(os.fspath(f)) for f in files]
+        self.modules.extend(new_modules)
+        self.files.extend(new_files)
+        if self._started:
+            self._send(module_files(new_modules) + new_files)
+
+    def watched_files(self) -> list[str]:
+        """Every file this plugin asks the parent to watch."""
+        return module_files(self.modules) + self.files
+
+    def start(self) -> None:
+        """Send the files to the reloader parent."""
+        self._started = True
+        if not hupper.is_active():
+            self.bus.log(
+                "Autoreloader: not running under a reloader (see run_with_reloader); "
+                "no files watched.",
+                level=30,
+            )
+            return
+        files = self.watched_files()
+        self._send(files)
+        self.bus.log(f"Autoreloader: watching {len(files)} files.")
+
+    start.priority = 70  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        self._started = False
+
+    def _send(self, files: list[str]) -> None:
+        if files and hupper.is_active():
+            hupper.get_reloader().watch_files(files)
