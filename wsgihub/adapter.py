@@ -172,6 +172,8 @@ def _inner(obj: object, unwrap: Any = None) -> Iterator[object]:
     """The objects ``obj`` directly wraps, by the well-known attributes."""
     if isinstance(obj, functools.partial):
         yield obj.func
+        # partial(middleware_func, app): the app is a bound argument
+        yield from (arg for arg in (*obj.args, *obj.keywords.values()) if callable(arg))
     self_ = getattr(obj, "__self__", None)
     if self_ is not None and not isinstance(obj, type) and not _is_module(self_):
         yield self_

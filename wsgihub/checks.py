@@ -40,7 +40,9 @@ def shadowed_routes(hub: Hub, peg: Peg) -> list[str]:
         if parent.adapter is None:
             continue
         below = [c for c in pegs if c.over is None and c is not parent and _is_below(c, parent)]
-        if not below or (parent is not peg and peg not in below):
+        if parent is not peg and parent is not peg.over:
+            below = [c for c in below if c is peg]
+        if not below:
             continue
         for route in parent.adapter.routes():
             rule = route.rule if route.rule.startswith("/") else "/" + route.rule

@@ -37,8 +37,9 @@ from typing import Any
 
 from .errors import DeployError, MountError, WsgihubError
 from .hub import Hub
+from .pipeline import parse_deployment
 
-__all__ = ["load", "hub_factory", "import_object", "parse_mount_spec"]
+__all__ = ["load", "hub_factory", "import_object", "parse_mount_spec", "parse_deployment"]
 
 
 def hub_factory(loader: Any, global_conf: dict[str, str], **local_conf: str) -> Hub:
@@ -116,8 +117,6 @@ def load(spec: str, **options: Any) -> Hub:
     if spec.startswith("config:") or filename.endswith((".ini", ".cfg")):
         return _load_ini(path, **options)
     if filename.endswith(".wsgi"):
-        from .pipeline import parse_deployment
-
         return _as_hub(parse_deployment(filename), filename)
     obj = import_object(spec, "site")
     if not isinstance(obj, Hub) and not _is_wsgi_app(obj) and callable(obj):

@@ -223,7 +223,7 @@ class Hub(PegboardApplication):
         peg.adapter = adapter
         peg.framework = adapter.framework if adapter is not None else None
         if invite_path is not None:
-            peg.invite_path = "/" + invite_path.strip("/")
+            peg.invite_path = invite_path if invite_path.startswith("/") else "/" + invite_path
         peg.operator = self.partyline.operator(peg.name)
         try:
             if adapter is not None:

@@ -1,0 +1,310 @@
+"""The Hub: adapters, url_for across mounts, host trust, grafts, checks, lifecycle."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from conftest import call, echo_app
+
+import wsgihub
+from wsgihub import Adapter, AppRoute, Cookie, Hub, MountWarning, hookimpl
+from wsgihub.errors import (
+    MountError,
+    NoAdapterError,
+    UnknownEndpointError,
+    UnknownMountError,
+    UntrustedHostError,
+    URLBuildError,
+    WsgihubError,
+)
+from wsgihub.plugins import make_plugins
+
+
+class MiniApp:
+    """A tiny routed framework: ``{endpoint: "/users/{uid}"}``; GET only unless listed."""
+
+    def __init__(self, name: str, routes: Mapping[str, str], post: tuple[str, ...] = (), cookie: str | None = None) -> None:
+        self.name, self.rules, self.post, self.cookie = name, dict(routes), post, cookie
+        self.calls: list[str] = []
+        self.on_request: Any = None
+
+    def find(self, path: str, method: str) -> str | None:
+        for endpoint, rule in self.rules.items():
+            pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", rule) + "$"
+            if re.match(pattern, path or "/") and (method in ("GET", "HEAD") or endpoint in self.post):
+                return endpoint
+        return None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        self.calls.append(environ["PATH_INFO"])
+        endpoint = self.find(environ["PATH_INFO"], environ["REQUEST_METHOD"])
+        if endpoint is None:
+            start_response("404 Not Found", [])
+            return [b"not found in " + self.name.encode()]
+        text = f"{self.name}:{endpoint}"
+        if self.on_request is not None:
+            text += " " + str(self.on_request(environ))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [text.encode()]
+
+
+class MiniAdapter(Adapter):
+    framework = "mini"
+
+    def routes(self) -> Iterator[AppRoute]:
+        for endpoint, rule in self.app.rules.items():  # type: ignore[attr-defined]
+            methods = frozenset({"GET", "POST"} if endpoint in self.app.post else {"GET"})  # type: ignore[attr-defined]
+            yield AppRoute(endpoint, rule, methods)
+
+    def build(self, endpoint: str, values: Mapping[str, Any], *, script_name: str, scheme: str, host: str | None, method: str | None = None) -> str:
+        rules = self.app.rules  # type: ignore[attr-defined]
+        if endpoint not in rules:
+            raise UnknownEndpointError(f"no endpoint {endpoint!r}{wsgihub.errors.closest(endpoint, rules)}", endpoint)
+        try:
+            path = rules[endpoint].format(**values)
+        except KeyError as exc:
+            raise URLBuildError(f"endpoint {endpoint!r} needs value {exc.args[0]!r}", endpoint) from None
+        url = script_name + path
+        return f"{scheme}://{host}{url}" if host else url
+
+    def match(self, path_info: str, method: str) -> bool:
+        return self.app.find(path_info, method) is not None  # type: ignore[attr-defined]
+
+    @contextmanager
+    def request_context(self, environ: dict[str, Any]) -> Iterator[Any]:
+        yield {"app": self.app.name, "script_name": environ["SCRIPT_NAME"]}  # type: ignore[attr-defined]
+
+    def cookies(self) -> list[Cookie]:
+        return [Cookie(self.app.cookie)] if self.app.cookie else []  # type: ignore[attr-defined]
+
+
+class MiniPlugin:
+    @hookimpl
+    def wsgihub_adapter(self, app: Any, layers: Any, framework: str | None) -> Adapter | None:
+        if framework not in (None, "mini"):
+            return None
+        for layer in layers:
+            if isinstance(layer, MiniApp):
+                return MiniAdapter(layer, app)
+        return None
+
+
+def make_hub(**options: Any) -> Hub:
+    return Hub(plugins=make_plugins(autoload=False, plugins=[MiniPlugin()]), **options)
+
+
+@pytest.fixture
+def site() -> Hub:
+    hub = make_hub(trusted_hosts=["example.com", ".example.org"])
+    hub.mount("/", MiniApp("legacy", {"index": "/", "detail": "/blog/{pk}/"}), name="legacy")
+    hub.mount("/new", MiniApp("new", {"user": "/users/{uid}", "home": "/"}))
+    return hub
+
+
+def test_url_for_applies_the_mount_prefix(site: Hub) -> None:
+    assert site.url_for("new:user", uid=5) == "/new/users/5"
+    assert site.url_for("legacy:detail", pk=3) == "/blog/3/"
+    assert site.url_for("new:user", uid=5, _anchor="top part") == "/new/users/5#top%20part"
+
+
+def test_url_for_inside_a_request_uses_its_script_name_and_host(site: Hub) -> None:
+    legacy = site.peg("legacy").app
+    legacy.on_request = lambda environ: wsgihub.url_for("new:user", uid=7, _external=True)  # type: ignore[attr-defined]
+    result = call(site, "/blog/1/", script_name="/site", HTTP_HOST="www.example.org:8080")
+    assert result.text == "legacy:detail http://www.example.org:8080/site/new/users/7"
+
+
+def test_untrusted_hosts_never_make_absolute_urls(site: Hub) -> None:
+    legacy = site.peg("legacy").app
+    legacy.on_request = lambda environ: site.url_for("new:user", uid=1, _external=True)  # type: ignore[attr-defined]
+    with pytest.raises(UntrustedHostError, match="'evil.test' is not in trusted_hosts"):
+        call(site, "/", HTTP_HOST="evil.test")
+    with pytest.raises(UntrustedHostError, match="public_url"):
+        site.url_for("new:user", uid=1, _external=True)
+
+
+def test_public_url_outside_requests_and_for_untrusted_hosts() -> None:
+    hub = make_hub(public_url="https://example.com/site")
+    app = MiniApp("new", {"user": "/users/{uid}"})
+    hub.mount("/new", app)
+    assert hub.url_for("new:user", uid=2, _external=True) == "https://example.com/site/new/users/2"
+    assert hub.url_for("new:user", uid=2) == "/site/new/users/2"
+    app.on_request = lambda environ: hub.url_for("new:user", uid=3, _external=True)
+    assert call(hub, "/new/users/1", HTTP_HOST="attacker.test").text.endswith("https://example.com/site/new/users/3")
+    assert call(hub, "/new/users/1", HTTP_HOST="example.com").text.endswith("http://example.com/new/users/3")
+
+
+def test_url_for_errors_name_the_mount_and_endpoint(site: Hub) -> None:
+    with pytest.raises(UnknownMountError, match="no mount named 'nwe'.*'new'"):
+        site.url_for("nwe:user", uid=1)
+    with pytest.raises(UnknownEndpointError, match="'usr'.*'user'"):
+        site.url_for("new:usr", uid=1)
+    with pytest.raises(URLBuildError, match="'user' needs value 'uid'"):
+        site.url_for("new:user")
+    with pytest.raises(URLBuildError, match="names no mount"):
+        site.url_for("user")
+    site.mount("/plain", echo_app("plain"))
+    with pytest.raises(NoAdapterError, match="mount 'plain' has no adapter"):
+        site.url_for("plain:x")
+    with pytest.raises(WsgihubError, match="outside a request"):
+        wsgihub.url_for("new:user", uid=1)
+
+
+def test_endpoint_splits_at_the_first_colon() -> None:
+    hub = make_hub()
+    hub.mount("/", MiniApp("legacy", {"blog:detail": "/blog/{pk}/"}), name="legacy")
+    assert hub.url_for("legacy:blog:detail", pk=3) == "/blog/3/"
+
+
+def test_routes_apply_prefixes_and_list_plain_mounts(site: Hub) -> None:
+    site.mount("/plain", echo_app("plain"))
+    routes = {r.name: r for r in site.routes()}
+    assert routes["new:user"].rule == "/new/users/{uid}"
+    assert routes["new:user"].methods == frozenset({"GET"}) and routes["new:user"].framework == "mini"
+    assert routes["legacy:detail"].rule == "/blog/{pk}/"
+    assert routes["plain"].rule == "/plain/<path:rest>" and routes["plain"].endpoint is None
+    with pytest.raises(NoAdapterError, match="'plain'"):
+        site.routes("plain")
+
+
+def test_forced_framework() -> None:
+    hub = make_hub()
+
+    def closure(environ: Any, start_response: Any) -> Any:  # hides the MiniApp from layers
+        return inner(environ, start_response)
+
+    inner = MiniApp("x", {"a": "/a"})
+    with pytest.raises(MountError, match="no installed adapter handles framework 'flask'"):
+        hub.mount("/x", closure, framework="flask")
+    assert hub.mount("/y", closure).adapter is None
+    closure.__wrapped__ = inner  # type: ignore[attr-defined]
+    assert hub.mount("/z", closure, framework="mini").framework == "mini"
+
+
+def test_apps_are_seen_through_middleware() -> None:
+    import functools
+
+    inner = MiniApp("x", {"a": "/a"})
+
+    class Middleware:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        def __call__(self, environ: Any, start_response: Any) -> Any:
+            return self.app(environ, start_response)
+
+    def partial_app(app: Any, environ: Any, start_response: Any) -> Any:
+        return app(environ, start_response)
+
+    hub = make_hub()
+    assert hub.mount("/m", Middleware(Middleware(inner))).framework == "mini"
+    assert hub.mount("/p", functools.partial(partial_app, inner)).framework == "mini"
+
+
+def test_graft_sends_matching_routes_to_the_graft_exactly_once(site: Hub) -> None:
+    legacy = site.peg("legacy").app
+    reports = MiniApp("reports", {"list": "/reports/", "form": "/reports/new"}, post=("list",))
+    peg = site.graft(reports, over="legacy", name="reports")
+    assert peg.is_graft and peg.prefix == ""
+    assert call(site, "/reports/").text == "reports:list"
+    assert call(site, "/reports/", "POST").text == "reports:list"
+    assert call(site, "/reports/new", "POST").code == 404  # GET-only route: the base answers
+    assert call(site, "/blog/2/").text == "legacy:detail"
+    assert reports.calls == ["/reports/", "/reports/"]
+    assert legacy.calls == ["/reports/new", "/blog/2/"]  # type: ignore[attr-defined]
+    assert site.url_for("reports:form") == "/reports/new"
+    grafted = [r for r in site.routes() if r.grafted]
+    assert {r.name for r in grafted} == {"reports:list", "reports:form"}
+
+
+def test_graft_of_an_unreadable_app_cascades_on_404(site: Hub) -> None:
+    def unreadable(environ: Any, start_response: Any) -> Any:
+        if environ["PATH_INFO"] == "/special":
+            start_response("200 OK", [])
+            return [b"special"]
+        start_response("404 Not Found", [])
+        return [b""]
+
+    site.graft(unreadable, over="legacy", name="special")
+    assert call(site, "/special").text == "special"
+    assert call(site, "/blog/9/").text == "legacy:detail"
+
+
+def test_request_context_runs_code_inside_an_app(site: Hub) -> None:
+    with site.request_context("new") as request:
+        assert request == {"app": "new", "script_name": "/new"}
+        assert wsgihub.url_for("legacy:detail", pk=1) == "/blog/1/"
+    legacy = site.peg("legacy").app
+
+    def inside(environ: Any) -> Any:
+        with site.request_context("new", environ) as request:
+            return request["script_name"]
+
+    legacy.on_request = inside  # type: ignore[attr-defined]
+    assert call(site, "/", script_name="/site").text == "legacy:index /site/new"
+
+
+def test_checks_warn_about_cookie_collisions_and_shadowed_routes() -> None:
+    hub = make_hub()
+    hub.mount("/", MiniApp("legacy", {"blog": "/blog/{pk}", "shop": "/shop/cart"}, cookie="session"), name="legacy")
+    with pytest.warns(MountWarning, match="mounts 'legacy' and 'new' both set a session cookie named 'session'"):
+        hub.mount("/new", MiniApp("new", {"home": "/"}, cookie="session"))
+    with pytest.warns(MountWarning, match=r"route legacy:shop \(/shop/cart\) is shadowed by mount 'shop'"):
+        hub.mount("/shop", echo_app("shop"))
+    problems = hub.check()
+    assert len(problems) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hub.mount("/other", MiniApp("other", {"home": "/"}, cookie="other_session"))
+
+
+class Lifecycle:
+    def __init__(self) -> None:
+        self.log: list[str] = []
+
+    @hookimpl
+    def wsgihub_start(self, hub: Hub) -> None:
+        self.log.append("start")
+
+    @hookimpl
+    def wsgihub_stop(self, hub: Hub) -> None:
+        self.log.append("stop")
+
+    @hookimpl
+    def wsgihub_graceful(self, hub: Hub) -> None:
+        self.log.append("graceful")
+
+    @hookimpl
+    def wsgihub_exit(self, hub: Hub) -> None:
+        self.log.append("exit")
+
+
+def test_lifecycle_reaches_plugins_and_pegs() -> None:
+    plugin = Lifecycle()
+    hub = Hub(plugins=make_plugins(autoload=False, plugins=[plugin]))
+
+    class Component:
+        def __call__(self, environ: Any, start_response: Any) -> Any:
+            start_response("200 OK", [])
+            return [b""]
+
+        def __setup__(self, peg: Any) -> None:
+            plugin.log.append(f"setup {peg.name}")
+
+        def __teardown__(self, peg: Any) -> None:
+            plugin.log.append(f"teardown {peg.name}")
+
+    hub.mount("/", Component(), name="root")
+    hub.mount("/a", Component(), name="a")
+    assert call(hub, "/a").code == 200  # works without start()
+    with hub.running():
+        assert plugin.log == ["setup root", "setup a", "start"]
+        hub.bus.graceful()
+    assert plugin.log[3:] == ["graceful", "stop", "teardown root", "teardown a"]
+    hub.bus.exit()
+    assert plugin.log[-1] == "exit"

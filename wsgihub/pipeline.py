@@ -1,0 +1,421 @@
+"""The pipeline descriptor: a ``.wsgi`` file naming factories, middleware first.
+
+This is the "simpler pipeline descriptor" of the WSGI deployment proposal
+discussed on Web-SIG in 2005: an INI file whose section headers name
+factories and whose keys are the factories' keyword arguments.  The last
+section builds the application; every section above it builds middleware
+wrapped around what the sections below it built, so the file reads in the
+order a request travels::
+
+    #!/usr/bin/env -S python -m wsgihub.pipeline
+    # site.wsgi: a request meets gzip first, then the app
+
+    [myproject.middleware:make_gzip]
+    level = 6
+
+    [myproject.app:make_app]
+    greeting = hello
+    templates = %(here)s/templates
+
+is ``make_gzip(make_app(greeting="hello", templates=...), level="6")``.
+
+Section headers (the factory):
+
+- ``package.module:factory`` (``factory`` may be a dotted attribute path),
+  or the proposal's all-dots form ``package.module.factory``;
+- ``egg:DISTRIBUTION#NAME`` (``#NAME`` defaults to ``main``): the entry
+  point ``NAME`` of an installed distribution, looked up as PasteDeploy does
+  (``paste.app_factory`` for the application, ``paste.filter_app_factory``
+  then ``paste.filter_factory`` for middleware) and called with PasteDeploy's
+  calling convention, so the adapters' ``egg:wsgihub-flask#app`` factories
+  work here too;
+- ``entry:GROUP:NAME``: the entry point ``NAME`` of group ``GROUP`` in any
+  installed distribution; the ``paste.*`` groups above use PasteDeploy's
+  convention, any other group the plain one.
+
+The plain calling convention: middleware is ``factory(next_app, **keys)``,
+the application ``factory(**keys)``.  Values are passed as **strings**,
+stripped, exactly as written (no number or boolean conversion: a factory
+converts what it needs); ``%(here)s`` becomes the descriptor's directory and
+``%(__file__)s`` its absolute path.  Keys are case-sensitive Python
+identifiers.  Lines starting with ``#`` or ``;`` are comments; an indented
+line continues the value above it.
+
+:func:`parse_deployment` returns the WSGI callable;
+``wsgihub.load("site.wsgi")`` mounts it on a Hub at ``/``.  Run a descriptor
+with ``python -m wsgihub.pipeline site.wsgi --port 8080`` (waitress), or
+make it executable and let its ``#!`` line do that.  Every mistake raises
+:class:`~wsgihub.errors.DeployError` with one line naming the file, line,
+section and key at fault.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
+from .errors import DeployError, closest
+
+if TYPE_CHECKING:
+    from .types import WSGIApplication
+
+__all__ = ["Section", "read_descriptor", "parse_deployment", "main"]
+
+#: Entry point groups tried for ``egg:`` headers, by role.
+APP_GROUPS: tuple[str, ...] = ("paste.app_factory",)
+MIDDLEWARE_GROUPS: tuple[str, ...] = ("paste.filter_app_factory", "paste.filter_factory")
+
+#: The ``#!`` line that makes a descriptor executable.
+SHEBANG = "#!/usr/bin/env -S python -m wsgihub.pipeline"
+
+
+@dataclass
+class Section:
+    """One section of a descriptor: a factory header and its keyword arguments."""
+
+    header: str
+    line: int
+    values: dict[str, str] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Factory:
+    """A resolved section header: the object and how to call it."""
+
+    obj: Any
+    #: "plain", "paste.app_factory", "paste.filter_app_factory" or "paste.filter_factory"
+    convention: str
+
+
+class _Where:
+    """Formats the one-line location prefix of an error."""
+
+    def __init__(self, path: str, section: Section, key: str | None = None) -> None:
+        self.path, self.section, self.key = path, section, key
+
+    def __str__(self) -> str:
+        line = self.section.lines.get(self.key, self.section.line) if self.key else self.section.line
+        text = f"{self.path}:{line}: [{self.section.header}]"
+        return f"{text} key {self.key!r}" if self.key else text
+
+
+def read_descriptor(path: str | os.PathLike[str]) -> list[Section]:
+    """The sections of the descriptor at ``path``, in file order (not yet resolved)."""
+    filename = os.fspath(path)
+    try:
+        with open(filename, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise DeployError(f"pipeline descriptor {filename!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeployError(f"pipeline descriptor {filename!r} cannot be read: {exc}") from exc
+    here = os.path.dirname(os.path.abspath(filename))
+    sections: list[Section] = []
+    last_key: str | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if not stripped:
+            last_key = None
+            continue
+        if stripped.startswith(("#", ";")):
+            continue
+        if raw[0] in " \t" and last_key is not None and sections:
+            current = sections[-1]
+            current.values[last_key] += "\n" + _expand(stripped, here, filename)
+            continue
+        if stripped.startswith("["):
+            if not stripped.endswith("]") or not stripped[1:-1].strip():
+                raise DeployError(f"{filename}:{number}: bad section header {stripped!r}: expected [factory]")
+            sections.append(Section(stripped[1:-1].strip(), number))
+            last_key = None
+            continue
+        cut = min((i for i in (stripped.find("="), stripped.find(":")) if i > 0), default=-1)
+        if cut < 0:
+            raise DeployError(f"{filename}:{number}: expected 'key = value' or '[factory]', got {stripped!r}")
+        key, value = stripped[:cut].strip(), stripped[cut + 1 :].strip()
+        if not sections:
+            raise DeployError(f"{filename}:{number}: key {key!r} comes before any [factory] section")
+        current = sections[-1]
+        if not key.isidentifier():
+            raise DeployError(
+                f"{filename}:{number}: [{current.header}] key {key!r} is not a Python identifier "
+                "(keys are keyword arguments)"
+            )
+        if key in current.values:
+            raise DeployError(
+                f"{filename}:{number}: [{current.header}] key {key!r} is given twice "
+                f"(first on line {current.lines[key]})"
+            )
+        current.values[key] = _expand(value, here, filename)
+        current.lines[key] = number
+        last_key = key
+    if not sections:
+        raise DeployError(f"{filename}: no [factory] section: a pipeline needs at least an application")
+    return sections
+
+
+def _expand(value: str, here: str, filename: str) -> str:
+    return value.replace("%(here)s", here).replace("%(__file__)s", os.path.abspath(filename))
+
+
+def parse_deployment(path: str | os.PathLike[str]) -> WSGIApplication:
+    """Build the WSGI application a pipeline descriptor describes.
+
+    The last section's factory builds the application; each section above
+    wraps middleware around it, bottom to top, so the first section is the
+    outermost layer (the first a request meets).
+    """
+    filename = os.fspath(path)
+    sections = read_descriptor(filename)
+    global_conf = {"__file__": os.path.abspath(filename), "here": os.path.dirname(os.path.abspath(filename))}
+    app: Any = None
+    for index in range(len(sections) - 1, -1, -1):
+        section = sections[index]
+        is_app = index == len(sections) - 1
+        factory = _resolve(filename, section, is_app)
+        app = _call(filename, section, factory, None if is_app else app, global_conf)
+    return app  # type: ignore[no-any-return]
+
+
+# -- resolving a header ---------------------------------------------------------------
+def _resolve(path: str, section: Section, is_app: bool) -> _Factory:
+    header = section.header
+    where = _Where(path, section)
+    if header.startswith("egg:"):
+        return _resolve_egg(where, header[len("egg:") :], is_app)
+    if header.startswith("entry:"):
+        group, sep, name = header[len("entry:") :].partition(":")
+        if not sep or not group or not name:
+            raise DeployError(f"{where}: expected [entry:GROUP:NAME]")
+        found = [ep for ep in metadata.entry_points(group=group) if ep.name == name]
+        if not found:
+            names = sorted({ep.name for ep in metadata.entry_points(group=group)})
+            raise DeployError(f"{where}: no installed entry point {name!r} in group {group!r}{closest(name, names)}")
+        if group == "paste.composite_factory":
+            raise DeployError(f"{where}: composite factories need PasteDeploy's loader: use a site.ini")
+        convention = group if group in APP_GROUPS + MIDDLEWARE_GROUPS else "plain"
+        _check_role(where, convention, is_app)
+        return _Factory(_load_entry_point(where, found[0]), convention)
+    return _Factory(_import(where, header), "plain")
+
+
+def _resolve_egg(where: _Where, spec: str, is_app: bool) -> _Factory:
+    dist_name, _, name = spec.partition("#")
+    dist_name, name = dist_name.strip(), (name.strip() or "main")
+    if not dist_name:
+        raise DeployError(f"{where}: expected [egg:DISTRIBUTION#NAME]")
+    try:
+        dist = metadata.distribution(dist_name)
+    except metadata.PackageNotFoundError:
+        raise DeployError(f"{where}: distribution {dist_name!r} is not installed") from None
+    groups = APP_GROUPS if is_app else MIDDLEWARE_GROUPS
+    for group in groups:
+        for ep in dist.entry_points:
+            if ep.group == group and ep.name == name:
+                return _Factory(_load_entry_point(where, ep), group)
+    role = "application" if is_app else "middleware"
+    offered = sorted({ep.name for ep in dist.entry_points if ep.group in groups})
+    other = APP_GROUPS + MIDDLEWARE_GROUPS
+    wrong_place = any(ep.name == name and ep.group in other for ep in dist.entry_points)
+    hint = " (it is there for the other role: only the last section is the application)" if wrong_place else ""
+    raise DeployError(
+        f"{where}: distribution {dist.name!r} has no {role} factory {name!r} "
+        f"in {' or '.join(groups)}{hint}{closest(name, offered)}"
+    )
+
+
+def _check_role(where: _Where, convention: str, is_app: bool) -> None:
+    if is_app and convention in MIDDLEWARE_GROUPS:
+        raise DeployError(f"{where}: a {convention} entry point is middleware, but the last section is the application")
+    if not is_app and convention in APP_GROUPS:
+        raise DeployError(
+            f"{where}: a {convention} entry point builds an application, but only the last section is the application"
+        )
+
+
+def _load_entry_point(where: _Where, ep: metadata.EntryPoint) -> Any:
+    try:
+        return ep.load()
+    except Exception as exc:
+        raise DeployError(f"{where}: entry point {ep.value!r} failed to load: {type(exc).__name__}: {exc}") from exc
+
+
+def _import(where: _Where, header: str) -> Any:
+    """``package.module:attr.sub`` or ``package.module.attr``."""
+    if ":" in header:
+        module_name, _, attr = header.partition(":")
+        candidates = [(module_name.strip(), attr.strip())]
+    else:
+        parts = header.split(".")
+        candidates = [(".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)]
+    if not candidates or not all(m and a for m, a in candidates[:1]) or not _valid_path(candidates[0]):
+        raise DeployError(
+            f"{where}: bad section header: expected [package.module:factory], [egg:DIST#NAME] or [entry:GROUP:NAME]"
+        )
+    missing: ModuleNotFoundError | None = None
+    for module_name, attr in candidates:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+                missing = missing or exc
+                continue
+            raise DeployError(f"{where}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
+        except Exception as exc:
+            raise DeployError(f"{where}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
+        obj: Any = module
+        for part in attr.split("."):
+            try:
+                obj = getattr(obj, part)
+            except AttributeError:
+                names = [n for n in dir(obj) if not n.startswith("_")]
+                raise DeployError(
+                    f"{where}: {module_name!r} has no attribute {attr!r}{closest(part, names)}"
+                ) from None
+        return obj
+    raise DeployError(f"{where}: cannot import {candidates[0][0]!r}: {missing}") from missing
+
+
+def _valid_path(candidate: tuple[str, str]) -> bool:
+    module_name, attr = candidate
+    return all(p.isidentifier() for p in module_name.split(".")) and all(p.isidentifier() for p in attr.split("."))
+
+
+# -- calling a factory ---------------------------------------------------------------
+def _call(
+    path: str, section: Section, factory: _Factory, next_app: Any, global_conf: dict[str, str]
+) -> Any:
+    where = _Where(path, section)
+    obj, convention = factory.obj, factory.convention
+    if not callable(obj):
+        raise DeployError(f"{where}: {obj!r} is not callable (a section names a factory)")
+    if convention == "paste.app_factory":
+        args: tuple[Any, ...] = (dict(global_conf),)
+    elif convention == "paste.filter_app_factory":
+        args = (next_app, dict(global_conf))
+    elif convention == "paste.filter_factory":
+        args = (dict(global_conf),)
+    else:
+        args = () if next_app is None else (next_app,)
+    _check_signature(path, section, obj, args, next_app is not None and convention == "plain")
+    try:
+        result = obj(*args, **section.values)
+        if convention == "paste.filter_factory":
+            result = result(next_app)
+    except Exception as exc:
+        raise DeployError(f"{where}: the factory raised {type(exc).__name__}: {exc}") from exc
+    if not callable(result):
+        raise DeployError(f"{where}: the factory returned {result!r}, not a WSGI application")
+    return result
+
+
+def _check_signature(path: str, section: Section, obj: Any, args: tuple[Any, ...], middleware: bool) -> None:
+    """Refuse keys the factory does not take, naming the first such key."""
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return  # a builtin without a signature: let the call decide
+    try:
+        sig.bind(*args, **section.values)
+        return
+    except TypeError as exc:
+        problem = str(exc)
+    params = sig.parameters
+    names = list(params)
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    accepted = [
+        n for i, (n, p) in enumerate(params.items())
+        if i >= len(args) and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    if not takes_any:
+        for key in section.values:
+            if key not in accepted:
+                taken = " (that is the next application's place)" if key in names else ""
+                raise DeployError(
+                    f"{_Where(path, section, key)}: the factory takes no such argument{taken}"
+                    f"{closest(key, accepted)} (it takes: {', '.join(accepted) or 'no keys'})"
+                )
+    positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes_varargs = any(p.kind is p.VAR_POSITIONAL for p in params.values())
+    if middleware and not positional and not takes_varargs:
+        raise DeployError(
+            f"{_Where(path, section)}: the factory takes no next application: only the last "
+            "section is the application, every section above it is middleware"
+        )
+    required = [
+        n
+        for i, (n, p) in enumerate(params.items())
+        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and i >= len(args)
+        and n not in section.values
+    ]
+    if required:
+        hint = ""
+        if not args and names and required[0] == names[0]:
+            hint = " (is it middleware? only the last section is the application)"
+        raise DeployError(f"{_Where(path, section)}: missing required key {required[0]!r}{hint}")
+    raise DeployError(f"{_Where(path, section)}: cannot call the factory: {problem}")
+
+
+# -- running a descriptor -------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m wsgihub.pipeline",
+        description="Serve a pipeline descriptor (.wsgi file) with waitress.",
+    )
+    parser.add_argument("descriptor", help="the .wsgi file")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve the descriptor named in ``argv``; return the exit code.
+
+    Prints ``Serving DESCRIPTOR on http://HOST:PORT`` once listening (the
+    real port when ``--port 0``) and serves until interrupted or sent
+    SIGTERM.  Bad input: one line on stderr, exit code 2.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        app = parse_deployment(args.descriptor)
+        import waitress
+
+        server = waitress.create_server(app, host=args.host, port=args.port)
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"wsgihub.pipeline: error: {exc}", file=sys.stderr)
+        return 2
+    host = getattr(server, "effective_host", args.host)
+    port = getattr(server, "effective_port", args.port)
+    print(f"Serving {args.descriptor} on http://{host}:{port}", flush=True)
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if in_main_thread else None
+    try:
+        server.run()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
