@@ -441,7 +441,16 @@ class Pegboard:
 
     def resolve(self, path: str) -> tuple[Peg | None, str, str]:
         """``(peg, matched_prefix, rest)`` for ``path``; ``peg`` is ``None`` if none matches."""
-        return self._resolve(path)
+        hit = self._cache.get(path)
+        return hit if hit is not None else self._miss(self._cache, path)
+
+    def _miss(self, cache: dict[str, tuple[Peg | None, str, str]], path: str) -> tuple[Peg | None, str, str]:
+        """Walk the trie for ``path`` and remember the answer (the cache is bounded)."""
+        result = self._walk(path)
+        if len(cache) >= RESOLVE_CACHE_SIZE:
+            cache.clear()
+        cache[path] = result
+        return result
 
     # -- the trie ---------------------------------------------------------------
     def _node(self, prefix: str, create: bool) -> _Node | None:
@@ -507,7 +516,7 @@ class Pegboard:
                 peg.handler = self._compile(peg)
         # A new cache object: a request still holding the old one cannot
         # put a stale answer into the new one.
-        self._resolve = functools.lru_cache(maxsize=RESOLVE_CACHE_SIZE)(self._walk)
+        self._cache: dict[str, tuple[Peg | None, str, str]] = {}
 
     def _compile(self, peg: Peg) -> WSGIApplication:
         """The callable a request for ``peg`` runs: the app, plus phases if any."""
@@ -526,7 +535,10 @@ class Pegboard:
 
     # -- WSGI -------------------------------------------------------------------
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        peg, matched, rest = self._resolve(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        cache = self._cache
+        hit = cache.get(path)
+        peg, matched, rest = hit if hit is not None else self._miss(cache, path)
         if peg is None:
             return self._not_found(environ, start_response)
         if matched:

@@ -143,8 +143,8 @@ def check(site: str | None, mounts: tuple[str, ...]) -> None:
         hub = build_site(site, mounts)
     problems = hub.check()
     for peg in hub.pegs():
-        kind = f"graft over {peg.over.name}" if peg.over is not None else (peg.prefix or "/")
-        click.echo(f"ok   {peg.name}: {peg.framework or 'wsgi'} at {kind}")
+        where = f"grafted over {peg.over.name}" if peg.over is not None else f"at {peg.prefix or '/'}"
+        click.echo(f"ok   {peg.name}: {peg.framework or 'wsgi'} {where}")
     for problem in problems:
         click.echo(f"WARN {problem}")
     if problems:

@@ -94,6 +94,8 @@ def import_object(spec: str, what: str = "object") -> Any:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
         raise DeployError(f"{what} {spec!r}: cannot import {module_name!r}: {exc}") from exc
+    except Exception as exc:  # the module itself is broken: still one line (--debug shows it)
+        raise DeployError(f"{what} {spec!r}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)

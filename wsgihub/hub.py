@@ -142,7 +142,10 @@ class Hub(PegboardApplication):
     # -- WSGI -------------------------------------------------------------------
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         root = environ.get("SCRIPT_NAME", "")
-        peg, matched, rest = self._resolve(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        cache = self._cache
+        hit = cache.get(path)
+        peg, matched, rest = hit if hit is not None else self._miss(cache, path)
         if peg is None:
             return self._not_found(environ, start_response)
         environ["SCRIPT_NAME"] = root + matched

@@ -399,7 +399,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     host = getattr(server, "effective_host", args.host)
     port = getattr(server, "effective_port", args.port)
-    print(f"Serving {args.descriptor} on http://{host}:{port}", flush=True)
+    shown = f"[{host}]" if ":" in str(host) else host
+    print(f"Serving {args.descriptor} on http://{shown}:{port}", flush=True)
 
     def terminate(signum: int, frame: Any) -> None:
         raise SystemExit(0)

@@ -41,7 +41,7 @@ class DispatcherMiddleware:
             self._board.mount(prefix, mounted, "m" + str(len(self._board.pegs())))
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        peg, matched, rest = self._board._resolve(environ.get("PATH_INFO", ""))
+        peg, matched, rest = self._board.resolve(environ.get("PATH_INFO", ""))
         if matched:
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + matched
             environ["PATH_INFO"] = rest

@@ -99,6 +99,7 @@ def run_with_reloader(
     *,
     extra_files: Iterable[str | os.PathLike[str]] = (),
     interval: float = 1,
+    shutdown_interval: float = 5,
     verbose: int = 1,
 ) -> IReloaderProxy:
     """Run ``worker_path`` in a child process and restart it when files change.
@@ -110,7 +111,10 @@ def run_with_reloader(
 
     ``extra_files`` are watched as well (globs allowed); ``interval`` is the
     polling period and the minimum time between restarts, in seconds;
-    ``verbose`` is hupper's 0 (quiet) to 2 (debug).
+    ``shutdown_interval`` how long a child may take to exit after SIGTERM
+    before it is killed (hupper's own default, ``interval``, is too short for
+    a server finishing its requests); ``verbose`` is hupper's 0 (quiet) to 2
+    (debug).
     """
     files = [os.path.abspath(os.fspath(f)) for f in extra_files]
     if hupper.is_active():
@@ -121,6 +125,7 @@ def run_with_reloader(
     hupper.start_reloader(
         f"{__name__}._worker_main",
         reload_interval=interval,
+        shutdown_interval=shutdown_interval,
         verbose=verbose,
         worker_kwargs={"worker_path": worker_path, "extra_files": files},
     )

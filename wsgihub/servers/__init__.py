@@ -22,15 +22,31 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ServeError
+from ..errors import ConfigError, ServeError, WsgihubError
 
 if TYPE_CHECKING:
+    from ..bus import Bus
+    from ..hub import Hub
     from .gunicorn import GunicornServer
     from .waitress import WaitressServer
 
-__all__ = ["WaitressServer", "GunicornServer", "bind_socket", "format_url", "check_address"]
+__all__ = [
+    "WaitressServer",
+    "GunicornServer",
+    "MountInfo",
+    "StartFailures",
+    "bind_socket",
+    "check_address",
+    "describe_mounts",
+    "exit_after_failed_start",
+    "format_url",
+    "listener_name",
+    "load_site",
+]
 
 
 def format_url(host: str, port: int | str, scheme: str = "http") -> str:
@@ -86,6 +102,107 @@ def check_address(host: str, port: int) -> int:
         return int(sock.getsockname()[1])
     finally:
         sock.close()
+
+
+@dataclass(frozen=True)
+class MountInfo:
+    """One mounted app, as ``wsgihub serve`` lists it."""
+
+    name: str
+    framework: str
+    prefix: str
+
+
+def describe_mounts(hub: Hub) -> list[MountInfo]:
+    """Name, framework and prefix (or ``graft over NAME``) of every mount."""
+    return [
+        MountInfo(
+            peg.name,
+            peg.framework or "wsgi",
+            f"graft over {peg.over.name}" if peg.over is not None else (peg.prefix or "/"),
+        )
+        for peg in hub.pegs()
+    ]
+
+
+def listener_name(listener: object) -> str:
+    """``package.module.function`` or ``package.module.Class.method`` for a listener."""
+    func = getattr(listener, "__func__", listener)
+    module = getattr(func, "__module__", None)
+    qualname = getattr(func, "__qualname__", None)
+    if module and qualname:
+        return f"{module}.{qualname}"
+    return repr(listener)
+
+
+def load_site(site: str | None, mounts: Sequence[str]) -> Hub:
+    """Build the hub for ``site`` and ``mounts``; any failure becomes a one-line ConfigError.
+
+    Errors wsgihub raises on purpose pass unchanged; anything else an app's
+    module raises while being imported is wrapped (the original is chained).
+    """
+    from ..cli import build_site
+
+    try:
+        return build_site(site, mounts)  # type: ignore[no-any-return]
+    except WsgihubError:
+        raise
+    except Exception as exc:
+        what = site or ", ".join(mounts)
+        raise ConfigError(f"loading {what} failed: {type(exc).__name__}: {exc}") from exc
+
+
+class StartFailures:
+    """Remembers which start listener failed, from the bus's log lines.
+
+    The bus re-raises a failing start listener's own exception, which does
+    not say whose it is; the bus's log line ``Error in 'start' listener ...``
+    does.  Subscribe an instance on the ``log`` channel (or feed it with
+    :meth:`see`), then :meth:`describe` gives the one-line report.
+    """
+
+    PREFIX = "Error in 'start' listener "
+
+    def __init__(self) -> None:
+        self.listener_repr: str | None = None
+
+    def see(self, msg: str) -> bool:
+        """Note ``msg`` if it reports a start failure; True for lines to keep quiet."""
+        if msg.startswith(self.PREFIX):
+            if self.listener_repr is None:
+                self.listener_repr = msg[len(self.PREFIX) :].split("\n", 1)[0]
+            return True
+        return msg.startswith("Shutting down due to error in start listener")
+
+    def __call__(self, msg: str, level: int = 20) -> None:
+        self.see(msg)
+
+    def describe(self, bus: Bus, exc: BaseException) -> str:
+        """``start listener pkg.mod.func failed: RuntimeError: ...`` (one line)."""
+        name = "a start listener"
+        if self.listener_repr is not None:
+            name = self.listener_repr
+            for listener in bus.listeners.get("start", ()):
+                if repr(listener) == self.listener_repr:
+                    name = listener_name(listener)
+                    break
+            name = f"start listener {name}"
+        detail = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+        return f"{name} failed: {detail}"
+
+
+def exit_after_failed_start(bus: Bus) -> None:
+    """Exit a bus whose start failed: ``exit`` listeners run, ``stop`` ones not again.
+
+    ``Bus.start`` already ran the stop listeners when a start listener
+    failed; ``Bus.exit`` would run them a second time.
+    """
+    for listener in list(bus.listeners.get("stop", ())):
+        bus.unsubscribe("stop", listener)
+    try:
+        bus.exit()
+    except Exception:  # noqa: BLE001 - each failure was logged on the bus
+        pass
 
 
 def __getattr__(name: str) -> Any:

@@ -114,6 +114,8 @@ class PyramidAdapter(Adapter):
             return self._build_asset(endpoint, values, script_name, scheme, host)
         app_url = script_name if host is None else f"{scheme}://{host}{script_name}"
         names = info.names
+        if info.external:
+            return self._build_with_extras(info, values, app_url, scheme)
         for key in values:
             if key not in names:
                 return self._build_with_extras(info, values, app_url, scheme)

@@ -102,6 +102,7 @@ class RouteTable:
 
     def __init__(self, registry: Any) -> None:
         self.registry = registry
+        self._mapper: Any = None
         self._snapshot: tuple[list[Any], list[Any]] | None = None
         self._by_name: dict[str, RouteInfo] = {}
         self._matching: tuple[RouteInfo, ...] = ()
@@ -110,8 +111,14 @@ class RouteTable:
 
     # -- the mapper --------------------------------------------------------
     def mapper(self) -> Any:
-        """The registry's routes mapper, or ``None`` (a traversal-only app)."""
-        return self.registry.queryUtility(IRoutesMapper)
+        """The registry's routes mapper, or ``None`` (a traversal-only app).
+
+        Kept once found: Pyramid registers it once per registry.
+        """
+        mapper = self._mapper
+        if mapper is None:
+            mapper = self._mapper = self.registry.queryUtility(IRoutesMapper)
+        return mapper
 
     def route(self, name: str) -> Any:
         mapper = self.mapper()
@@ -120,7 +127,7 @@ class RouteTable:
     def info(self, name: str) -> RouteInfo | None:
         """The :class:`RouteInfo` of the route named ``name`` (``None`` if unknown)."""
         found = self._by_name.get(name)
-        mapper = self.mapper()
+        mapper = self._mapper or self.mapper()
         route = mapper.get_route(name) if mapper is not None else None
         if found is not None and found.route is route:
             return found

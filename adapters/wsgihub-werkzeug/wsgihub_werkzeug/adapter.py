@@ -21,7 +21,7 @@ from werkzeug.routing import Map
 from werkzeug.wrappers import Request
 
 from wsgihub.adapter import Adapter, AppRoute
-from wsgihub.errors import AdapterError
+from wsgihub.errors import UnknownEndpointError
 
 from .native import HubRequest, HubURL, conceal, expose, jinja_globals, make_hub_url
 from .urls import MapURLs
@@ -48,10 +48,12 @@ class WerkzeugAdapter(Adapter):
         self._request_class = _request_class(app)
         self._globals: MutableMapping[str, Any] | None = None
         self._hub_url: HubURL | None = None
+        self._mount = "?"
 
     # -- mounting -------------------------------------------------------------
     def mounted(self, hub: Hub, peg: Peg) -> None:
         """Name the mount in errors; give ``app.jinja_env`` (if any) ``hub_url``."""
+        self._mount = peg.name
         if self.urls is not None:
             self.urls.mount = peg.name
         self._globals = jinja_globals(self.app)
@@ -81,8 +83,10 @@ class WerkzeugAdapter(Adapter):
         """``MapAdapter.build``: extra values become query arguments, ``method`` picks the rule."""
         urls = self.urls
         if urls is None:
-            raise AdapterError(
-                f"cannot build {endpoint!r}: the werkzeug app {self.wsgi!r} has no url_map"
+            full = f"{self._mount}:{endpoint}"
+            raise UnknownEndpointError(
+                f"cannot build {full!r}: mount {self._mount!r} (werkzeug) has no url_map, so no endpoints",
+                full,
             )
         return urls.build(endpoint, values, script_name, scheme, host, method)
 

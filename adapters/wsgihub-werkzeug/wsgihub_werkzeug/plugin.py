@@ -1,0 +1,73 @@
+"""The wsgihub plugin for Werkzeug (entry point ``werkzeug``).
+
+- ``wsgihub_adapter`` (``trylast``): any layer of a mounted app whose
+  ``url_map`` is a ``werkzeug.routing.Map`` gets a
+  :class:`~wsgihub_werkzeug.adapter.WerkzeugAdapter`.  It runs last because
+  a Flask app has a ``url_map`` too and the Flask plugin knows it better.
+- ``wsgihub_submounts``: Werkzeug's own ``DispatcherMiddleware`` is read as
+  more mounts (``app`` at the prefix, each of ``mounts`` below it), nested
+  dispatchers included.
+
+Nothing here imports Werkzeug: a class that was never imported has no
+instances, so :data:`sys.modules` is enough to look.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from wsgihub import hookimpl
+
+if TYPE_CHECKING:
+    from wsgihub.adapter import Adapter
+    from wsgihub.types import WSGIApplication
+
+__all__ = ["FRAMEWORK", "wsgihub_adapter", "wsgihub_submounts", "find_url_map"]
+
+FRAMEWORK = "werkzeug"
+
+
+def find_url_map(layers: Sequence[object]) -> tuple[object, object] | None:
+    """``(holder, url_map)`` for the first layer whose ``url_map`` is a Werkzeug ``Map``."""
+    routing = sys.modules.get("werkzeug.routing")
+    map_class = getattr(routing, "Map", None)
+    if map_class is None:
+        return None
+    for layer in layers:
+        try:
+            url_map = getattr(layer, "url_map", None)
+        except Exception:  # a property that raises: not an app we know
+            continue
+        if isinstance(url_map, map_class):
+            return layer, url_map
+    return None
+
+
+@hookimpl(trylast=True)
+def wsgihub_adapter(app: WSGIApplication, layers: Sequence[object], framework: str | None) -> Adapter | None:
+    """A :class:`WerkzeugAdapter` for an app with a ``url_map`` (or forced with ``framework="werkzeug"``)."""
+    if framework not in (None, FRAMEWORK):
+        return None
+    found = find_url_map(layers)
+    if found is None and framework is None:
+        return None
+    from .adapter import WerkzeugAdapter
+
+    if found is None:
+        return WerkzeugAdapter(app, app, None)
+    holder, url_map = found
+    return WerkzeugAdapter(holder, app, url_map)  # type: ignore[arg-type]
+
+
+@hookimpl
+def wsgihub_submounts(
+    app: WSGIApplication, layers: Sequence[object]
+) -> tuple[WSGIApplication, Mapping[str, WSGIApplication]] | None:
+    """``(app.app, app.mounts)`` for a ``werkzeug.middleware.dispatcher.DispatcherMiddleware``."""
+    module = sys.modules.get("werkzeug.middleware.dispatcher")
+    cls = getattr(module, "DispatcherMiddleware", None)
+    if cls is not None and isinstance(app, cls):
+        return app.app, app.mounts
+    return None

@@ -1,0 +1,150 @@
+"""Per-request dispatch cost: the Hub against its peers, measured in one run.
+
+Usage::
+
+    python -m venv /tmp/bench && /tmp/bench/bin/pip install -e . werkzeug paste wsgi-party
+    /tmp/bench/bin/python benchmarks/dispatch.py [--repeat 7] [--number 20000]
+
+For 3, 100 and 1000 mounts and a 4-segment path that lands on one mount, it
+times a trivial WSGI app called directly, through Werkzeug's
+``DispatcherMiddleware``, Paste's ``URLMap``, wsgi_party's ``WSGIParty``
+around a ``DispatcherMiddleware``, and the wsgihub ``Hub`` (board +
+partyline + pegboard environ keys).  Every variant gets a fresh copy of the
+same environ per request (as a server builds one) and its body is consumed
+and closed.  The table gives the best-of-``repeat`` cost per request and the
+ratio to the direct call; paste it into docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import platform
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+MOUNT_COUNTS = (3, 100, 1000)
+PATH = "/m1/section/item/42"  # 4 segments, the first one is a mount
+
+
+def trivial_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
+def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    return None
+
+
+BASE_ENVIRON: dict[str, Any] = {
+    "REQUEST_METHOD": "GET",
+    "SCRIPT_NAME": "",
+    "PATH_INFO": PATH,
+    "QUERY_STRING": "",
+    "SERVER_NAME": "localhost",
+    "SERVER_PORT": "80",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "HTTP_HOST": "localhost",
+    "wsgi.version": (1, 0),
+    "wsgi.url_scheme": "http",
+    "wsgi.input": io.BytesIO(),
+    "wsgi.errors": sys.stderr,
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": False,
+    "wsgi.run_once": False,
+}
+
+
+def mounts(n: int) -> dict[str, Any]:
+    return {f"/m{i}": trivial_app for i in range(n)}
+
+
+def build_variants(n: int) -> dict[str, Callable[..., Any]]:
+    from paste.urlmap import URLMap
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    from wsgi_party import WSGIParty
+
+    import wsgihub
+    from wsgihub.plugins import make_plugins
+
+    urlmap = URLMap()
+    for prefix, app in mounts(n).items():
+        urlmap[prefix] = app
+    hub = wsgihub.Hub(plugins=make_plugins(autoload=False))
+    hub.mount("/", trivial_app, name="root")
+    for prefix, app in mounts(n).items():
+        hub.mount(prefix, app)
+    return {
+        "direct call": trivial_app,
+        "Werkzeug DispatcherMiddleware": DispatcherMiddleware(trivial_app, mounts(n)),
+        "Paste URLMap": urlmap,
+        "wsgi_party + DispatcherMiddleware": WSGIParty(DispatcherMiddleware(trivial_app, mounts(n))),
+        "wsgihub Hub": hub,
+    }
+
+
+def check(app: Callable[..., Any], name: str) -> None:
+    """Every variant must really dispatch to the mount (or the test is void)."""
+    environ = dict(BASE_ENVIRON)
+    body = app(environ, start_response)
+    assert b"".join(body) == b"ok", name
+    if name != "direct call":
+        assert environ["SCRIPT_NAME"] == "/m1" and environ["PATH_INFO"] == "/section/item/42", (name, environ)
+
+
+def per_request(app: Callable[..., Any], number: int, repeat: int) -> float:
+    """Best-of-``repeat`` seconds per request over ``number`` requests."""
+    base = BASE_ENVIRON
+    best = float("inf")
+    for _ in range(repeat):
+        gc.disable()
+        t0 = time.perf_counter()
+        for _ in range(number):
+            body = app(dict(base), start_response)
+            for _chunk in body:
+                pass
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        elapsed = time.perf_counter() - t0
+        gc.enable()
+        best = min(best, elapsed / number)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--number", type=int, default=20000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args(argv)
+    print(f"Python {platform.python_version()} on {platform.machine()}, path {PATH!r}, "
+          f"best of {args.repeat} x {args.number} requests\n")
+    header = "| dispatcher | " + " | ".join(f"{n} mounts" for n in MOUNT_COUNTS) + " |"
+    print(header)
+    print("|" + "---|" * (len(MOUNT_COUNTS) + 1))
+    results: dict[str, list[tuple[float, float]]] = {}
+    for n in MOUNT_COUNTS:
+        variants = build_variants(n)
+        for name, app in variants.items():
+            check(app, name)
+        timings = {name: per_request(app, args.number, args.repeat) for name, app in variants.items()}
+        direct = timings["direct call"]
+        for name, seconds in timings.items():
+            results.setdefault(name, []).append((seconds, seconds / direct))
+    for name, cells in results.items():
+        row = " | ".join(f"{s * 1e6:.2f} µs ({r:.2f}x)" for s, r in cells)
+        print(f"| {name} | {row} |")
+    hub = results["wsgihub Hub"]
+    werkzeug = results["Werkzeug DispatcherMiddleware"]
+    ok_ratio = all(r <= 2.0 for _, r in hub)
+    ok_faster = all(h[0] < w[0] for h, w in zip(hub, werkzeug))
+    print(f"\nHub <= 2.0x direct at every mount count: {'yes' if ok_ratio else 'NO'}")
+    print(f"Hub faster than DispatcherMiddleware at every mount count: {'yes' if ok_faster else 'NO'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

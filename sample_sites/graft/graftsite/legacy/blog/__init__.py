@@ -1,0 +1,1 @@
+"""The legacy blog app (URL namespace ``blog``)."""

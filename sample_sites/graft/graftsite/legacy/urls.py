@@ -1,0 +1,19 @@
+"""URLs of the legacy project (mount ``legacy``: ``legacy:home``, ``legacy:blog:detail``...)."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import include, path, re_path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("blog/", include("graftsite.legacy.blog.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/profile/", views.profile, name="profile"),
+    path("admin/", admin.site.urls),
+    # A sample site has no front-end server: Django serves its static files itself.
+    re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}, name="static"),
+]

@@ -1,0 +1,36 @@
+"""The sample site built in Python: the same hub as ``site.ini``.
+
+::
+
+    from graftsite.site import make_hub
+    application = make_hub()        # any WSGI server
+
+    wsgihub serve graftsite.site:make_hub --port 8080
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import wsgihub
+
+__all__ = ["make_hub", "TRUSTED_HOSTS"]
+
+#: The hosts absolute URLs may use: the same as Django's ``ALLOWED_HOSTS``.
+TRUSTED_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost")
+
+
+def make_hub(trusted_hosts: Iterable[str] = TRUSTED_HOSTS, public_url: str | None = None) -> wsgihub.Hub:
+    """Mount the legacy Django project at ``/``, graft Flask over it, mount the API at ``/api``."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "graftsite.legacy.settings")
+    from django.core.wsgi import get_wsgi_application
+
+    from .api import make_api
+    from .new import create_app
+
+    hub = wsgihub.Hub(trusted_hosts=trusted_hosts, public_url=public_url)
+    hub.mount("/", get_wsgi_application(), name="legacy")
+    hub.graft(create_app(), over="legacy", name="new")
+    hub.mount("/api", make_api(), name="api")
+    return hub
