@@ -434,7 +434,7 @@ def test_background_task_cancel_is_immediate() -> None:
 # -- autoreload ------------------------------------------------------------------------
 def test_module_files_and_resolve(tmp_path: Path) -> None:
     import wsgihub.process as package
-    import wsgihub.process.tasks as tasks
+    from wsgihub.process import tasks
 
     assert module_files([tasks]) == [tasks.__file__]
     files = module_files(["wsgihub.process", "not.imported.anywhere"])

@@ -13,6 +13,7 @@ is skipped: each one starts with ``pytest.importorskip("cherrypy")``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
@@ -30,6 +31,23 @@ else:
     _original = sys.modules.get(_NAME)
     sys.modules[_NAME] = wsgihub.bus
     cherrypy.process.wspbus = wsgihub.bus  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _exit_buses_left_running() -> Iterator[None]:
+    """Exit any bus a test left running (upstream ``test_wait_publishes_periodically``
+    does), instead of leaving it to the end-of-process automatic exit and its
+    RuntimeWarning, exactly what wspbus would print there."""
+    yield
+    if _original is None:
+        return
+    from wsgihub.bus import ChannelFailures, _started
+
+    for bus in list(_started.values()):
+        try:
+            bus.exit()
+        except ChannelFailures:
+            pass
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -162,7 +162,8 @@ class PyramidAdapter(Adapter):
             else:
                 extras = extras + list(query.items() if isinstance(query, Mapping) else query)
         if info.external:
-            kw["_scheme"] = scheme
+            if info.scheme_relative:
+                kw["_scheme"] = scheme
         else:
             kw["_app_url"] = app_url
         try:

@@ -69,7 +69,8 @@ class RouteInfo:
     others); ``methods`` is what both allow.  ``other_predicates`` is true
     when the route has predicates a path and a method cannot evaluate
     (header, accept, xhr, custom ...).  ``static`` routes only build URLs;
-    ``external`` ones build URLs on another site.
+    ``external`` ones build URLs on another site (``scheme_relative`` when
+    their pattern starts with ``//``: they take the request's scheme).
     """
 
     route: Any
@@ -82,6 +83,7 @@ class RouteInfo:
     other_predicates: bool
     static: bool
     external: bool
+    scheme_relative: bool = False
 
     @property
     def methods(self) -> frozenset[str] | None:
@@ -234,8 +236,11 @@ def _info(
             route_methods = allowed if route_methods is None else route_methods & allowed
         else:
             other = True
+    scheme_relative = False
     if intr is not None:
-        external = bool(intr.get("static")) and intr.get("external_url") not in (None, route.pattern)
+        external_url = intr.get("external_url")
+        external = bool(intr.get("static")) and external_url not in (None, route.pattern)
+        scheme_relative = external and str(external_url).startswith("//")
     else:  # introspection off: Pyramid's own pregenerator for external patterns says it
         external = "external_url_pregenerator" in getattr(route.pregenerator, "__qualname__", "")
     return RouteInfo(
@@ -249,6 +254,7 @@ def _info(
         other_predicates=other,
         static=static,
         external=external,
+        scheme_relative=scheme_relative,
     )
 
 

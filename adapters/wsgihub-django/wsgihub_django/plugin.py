@@ -1,0 +1,54 @@
+"""The ``django`` wsgihub plugin: recognise Django apps being mounted.
+
+Registered through the ``wsgihub`` entry point group under the name
+``django`` (block it with ``WSGIHUB_BLOCK_PLUGINS=django``).  Detection
+looks for a ``django.core.handlers.wsgi.WSGIHandler`` among the layers the
+hub found inside the mounted callable; it never imports Django to look.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from wsgihub import hookimpl
+from wsgihub.adapter import find_instance
+
+if TYPE_CHECKING:
+    from wsgihub.types import WSGIApplication
+
+    from .adapter import DjangoAdapter
+
+__all__ = ["FRAMEWORK", "wsgihub_adapter"]
+
+#: The name users force with ``hub.mount(..., framework="django")``.
+FRAMEWORK = "django"
+
+
+@hookimpl
+def wsgihub_adapter(
+    app: WSGIApplication, layers: Sequence[object], framework: str | None
+) -> DjangoAdapter | None:
+    """A :class:`~wsgihub_django.adapter.DjangoAdapter` for Django apps, else ``None``.
+
+    With ``framework="django"`` and no ``WSGIHandler`` in sight (an opaque
+    wrapper), the adapter still works from the mounted callable as long as
+    Django is configured: Django's URL conf and settings are process-wide.
+    """
+    if framework is not None and framework != FRAMEWORK:
+        return None
+    handler = find_instance(layers, "django.core.handlers.wsgi", "WSGIHandler")
+    if handler is None:
+        if framework != FRAMEWORK or not _django_configured():
+            return None
+        handler = app
+    from .adapter import DjangoAdapter
+
+    return DjangoAdapter(handler, app)
+
+
+def _django_configured() -> bool:
+    conf = sys.modules.get("django.conf")
+    settings = getattr(conf, "settings", None)
+    return bool(settings is not None and settings.configured)
