@@ -27,7 +27,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 import click
 
@@ -159,6 +159,8 @@ def serve(
     """
     from .cli import _State
 
+    if debug:
+        _State.debug = True  # wsgihub.cli.main shows the traceback of a WsgihubError
     return run(
         site,
         mounts,
@@ -349,7 +351,6 @@ def _run_reloader(options: ServeOptions) -> int:
 
 def _reload_child() -> None:
     """Entry point of a reloader child: serve with the parent's options."""
-    from .cli import main as _main  # noqa: F401  (the CLI's error handling below)
     from .errors import WsgihubError
 
     options = json.loads(os.environ[_RELOAD_ENV])
@@ -416,5 +417,16 @@ def _bus_log_listener(options: ServeOptions, failures: StartFailures) -> Callabl
     return listener
 
 
-def _unused(*_: Any) -> None:  # pragma: no cover - keeps optional imports referenced
-    return None
+def _register() -> None:
+    """Make sure the ``wsgihub`` group has this command.
+
+    ``wsgihub.cli`` adds it when imported first; when this module is imported
+    first (a reloader child), ``cli``'s own attempt meets a half-imported
+    module and skips it.
+    """
+    from .cli import cli
+
+    cli.add_command(serve)
+
+
+_register()

@@ -1,16 +1,14 @@
 """Real Pyramid and Flask apps for the Pyramid adapter's tests.
 
-Cross-app tests also mount a Flask app.  When the ``wsgihub-flask``
-distribution is installed its adapter handles it; otherwise the small
-Werkzeug-routing adapter below does (registered ``trylast``, so any
-installed Flask or Werkzeug plugin wins).  It builds with Werkzeug's own
-``Map.bind().build()``: real routing, not a stand-in.
+Cross-app tests also mount a Flask app, handled by the ``wsgihub-flask``
+adapter (the tox env installs it).  Helpers travel as fixtures, so no test
+module imports this file (``--import-mode=importlib`` friendly).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import flask
@@ -18,65 +16,15 @@ import pytest
 from pyramid.config import Configurator
 from pyramid.response import Response
 from pyramid.session import SignedCookieSessionFactory
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import BuildError
 
 import wsgihub
-from wsgihub import hookimpl
-from wsgihub.adapter import Adapter, AppRoute, Cookie, find_instance
-from wsgihub.errors import UnknownEndpointError, URLBuildError
 from wsgihub.plugins import make_plugins
-
-
-class FlaskMapAdapter(Adapter):
-    """Flask through Werkzeug's routing: enough for cross-app tests."""
-
-    framework = "flask"
-
-    def build(self, endpoint: str, values: Mapping[str, Any], *, script_name: str, scheme: str,
-              host: str | None, method: str | None = None) -> str:
-        bound = self.app.url_map.bind(host or "localhost", script_name=script_name or "/", url_scheme=scheme)  # type: ignore[attr-defined]
-        try:
-            return bound.build(endpoint, dict(values), method=method, force_external=host is not None)  # type: ignore[no-any-return]
-        except BuildError as exc:
-            known = {r.endpoint for r in self.app.url_map.iter_rules()}  # type: ignore[attr-defined]
-            kind = URLBuildError if endpoint in known else UnknownEndpointError
-            raise kind(f"cannot build {endpoint!r}", endpoint) from exc
-
-    def routes(self) -> list[AppRoute]:
-        return [AppRoute(r.endpoint, r.rule, frozenset(r.methods or ()) or None) for r in self.app.url_map.iter_rules()]  # type: ignore[attr-defined]
-
-    def match(self, path_info: str, method: str) -> bool:
-        try:
-            self.app.url_map.bind("localhost").match(path_info, method)  # type: ignore[attr-defined]
-        except (NotFound, MethodNotAllowed):
-            return False
-        except Exception:  # redirects and the like: Flask answers them
-            return True
-        return True
-
-    def request_context(self, environ: dict[str, Any]) -> Any:
-        return self.app.request_context(environ)  # type: ignore[attr-defined]
-
-    def cookies(self) -> list[Cookie]:
-        config = self.app.config  # type: ignore[attr-defined]
-        path = config.get("SESSION_COOKIE_PATH") or config.get("APPLICATION_ROOT") or "/"
-        return [Cookie(config["SESSION_COOKIE_NAME"], path, config.get("SESSION_COOKIE_DOMAIN") or None)]
-
-
-class FlaskFallbackPlugin:
-    @hookimpl(trylast=True)
-    def wsgihub_adapter(self, app: Any, layers: Any, framework: str | None) -> Adapter | None:
-        if framework not in (None, "flask"):
-            return None
-        found = find_instance(layers, "flask.app", "Flask")
-        return FlaskMapAdapter(found, app) if found is not None else None
 
 
 @pytest.fixture
 def hub() -> Iterator[wsgihub.Hub]:
-    """A hub with every installed plugin (Pyramid's by entry point) and the Flask fallback."""
-    yield wsgihub.Hub(trusted_hosts=["example.com"], plugins=make_plugins(plugins=[FlaskFallbackPlugin()]))
+    """A hub with every installed plugin: Pyramid's and Flask's, found by entry point."""
+    yield wsgihub.Hub(trusted_hosts=["example.com"], plugins=make_plugins())
 
 
 def make_pyramid_app(

@@ -30,19 +30,24 @@ FRAMEWORK = "werkzeug"
 
 
 def find_url_map(layers: Sequence[object]) -> tuple[object, object] | None:
-    """``(holder, url_map)`` for the first layer whose ``url_map`` is a Werkzeug ``Map``."""
+    """``(holder, url_map)`` for the first ``url_map`` that is a Werkzeug ``Map``.
+
+    The holder is the innermost layer with that same map: ``functools.wraps``
+    copies an app's ``__dict__`` (and so its ``url_map``) onto its wrapper.
+    """
     routing = sys.modules.get("werkzeug.routing")
     map_class = getattr(routing, "Map", None)
     if map_class is None:
         return None
+    found: tuple[object, object] | None = None
     for layer in layers:
         try:
             url_map = getattr(layer, "url_map", None)
         except Exception:  # a property that raises: not an app we know
             continue
-        if isinstance(url_map, map_class):
-            return layer, url_map
-    return None
+        if isinstance(url_map, map_class) and (found is None or url_map is found[1]):
+            found = (layer, url_map)
+    return found
 
 
 @hookimpl(trylast=True)

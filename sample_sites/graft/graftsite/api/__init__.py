@@ -18,7 +18,7 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.router import Router
 
-__all__ = ["main", "make_api", "factory"]
+__all__ = ["main", "make_api"]
 
 
 def index(request: Request) -> dict[str, Any]:
@@ -91,8 +91,3 @@ def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router
 def make_api() -> Router:
     """The API with default settings (for :mod:`graftsite.site`)."""
     return main({})
-
-
-def factory(global_conf: dict[str, Any], **local_conf: Any) -> Router:
-    """PasteDeploy app factory: ``use = call:graftsite.api:factory``."""
-    return main(global_conf, **local_conf)

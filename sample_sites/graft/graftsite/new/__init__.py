@@ -25,7 +25,7 @@ import wsgihub
 
 from . import legacy_data
 
-__all__ = ["create_app", "factory"]
+__all__ = ["create_app"]
 
 
 def create_app() -> Flask:
@@ -87,8 +87,3 @@ def create_app() -> Flask:
         legacy_data.close_connections()
 
     return app
-
-
-def factory(global_conf: dict[str, str], **local_conf: str) -> Flask:
-    """PasteDeploy app factory: ``use = call:graftsite.new:factory`` (or ``egg:graftsite#new``)."""
-    return create_app()

@@ -1,0 +1,199 @@
+"""The sample site under a real server, driven by a real headless browser.
+
+``python -m graftsite.run --port 0`` (what ``scripts/sample.sh`` runs: it
+calls ``wsgihub serve site.ini``) is started in a subprocess, with its own
+database; the port is read from its ``Serving on http://127.0.0.1:PORT``
+line.  The browser test uses Debian's chromium and chromedriver through
+selenium (never Selenium Manager: both paths are given) and is skipped only
+when ``/usr/bin/chromium`` is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.live
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SERVING = re.compile(r"Serving on (http://127\.0\.0\.1:(\d+))")
+START_TIMEOUT = 30.0
+
+
+class Server:
+    """The site in a subprocess; its output is drained by a thread and kept."""
+
+    def __init__(self, data_dir: Path) -> None:
+        env = dict(os.environ, GRAFTSITE_DATA=str(data_dir), PYTHONUNBUFFERED="1")
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "graftsite.run", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        self.output: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.url = self._wait_for_url()
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _wait_for_url(self) -> str:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                line = self._lines.get(timeout=max(remaining, 0.01))
+            except queue.Empty:
+                self.stop()
+                raise AssertionError(f"no 'Serving on' line in {START_TIMEOUT}s:\n{''.join(self.output)}") from None
+            if line is None:
+                self.stop()
+                raise AssertionError(f"the server exited ({self.proc.returncode}):\n{''.join(self.output)}")
+            match = SERVING.search(line)
+            if match:
+                return match.group(1)
+
+    def stop(self) -> int | None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        return self.proc.returncode
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = Server(tmp_path_factory.mktemp("graftsite-live-data"))
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def fetch(url: str) -> tuple[int, str, str]:
+    with urllib.request.urlopen(url, timeout=10) as res:
+        return res.status, res.headers.get_content_type(), res.read().decode()
+
+
+def test_run_prints_what_it_does(server: Server) -> None:
+    head = "".join(server.output)
+    assert "graftsite: the wsgihub sample site" in head
+    assert "wsgihub serve" in head and "site.ini" in head
+    assert "demo / demo" in head
+
+
+def test_live_pages_from_every_app(server: Server) -> None:
+    status, kind, home = fetch(server.url + "/")
+    assert (status, kind) == (200, "text/html")
+    assert '<meta name="generator" content="django">' in home
+    status, kind, reports = fetch(server.url + "/reports/")
+    assert '<meta name="generator" content="flask">' in reports
+    status, kind, api = fetch(server.url + "/api/")
+    assert kind == "application/json"
+    # Absolute URLs use the request's host: 127.0.0.1 is in trusted_hosts.
+    assert json.loads(api)["links"]["reports"] == server.url + "/reports/"
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: apt-get install chromium chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1200,900",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(20)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_browser_logs_in_on_django_and_flask_knows_the_user(server: Server, browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 15)
+
+    def served_by() -> str:
+        return browser.find_element(By.CSS_SELECTOR, 'meta[name="generator"]').get_attribute("content")
+
+    browser.get(server.url + "/")
+    assert served_by() == "django"
+
+    # Log in through Django's own form (CSRF cookie and token as a person's browser sends them).
+    browser.find_element(By.ID, "login").click()
+    wait.until(ec.presence_of_element_located((By.ID, "login-form")))
+    browser.find_element(By.ID, "id_username").send_keys("demo")
+    browser.find_element(By.ID, "id_password").send_keys("demo")
+    browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+
+    # Django's LOGIN_REDIRECT_URL view redirects into Flask: /accounts/profile/ -> /whoami.
+    wait.until(ec.url_to_be(server.url + "/whoami"))
+    assert served_by() == "flask"
+    assert browser.find_element(By.ID, "user-name").text == "Dana Demo"
+
+    # Back to the Django home page through a Flask link, then into Flask through a Django link.
+    browser.find_element(By.LINK_TEXT, "graftsite").click()
+    wait.until(ec.url_to_be(server.url + "/"))
+    assert served_by() == "django"
+    assert browser.find_element(By.ID, "whoami").text == "Dana Demo"
+    browser.find_element(By.ID, "whoami-link").click()
+    wait.until(ec.url_to_be(server.url + "/whoami"))
+    assert served_by() == "flask"
+    name = browser.find_element(By.ID, "user-name")
+    assert name.text == "Dana Demo"
+    # The Flask page uses the Django side's stylesheet (hub_url("legacy:static", ...)).
+    header = browser.find_element(By.CSS_SELECTOR, "header.flask")
+    assert header.value_of_css_property("background-color") == "rgba(42, 77, 122, 1)"
+
+    shot = tmp_path / "whoami.png"
+    assert browser.save_screenshot(str(shot))
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(data) > 1000
+    # Keep a copy where a person can look at it when asked to.
+    keep = os.environ.get("GRAFTSITE_SCREENSHOT")
+    if keep:
+        Path(keep).write_bytes(data)
