@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import call, echo_app, make_environ
+from wsgi_helpers import call, echo_app, make_environ
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -336,6 +336,19 @@ def test_exit_during_start_is_not_overwritten_by_started(bus: Bus, log: LogLines
     assert "Bus STARTED" not in log
 
 
+def test_a_broken_log_listener_cannot_leave_the_bus_half_way(bus: Bus) -> None:
+    def broken_log(msg: str, level: int) -> None:
+        raise ValueError("log broken")
+
+    bus.subscribe("log", broken_log)
+    with pytest.raises(ValueError, match="log broken"):
+        bus.start()  # "Bus STARTING" cannot be logged: a failed start, cleaned up
+    assert bus.state is states.STOPPED
+    with pytest.raises(ChannelFailures):
+        bus.exit()
+    assert bus.state is states.EXITING
+
+
 def test_stop_reaches_stopped_even_if_a_listener_fails(bus: Bus, log: LogLines) -> None:
     def broken() -> None:
         raise RuntimeError("stop failed")
@@ -503,7 +516,7 @@ def test_start_with_callback_skips_the_callback_when_start_fails(bus: Bus) -> No
     callbacks = [t for t in threading.enumerate() if t.name.startswith("Bus Callback")]
     for t in callbacks:
         t.join(5)
-        assert not t.is_alive()  # wspbus's would wait for STARTED forever
+        assert not t.is_alive()  # not left waiting for a STARTED that never comes
     assert events == []
 
 
@@ -564,7 +577,8 @@ def test_restart_reexecutes_the_process_from_the_main_thread(tmp_path: Path, how
             sys.exit(0)
         os.environ["BUS_RUN"] = "2"
         bus = Bus()
-        bus.subscribe("log", lambda msg, level: print("LOG", msg, flush=True))
+        # one os.write per line: print() from two threads can interleave pieces
+        bus.subscribe("log", lambda msg, level: os.write(1, f"LOG {msg}\\n".encode()))
         bus.start()
         threading.Thread(target=bus.restart, name="restarter").start()
         bus.block()
@@ -670,8 +684,9 @@ def test_log_publishes_message_and_level_with_optional_traceback(bus: Bus) -> No
     bus.subscribe("log", lambda msg, level: got.append((msg, level)))
     bus.log("hello")
     bus.log("warn", level=30)
+    empty: dict[str, int] = {}
     try:
-        {}["missing"]
+        empty["missing"]
     except KeyError:
         bus.log("lost", traceback=True)
     assert got[:2] == [("hello", 20), ("warn", 30)]

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from conftest import call, echo_app
+from wsgi_helpers import call, echo_app
 
 import wsgihub
 from wsgihub import Adapter, AppRoute, Cookie, Hub, MountWarning, hookimpl

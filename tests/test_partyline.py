@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import call, echo_app
+from wsgi_helpers import call, echo_app
 
 import wsgihub
 from wsgihub import HighAndDry, Hub, NoSuchServiceName, Partyline, PartylineException, hookimpl

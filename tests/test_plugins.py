@@ -9,8 +9,10 @@ finds them exactly as it finds a pip-installed plugin.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
+import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -277,6 +279,16 @@ def test_broken_plugin_names_entry_point_and_distribution(
     assert "broken" not in names(make_plugins(block=["broken"]))
 
 
+def test_a_misspelt_hook_gets_a_suggestion() -> None:
+    class Typo:
+        @hookimpl
+        def wsgihub_invites(self, hub: Any) -> None:
+            pass
+
+    with pytest.raises(PluginError, match=r"unknown hook 'wsgihub_invites'.*\(did you mean 'wsgihub_invite'\?\)$"):
+        make_plugins(autoload=False, plugins=[Typo()])
+
+
 def test_broken_plugin_is_not_left_half_registered(site_packages: Path) -> None:
     make_distribution(
         site_packages, "wsgihub-broken2", "1.0", {"broken2": "wsgihub_broken2_plugin"}, {"wsgihub_broken2_plugin": UNKNOWN_HOOK}
@@ -331,3 +343,48 @@ def test_cli_plugins_broken_is_one_line(site_packages: Path, capsys: pytest.Capt
     assert main(["plugins"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "'broken3'" in err and "wsgihub-broken3" in err
+
+
+# -- the example distribution of docs/plugins.md ------------------------------------------------------------
+def docs_files() -> dict[str, str]:
+    """The code blocks of docs/plugins.md that start with ``# file: PATH``."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "plugins.md").read_text()
+    files = {}
+    for block in re.findall(r"^```\w*\n(.*?)^```", text, re.MULTILINE | re.DOTALL):
+        first, _, rest = block.partition("\n")
+        if first.startswith("# file: "):
+            files[first[len("# file: ") :].strip()] = rest
+    return files
+
+
+def test_the_guides_example_distribution_installs_and_works(site_packages: Path) -> None:
+    """Install docs/plugins.md's wsgihub-whoami as pip would lay it out, then use it."""
+    files = docs_files()
+    assert set(files) == {"pyproject.toml", "src/wsgihub_whoami.py"}
+    project = tomllib.loads(files["pyproject.toml"])["project"]
+    make_distribution(
+        site_packages,
+        project["name"],
+        project["version"],
+        project["entry-points"]["wsgihub"],
+        {"wsgihub_whoami": files["src/wsgihub_whoami.py"]},
+    )
+    plugins = make_plugins()
+    info = {i.name: i for i in plugins.info()}
+    assert info["whoami"] == PluginInfo(
+        name="whoami",
+        hooks=["wsgihub_invite", "wsgihub_start"],
+        distribution="wsgihub-whoami",
+        version="1.0.0",
+    )
+    hub = wsgihub.Hub(plugins=plugins)
+    hub.mount("/", plain_app, name="legacy")
+    hub.mount("/new", plain_app)
+    assert hub.partyline.ask_around("whoami", None) == [
+        {"mount": "legacy", "prefix": "/", "framework": None},
+        {"mount": "new", "prefix": "/new", "framework": None},
+    ]
+    logged: list[str] = []
+    hub.bus.subscribe("log", lambda msg, level=20: logged.append(msg))
+    with hub.running():
+        assert "whoami: serving legacy, new" in logged

@@ -165,12 +165,13 @@ def test_simple_plugin_custom_channel_and_unsubscribe(bus: Bus) -> None:
 
 # -- SignalHandler ---------------------------------------------------------------------
 SIGNAL_SCRIPT = """
-import sys
+import os
 from wsgihub.bus import Bus
 from wsgihub.process import SignalHandler
 
 bus = Bus()
-bus.subscribe("log", lambda msg, level: print("LOG", msg.splitlines()[0], flush=True))
+# one os.write per line, so lines from different threads never interleave
+bus.subscribe("log", lambda msg, level: os.write(1, f"LOG {msg.splitlines()[0]}\\n".encode()))
 bus.subscribe("stop", lambda: print("stop listener ran", flush=True))
 bus.subscribe("exit", lambda: print("exit listener ran", flush=True))
 bus.subscribe("graceful", lambda: print("graceful listener ran", flush=True))
@@ -472,7 +473,7 @@ def main():
 def touch(path: Path, content: str, step: int) -> None:
     """Rewrite ``path`` and move its mtime clearly forward (pollers compare mtimes)."""
     path.write_text(content)
-    stamp = time.time() + 10 * step
+    stamp = time.time() + 100 * step
     os.utime(path, (stamp, stamp))
 
 
@@ -512,13 +513,22 @@ def test_reloader_parent_restarts_a_fresh_child_when_a_watched_file_changes(
             pid, _value = started()
             assert pid != parent.pid and pid not in pids
             pids.append(pid)
-            time.sleep(0.6)  # let the parent's poller record the current mtimes
+            time.sleep(1.0)  # let the parent's poller record the current mtimes
             touch(tmp_path / changed, content, step)
-            lines.wait_for(lambda text, pid=pid: text == f"child exit {pid}")  # clean SIGTERM exit
+
+            def exited(text: str, pid: int = pid) -> bool:
+                return text == f"child exit {pid}"
+
+            try:
+                lines.wait_for(exited, timeout=6)  # a clean exit, through SIGTERM
+            except AssertionError:  # a loaded machine: the poller saw the file late
+                touch(tmp_path / changed, content, step + 1)
+                lines.wait_for(exited)
         pid, value = started()
         assert pid not in pids
         assert value == "two"  # the fresh child imported the new code
 
         os.kill(parent.pid, signal.SIGTERM)
         assert parent.wait(15) == 0
-        lines.wait_for(lambda text, pid=pid: text == f"child exit {pid}")
+        last = f"child exit {pid}"
+        lines.wait_for(lambda text: text == last)

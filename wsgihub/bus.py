@@ -354,13 +354,19 @@ class Bus:
         with self._lock:
             self._exit_called = False
             self.state = states.STARTING
-        self.log("Bus STARTING")
         try:
+            self.log("Bus STARTING")
             self.publish("start")
         except ChannelFailures as failures:
             first = failures.get_instances()[0]
         except BaseException:  # KeyboardInterrupt, SystemExit: stop, then let it go
-            self.log("Shutting down due to error in start listener:", level=40, traceback=True)
+            self._collect(
+                ChannelFailures(),
+                self.log,
+                "Shutting down due to error in start listener:",
+                level=40,
+                traceback=True,
+            )
             self._stop_after_failed_start()
             raise
         else:
@@ -369,10 +375,16 @@ class Bus:
                     # stop() or exit() ran meanwhile (a signal, another thread)
                     return
                 self.state = states.STARTED
-            self.log("Bus STARTED")
+            # the bus *is* started; a broken log listener must not make it look failed
+            self._collect(ChannelFailures(), self.log, "Bus STARTED")
             return
         details = "".join(_traceback.format_exception(first))
-        self.log("Shutting down due to error in start listener:\n" + details, level=40)
+        self._collect(
+            ChannelFailures(),
+            self.log,
+            "Shutting down due to error in start listener:\n" + details,
+            level=40,
+        )
         self._stop_after_failed_start()
         raise first
 
@@ -410,7 +422,6 @@ class Bus:
             if self._exit_called:
                 return
             self._exit_called = True
-        _forget_started(self)
         failures = ChannelFailures()
         try:
             self._collect(failures, self.stop)
@@ -425,6 +436,7 @@ class Bus:
                 if self._state is not states.EXITING:
                     self._exit_called = False  # interrupted: allow another try
             raise
+        _forget_started(self)  # nothing left for the automatic exit to do
         if failures:
             raise failures
 
@@ -524,7 +536,7 @@ class Bus:
         """Start the bus and then call ``func(*args, **kwargs)`` in a new thread.
 
         ``func`` runs after every start listener returned, and not at all if
-        the start failed (wspbus's thread would wait forever).  Returns the thread.
+        the start failed (its thread then simply ends).  Returns the thread.
         """
         call_args = args or ()
         call_kwargs = kwargs or {}

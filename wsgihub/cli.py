@@ -20,7 +20,7 @@ import click
 
 from .errors import WsgihubError
 
-__all__ = ["main", "cli", "site_options", "build_site"]
+__all__ = ["build_site", "cli", "main", "site_options"]
 
 #: Exit code for bad input (a usage error, as click uses).
 EXIT_BAD_INPUT = 2
@@ -53,7 +53,7 @@ def build_site(site: str | None, mounts: Sequence[str]) -> Any:
     hub = load(site) if site is not None else Hub()
     for spec in mounts:
         prefix, target = parse_mount_spec(spec)
-        app = import_object(target, f"--mount {spec}")
+        app = import_object(target, f"--mount {prefix}")
         hub.mount(prefix, app)
     return hub
 
@@ -124,6 +124,10 @@ def url(site: str | None, mounts: tuple[str, ...], endpoint: str, external: bool
     """Build the URL of ENDPOINT with NAME=VALUE arguments."""
     from .errors import ConfigError
 
+    if site is not None and _looks_like_value(site):
+        # with --mount and no SITE, click hands the first NAME=VALUE to SITE
+        values = (site, *values)
+        site = None
     kwargs: dict[str, Any] = {}
     for item in values:
         key, sep, value = item.partition("=")
@@ -132,6 +136,12 @@ def url(site: str | None, mounts: tuple[str, ...], endpoint: str, external: bool
         kwargs[key] = value
     hub = build_site(site, mounts)
     click.echo(hub.url_for(endpoint, _external=external, **kwargs))
+
+
+def _looks_like_value(arg: str) -> bool:
+    """``uid=5`` is a NAME=VALUE argument; a site (file, ``module:attr``) is never one."""
+    key, sep, _ = arg.partition("=")
+    return bool(sep) and key.isidentifier()
 
 
 @cli.command()

@@ -39,7 +39,7 @@ from .errors import DeployError, MountError, WsgihubError
 from .hub import Hub
 from .pipeline import parse_deployment
 
-__all__ = ["load", "hub_factory", "import_object", "parse_mount_spec", "parse_deployment"]
+__all__ = ["hub_factory", "import_object", "load", "parse_deployment", "parse_mount_spec"]
 
 
 def hub_factory(loader: Any, global_conf: dict[str, str], **local_conf: str) -> Hub:
@@ -114,15 +114,24 @@ def parse_mount_spec(spec: str) -> tuple[str, str]:
 
 def load(spec: str, **options: Any) -> Hub:
     """A :class:`Hub` from a site file or an import spec (see the module docs)."""
-    path = spec[len("config:") :] if spec.startswith("config:") else spec
+    path = spec.removeprefix("config:")
     filename = path.split("#", 1)[0]
-    if spec.startswith("config:") or filename.endswith((".ini", ".cfg")):
-        return _load_ini(path, **options)
     if filename.endswith(".wsgi"):
         return _as_hub(parse_deployment(filename), filename)
+    if spec.startswith("config:") or filename.endswith((".ini", ".cfg")) or os.path.isfile(filename):
+        return _load_ini(path, **options)
+    if ":" not in spec:
+        raise DeployError(
+            f"site {spec!r}: expected a site file (site.ini, site.wsgi) or 'package.module:attribute'"
+        )
     obj = import_object(spec, "site")
     if not isinstance(obj, Hub) and not _is_wsgi_app(obj) and callable(obj):
-        obj = obj()
+        try:
+            obj = obj()
+        except WsgihubError:
+            raise
+        except Exception as exc:
+            raise DeployError(f"site {spec!r}: the factory raised {type(exc).__name__}: {_one_line(exc)}") from exc
     return _as_hub(obj, spec)
 
 
@@ -160,7 +169,12 @@ def _load_ini(path: str, **options: Any) -> Hub:
     except WsgihubError:
         raise
     except LookupError as exc:
-        raise DeployError(f"{filename}: {exc}") from exc
-    except (ValueError, ImportError) as exc:
-        raise DeployError(f"{filename}: {type(exc).__name__}: {exc}") from exc
+        raise DeployError(f"{filename}: {_one_line(exc)}") from exc
+    except Exception as exc:  # a factory or PasteDeploy itself failed: still one line (--debug shows it)
+        raise DeployError(f"{filename}: {type(exc).__name__}: {_one_line(exc)}") from exc
     return _as_hub(app, filename)
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line (configparser's span several)."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())

@@ -68,7 +68,7 @@ from .errors import DeployError, closest
 if TYPE_CHECKING:
     from .types import WSGIApplication
 
-__all__ = ["Section", "read_descriptor", "parse_deployment", "main"]
+__all__ = ["Section", "main", "parse_deployment", "read_descriptor"]
 
 #: Entry point groups tried for ``egg:`` headers, by role.
 APP_GROUPS: tuple[str, ...] = ("paste.app_factory",)

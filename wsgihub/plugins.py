@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError
+from .errors import PluginError, closest
 
 if TYPE_CHECKING:
     from .adapter import Adapter
@@ -39,10 +39,10 @@ if TYPE_CHECKING:
     from .types import WSGIApplication
 
 __all__ = [
-    "BUILTIN_PLUGINS",
-    "ENTRY_POINT_GROUP",
-    "DISABLE_AUTOLOAD_ENV",
     "BLOCK_ENV",
+    "BUILTIN_PLUGINS",
+    "DISABLE_AUTOLOAD_ENV",
+    "ENTRY_POINT_GROUP",
     "PluginInfo",
     "Plugins",
     "make_plugins",
@@ -89,17 +89,26 @@ class Plugins:
     # -- registration -----------------------------------------------------
     def register(self, plugin: object, name: str | None = None) -> str:
         """Register ``plugin`` (a module or object with hook impls); return its name."""
+        return self._register(plugin, name)
+
+    def _register(self, plugin: object, name: str | None, where: str = "") -> str:
+        """:meth:`register`; ``where`` (`` (distribution d 1.0)``) follows the name in errors."""
+        label = f"{name or plugin!r}{where}" if name is None else f"{name!r}{where}"
         try:
             registered = self.manager.register(plugin, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:
-            raise PluginError(f"plugin {name or plugin!r} cannot be registered: {exc}", name) from exc
+            raise PluginError(f"plugin {label} cannot be registered: {exc}", name) from exc
         if registered is None:
-            raise PluginError(f"plugin {name!r} is blocked", name)
+            raise PluginError(f"plugin {label} is blocked", name)
         try:
             self.manager.check_pending()
         except pluggy.PluginValidationError as exc:
+            unknown = [h.name for h in self.manager.get_hookcallers(plugin) or () if not h.has_spec()]
             self.manager.unregister(plugin)
-            raise PluginError(f"plugin {registered!r} is invalid: {exc}", registered) from exc
+            known = [n for n in vars(hookspecs) if n.startswith(f"{hookspecs.PROJECT}_")]
+            hint = closest(unknown[0], known, n=1) if unknown else ""
+            label = f"{registered!r}{where}"
+            raise PluginError(f"plugin {label} is invalid: {exc}{hint}", registered) from exc
         return registered
 
     def unregister(self, plugin: object | None = None, name: str | None = None) -> None:
@@ -122,10 +131,7 @@ class Plugins:
                     f"{type(exc).__name__}: {exc}",
                     ep.name,
                 ) from exc
-            try:
-                self.register(plugin, name=ep.name)
-            except PluginError as exc:
-                raise PluginError(f"{exc}{where}", ep.name) from exc
+            self._register(plugin, ep.name, where)
             if dist is not None:
                 self._dists[ep.name] = dist
             loaded.append(ep.name)

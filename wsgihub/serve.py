@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from .bus import Bus
     from .hub import Hub
 
-__all__ = ["serve", "run", "ServeOptions"]
+__all__ = ["ServeOptions", "run", "serve"]
 
 #: Environment variable carrying the options from the reloader parent to its child.
 _RELOAD_ENV = "WSGIHUB_SERVE_OPTIONS"
@@ -87,7 +87,9 @@ class ServeOptions:
         from .deploy import parse_mount_spec
 
         if self.site is None and not self.mounts:
-            raise ConfigError("no site given: pass SITE (site.ini, module:hub) or --mount PREFIX=module:app")
+            raise ConfigError(
+                "no site given: pass SITE (site.ini, module:hub) or --mount PREFIX=module:app"
+            )
         for spec in self.mounts:
             parse_mount_spec(spec)
         if not 0 <= self.port <= 65535:
@@ -101,7 +103,9 @@ class ServeOptions:
         if self.pid_file is not None:
             directory = os.path.dirname(os.path.abspath(self.pid_file))
             if not os.path.isdir(directory):
-                raise ConfigError(f"--pid-file {self.pid_file}: directory {directory} does not exist")
+                raise ConfigError(
+                    f"--pid-file {self.pid_file}: directory {directory} does not exist"
+                )
 
 
 @click.command("serve")
@@ -126,7 +130,9 @@ class ServeOptions:
     default=None,
     help=f"Threads per process (waitress: {DEFAULT_THREADS}; gunicorn: 1).",
 )
-@click.option("--reload", "reload_", is_flag=True, help="Restart when a mounted app's code changes.")
+@click.option(
+    "--reload", "reload_", is_flag=True, help="Restart when a mounted app's code changes."
+)
 @click.option(
     "--drain-timeout",
     type=click.FloatRange(min=0),
@@ -134,7 +140,9 @@ class ServeOptions:
     show_default=True,
     help="Seconds in-flight requests may take to finish on shutdown.",
 )
-@click.option("--pid-file", type=click.Path(dir_okay=False), default=None, help="Write the pid here.")
+@click.option(
+    "--pid-file", type=click.Path(dir_okay=False), default=None, help="Write the pid here."
+)
 @click.option("-v", "--verbose", count=True, help="More output (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors (and the 'Serving on' line).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
@@ -301,8 +309,13 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
         ) from None
 
     port = check_address(options.host, options.port)
-    mounts = probe_site(options.site, options.mounts, debug=options.debug)
-    _print_mounts(mounts, options, out)
+    probe = probe_site(options.site, options.mounts, debug=options.debug)
+    _print_mounts(probe.mounts, options, out)
+    if _in_reloader_child():
+        # The master never imports the apps, so the reloader cannot see them by itself.
+        import hupper  # type: ignore[import-untyped]
+
+        hupper.get_reloader().watch_files(probe.files)
     loglevel = {0: "error", 1: "warning", 2: "info"}.get(options.verbosity, "debug")
     server = GunicornServer(
         options.site,
@@ -321,7 +334,7 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
 
 # -- --reload --------------------------------------------------------------------------------
 def _in_reloader_child() -> bool:
-    import hupper  # type: ignore[import-untyped]
+    import hupper
 
     return bool(hupper.is_active())
 
@@ -393,7 +406,9 @@ def _print_mounts(mounts: Sequence[MountInfo], options: ServeOptions, out: IO[st
 def _configure_logging(options: ServeOptions) -> None:
     """Send the servers' logging (waitress, gunicorn, the apps) to stderr at our level."""
     level = _LEVELS.get(options.verbosity, logging.DEBUG)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s [%(name)s] %(message)s")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s [%(name)s] %(message)s"
+    )
     logging.getLogger("waitress").setLevel(level)
     if options.verbosity < 2:
         # "Task queue depth is N" on every busy moment is noise at the default level.

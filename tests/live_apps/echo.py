@@ -19,7 +19,9 @@ def _echo(name: str) -> Callable[..., Iterable[bytes]]:
                 "path_info": environ.get("PATH_INFO", ""),
             }
         ).encode()
-        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        start_response(
+            "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        )
         return [body]
 
     app.__name__ = app.__qualname__ = f"app_{name}"

@@ -59,3 +59,8 @@ def two_apps() -> wsgihub.Hub:
     hub.mount("/a", app_a)
     hub.mount("/b/deeper", app_b)
     return hub
+
+
+def broken_site() -> wsgihub.Hub:
+    """A site factory that fails with an exception wsgihub does not know."""
+    raise KeyError("SECRET_KEY")

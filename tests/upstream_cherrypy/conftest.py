@@ -22,7 +22,7 @@ _NAME = "cherrypy.process.wspbus"
 _original: ModuleType | None = None
 
 try:
-    import cherrypy.process
+    import cherrypy.process  # type: ignore[import-untyped]
 except ImportError:  # the core test environment: the modules here skip themselves
     pass
 else:
@@ -35,19 +35,25 @@ else:
 
 @pytest.fixture(autouse=True)
 def _exit_buses_left_running() -> Iterator[None]:
-    """Exit any bus a test left running (upstream ``test_wait_publishes_periodically``
-    does), instead of leaving it to the end-of-process automatic exit and its
-    RuntimeWarning, exactly what wspbus would print there."""
-    yield
+    """Exit the buses a test started and left running.
+
+    Upstream ``test_wait_publishes_periodically`` never exits its bus; without
+    this the end-of-process automatic exit would print wspbus's RuntimeWarning.
+    Buses that were already running before the test are left alone.
+    """
     if _original is None:
+        yield
         return
     from wsgihub.bus import ChannelFailures, _started
 
-    for bus in list(_started.values()):
-        try:
-            bus.exit()
-        except ChannelFailures:
-            pass
+    before = set(_started)
+    yield
+    for key, bus in list(_started.items()):
+        if key not in before:
+            try:
+                bus.exit()
+            except ChannelFailures:
+                pass
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("cherrypy")
 
-from cherrypy.process import plugins
+from cherrypy.process import plugins  # type: ignore[import-untyped]
 
 from wsgihub.bus import Bus, states
 

@@ -11,8 +11,8 @@ import pytest
 
 pytest.importorskip("cherrypy")
 
-from cherrypy.test.test_bus import *
-from cherrypy.test.test_bus import wspbus as _upstream_wspbus
+from cherrypy.test.test_bus import *  # type: ignore[import-untyped]
+from cherrypy.test.test_bus import wspbus as _upstream_wspbus  # type: ignore[import-untyped]
 
 import wsgihub.bus
 

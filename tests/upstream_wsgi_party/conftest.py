@@ -24,10 +24,6 @@ def pytest_configure(config: pytest.Config) -> None:
     sys.modules["wsgi_party"] = wsgihub.compat.wsgi_party
 
 
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
-    return None
-
-
 @pytest.fixture(scope="session")
 def upstream_dir(request: pytest.FixtureRequest) -> Path:
     where = request.config.getoption("--wsgi-party-dir")
@@ -36,7 +32,10 @@ def upstream_dir(request: pytest.FixtureRequest) -> Path:
     return Path(where)
 
 
-def load_upstream(directory: Path) -> object:
+@pytest.fixture(scope="session")
+def upstream_module(upstream_dir: Path) -> object:
+    """wsgi_party's tests.py, imported (its ``import wsgi_party`` gets our drop-in)."""
+    directory = upstream_dir
     spec = importlib.util.spec_from_file_location("wsgi_party_upstream_tests", directory / "tests.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import unittest
-from pathlib import Path
-
-from conftest import load_upstream
+from typing import Any
 
 
-def test_upstream_suite_passes(upstream_dir: Path) -> None:
-    module = load_upstream(upstream_dir)
+def test_upstream_suite_passes(upstream_module: Any) -> None:
+    module = upstream_module
     suite = unittest.defaultTestLoader.loadTestsFromModule(module)
     assert suite.countTestCases() == 13, "upstream suite shrank: is this the right sdist?"
     result = unittest.TextTestRunner(verbosity=2).run(suite)

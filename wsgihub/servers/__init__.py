@@ -20,6 +20,7 @@ WSGI server takes the hub itself as its application (see
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 from collections.abc import Sequence
@@ -35,10 +36,10 @@ if TYPE_CHECKING:
     from .waitress import WaitressServer
 
 __all__ = [
-    "WaitressServer",
     "GunicornServer",
     "MountInfo",
     "StartFailures",
+    "WaitressServer",
     "bind_socket",
     "check_address",
     "describe_mounts",
@@ -67,9 +68,13 @@ def bind_socket(host: str, port: int) -> socket.socket:
     """
     where = format_url(host, port)
     try:
-        infos = socket.getaddrinfo(host or None, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(
+            host or None, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE
+        )
     except socket.gaierror as exc:
-        raise ServeError(f"cannot listen on {where}: unknown host {host!r} ({exc.strerror})") from None
+        raise ServeError(
+            f"cannot listen on {where}: unknown host {host!r} ({exc.strerror})"
+        ) from None
     family, socktype, proto, _canon, sockaddr = infos[0]
     sock = socket.socket(family, socktype, proto)
     try:
@@ -199,10 +204,8 @@ def exit_after_failed_start(bus: Bus) -> None:
     """
     for listener in list(bus.listeners.get("stop", ())):
         bus.unsubscribe("stop", listener)
-    try:
+    with contextlib.suppress(Exception):  # each failure was logged on the bus
         bus.exit()
-    except Exception:  # noqa: BLE001 - each failure was logged on the bus
-        pass
 
 
 def __getattr__(name: str) -> Any:

@@ -28,31 +28,53 @@ starts, and still leaves the master free of application code.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
+import sysconfig
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gunicorn.app.base import BaseApplication
-from gunicorn.arbiter import Arbiter
+from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+from gunicorn.arbiter import Arbiter  # type: ignore[import-untyped]
 
 from ..bus import Bus
 from ..errors import ConfigError, WsgihubError
-from . import MountInfo, StartFailures, describe_mounts, exit_after_failed_start, format_url, load_site
+from . import (
+    MountInfo,
+    StartFailures,
+    describe_mounts,
+    exit_after_failed_start,
+    format_url,
+    load_site,
+)
 
 if TYPE_CHECKING:
-    from gunicorn.workers.base import Worker
+    from gunicorn.workers.base import Worker  # type: ignore[import-untyped]
 
     from ..hub import Hub
 
-__all__ = ["GunicornServer", "probe_site"]
+__all__ = ["GunicornServer", "SiteProbe", "probe_site"]
 
 #: Exit status of a worker whose bus failed to start (gunicorn's own code for it).
 WORKER_BOOT_ERROR = Arbiter.WORKER_BOOT_ERROR
 
 
-def probe_site(site: str | None, mounts: Sequence[str], *, debug: bool = False) -> list[MountInfo]:
+@dataclass(frozen=True)
+class SiteProbe:
+    """What loading the site in a throw-away child found."""
+
+    #: The mounted apps, for ``wsgihub serve`` to list.
+    mounts: list[MountInfo]
+    #: Source files of the modules the site imported, outside the standard
+    #: library and site-packages (what ``--reload`` watches for a master that
+    #: never imports them itself).
+    files: list[str] = field(default_factory=list)
+
+
+def probe_site(site: str | None, mounts: Sequence[str], *, debug: bool = False) -> SiteProbe:
     """Load the site in a forked child and report its mounts (or its error).
 
     The calling process imports nothing of the site, which is what lets a
@@ -63,15 +85,21 @@ def probe_site(site: str | None, mounts: Sequence[str], *, debug: bool = False) 
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
+    imported_before = set(sys.modules)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child (coverage cannot see it)
         os.close(read_fd)
         try:
             try:
                 hub = load_site(site, mounts)
-                payload: dict[str, Any] = {"mounts": [vars(m) for m in describe_mounts(hub)]}
+                payload: dict[str, Any] = {
+                    "mounts": [vars(m) for m in describe_mounts(hub)],
+                    "files": _own_files(set(sys.modules) - imported_before),
+                }
             except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
-                message = str(exc) if isinstance(exc, WsgihubError) else f"{type(exc).__name__}: {exc}"
+                message = (
+                    str(exc) if isinstance(exc, WsgihubError) else f"{type(exc).__name__}: {exc}"
+                )
                 payload = {"error": message, "traceback": traceback.format_exc()}
             with os.fdopen(write_fd, "w", encoding="utf-8") as pipe:
                 json.dump(payload, pipe)
@@ -85,12 +113,34 @@ def probe_site(site: str | None, mounts: Sequence[str], *, debug: bool = False) 
     try:
         result = json.loads(data)
     except ValueError:
-        raise ConfigError(f"loading {site or ', '.join(mounts)} failed: the loader process died") from None
+        raise ConfigError(
+            f"loading {site or ', '.join(mounts)} failed: the loader process died"
+        ) from None
     if "error" in result:
         if debug:
             sys.stderr.write(result["traceback"])
         raise ConfigError(result["error"])
-    return [MountInfo(**m) for m in result["mounts"]]
+    return SiteProbe([MountInfo(**m) for m in result["mounts"]], result["files"])
+
+
+def _own_files(module_names: set[str]) -> list[str]:
+    """Source files of these modules, leaving out the standard library and site-packages."""
+    installed = {
+        os.path.realpath(path)
+        for key, path in sysconfig.get_paths().items()
+        if key in ("stdlib", "platstdlib", "purelib", "platlib")
+    }
+    files: set[str] = set()
+    for name in module_names:
+        filename = getattr(sys.modules.get(name), "__file__", None)
+        if not filename:
+            continue
+        real = os.path.realpath(filename)
+        if real.endswith((".pyc", ".pyo")):
+            real = real[:-1]
+        if not any(real.startswith(prefix + os.sep) for prefix in installed):
+            files.add(real)
+    return sorted(files)
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -142,10 +192,12 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         """Settings from our arguments; called again on every SIGHUP."""
         settings: dict[str, Any] = {
-            "bind": [f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"],
+            "bind": [
+                f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+            ],
             "workers": self.workers,
             "threads": self.threads,
-            "graceful_timeout": self.drain_timeout,
+            "graceful_timeout": max(1, math.ceil(self.drain_timeout)),  # whole seconds only
             "loglevel": self.loglevel,
             "pidfile": self.pid_file,
             "proc_name": "wsgihub",
@@ -168,7 +220,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         self.hub = load_site(self.site, self.mounts)
         return self.hub
 
-    def run(self) -> int:  # type: ignore[override]
+    def run(self) -> int:
         """Run the arbiter until the master exits; return its exit status."""
         try:
             Arbiter(self).run()

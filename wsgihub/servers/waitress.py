@@ -31,8 +31,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from waitress import wasyncore
-from waitress.server import create_server
+from waitress import wasyncore  # type: ignore[import-untyped]
+from waitress.server import create_server  # type: ignore[import-untyped]
 
 from ..errors import ServeError
 from ..process.plugins import SimplePlugin
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from ..bus import Bus
     from ..types import WSGIApplication
 
-__all__ = ["WaitressServer", "DEFAULT_DRAIN_TIMEOUT"]
+__all__ = ["DEFAULT_DRAIN_TIMEOUT", "WaitressServer"]
 
 #: Seconds ``stop`` waits for in-flight requests before cutting connections.
 DEFAULT_DRAIN_TIMEOUT = 10.0
@@ -105,17 +105,23 @@ class WaitressServer(SimplePlugin):
             if sock is None:
                 sock = bind_socket(self.host, self.port)
             try:
-                server = create_server(self.app, sockets=[sock], threads=self.threads, **self.options)
+                server = create_server(
+                    self.app, sockets=[sock], threads=self.threads, **self.options
+                )
             except (ValueError, OSError) as exc:
                 sock.close()
-                raise ServeError(f"waitress cannot serve on {format_url(self.host, self.port)}: {exc}") from exc
+                raise ServeError(
+                    f"waitress cannot serve on {format_url(self.host, self.port)}: {exc}"
+                ) from exc
             host, port = str(server.effective_host), int(server.effective_port)
             self.bound = (host, port)
             self.port = port  # a restart of the bus listens on the same port again
             self.server = server
             self._deadline = None
             self._drained.clear()
-            self.thread = threading.Thread(target=self._serve, name=f"waitress {self.url}", daemon=True)
+            self.thread = threading.Thread(
+                target=self._serve, name=f"waitress {self.url}", daemon=True
+            )
             self.thread.start()
         self.bus.log(f"Serving on {self.url} (waitress, {self.threads} threads)")
 

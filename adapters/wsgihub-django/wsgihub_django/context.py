@@ -18,6 +18,8 @@ Two Django traps shape this module:
 from __future__ import annotations
 
 import contextvars
+import io
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -44,14 +46,14 @@ _serving: ContextVar[bool] = ContextVar("wsgihub_django_serving", default=False)
 _TRACKER_UID: Final = "wsgihub_django.context.track"
 
 
-def _reverse_with_prefix(prefix: str, endpoint: str, kwargs: Mapping[str, Any], query: Any) -> str:
+def _reverse_with_prefix(prefix: str, endpoint: str, kwargs: Mapping[str, Any], query: Any = None) -> str:
     set_script_prefix(prefix)
     if query is None:
         return reverse(endpoint, kwargs=kwargs)
     return reverse(endpoint, kwargs=kwargs, query=query)
 
 
-def _reverse_restoring(prefix: str, endpoint: str, kwargs: Mapping[str, Any], query: Any) -> str:
+def _reverse_restoring(prefix: str, endpoint: str, kwargs: Mapping[str, Any], query: Any = None) -> str:
     previous = get_script_prefix()
     try:
         return _reverse_with_prefix(prefix, endpoint, kwargs, query)
@@ -120,6 +122,7 @@ def django_request(
     scope sends ``request_started`` / ``request_finished``, so a scope
     opened inside a Django view or transaction never closes its connection.
     """
+    environ = _complete(environ)
     outermost = not in_django_scope() and not _in_transaction()
     depth = _depth.set(_depth.get() + 1)
     previous = get_script_prefix()
@@ -137,6 +140,25 @@ def django_request(
     finally:
         set_script_prefix(previous)
         _depth.reset(depth)
+
+
+def _complete(environ: dict[str, Any]) -> dict[str, Any]:
+    """``environ`` with the keys Django needs that a hand-made environ may lack."""
+    if "REQUEST_METHOD" in environ and "wsgi.input" in environ and "SERVER_NAME" in environ:
+        return environ
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host, _, port = str(environ.get("HTTP_HOST") or "localhost").partition(":")
+    return {
+        "REQUEST_METHOD": "GET",
+        "QUERY_STRING": "",
+        "SERVER_NAME": host,
+        "SERVER_PORT": port or ("443" if scheme == "https" else "80"),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        **environ,
+    }
 
 
 def close_connections() -> None:

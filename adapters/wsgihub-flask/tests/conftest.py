@@ -7,19 +7,20 @@ tests see; one test checks the entry points separately.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import flask
 import pytest
+import wsgihub_flask.plugin
+import wsgihub_werkzeug.plugin
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 import wsgihub
-import wsgihub_flask.plugin
-import wsgihub_werkzeug.plugin
 from wsgihub.plugins import make_plugins
 
 
@@ -31,6 +32,7 @@ def make_flask(name: str, secret: str | None = "secret", **config: Any) -> flask
     """
     app = flask.Flask(name)
     app.secret_key = secret
+    app.config["SESSION_COOKIE_NAME"] = f"{name}_session"  # no collisions unless a test wants one
     app.config.update(config)
     app.calls = 0  # type: ignore[attr-defined]
     app.teardowns = 0  # type: ignore[attr-defined]
@@ -112,6 +114,7 @@ def make_hub() -> Callable[..., wsgihub.Hub]:
 @pytest.fixture
 def serve() -> Iterator[Callable[[Any], str]]:
     """``serve(app) -> "http://127.0.0.1:PORT"``: a real waitress server on loopback."""
+    from waitress import wasyncore
     from waitress.server import create_server
 
     servers: list[Any] = []
@@ -126,8 +129,8 @@ def serve() -> Iterator[Callable[[Any], str]]:
         return f"http://127.0.0.1:{server.effective_port}"
 
     yield start
-    for server in servers:
-        server.close()
-        server.task_dispatcher.shutdown()
-    for thread in threads:
+    for server, thread in zip(servers, threads):
+        # close every socket from inside the loop thread, so the loop ends cleanly
+        server.trigger.pull_trigger(functools.partial(wasyncore.close_all, server._map))
         thread.join(5)
+        server.task_dispatcher.shutdown()

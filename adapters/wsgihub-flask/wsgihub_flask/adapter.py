@@ -26,10 +26,10 @@ from urllib.parse import urlsplit
 from flask import Flask, Request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import BuildError
-
-from wsgihub.adapter import Adapter, AppRoute, Cookie
 from wsgihub_werkzeug.native import HubURL
 from wsgihub_werkzeug.urls import MapURLs
+
+from wsgihub.adapter import Adapter, AppRoute, Cookie
 
 from . import native
 
@@ -172,7 +172,9 @@ class FlaskAdapter(Adapter):
         - the session cookie's path does not cover the mount, so browsers
           never send it back and sessions are lost on every request;
         - the url_map uses ``host_matching``: relative URLs of rules on
-          another host come out absolute, and grafts cannot match by path.
+          another host come out absolute, and grafts cannot match by path;
+        - a grafted app's automatic ``static`` route takes every path below
+          its ``static_url_path`` from the app beneath, which has routes there.
         """
         if self.sessions_enabled():
             path = self.app.session_interface.get_cookie_path(self.app) or "/"
@@ -186,8 +188,25 @@ class FlaskAdapter(Adapter):
                     f"{where or '/'!r}: browsers will not send it back and sessions will be lost; "
                     f"set SESSION_COOKIE_PATH to {where or '/'!r} or a parent of it"
                 )
+        if peg.over is not None:
+            yield from self._static_shadows(peg.over)
         if self.app.url_map.host_matching:
             yield (
                 f"mount {peg.name!r} (flask): url_map uses host_matching; wsgihub builds rules of "
                 "other hosts as absolute URLs and a graft of this app cannot be matched by path"
             )
+
+    def _static_shadows(self, base: Peg) -> Iterator[str]:
+        """The graft's ``static`` route hides routes of the app it is grafted over."""
+        if base.adapter is None:
+            return
+        statics = [r.rule.partition("<")[0] for r in self.app.url_map.iter_rules() if r.endpoint == "static"]
+        for static in statics:
+            hidden = [r for r in base.adapter.routes() if ("/" + r.rule.lstrip("/")).startswith(static)]
+            if hidden:
+                names = ", ".join(f"{base.name}:{r.endpoint}" for r in hidden[:3])
+                yield (
+                    f"graft {self.urls.mount!r} (flask): its static route {static}<path:filename> takes "
+                    f"every path below {static} from {base.name!r}, hiding {names}; give the Flask app "
+                    "another static_url_path, or static_folder=None"
+                )

@@ -28,9 +28,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from wsgihub_werkzeug.deploy import resolve, where
 
 from wsgihub.errors import DeployError
-from wsgihub_werkzeug.deploy import resolve, where
 
 __all__ = ["app_factory"]
 

@@ -22,16 +22,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_app_context
+from wsgihub_werkzeug import native as _native
 
 import wsgihub
-from wsgihub_werkzeug import native as _native
 
 if TYPE_CHECKING:
     from flask import Flask
 
     from wsgihub import Hub
 
-__all__ = ["TEMPLATE_GLOBAL", "hub_url", "expose", "conceal"]
+__all__ = ["TEMPLATE_GLOBAL", "conceal", "expose", "hub_url"]
 
 TEMPLATE_GLOBAL = _native.TEMPLATE_GLOBAL
 

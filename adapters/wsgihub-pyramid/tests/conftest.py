@@ -44,11 +44,17 @@ def make_pyramid_app(
     config.add_route("user", "/users/{uid}", request_method="GET")
     config.add_route("user_edit", "/users/{uid}/edit")
     config.add_route("files", "/files/*path")
-    config.add_static_view("static", "wsgihub_pyramid:")
+    config.add_static_view("static", "pyramid:scripts")
     config.add_view(lambda request: Response("pyramid home"), route_name="home")
-    config.add_view(lambda request: Response(f"pyramid user {request.matchdict['uid']}"), route_name="user")
-    config.add_view(lambda request: Response("pyramid edit"), route_name="user_edit", request_method="POST")
-    config.add_view(lambda request: Response("/".join(request.matchdict["path"])), route_name="files")
+    config.add_view(
+        lambda request: Response(f"pyramid user {request.matchdict['uid']}"), route_name="user"
+    )
+    config.add_view(
+        lambda request: Response("pyramid edit"), route_name="user_edit", request_method="POST"
+    )
+    config.add_view(
+        lambda request: Response("/".join(request.matchdict["path"])), route_name="files"
+    )
     if setup is not None:
         setup(config)
     return config.make_wsgi_app()

@@ -59,7 +59,9 @@ def test_the_collision_is_real(hub: wsgihub.Hub, make_pyramid: Any, make_flask: 
     assert flask_cookie.startswith("session=") and "Path=/" in flask_cookie
 
 
-def test_two_pyramid_apps_with_default_sessions_collide(hub: wsgihub.Hub, make_pyramid: Any) -> None:
+def test_two_pyramid_apps_with_default_sessions_collide(
+    hub: wsgihub.Hub, make_pyramid: Any
+) -> None:
     hub.mount("/a", make_pyramid(session=True))
     with pytest.warns(MountWarning, match=r"'a'.*'b'.*'session'"):
         hub.mount("/b", make_pyramid(session=True))
@@ -69,7 +71,9 @@ def test_a_renamed_session_cookie_does_not_collide(
     hub: wsgihub.Hub, make_pyramid: Any, make_flask: Any, no_warnings: None
 ) -> None:
     def setup(config: Configurator) -> None:
-        config.set_session_factory(SignedCookieSessionFactory("x", cookie_name="legacy_session", domain="example.com"))
+        config.set_session_factory(
+            SignedCookieSessionFactory("x", cookie_name="legacy_session", domain="example.com")
+        )
 
     peg = hub.mount("/", make_pyramid(setup), name="legacy")
     hub.mount("/new", make_flask())
@@ -110,8 +114,9 @@ def test_application_created_is_not_fired_again(hub: wsgihub.Hub, make_pyramid: 
     assert len(fired) == 1
 
 
-def test_the_hub_bus_start_and_stop_leave_pyramid_alone(hub: wsgihub.Hub, make_pyramid: Any) -> None:
-    pytest.importorskip("wsgihub.bus", reason="the core's bus is not there yet")
+def test_the_hub_bus_start_and_stop_leave_pyramid_alone(
+    hub: wsgihub.Hub, make_pyramid: Any
+) -> None:
     fired: list[Any] = []
 
     def setup(config: Configurator) -> None:

@@ -27,7 +27,7 @@ def test_a_pyramid_view_builds_a_flask_url_with_request_hub_url(
         config.add_view(go, route_name="go")
 
     hub.mount("/", make_pyramid(setup), name="legacy")
-    hub.mount("/new", make_flask())
+    assert hub.mount("/new", make_flask()).framework == "flask"  # wsgihub-flask builds its URLs
     client = TestApp(hub)
     response = client.get("/go")
     assert response.status_int == 302
@@ -35,12 +35,18 @@ def test_a_pyramid_view_builds_a_flask_url_with_request_hub_url(
     assert response.follow().text == "flask user 5"
 
 
-def test_a_flask_view_builds_a_pyramid_url(hub: wsgihub.Hub, make_pyramid: Any, make_flask: Any) -> None:
+def test_a_flask_view_builds_a_pyramid_url(
+    hub: wsgihub.Hub, make_pyramid: Any, make_flask: Any
+) -> None:
     def setup(app: flask.Flask) -> None:
         @app.route("/to-legacy/<int:uid>")
         def to_legacy(uid: int) -> str:
             # Flask's own url_for works too, on Flask's map: the two coexist
-            return wsgihub.url_for("legacy:user", uid=uid, ref="flask") + " " + flask.url_for("user", uid=uid)
+            return (
+                wsgihub.url_for("legacy:user", uid=uid, ref="flask")
+                + " "
+                + flask.url_for("user", uid=uid)
+            )
 
     hub.mount("/", make_pyramid(), name="legacy")
     hub.mount("/new", make_flask(setup))
@@ -48,7 +54,9 @@ def test_a_flask_view_builds_a_pyramid_url(hub: wsgihub.Hub, make_pyramid: Any, 
     assert text == "/users/7?ref=flask /new/users/7"
 
 
-def test_pyramid_builds_its_own_urls_through_the_hub_in_its_request(hub: wsgihub.Hub, make_pyramid: Any) -> None:
+def test_pyramid_builds_its_own_urls_through_the_hub_in_its_request(
+    hub: wsgihub.Hub, make_pyramid: Any
+) -> None:
     def me(request: Any) -> Response:
         return Response(
             " ".join(
@@ -70,7 +78,9 @@ def test_pyramid_builds_its_own_urls_through_the_hub_in_its_request(hub: wsgihub
     assert text == "/api/users/1 /api/users/2 /api/users/3 http://example.com/api/users/4"
 
 
-def test_inside_one_pyramid_app_another_ones_urls_are_its_own(hub: wsgihub.Hub, make_pyramid: Any) -> None:
+def test_inside_one_pyramid_app_another_ones_urls_are_its_own(
+    hub: wsgihub.Hub, make_pyramid: Any
+) -> None:
     """The thread-local registry belongs to the app being served; the adapter ignores it."""
 
     def other(request: Any) -> Response:
@@ -89,7 +99,9 @@ def test_inside_one_pyramid_app_another_ones_urls_are_its_own(hub: wsgihub.Hub, 
     assert TestApp(hub).get("/a/other").text == "/b/users/1 /b/only-b"
 
 
-def test_request_context_enters_as_a_prepared_pyramid_request(hub: wsgihub.Hub, make_pyramid: Any) -> None:
+def test_request_context_enters_as_a_prepared_pyramid_request(
+    hub: wsgihub.Hub, make_pyramid: Any
+) -> None:
     app = make_pyramid(session=True)
     hub.mount("/api", app)
     before = get_current_request()
@@ -127,13 +139,14 @@ def test_request_context_from_inside_another_apps_request(
     assert text == "4 http://example.com/api/"
 
 
-def test_hub_url_outside_requests_uses_the_hub_the_app_is_mounted_on(hub: wsgihub.Hub, make_pyramid: Any) -> None:
+def test_hub_url_outside_requests_uses_the_hub_the_app_is_mounted_on(
+    hub: wsgihub.Hub, make_pyramid: Any
+) -> None:
     from pyramid.scripting import prepare
 
     app = make_pyramid()
-    with prepare(registry=app.registry) as env:
-        with pytest.raises(WsgihubError, match="not mounted"):
-            env["request"].hub_url("api:user", uid=1)
+    with prepare(registry=app.registry) as env, pytest.raises(WsgihubError, match="not mounted"):
+        env["request"].hub_url("api:user", uid=1)
     peg = hub.mount("/api", app)
     with prepare(registry=app.registry) as env:
         assert env["request"].hub_url("api:user", uid=1) == "/api/users/1"
@@ -142,7 +155,9 @@ def test_hub_url_outside_requests_uses_the_hub_the_app_is_mounted_on(hub: wsgihu
     assert "wsgihub.hub" not in app.registry
 
 
-def test_the_registry_keeps_the_hub_while_the_app_is_mounted_twice(hub: wsgihub.Hub, make_pyramid: Any) -> None:
+def test_the_registry_keeps_the_hub_while_the_app_is_mounted_twice(
+    hub: wsgihub.Hub, make_pyramid: Any
+) -> None:
     app = make_pyramid()
     first = hub.mount("/one", app)
     hub.mount("/two", app)

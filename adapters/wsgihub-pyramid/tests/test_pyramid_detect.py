@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from webtest import TestApp
+from wsgihub_pyramid.adapter import PyramidAdapter
 
 import wsgihub
 from wsgihub.errors import MountError
 from wsgihub.plugins import make_plugins
-from wsgihub_pyramid.adapter import PyramidAdapter
 
 
 class Middleware:
@@ -74,7 +74,9 @@ def test_a_router_is_detected(hub: wsgihub.Hub, make_pyramid: Any) -> None:
         pytest.param(lambda app: Middleware(app).__call__, id="bound-method"),
     ],
 )
-def test_a_router_behind_middleware_is_detected(hub: wsgihub.Hub, make_pyramid: Any, wrap: Any) -> None:
+def test_a_router_behind_middleware_is_detected(
+    hub: wsgihub.Hub, make_pyramid: Any, wrap: Any
+) -> None:
     app = make_pyramid()
     wrapped = wrap(app)
     peg = hub.mount("/api", wrapped)
@@ -90,7 +92,9 @@ def test_a_plain_wsgi_app_is_not_pyramid(hub: wsgihub.Hub) -> None:
     assert not isinstance(peg.adapter, PyramidAdapter)
 
 
-def test_forcing_pyramid_finds_a_registry_carried_by_a_wrapper(hub: wsgihub.Hub, make_pyramid: Any) -> None:
+def test_forcing_pyramid_finds_a_registry_carried_by_a_wrapper(
+    hub: wsgihub.Hub, make_pyramid: Any
+) -> None:
     app = make_pyramid()
     hidden = HiddenRouter(app)
     assert not isinstance(hub.mount("/auto", hidden).adapter, PyramidAdapter)

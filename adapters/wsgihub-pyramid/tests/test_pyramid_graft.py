@@ -32,7 +32,9 @@ class Counted:
 
 def plain_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     start_response("200 OK", [("Content-Type", "text/plain")])
-    return [f"base {environ['REQUEST_METHOD']} {environ['SCRIPT_NAME']}|{environ['PATH_INFO']}".encode()]
+    return [
+        f"base {environ['REQUEST_METHOD']} {environ['SCRIPT_NAME']}|{environ['PATH_INFO']}".encode()
+    ]
 
 
 @pytest.mark.parametrize(
@@ -44,7 +46,7 @@ def plain_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         ("POST", "/site/users/5/edit", "pyramid", "pyramid edit"),
         ("GET", "/site/users/5/edit", "base", "base GET /site|/users/5/edit"),
         ("GET", "/site/elsewhere", "base", "base GET /site|/elsewhere"),
-        ("GET", "/site/static/adapter.py", "pyramid", None),
+        ("GET", "/site/static/pserve.py", "pyramid", None),
     ],
 )
 def test_graft_over_a_plain_app(
@@ -116,7 +118,9 @@ def test_traversal_apps_cannot_tell_and_cascade(hub: wsgihub.Hub) -> None:
     assert counted.calls == Counter({"pyramid": 1, "base": 1})  # the cascade tried Pyramid first
 
 
-def test_routes_plus_traversal_views_cannot_tell_off_route(make_pyramid: Any, hub: wsgihub.Hub) -> None:
+def test_routes_plus_traversal_views_cannot_tell_off_route(
+    make_pyramid: Any, hub: wsgihub.Hub
+) -> None:
     def setup(config: Configurator) -> None:
         config.add_view(lambda request: Response("traversal"), name="hello")
 

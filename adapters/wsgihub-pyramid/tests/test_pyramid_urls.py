@@ -10,7 +10,7 @@ from pyramid.response import Response
 from webtest import TestApp
 
 import wsgihub
-from wsgihub.errors import UnknownEndpointError, URLBuildError, UntrustedHostError
+from wsgihub.errors import UnknownEndpointError, UntrustedHostError, URLBuildError
 
 
 @pytest.fixture
@@ -42,7 +42,9 @@ def test_routes_have_rules_methods_and_the_mount_prefix(api: wsgihub.Hub) -> Non
     assert all(r.framework == "pyramid" for r in api.routes("api"))
 
 
-def test_static_views_and_generation_only_routes_are_listed_external_ones_not(api: wsgihub.Hub) -> None:
+def test_static_views_and_generation_only_routes_are_listed_external_ones_not(
+    api: wsgihub.Hub,
+) -> None:
     table = route_table(api)
     assert table["__static/"] == ("/api/static/*subpath", None)
     assert table["elsewhere"] == ("/api/served/by/the/front/{x}", None)
@@ -63,7 +65,10 @@ def test_absolute_urls_use_the_public_url(make_pyramid: Any) -> None:
     hub.mount("/api", make_pyramid())
     assert hub.url_for("api:user", uid=5, _external=True) == "https://example.com/site/api/users/5"
     assert hub.url_for("api:user", uid=5) == "/site/api/users/5"
-    assert hub.url_for("api:user", uid=5, _external=True, _anchor="top") == "https://example.com/site/api/users/5#top"
+    assert (
+        hub.url_for("api:user", uid=5, _external=True, _anchor="top")
+        == "https://example.com/site/api/users/5#top"
+    )
 
 
 def test_absolute_urls_outside_requests_need_a_public_url(api: wsgihub.Hub) -> None:
@@ -75,7 +80,10 @@ def test_values_the_pattern_does_not_take_become_query_arguments(api: wsgihub.Hu
     assert api.url_for("api:user", uid=5, page=2, q="a b") == "/api/users/5?page=2&q=a+b"
     assert api.url_for("api:home", tag=["x", "y"]) == "/api/?tag=x&tag=y"
     # Pyramid's own _query is merged after them; _elements are path elements
-    assert api.url_for("api:user", uid=5, page=2, _query={"sort": "name"}) == "/api/users/5?page=2&sort=name"
+    assert (
+        api.url_for("api:user", uid=5, page=2, _query={"sort": "name"})
+        == "/api/users/5?page=2&sort=name"
+    )
     assert api.url_for("api:user", uid=5, _query="raw query") == "/api/users/5?raw%20query"
     assert api.url_for("api:user", uid=5, _elements=("edit", "now")) == "/api/users/5/edit/now"
 
@@ -102,8 +110,8 @@ def test_scheme_relative_external_routes_take_the_request_scheme(api: wsgihub.Hu
 
 def test_static_views_build_by_route_name_and_by_asset_spec(api: wsgihub.Hub) -> None:
     assert api.url_for("api:__static/", subpath="css/app.css") == "/api/static/css/app.css"
-    assert api.url_for("api:wsgihub_pyramid:adapter.py") == "/api/static/adapter.py"
-    assert api.url_for("api:wsgihub_pyramid:adapter.py", v=3) == "/api/static/adapter.py?v=3"
+    assert api.url_for("api:pyramid:scripts/pserve.py") == "/api/static/pserve.py"
+    assert api.url_for("api:pyramid:scripts/pserve.py", v=3) == "/api/static/pserve.py?v=3"
     with pytest.raises(UnknownEndpointError, match="otherpkg:x.css"):
         api.url_for("api:otherpkg:x.css")
 
@@ -142,7 +150,9 @@ def test_the_url_service_answers_on_the_partyline(api: wsgihub.Hub, make_flask: 
     assert answers == ["/api/users/9"]
 
 
-def test_urls_from_inside_a_request_use_its_trusted_host_and_scheme(hub: wsgihub.Hub, make_pyramid: Any) -> None:
+def test_urls_from_inside_a_request_use_its_trusted_host_and_scheme(
+    hub: wsgihub.Hub, make_pyramid: Any
+) -> None:
     def where(request: Any) -> Response:
         try:
             return Response(wsgihub.url_for("api:user", uid=1, _external=True))
@@ -155,14 +165,22 @@ def test_urls_from_inside_a_request_use_its_trusted_host_and_scheme(hub: wsgihub
 
     hub.mount("/api", make_pyramid(setup))
     client = TestApp(hub)
-    assert client.get("/api/where", extra_environ={"HTTP_HOST": "example.com"}).text == "http://example.com/api/users/1"
     assert (
-        client.get("/api/where", extra_environ={"HTTP_HOST": "example.com", "wsgi.url_scheme": "https"}).text
+        client.get("/api/where", extra_environ={"HTTP_HOST": "example.com"}).text
+        == "http://example.com/api/users/1"
+    )
+    assert (
+        client.get(
+            "/api/where", extra_environ={"HTTP_HOST": "example.com", "wsgi.url_scheme": "https"}
+        ).text
         == "https://example.com/api/users/1"
     )
     # an untrusted Host never makes it into a URL, and nothing cached it
     assert client.get("/api/where", extra_environ={"HTTP_HOST": "evil.example"}).text == "refused"
-    assert client.get("/api/where", extra_environ={"HTTP_HOST": "example.com"}).text == "http://example.com/api/users/1"
+    assert (
+        client.get("/api/where", extra_environ={"HTTP_HOST": "example.com"}).text
+        == "http://example.com/api/users/1"
+    )
 
 
 def test_routes_added_after_mounting_are_seen(hub: wsgihub.Hub) -> None:
@@ -175,3 +193,26 @@ def test_routes_added_after_mounting_are_seen(hub: wsgihub.Hub) -> None:
     config.commit()
     assert hub.url_for("late:b", x=1) == "/late/b/1"
     assert "b" in {r.endpoint for r in hub.routes("late")}
+
+
+def test_a_traversal_only_app_lists_no_routes_and_builds_nothing(hub: wsgihub.Hub) -> None:
+    config = Configurator()
+    config.add_view(lambda request: Response("root"))
+    hub.mount("/t", config.make_wsgi_app())
+    assert hub.routes("t") == []
+    with pytest.raises(UnknownEndpointError, match="'t:home'"):
+        hub.url_for("t:home")
+    with pytest.raises(UnknownEndpointError, match="'t:pkg:static/x.css'"):
+        hub.url_for("t:pkg:static/x.css")
+    assert TestApp(hub).get("/t/").text == "root"
+
+
+def test_a_pregenerator_that_refuses_is_a_build_error(hub: wsgihub.Hub) -> None:
+    def refuse(request: Any, elements: Any, kw: dict[str, Any]) -> Any:
+        raise ValueError("no pages on Sundays")
+
+    config = Configurator()
+    config.add_route("page", "/page/{name}", pregenerator=refuse)
+    hub.mount("/p", config.make_wsgi_app())
+    with pytest.raises(URLBuildError, match="'p:page': no pages on Sundays"):
+        hub.url_for("p:page", name="x")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["includeme", "__version__"]
+__all__ = ["__version__", "includeme"]
 
 __version__ = "0.1.0"
 

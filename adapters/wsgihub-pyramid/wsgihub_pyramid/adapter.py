@@ -7,7 +7,9 @@ belong to that one.
 
 - **URLs** are built with Pyramid's own ``request.route_url`` on one blank
   request per adapter that carries the registry, passing ``_app_url`` (the
-  mount's ``SCRIPT_NAME``, or ``scheme://host`` + it).  Values the route
+  mount's ``SCRIPT_NAME``, or ``scheme://host`` + it); the common case (no
+  pregenerator, no query) does what ``route_url`` does, minus its per-call
+  registry look-ups.  Values the route
   pattern does not take become query arguments (Pyramid itself ignores
   them).  An endpoint that is not a route name but an asset spec
   (``mypkg:static/app.css``) is built with ``request.static_url``.
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from wsgihub import Hub, Peg
     from wsgihub.types import Environ, WSGIApplication
 
-__all__ = ["PyramidAdapter", "HUB_KEY"]
+__all__ = ["HUB_KEY", "PyramidAdapter"]
 
 #: Where :meth:`PyramidAdapter.mounted` records the hub in the app's registry.
 HUB_KEY = "wsgihub.hub"
@@ -93,7 +95,11 @@ class PyramidAdapter(Adapter):
             return
         for other in hub.pegs():
             adapter = other.adapter
-            if other is not peg and isinstance(adapter, PyramidAdapter) and adapter.registry is self.registry:
+            if (
+                other is not peg
+                and isinstance(adapter, PyramidAdapter)
+                and adapter.registry is self.registry
+            ):
                 return
         del self.registry[HUB_KEY]
 
@@ -108,7 +114,14 @@ class PyramidAdapter(Adapter):
         host: str | None,
         method: str | None = None,
     ) -> str:
-        """Build with ``request.route_url`` (``method`` is ignored: Pyramid route names are unique)."""
+        """The URL of route ``endpoint`` (or of an asset spec), ``app_url`` = mount.
+
+        A route without pregenerator, given only the values its pattern
+        takes, is built as ``route_url`` builds it (``app_url +
+        route.generate(values)``); everything else goes through
+        ``request.route_url`` / ``request.static_url`` on the adapter's blank
+        request.  ``method`` is ignored: Pyramid route names are unique.
+        """
         info = self.table.info(endpoint)
         if info is None:
             return self._build_asset(endpoint, values, script_name, scheme, host)
@@ -123,12 +136,18 @@ class PyramidAdapter(Adapter):
             if info.plain:
                 # What route_url does for a route without pregenerator, minus
                 # its per-call registry look-ups: the hot path.
-                return app_url + info.route.generate(values)
+                return app_url + str(info.route.generate(values))
             return self._request.route_url(endpoint, _app_url=app_url, **values)  # type: ignore[no-any-return]
         except KeyError as exc:
             raise self._missing(info, exc) from None
+        except (ValueError, TypeError) as exc:  # from a pregenerator
+            raise URLBuildError(
+                f"cannot build {self._name(endpoint)!r}: {exc}", self._name(endpoint)
+            ) from exc
 
-    def _build_with_extras(self, info: RouteInfo, values: Mapping[str, Any], app_url: str, scheme: str) -> str:
+    def _build_with_extras(
+        self, info: RouteInfo, values: Mapping[str, Any], app_url: str, scheme: str
+    ) -> str:
         """The slow path: query arguments, ``_query``, ``_elements``, external routes."""
         kw: dict[str, Any] = {}
         extras: list[tuple[str, Any]] = []
@@ -171,20 +190,29 @@ class PyramidAdapter(Adapter):
         except KeyError as exc:
             raise self._missing(info, exc) from None
         except (ValueError, TypeError) as exc:
-            raise URLBuildError(f"cannot build {self._name(info.name)!r}: {exc}", self._name(info.name)) from exc
+            raise URLBuildError(
+                f"cannot build {self._name(info.name)!r}: {exc}", self._name(info.name)
+            ) from exc
 
     def _build_asset(
-        self, endpoint: str, values: Mapping[str, Any], script_name: str, scheme: str, host: str | None
+        self,
+        endpoint: str,
+        values: Mapping[str, Any],
+        script_name: str,
+        scheme: str,
+        host: str | None,
     ) -> str:
         """``mypkg:static/app.css`` -> the static view's URL, via ``request.static_url``."""
-        if ":" not in endpoint or not static_specs(self.registry):
+        if ":" not in endpoint:
             raise self._unknown(endpoint)
         kw = {k: v for k, v in values.items() if k not in _SPECIAL}
         query: Any = list(kw.items())
         if "_query" in values:
             extra = values["_query"]
-            query = extra if isinstance(extra, str) else query + list(
-                extra.items() if isinstance(extra, Mapping) else extra
+            query = (
+                extra
+                if isinstance(extra, str)
+                else query + list(extra.items() if isinstance(extra, Mapping) else extra)
             )
         app_url = script_name if host is None else f"{scheme}://{host}{script_name}"
         try:
@@ -284,8 +312,14 @@ class PyramidAdapter(Adapter):
         if factory is not None:
             name = getattr(factory, "_cookie_name", None) or getattr(factory, "cookie_name", None)
             if isinstance(name, str):
-                path = getattr(factory, "_cookie_path", None) or getattr(factory, "cookie_path", None) or "/"
-                domain = getattr(factory, "_cookie_domain", None) or getattr(factory, "cookie_domain", None)
+                path = (
+                    getattr(factory, "_cookie_path", None)
+                    or getattr(factory, "cookie_path", None)
+                    or "/"
+                )
+                domain = getattr(factory, "_cookie_domain", None) or getattr(
+                    factory, "cookie_domain", None
+                )
                 found.append(Cookie(name, path, domain, "session"))
         policy = self.registry.queryUtility(ICSRFStoragePolicy)
         profile = getattr(policy, "cookie_profile", None)

@@ -47,7 +47,9 @@ def app_factory(global_conf: dict[str, Any], app: str | None = None, **settings:
     if isinstance(target, ModuleType):
         main = getattr(target, "main", None)
         if main is None:
-            raise DeployError(f"wsgihub-pyramid#app: app = {app!r} is a module without a 'main' function")
+            raise DeployError(
+                f"wsgihub-pyramid#app: app = {app!r} is a module without a 'main' function"
+            )
         target = main
     if isinstance(target, Router):
         if settings:
@@ -60,5 +62,7 @@ def app_factory(global_conf: dict[str, Any], app: str | None = None, **settings:
         raise DeployError(f"wsgihub-pyramid#app: app = {app!r} is not callable")
     application = target(global_conf, **settings)
     if not callable(application):
-        raise DeployError(f"wsgihub-pyramid#app: {app!r} returned {application!r}, not a WSGI application")
+        raise DeployError(
+            f"wsgihub-pyramid#app: {app!r} returned {application!r}, not a WSGI application"
+        )
     return application

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from wsgihub.adapter import Adapter
     from wsgihub.types import WSGIApplication
 
-__all__ = ["wsgihub_adapter", "FRAMEWORK"]
+__all__ = ["FRAMEWORK", "wsgihub_adapter"]
 
 FRAMEWORK = "pyramid"
 

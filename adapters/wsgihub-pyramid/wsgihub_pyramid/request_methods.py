@@ -34,7 +34,7 @@ from .adapter import HUB_KEY
 if TYPE_CHECKING:
     from wsgihub import Hub
 
-__all__ = ["includeme", "find_hub", "hub_url", "add_renderer_globals"]
+__all__ = ["add_renderer_globals", "find_hub", "hub_url", "includeme"]
 
 
 def find_hub(request: Any) -> Hub | None:

@@ -20,7 +20,7 @@ from pyramid.interfaces import IException, IRoutesMapper
 from pyramid.predicates import RequestMethodPredicate
 from zope.interface.interfaces import IInterface
 
-__all__ = ["RouteInfo", "RouteTable", "pattern_names", "normalize_methods", "static_specs"]
+__all__ = ["RouteInfo", "RouteTable", "normalize_methods", "pattern_names", "static_specs"]
 
 # Pyramid's own pattern grammar (pyramid.urldispatch._compile_route):
 # ``{name}`` / ``{name:regex}`` (one level of inner braces), the pre-1.0
@@ -37,7 +37,7 @@ def pattern_names(pattern: str) -> frozenset[str]:
     ``static/*subpath`` -> ``{"subpath"}``.
     """
     if _OLD_STYLE.search(pattern) and not _NEW_STYLE.search(pattern):
-        pattern = _OLD_STYLE.sub(lambda m: "{%s}" % m.group(0)[1:], pattern)
+        pattern = _OLD_STYLE.sub(lambda m: "{" + m.group(0)[1:] + "}", pattern)
     names: set[str] = set()
     star = _STAR_AT_END.search(pattern)
     if star is not None:
@@ -173,13 +173,16 @@ class RouteTable:
             return True
         introspector = getattr(self.registry, "introspector", None)
         route_intrs = _route_introspectables(introspector)
-        view_methods, global_views = _view_facts(introspector)
+        view_methods, views_outside = _view_facts(introspector)
+        global_views: bool | None = views_outside
         if not route_intrs and matched:
             global_views = None  # introspection is off: nothing is known about views
         served = {id(route) for route in matched}
         infos: dict[str, RouteInfo] = {}
         for route in everything:
-            infos[route.name] = _info(route, route_intrs.get(route.name), view_methods, id(route) not in served)
+            infos[route.name] = _info(
+                route, route_intrs.get(route.name), view_methods, id(route) not in served
+            )
         self._by_name = infos
         self._matching = tuple(infos[r.name] for r in matched if infos.get(r.name) is not None)
         self._listed = tuple(i for i in infos.values() if not i.external)
@@ -222,7 +225,7 @@ def _view_facts(introspector: Any) -> tuple[dict[str, frozenset[str] | None], bo
 def _is_exception_context(context: Any) -> bool:
     if isinstance(context, type) and issubclass(context, BaseException):
         return True
-    return IInterface.providedBy(context) and context.isOrExtends(IException)
+    return bool(IInterface.providedBy(context) and context.isOrExtends(IException))
 
 
 def _info(
@@ -263,5 +266,7 @@ def static_specs(registry: Any) -> list[str]:
     introspector = getattr(registry, "introspector", None)
     if introspector is None:
         return []
-    return [e["introspectable"]["spec"] for e in introspector.get_category("static views", default=[]) or []]
-
+    return [
+        e["introspectable"]["spec"]
+        for e in introspector.get_category("static views", default=[]) or []
+    ]

@@ -7,17 +7,18 @@ tests see; one test checks the entry point separately.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import wsgihub_werkzeug.plugin
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 import wsgihub
-import wsgihub_werkzeug.plugin
 from wsgihub.plugins import make_plugins
 
 
@@ -87,6 +88,7 @@ def shop() -> ShopApp:
 @pytest.fixture
 def serve() -> Iterator[Callable[[Any], str]]:
     """``serve(app) -> "http://127.0.0.1:PORT"``: a real waitress server on loopback."""
+    from waitress import wasyncore
     from waitress.server import create_server
 
     servers: list[Any] = []
@@ -101,11 +103,11 @@ def serve() -> Iterator[Callable[[Any], str]]:
         return f"http://127.0.0.1:{server.effective_port}"
 
     yield start
-    for server in servers:
-        server.close()
-        server.task_dispatcher.shutdown()
-    for thread in threads:
+    for server, thread in zip(servers, threads):
+        # close every socket from inside the loop thread, so the loop ends cleanly
+        server.trigger.pull_trigger(functools.partial(wasyncore.close_all, server._map))
         thread.join(5)
+        server.task_dispatcher.shutdown()
 
 
 @pytest.fixture

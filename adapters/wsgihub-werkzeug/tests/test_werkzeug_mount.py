@@ -8,8 +8,8 @@ import sys
 import textwrap
 import urllib.request
 
-import jinja2
 import pytest
+import wsgihub_werkzeug.plugin
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import Map, Rule
@@ -17,7 +17,6 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request
 
 import wsgihub
-import wsgihub_werkzeug.plugin
 from wsgihub.errors import MountError, UnknownEndpointError
 from wsgihub.plugins import make_plugins
 
@@ -154,6 +153,7 @@ def test_request_context_uses_the_apps_request_class(make_hub, shop):
 
 
 def test_jinja_env_gets_hub_url_and_loses_it_on_unmount(make_hub, shop, make_shop):
+    jinja2 = pytest.importorskip("jinja2")  # not a Werkzeug dependency
     shop.jinja_env = jinja2.Environment()
     template = shop.jinja_env.from_string('<a href="{{ hub_url("blog:item", id=3) }}">')
     shop.on_index = lambda request: template.render()

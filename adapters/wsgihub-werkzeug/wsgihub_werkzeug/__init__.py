@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .native import HubRequest, HubRequestMixin
     from .urls import MapURLs
 
-__all__ = ["WerkzeugAdapter", "MapURLs", "HubRequest", "HubRequestMixin"]
+__all__ = ["HubRequest", "HubRequestMixin", "MapURLs", "WerkzeugAdapter"]
 __version__ = "0.1.0"
 
 # Importing the package (the plugin entry point does) must not import

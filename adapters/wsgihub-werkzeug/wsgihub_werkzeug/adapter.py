@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from werkzeug.routing import Map
+from werkzeug.routing import BuildError, Map
 from werkzeug.wrappers import Request
 
 from wsgihub.adapter import Adapter, AppRoute
@@ -36,8 +36,9 @@ __all__ = ["WerkzeugAdapter"]
 class WerkzeugAdapter(Adapter):
     """Routes, URLs, grafts and request context for an app with a ``url_map``.
 
-    ``app`` is the object holding ``url_map`` (or ``None`` when the app was
-    forced to this adapter and has none); ``wsgi`` the mounted callable.
+    ``app`` is the object holding ``url_map`` (the mounted callable itself
+    when the app was forced to this adapter and has none: ``url_map`` is
+    then ``None``); ``wsgi`` the mounted callable.
     """
 
     framework: ClassVar[str] = "werkzeug"
@@ -45,6 +46,7 @@ class WerkzeugAdapter(Adapter):
     def __init__(self, app: object, wsgi: WSGIApplication, url_map: Map | None) -> None:
         super().__init__(app, wsgi)
         self.urls = MapURLs(url_map, framework=self.framework) if url_map is not None else None
+        self._bound = self.urls.bound if self.urls is not None else {}
         self._request_class = _request_class(app)
         self._globals: MutableMapping[str, Any] | None = None
         self._hub_url: HubURL | None = None
@@ -88,6 +90,12 @@ class WerkzeugAdapter(Adapter):
                 f"cannot build {full!r}: mount {self._mount!r} (werkzeug) has no url_map, so no endpoints",
                 full,
             )
+        if host is None:  # the hot path, inlined; errors are explained by urls.build below
+            try:
+                bound = self._bound.get((script_name, scheme)) or urls.bind(script_name, scheme)
+                return bound.build(endpoint, values, method)
+            except (BuildError, ValueError):
+                pass
         return urls.build(endpoint, values, script_name, scheme, host, method)
 
     def match(self, path_info: str, method: str) -> bool | None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from wsgihub import Hub
     from wsgihub.types import Environ
 
-__all__ = ["HubRequestMixin", "HubRequest", "TEMPLATE_GLOBAL", "make_hub_url", "jinja_globals", "expose", "conceal"]
+__all__ = ["TEMPLATE_GLOBAL", "HubRequest", "HubRequestMixin", "conceal", "expose", "jinja_globals", "make_hub_url"]
 
 #: The name of the template global that builds URLs through the hub.
 TEMPLATE_GLOBAL: Final = "hub_url"
@@ -86,7 +86,8 @@ def jinja_globals(app: object) -> MutableMapping[str, Any] | None:
     env = getattr(app, "jinja_env", None) if jinja2 is not None else None
     if env is None or not isinstance(env, jinja2.Environment):  # type: ignore[union-attr]
         return None
-    return env.globals
+    globals_: MutableMapping[str, Any] = env.globals
+    return globals_
 
 
 def expose(globals_: MutableMapping[str, Any] | None, function: HubURL) -> None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from wsgihub.adapter import Adapter
     from wsgihub.types import WSGIApplication
 
-__all__ = ["FRAMEWORK", "wsgihub_adapter", "wsgihub_submounts", "find_url_map"]
+__all__ = ["FRAMEWORK", "find_url_map", "wsgihub_adapter", "wsgihub_submounts"]
 
 FRAMEWORK = "werkzeug"
 
@@ -43,7 +43,7 @@ def find_url_map(layers: Sequence[object]) -> tuple[object, object] | None:
     for layer in layers:
         try:
             url_map = getattr(layer, "url_map", None)
-        except Exception:  # a property that raises: not an app we know
+        except Exception:  # noqa: BLE001, S112  (a property that raises: not an app we know)
             continue
         if isinstance(url_map, map_class) and (found is None or url_map is found[1]):
             found = (layer, url_map)

@@ -27,9 +27,9 @@ from werkzeug.routing import BuildError, Map, MapAdapter, Rule
 from werkzeug.routing.exceptions import RoutingException
 
 from wsgihub.adapter import AppRoute
-from wsgihub.errors import URLBuildError, UnknownEndpointError, closest
+from wsgihub.errors import UnknownEndpointError, URLBuildError, closest
 
-__all__ = ["MapURLs", "endpoint_name", "PLACEHOLDER_HOST", "BOUND_CACHE_SIZE"]
+__all__ = ["BOUND_CACHE_SIZE", "PLACEHOLDER_HOST", "MapURLs", "endpoint_name", "route_of"]
 
 #: Server name bound for relative URLs and matching.  Relative URLs never
 #: show it; rules on another subdomain or host are built absolute with it.
@@ -54,7 +54,7 @@ class MapURLs:
     the app is mounted); ``framework`` too.
     """
 
-    __slots__ = ("url_map", "bound", "mount", "framework", "_matcher", "_lock")
+    __slots__ = ("_lock", "_matcher", "bound", "framework", "mount", "url_map")
 
     def __init__(self, url_map: Map, mount: str = "?", framework: str = "werkzeug") -> None:
         self.url_map = url_map
@@ -123,8 +123,9 @@ class MapURLs:
     def endpoint_object(self, name: str) -> object | None:
         """The non-string endpoint called ``name`` (a view function), if any."""
         for rule in self.url_map.iter_rules():
-            if not isinstance(rule.endpoint, str) and endpoint_name(rule.endpoint) == name:
-                return rule.endpoint
+            endpoint: object = rule.endpoint
+            if not isinstance(endpoint, str) and endpoint_name(endpoint) == name:
+                return endpoint
         return None
 
     # -- errors ----------------------------------------------------------------

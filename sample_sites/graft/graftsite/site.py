@@ -22,7 +22,7 @@ TRUSTED_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost")
 
 
 def make_hub(trusted_hosts: Iterable[str] = TRUSTED_HOSTS, public_url: str | None = None) -> wsgihub.Hub:
-    """Mount the legacy Django project at ``/``, graft Flask over it, mount the API at ``/api``."""
+    """Mount the legacy Django project at ``/`` and the API at ``/api``; graft Flask over the legacy mount."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "graftsite.legacy.settings")
     from django.core.wsgi import get_wsgi_application
 
@@ -31,6 +31,6 @@ def make_hub(trusted_hosts: Iterable[str] = TRUSTED_HOSTS, public_url: str | Non
 
     hub = wsgihub.Hub(trusted_hosts=trusted_hosts, public_url=public_url)
     hub.mount("/", get_wsgi_application(), name="legacy")
-    hub.graft(create_app(), over="legacy", name="new")
     hub.mount("/api", make_api(), name="api")
+    hub.graft(create_app(), over="legacy", name="new")
     return hub

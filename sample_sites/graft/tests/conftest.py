@@ -66,7 +66,10 @@ def hub(site_ini: Path) -> Any:
 
 @pytest.fixture
 def app(hub: Any) -> Any:
-    """A webtest client for the site (fresh cookies for each test)."""
+    """A webtest client for the site (fresh cookies for each test).
+
+    ``Host: localhost``, as a browser sends it (webtest's default is ``localhost:80``).
+    """
     from webtest import TestApp
 
-    return TestApp(hub)
+    return TestApp(hub, extra_environ={"HTTP_HOST": "localhost"})

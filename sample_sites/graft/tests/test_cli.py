@@ -43,7 +43,7 @@ def test_check_finds_no_problem(hub: Any, site_ini: Path, capsys: Any) -> None:
     out = capsys.readouterr().out
     assert code == 0, out
     assert "ok   legacy: django at /" in out
-    assert "ok   new: flask at graft over legacy" in out
+    assert "ok   new: flask grafted over legacy" in out
     assert "ok   api: pyramid at /api" in out
     assert "WARN" not in out
 
@@ -57,4 +57,4 @@ def test_url_builds_across_apps(hub: Any, site_ini: Path, capsys: Any) -> None:
 
 def test_python_site_spec_works_with_the_cli(hub: Any, capsys: Any) -> None:
     assert main(["check", "graftsite.site:make_hub"]) == 0
-    assert "ok   new: flask at graft over legacy" in capsys.readouterr().out
+    assert "ok   new: flask grafted over legacy" in capsys.readouterr().out

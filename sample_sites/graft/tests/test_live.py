@@ -18,8 +18,10 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +51,8 @@ class Server:
         )
         self.output: list[str] = []
         self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
         self.url = self._wait_for_url()
 
     def _drain(self) -> None:
@@ -83,7 +86,29 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+        self._drainer.join(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
         return self.proc.returncode
+
+    def fetch(self, path: str) -> tuple[int, str, str]:
+        """GET ``path``: (status, content type, text); a failure shows the server's output."""
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as res:
+                return res.status, res.headers.get_content_type(), res.read().decode()
+        except urllib.error.URLError as exc:
+            time.sleep(0.2)  # let the server's log of it arrive
+            raise AssertionError(f"GET {path}: {exc}\nserver output:\n{''.join(self.output)}") from exc
+
+
+    @contextmanager
+    def explained(self) -> Iterator[None]:
+        """Add the server's output to any failure inside the block."""
+        try:
+            yield
+        except Exception as exc:
+            time.sleep(0.2)
+            raise AssertionError(f"{type(exc).__name__}: {exc}\nserver output:\n{''.join(self.output)}") from exc
 
 
 @pytest.fixture(scope="module")
@@ -95,11 +120,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv.stop()
 
 
-def fetch(url: str) -> tuple[int, str, str]:
-    with urllib.request.urlopen(url, timeout=10) as res:
-        return res.status, res.headers.get_content_type(), res.read().decode()
-
-
 def test_run_prints_what_it_does(server: Server) -> None:
     head = "".join(server.output)
     assert "graftsite: the wsgihub sample site" in head
@@ -108,12 +128,12 @@ def test_run_prints_what_it_does(server: Server) -> None:
 
 
 def test_live_pages_from_every_app(server: Server) -> None:
-    status, kind, home = fetch(server.url + "/")
+    status, kind, home = server.fetch("/")
     assert (status, kind) == (200, "text/html")
     assert '<meta name="generator" content="django">' in home
-    status, kind, reports = fetch(server.url + "/reports/")
+    status, kind, reports = server.fetch("/reports/")
     assert '<meta name="generator" content="flask">' in reports
-    status, kind, api = fetch(server.url + "/api/")
+    status, kind, api = server.fetch("/api/")
     assert kind == "application/json"
     # Absolute URLs use the request's host: 127.0.0.1 is in trusted_hosts.
     assert json.loads(api)["links"]["reports"] == server.url + "/reports/"
@@ -154,46 +174,51 @@ def test_browser_logs_in_on_django_and_flask_knows_the_user(server: Server, brow
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(browser, 15)
+    with server.explained():
+        wait = WebDriverWait(browser, 15)
 
-    def served_by() -> str:
-        return browser.find_element(By.CSS_SELECTOR, 'meta[name="generator"]').get_attribute("content")
+        def served_by() -> str:
+            return browser.find_element(By.CSS_SELECTOR, 'meta[name="generator"]').get_attribute("content")
 
-    browser.get(server.url + "/")
-    assert served_by() == "django"
+        browser.get(server.url + "/")
+        assert served_by() == "django"
 
-    # Log in through Django's own form (CSRF cookie and token as a person's browser sends them).
-    browser.find_element(By.ID, "login").click()
-    wait.until(ec.presence_of_element_located((By.ID, "login-form")))
-    browser.find_element(By.ID, "id_username").send_keys("demo")
-    browser.find_element(By.ID, "id_password").send_keys("demo")
-    browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+        # Log in through Django's own form (CSRF cookie and token as a person's browser sends them).
+        browser.find_element(By.ID, "login").click()
+        wait.until(ec.presence_of_element_located((By.ID, "login-form")))
+        browser.find_element(By.ID, "id_username").send_keys("demo")
+        browser.find_element(By.ID, "id_password").send_keys("demo")
+        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
 
-    # Django's LOGIN_REDIRECT_URL view redirects into Flask: /accounts/profile/ -> /whoami.
-    wait.until(ec.url_to_be(server.url + "/whoami"))
-    assert served_by() == "flask"
-    assert browser.find_element(By.ID, "user-name").text == "Dana Demo"
+        # Django's LOGIN_REDIRECT_URL view redirects into Flask: /accounts/profile/ -> /whoami.
+        wait.until(ec.url_to_be(server.url + "/whoami"))
+        assert served_by() == "flask"
+        assert browser.find_element(By.ID, "user-name").text == "Dana Demo"
 
-    # Back to the Django home page through a Flask link, then into Flask through a Django link.
-    browser.find_element(By.LINK_TEXT, "graftsite").click()
-    wait.until(ec.url_to_be(server.url + "/"))
-    assert served_by() == "django"
-    assert browser.find_element(By.ID, "whoami").text == "Dana Demo"
-    browser.find_element(By.ID, "whoami-link").click()
-    wait.until(ec.url_to_be(server.url + "/whoami"))
-    assert served_by() == "flask"
-    name = browser.find_element(By.ID, "user-name")
-    assert name.text == "Dana Demo"
-    # The Flask page uses the Django side's stylesheet (hub_url("legacy:static", ...)).
-    header = browser.find_element(By.CSS_SELECTOR, "header.flask")
-    assert header.value_of_css_property("background-color") == "rgba(42, 77, 122, 1)"
+        # Back to the Django home page through a Flask link, then into Flask through a Django link.
+        browser.find_element(By.LINK_TEXT, "graftsite").click()
+        wait.until(ec.url_to_be(server.url + "/"))
+        assert served_by() == "django"
+        assert browser.find_element(By.ID, "whoami").text == "Dana Demo"
+        browser.find_element(By.ID, "whoami-link").click()
+        wait.until(ec.url_to_be(server.url + "/whoami"))
+        assert served_by() == "flask"
+        name = browser.find_element(By.ID, "user-name")
+        assert name.text == "Dana Demo"
+        # The Flask page uses the Django side's stylesheet (hub_url("legacy:static", ...)).
+        header = browser.find_element(By.CSS_SELECTOR, "header.flask")
+        assert header.value_of_css_property("background-color") == "rgba(42, 77, 122, 1)"
 
-    shot = tmp_path / "whoami.png"
-    assert browser.save_screenshot(str(shot))
-    data = shot.read_bytes()
-    assert data.startswith(b"\x89PNG\r\n\x1a\n")
-    assert len(data) > 1000
-    # Keep a copy where a person can look at it when asked to.
-    keep = os.environ.get("GRAFTSITE_SCREENSHOT")
-    if keep:
-        Path(keep).write_bytes(data)
+        shot = tmp_path / "whoami.png"
+        assert browser.save_screenshot(str(shot))
+        data = shot.read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        assert len(data) > 1000
+        # Keep a copy where a person can look at it when asked to.
+        keep = os.environ.get("GRAFTSITE_SCREENSHOT")
+        if keep:
+            Path(keep).write_bytes(data)
+
+
+def test_stops_cleanly_on_sigterm(server: Server) -> None:
+    assert server.stop() == 0, "".join(server.output)

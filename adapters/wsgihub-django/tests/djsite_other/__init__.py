@@ -1,0 +1,1 @@
+"""A second Django project: it may not share a process with djsite_legacy."""

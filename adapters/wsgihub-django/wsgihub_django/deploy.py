@@ -1,0 +1,75 @@
+"""The PasteDeploy app factory: a Django project from a site file.
+
+::
+
+    [app:legacy]
+    use = egg:wsgihub-django#app
+    settings = legacy.settings
+
+``settings`` is the project's settings module (default: the
+``DJANGO_SETTINGS_MODULE`` environment variable); the project must be
+importable.  The factory sets ``DJANGO_SETTINGS_MODULE``, runs
+``django.setup()`` through ``get_wsgi_application()`` and returns Django's
+``WSGIHandler`` -- the same one for every section naming the same
+settings, so one project mounted at several prefixes is one app.  Django has one settings module per process: asking for a
+second one raises :class:`~wsgihub.MountError` naming both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from wsgihub.errors import DeployError
+
+from . import registry
+from .project import ENV, claim_settings
+
+if TYPE_CHECKING:
+    from wsgihub.types import WSGIApplication
+
+__all__ = ["app_factory"]
+
+_USE = "egg:wsgihub-django#app"
+
+#: One handler per settings module: a project mounted at several prefixes is one app.
+_handlers: dict[str, WSGIApplication] = {}
+
+
+def app_factory(global_conf: Mapping[str, str], settings: str | None = None, **options: str) -> WSGIApplication:
+    """Django's ``WSGIHandler`` for the settings module ``settings``."""
+    if options:
+        raise DeployError(
+            f"{_USE}: unknown option(s) {', '.join(sorted(options))}; "
+            "the only option is 'settings = your_project.settings'"
+        )
+    module = (settings or os.environ.get(ENV) or "").strip()
+    if not module:
+        raise DeployError(f"{_USE}: set 'settings = your_project.settings' (or {ENV})")
+    claim_settings(module)
+    handler = _handlers.get(module)
+    if handler is not None:
+        return handler
+    previous = os.environ.get(ENV)
+    os.environ[ENV] = module
+    try:
+        from django.core.wsgi import get_wsgi_application
+
+        handler = get_wsgi_application()
+    except ImportError as exc:
+        _restore(previous)
+        raise DeployError(f"{_USE}: settings {module!r} cannot be imported: {type(exc).__name__}: {exc}") from exc
+    except BaseException:
+        _restore(previous)
+        raise
+    registry.tag_handler(handler, module)
+    _handlers[module] = handler
+    return handler
+
+
+def _restore(previous: str | None) -> None:
+    if previous is None:
+        os.environ.pop(ENV, None)
+    else:
+        os.environ[ENV] = previous

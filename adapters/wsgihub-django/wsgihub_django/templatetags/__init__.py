@@ -1,0 +1,1 @@
+"""Django template libraries shipped by wsgihub-django (``{% load wsgihub %}``)."""

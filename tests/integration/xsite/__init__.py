@@ -1,0 +1,1 @@
+"""Four apps, one per framework, each able to build URLs into the others."""

@@ -1,0 +1,163 @@
+"""Run ``wsgihub serve`` in a real process for the live tests.
+
+:class:`ServeProcess` starts the command in its own session (so the whole
+process group -- gunicorn workers, reloader children -- can be killed at the
+end), collects stdout and stderr in threads, and waits for lines with a
+bounded timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Self
+
+TESTS_DIR = Path(__file__).resolve().parent.parent
+SERVING = re.compile(r"^Serving on (http://\S+)$")
+
+
+class ServeProcess:
+    """``wsgihub serve ARGS`` in a subprocess; use as a context manager."""
+
+    def __init__(
+        self, args: Sequence[str], *, pythonpath: Sequence[str | os.PathLike[str]] = ()
+    ) -> None:
+        env = dict(os.environ)
+        paths = [str(p) for p in pythonpath] + [str(TESTS_DIR)]
+        if env.get("PYTHONPATH"):
+            paths.append(env["PYTHONPATH"])
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+        env["PYTHONUNBUFFERED"] = "1"
+        env.pop("WSGIHUB_SERVE_OPTIONS", None)
+        self.argv = [
+            sys.executable,
+            "-c",
+            "import sys; from wsgihub.cli import main; sys.exit(main())",
+            "serve",
+            *args,
+        ]
+        self.proc = subprocess.Popen(
+            self.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+            start_new_session=True,
+        )
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._readers = [
+            threading.Thread(
+                target=self._read, args=(self.proc.stdout, self.stdout, True), daemon=True
+            ),
+            threading.Thread(
+                target=self._read, args=(self.proc.stderr, self.stderr, False), daemon=True
+            ),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, stream: object, sink: list[str], notify: bool) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            line = line.rstrip("\n")
+            sink.append(line)
+            if notify:
+                self._lines.put(line)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def wait_for_line(self, pattern: str | re.Pattern[str], timeout: float = 15.0) -> re.Match[str]:
+        """The first stdout line (from now on) matching ``pattern``; AssertionError on timeout."""
+        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"no line matching {regex.pattern!r} within {timeout} s\n"
+                    f"stdout: {self.stdout}\nstderr: {self.stderr[-30:]}\nexit: {self.proc.poll()}"
+                )
+            try:
+                line = self._lines.get(timeout=min(remaining, 0.2))
+            except queue.Empty:
+                if (
+                    self.proc.poll() is not None
+                    and self._lines.empty()
+                    and not self._readers[0].is_alive()
+                ):
+                    raise AssertionError(
+                        f"process exited ({self.proc.returncode}) before a line matching {regex.pattern!r}\n"
+                        f"stdout: {self.stdout}\nstderr: {self.stderr[-30:]}"
+                    ) from None
+                continue
+            match = regex.search(line)
+            if match:
+                return match
+
+    def url(self, timeout: float = 15.0) -> str:
+        """Wait for ``Serving on URL`` and return the URL."""
+        return self.wait_for_line(SERVING, timeout).group(1)
+
+    def signal(self, signum: int) -> None:
+        os.kill(self.proc.pid, signum)
+
+    def wait(self, timeout: float = 15.0) -> int:
+        """Wait for the exit (and for the output to be read); return the exit code."""
+        code = self.proc.wait(timeout)
+        for reader in self._readers:
+            reader.join(5)
+        return code
+
+    def kill(self) -> None:
+        """Kill the whole process group (workers, reloader children) if still there."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            pass
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def run_serve(args: Sequence[str], timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
+    """Run ``wsgihub serve ARGS`` to its end (for commands that must fail fast)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS_DIR), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from wsgihub.cli import main; sys.exit(main())",
+            "serve",
+            *args,
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        start_new_session=True,
+        check=False,
+    )

@@ -1,0 +1,306 @@
+"""Deploying a site: real PasteDeploy INI files (``egg:wsgihub#hub``) and import specs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any, NamedTuple
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+
+import wsgihub
+from wsgihub.deploy import hub_factory, import_object, load, parse_mount_spec
+from wsgihub.errors import DeployError
+
+
+class Response(NamedTuple):
+    """What a WSGI app answered to :func:`call`."""
+
+    status: str
+    body: bytes
+
+    @property
+    def code(self) -> int:
+        return int(self.status.split()[0])
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+def call(app: Any, path: str = "/") -> Response:
+    """GET ``path`` from ``app`` as a server would; consume and close the body.
+
+    (Local rather than imported from ``conftest``: another ``conftest`` module
+    may shadow that name when several test directories are collected.)
+    """
+    environ: dict[str, Any] = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path}
+    setup_testing_defaults(environ)
+    started: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.append(status)
+        return lambda data: None
+
+    body = app(environ, start_response)
+    try:
+        data = b"".join(body)
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+    return Response(started[-1], data)
+
+
+APPS = "deploy_site_apps"
+
+APPS_SOURCE = '''
+"""Apps and factories for the deploy tests."""
+import wsgihub
+from wsgihub.plugins import make_plugins
+
+
+def _echo(name):
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [f"{name} {environ['SCRIPT_NAME']}|{environ['PATH_INFO']}".encode()]
+    return app
+
+
+def make_app(global_conf, greeting="hello"):
+    return _echo(greeting)
+
+
+def make_special(global_conf):
+    """Answers /special only; a 404 elsewhere lets a graft fall through."""
+    def app(environ, start_response):
+        if environ["PATH_INFO"] != "/special":
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not mine"]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"special"]
+    return app
+
+
+def app(environ, start_response):
+    return _echo("app")(environ, start_response)
+
+
+class ClassApp:
+    def __call__(self, environ, start_response):
+        return _echo("instance")(environ, start_response)
+
+
+instance = ClassApp()
+
+hub = wsgihub.Hub(plugins=make_plugins(autoload=False), name="module-hub")
+hub.mount("/x", _echo("x"))
+
+
+def factory():
+    return _echo("factory")
+
+
+def hub_factory():
+    made = wsgihub.Hub(plugins=make_plugins(autoload=False), name="made")
+    made.mount("/made", _echo("made"))
+    return made
+
+
+def failing_factory():
+    raise RuntimeError("no config\\nsecond line")
+
+
+class Holder:
+    inner = staticmethod(app)
+
+
+CONSTANT = 3
+'''
+
+SITE_INI = """\
+[composite:main]
+use = egg:wsgihub#hub
+trusted_hosts = example.com .example.org
+public_url = https://example.com/site
+/ = legacy
+/new = new
+graft reports = legacy
+
+[composite:other]
+use = egg:wsgihub#main
+/only = new
+
+[app:legacy]
+use = call:deploy_site_apps:make_app
+greeting = legacy
+
+[app:new]
+use = call:deploy_site_apps:make_app
+greeting = %(who)s
+
+[app:reports]
+use = call:deploy_site_apps:make_special
+
+[DEFAULT]
+who = new
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """``tmp_path`` (the cwd, on ``sys.path``) with the apps module and ``site.ini``."""
+    (tmp_path / f"{APPS}.py").write_text(APPS_SOURCE)
+    (tmp_path / "site.ini").write_text(SITE_INI)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    sys.modules.pop(APPS, None)
+    yield tmp_path
+    sys.modules.pop(APPS, None)
+
+
+def test_the_hub_composite_is_an_installed_entry_point() -> None:
+    """``egg:wsgihub#hub`` resolves through the installed distribution's metadata."""
+    eps = {ep.name: ep.value for ep in metadata.distribution("wsgihub").entry_points if ep.group == "paste.composite_factory"}
+    assert eps == {"hub": "wsgihub.deploy:hub_factory", "main": "wsgihub.deploy:hub_factory"}
+    (entry,) = metadata.distribution("wsgihub").entry_points.select(group="paste.composite_factory", name="hub")
+    assert entry.load() is hub_factory
+
+
+# -- PasteDeploy INI -----------------------------------------------------------------------------------
+def test_load_a_pastedeploy_site(site: Path) -> None:
+    hub = wsgihub.load("config:site.ini")
+    assert isinstance(hub, wsgihub.Hub)
+    assert [(p.name, p.prefix, p.over.name if p.over else None) for p in hub.pegs()] == [
+        ("legacy", "", None),
+        ("new", "/new", None),
+        ("reports", "", "legacy"),
+    ]
+    assert hub.trusted_hosts == ("example.com", ".example.org")
+    assert hub.public_url == "https://example.com/site"
+    assert hub.host_is_trusted("www.example.org") and not hub.host_is_trusted("evil.com")
+    assert call(hub, "/new/page").text == "new /new|/page"  # %(who)s from [DEFAULT]
+    assert call(hub, "/blog").text == "legacy |/blog"
+    # the graft has no adapter: it is tried first and its 404 falls through
+    assert call(hub, "/special").text == "special"
+
+
+@pytest.mark.parametrize("spec", ["site.ini", "config:site.ini", "config:site.ini#main", "ABS"])
+def test_ini_spec_forms(site: Path, spec: str) -> None:
+    spec = str(site / "site.ini") if spec == "ABS" else spec
+    assert [p.name for p in load(spec).pegs()] == ["legacy", "new", "reports"]
+
+
+def test_named_composite_and_main_alias(site: Path) -> None:
+    hub = load("site.ini#other")
+    assert [(p.name, p.prefix) for p in hub.pegs()] == [("new", "/only")]
+    assert hub.trusted_hosts == () and hub.public_url is None
+
+
+def test_global_conf_option_reaches_the_file(site: Path) -> None:
+    """Keyword options go to PasteDeploy's ``loadapp`` (``global_conf`` fills ``%(name)s``)."""
+    (site / "vars.ini").write_text(SITE_INI.split("[DEFAULT]")[0])
+    hub = load("config:vars.ini", global_conf={"who": "visitor"})
+    assert call(hub, "/new/").text == "visitor /new|/"
+
+
+def test_an_ini_of_a_plain_app_gives_a_hub(site: Path) -> None:
+    (site / "plain.ini").write_text(f"[app:main]\nuse = call:{APPS}:make_app\ngreeting = plain\n")
+    hub = load("plain.ini")
+    assert [(p.name, p.prefix) for p in hub.pegs()] == [("root", "")]
+    assert call(hub, "/a").text == "plain |/a"
+
+
+def test_an_existing_file_with_another_suffix_is_read_as_ini(site: Path) -> None:
+    (site / "site.conf").write_text(SITE_INI)
+    assert [p.name for p in load("site.conf").pegs()] == ["legacy", "new", "reports"]
+
+
+BAD_INI = [
+    ("[composite:main]\nuse = egg:wsgihub#hub\ncolour = red\n", ["unknown key 'colour'", "hub section"]),
+    ("[composite:main]\nuse = egg:wsgihub#hub\n/ = nowhere\n", ["/ = nowhere", "no section [app:nowhere]"]),
+    ("[composite:main]\nuse = egg:wsgihub#hub\npublic_url = ftp://x\n", ["[composite]", "public_url 'ftp://x'"]),
+    (
+        f"[composite:main]\nuse = egg:wsgihub#hub\n/caf\u00e9 = a\n[app:a]\nuse = call:{APPS}:make_app\n",
+        ["mount /caf\u00e9 = a"],
+    ),
+    (
+        f"[composite:main]\nuse = egg:wsgihub#hub\ngraft a = nobody\n[app:a]\nuse = call:{APPS}:make_app\n",
+        ["graft a = nobody"],
+    ),
+    (f"[app:main]\nuse = call:{APPS}:make_app\ncolour = red\n", ["TypeError", "'colour'"]),
+    (f"[app:main]\nuse = call:{APPS}:nope\n", ["AttributeError", "nope"]),
+    ("[app:main]\nuse = egg:no-such-dist-xyz#app\n", ["no-such-dist-xyz"]),
+    ("[composite:other]\nuse = egg:wsgihub#hub\n", ["main"]),
+    ("garbage\n", ["MissingSectionHeaderError"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD_INI, ids=[f"bad{i}" for i in range(len(BAD_INI))])
+def test_bad_ini_is_one_line_naming_the_file(site: Path, text: str, expected: list[str]) -> None:
+    ini = site / "bad.ini"
+    ini.write_text(text)
+    with pytest.raises(DeployError) as info:
+        load(str(ini))
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(str(ini)), message
+    for part in expected:
+        assert part in message, (part, message)
+
+
+def test_missing_ini(site: Path) -> None:
+    with pytest.raises(DeployError, match=r"site file '.*absent\.ini' does not exist"):
+        load("absent.ini")
+
+
+# -- module:attr ------------------------------------------------------------------------------------
+def test_load_a_hub_by_import_spec(site: Path) -> None:
+    hub = load(f"{APPS}:hub")
+    assert hub is sys.modules[APPS].hub and hub.name == "module-hub"
+
+
+@pytest.mark.parametrize(("attr", "text"), [("app", "app |/p"), ("instance", "instance |/p"), ("factory", "factory |/p"), ("Holder.inner", "app |/p")])
+def test_load_a_wsgi_app_or_factory_by_import_spec(site: Path, attr: str, text: str) -> None:
+    hub = wsgihub.load(f"{APPS}:{attr}")
+    assert isinstance(hub, wsgihub.Hub)
+    assert [(p.name, p.prefix) for p in hub.pegs()] == [("root", "")]
+    assert call(hub, "/p").text == text
+
+
+def test_load_a_factory_returning_a_hub(site: Path) -> None:
+    hub = load(f"{APPS}:hub_factory")
+    assert hub.name == "made" and call(hub, "/made/y").text == "made /made|/y"
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (f"{APPS}:failing_factory", "the factory raised RuntimeError: no config; second line"),
+        (f"{APPS}:CONSTANT", "is neither a Hub nor a WSGI application"),
+        (f"{APPS}:missing", f"module {APPS!r} has no attribute 'missing'"),
+        ("no_such_module_xyz:app", "cannot import 'no_such_module_xyz'"),
+        (APPS, "expected a site file (site.ini, site.wsgi) or 'package.module:attribute'"),
+        (f"{APPS}:", "expected 'package.module:attribute'"),
+    ],
+)
+def test_bad_import_specs(site: Path, spec: str, expected: str) -> None:
+    with pytest.raises(DeployError) as info:
+        load(spec)
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
+
+def test_import_object_and_mount_specs(site: Path) -> None:
+    assert import_object(f"{APPS}:Holder.inner") is sys.modules[APPS].app
+    assert parse_mount_spec(" /new = pkg.mod:app ") == ("/new", "pkg.mod:app")
+    for bad in ("new=pkg:app", "/new", "/new=pkg", "=pkg:app"):
+        with pytest.raises(DeployError, match="expected PREFIX=package.module:attribute"):
+            parse_mount_spec(bad)
+    (site / "broken_mod_xyz.py").write_text("raise KeyError('half-written module')\n")
+    try:
+        with pytest.raises(DeployError, match="importing 'broken_mod_xyz' failed: KeyError"):
+            import_object("broken_mod_xyz:app", "--mount /b")
+    finally:
+        sys.modules.pop("broken_mod_xyz", None)

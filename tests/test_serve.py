@@ -1,0 +1,341 @@
+"""``wsgihub serve``: options, one-line errors, drained shutdown, failing starts, --reload.
+
+The live tests run the real command in a subprocess on loopback (port 0),
+send it real signals and kill its process group at the end whatever happens.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from live_apps._process import ServeProcess, run_serve
+
+from wsgihub.errors import ConfigError, ServeError
+from wsgihub.serve import ServeOptions, run
+
+# -- options ----------------------------------------------------------------------------------
+
+
+def test_options_need_a_site() -> None:
+    with pytest.raises(ConfigError, match="no site given"):
+        ServeOptions().validate()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"mounts": ("/x",)}, "mount spec '/x'"),
+        ({"mounts": ("x=mod:app",)}, "mount spec 'x=mod:app'"),
+        ({"port": 70000}, "--port 70000"),
+        ({"workers": 0}, "--workers 0"),
+        ({"threads": 0}, "--threads 0"),
+        ({"drain_timeout": -1.0}, "--drain-timeout -1"),
+        ({"pid_file": "/no/such/dir/site.pid"}, "--pid-file /no/such/dir/site.pid"),
+    ],
+)
+def test_options_name_the_bad_one(changes: dict[str, object], message: str) -> None:
+    options = ServeOptions(mounts=("/a=live_apps.echo:app_a",))
+    for key, value in changes.items():
+        setattr(options, key, value)
+    with pytest.raises(ConfigError) as info:
+        options.validate()
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_run_refuses_an_address_in_use_before_loading_anything() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = io.StringIO()
+        with pytest.raises(
+            ServeError, match=f"cannot listen on http://127.0.0.1:{port}: address already in use"
+        ):
+            run(mounts=["/a=live_apps.never_imported:app"], port=port, out=out)
+    assert out.getvalue() == ""
+
+
+def test_run_wraps_a_crashing_app_module_in_one_line() -> None:
+    with pytest.raises(ConfigError) as info:
+        run(mounts=["/a=live_apps.crashing:app"], port=0, out=io.StringIO())
+    assert "ZeroDivisionError" in str(info.value)
+    assert "\n" not in str(info.value)
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+
+
+def test_run_wraps_a_failing_site_factory_in_one_line() -> None:
+    with pytest.raises(ConfigError) as info:
+        run("live_apps.sites:broken_site", port=0, out=io.StringIO())
+    assert "live_apps.sites:broken_site" in str(info.value)
+    assert "KeyError: 'SECRET_KEY'" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+# -- CLI errors ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--mount", "/a"],
+            "wsgihub: error: mount spec '/a': expected PREFIX=package.module:attribute",
+        ),
+        (["--mount", "/a=live_apps.nowhere:app"], "cannot import 'live_apps.nowhere'"),
+        (["--mount", "/a=live_apps.echo:nothing"], "has no attribute 'nothing'"),
+        (["--mount", "/a=live_apps.crashing:app"], "ZeroDivisionError"),
+        (["live_apps/missing.ini"], "does not exist"),
+        (
+            [
+                "--mount",
+                "/a=live_apps.echo:app_a",
+                "--workers",
+                "2",
+                "--mount",
+                "/b=live_apps.nowhere:app",
+            ],
+            "cannot import 'live_apps.nowhere'",
+        ),
+    ],
+    ids=[
+        "bad-spec",
+        "no-module",
+        "no-attribute",
+        "module-raises",
+        "no-site-file",
+        "gunicorn-no-module",
+    ],
+)
+def test_cli_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = run_serve([*args, "--port", "0"])
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("wsgihub: error: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Serving on" not in result.stdout
+
+
+@pytest.mark.live
+def test_cli_port_in_use(busy_port: int) -> None:
+    result = run_serve(["--mount", "/a=live_apps.echo:app_a", "--port", str(busy_port)])
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"wsgihub: error: cannot listen on http://127.0.0.1:{busy_port}: "
+        "address already in use (is another server running there?)\n"
+    )
+    assert result.stdout == ""
+
+
+@pytest.mark.live
+def test_cli_port_in_use_with_workers(busy_port: int) -> None:
+    result = run_serve(
+        ["--mount", "/a=live_apps.echo:app_a", "--workers", "2", "--port", str(busy_port)]
+    )
+    assert result.returncode == 2
+    assert "address already in use" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.live
+def test_cli_debug_shows_the_traceback() -> None:
+    result = run_serve(["--mount", "/a=live_apps.nowhere:app", "--port", "0", "--debug"])
+    assert result.returncode != 0
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "cannot import 'live_apps.nowhere'" in result.stderr
+
+
+# -- a drained shutdown -----------------------------------------------------------------------------
+
+
+@pytest.mark.live
+def test_sigterm_drains_in_flight_requests_and_exits_0() -> None:
+    """20 requests of ~1 s are in flight at SIGTERM: all answer 200, new connections are refused."""
+    with ServeProcess(
+        ["live_apps.sites:slow_site", "--port", "0", "--threads", "25", "--drain-timeout", "8"]
+    ) as served:
+        url = served.url()
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        assert requests.get(url + "/a/", timeout=5).json()["script_name"] == "/a"
+
+        results: list[int | str] = []
+        lock = threading.Lock()
+
+        def client() -> None:
+            try:
+                status: int | str = requests.get(url + "/slow/?seconds=1.2", timeout=15).status_code
+            except requests.RequestException as exc:  # pragma: no cover - reported by the assert
+                status = repr(exc)
+            with lock:
+                results.append(status)
+
+        clients = [threading.Thread(target=client) for _ in range(20)]
+        for thread in clients:
+            thread.start()
+        time.sleep(0.5)  # every request is received and sleeping
+        sent = time.monotonic()
+        served.signal(signal.SIGTERM)
+
+        time.sleep(0.3)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((host, int(port)), timeout=2).close()
+
+        code = served.wait(timeout=10)
+        elapsed = time.monotonic() - sent
+        for thread in clients:
+            thread.join(10)
+        assert results == [200] * 20
+        assert code == 0, served.stderr
+        assert elapsed < 8
+        assert served.stdout.count("MARKER stop listener ran") == 1
+        assert served.stdout.count("MARKER exit listener ran") == 1
+        assert served.stderr == []
+
+
+@pytest.mark.live
+def test_drain_timeout_bounds_the_shutdown() -> None:
+    with ServeProcess(
+        ["live_apps.sites:slow_site", "--port", "0", "--drain-timeout", "0.5"]
+    ) as served:
+        url = served.url()
+        failures: list[BaseException] = []
+
+        def client() -> None:
+            try:
+                requests.get(url + "/slow/?seconds=5", timeout=10)
+            except requests.RequestException as exc:
+                failures.append(exc)
+
+        thread = threading.Thread(target=client)
+        thread.start()
+        time.sleep(0.3)
+        sent = time.monotonic()
+        served.signal(signal.SIGTERM)
+        assert served.wait(timeout=10) == 0
+        assert time.monotonic() - sent < 3
+        thread.join(10)
+        assert len(failures) == 1  # the request was cut at the deadline
+        assert any("Drain timeout: cut 1 connection" in line for line in served.stderr)
+
+
+# -- start failures --------------------------------------------------------------------------------------
+
+
+@pytest.mark.live
+def test_a_failing_start_listener_is_named_in_one_line() -> None:
+    with ServeProcess(["live_apps.sites:failing_site", "--port", "0"]) as served:
+        code = served.wait(timeout=15)
+        assert code == 1
+        assert served.stderr == [
+            (
+                "wsgihub: error: start listener live_apps.sites.refuse_to_start failed: "
+                "RuntimeError: the database is not there"
+            )
+        ]
+        assert served.stdout.count("MARKER stop listener ran") == 1
+        assert served.stdout.count("MARKER exit listener ran") == 1
+        assert not any(line.startswith("Serving on") for line in served.stdout)
+
+
+@pytest.mark.live
+def test_a_held_pid_file_stops_the_start(tmp_path: Path) -> None:
+    pid_file = tmp_path / "site.pid"
+    pid_file.write_text(f"{os.getpid()}\n")  # this live process holds it
+    with ServeProcess(
+        ["--mount", "/a=live_apps.echo:app_a", "--port", "0", "--pid-file", str(pid_file)]
+    ) as served:
+        assert served.wait(timeout=15) == 1
+        assert len(served.stderr) == 1
+        assert "PIDFile.start failed" in served.stderr[0]
+        assert f"held by running process {os.getpid()}" in served.stderr[0]
+    assert pid_file.read_text() == f"{os.getpid()}\n"
+
+
+@pytest.mark.live
+def test_pid_file_lives_as_long_as_the_server(tmp_path: Path) -> None:
+    pid_file = tmp_path / "site.pid"
+    with ServeProcess(
+        ["--mount", "/a=live_apps.echo:app_a", "--port", "0", "--pid-file", str(pid_file)]
+    ) as served:
+        served.url()
+        assert pid_file.read_text().strip() == str(served.pid)
+        served.signal(signal.SIGINT)
+        assert served.wait(timeout=10) == 0
+    assert not pid_file.exists()
+
+
+@pytest.mark.live
+def test_mounts_are_listed_before_serving() -> None:
+    with ServeProcess(["live_apps.sites:two_apps", "--port", "0"]) as served:
+        url = served.url()
+        assert served.stdout[:3] == [
+            "Mounted apps:",
+            "  a         wsgi  /a",
+            "  b.deeper  wsgi  /b/deeper",
+        ]
+        assert requests.get(url + "/b/deeper/x", timeout=5).json() == {
+            "app": "b",
+            "pid": served.pid,
+            "script_name": "/b/deeper",
+            "path_info": "/x",
+        }
+        served.signal(signal.SIGTERM)
+        assert served.wait() == 0
+
+
+# -- --reload ------------------------------------------------------------------------------------------------
+
+_RELOADABLE = textwrap.dedent(
+    """
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"VERSION"]
+    """
+)
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("server", [[], ["--workers", "2"]], ids=["waitress", "gunicorn"])
+def test_reload_serves_the_new_code_after_a_change(tmp_path: Path, server: list[str]) -> None:
+    module = tmp_path / "reloadable_app.py"
+    module.write_text(_RELOADABLE.replace("VERSION", "one"))
+    args = ["--mount", "/r=reloadable_app:app", "--port", "0", "--reload", *server]
+    with ServeProcess(args, pythonpath=[tmp_path]) as served:
+        url = served.url()
+        assert requests.get(url + "/r/", timeout=5).text == "one"
+        time.sleep(1.2)  # the reloader polls every second: let it see the file once first
+        module.write_text(_RELOADABLE.replace("VERSION", "two"))
+        later = time.time() + 2  # a newer mtime, also on file systems with 1 s resolution
+        os.utime(module, (later, later))
+        deadline = time.monotonic() + 20
+        seen = "one"
+        while time.monotonic() < deadline and seen != "two":
+            try:
+                seen = requests.get(url + "/r/", timeout=2).text
+            except requests.ConnectionError:
+                pass  # between the old child and the new one
+            time.sleep(0.2)
+        assert seen == "two", served.stderr
+        assert served.url(timeout=1) == url  # the new child says so, on the same port
+        served.signal(signal.SIGTERM)
+        served.wait(timeout=15)

@@ -1,0 +1,371 @@
+"""The servers: waitress on the bus (drain), gunicorn workers (SIGHUP reload), helpers.
+
+waitress runs in this process on loopback port 0 with a real bus; gunicorn
+runs as ``wsgihub serve --workers 2`` in a subprocess that gets real signals.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from live_apps._process import ServeProcess
+
+from wsgihub.bus import Bus, states
+from wsgihub.errors import ConfigError, ServeError
+from wsgihub.servers import (
+    MountInfo,
+    StartFailures,
+    bind_socket,
+    check_address,
+    exit_after_failed_start,
+    format_url,
+    listener_name,
+)
+from wsgihub.servers.waitress import WaitressServer
+
+Environ = dict[str, Any]
+
+
+def sleepy(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """``/?seconds`` sleeps that long, then answers 200."""
+    seconds = float(environ.get("QUERY_STRING") or 0)
+    time.sleep(seconds)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
+@pytest.fixture
+def bus() -> Iterator[Bus]:
+    bus = Bus()
+    yield bus
+    if bus.state is not states.STOPPED:
+        bus.stop()
+
+
+def refused(address: tuple[str, int]) -> bool:
+    try:
+        socket.create_connection(address, timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def test_format_url_brackets_ipv6() -> None:
+    assert format_url("127.0.0.1", 80) == "http://127.0.0.1:80"
+    assert format_url("::1", 8080) == "http://[::1]:8080"
+    assert format_url("example.com", 443, "https") == "https://example.com:443"
+
+
+def test_bind_socket_port_0_picks_a_free_port_without_listening() -> None:
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        port = sock.getsockname()[1]
+        assert port > 0
+        assert refused(("127.0.0.1", port))  # bound, not listening yet
+    finally:
+        sock.close()
+
+
+def test_bind_socket_names_the_address_in_use() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ServeError) as info:
+            bind_socket("127.0.0.1", port)
+        assert str(info.value) == (
+            f"cannot listen on http://127.0.0.1:{port}: address already in use (is another server running there?)"
+        )
+        with pytest.raises(ServeError):
+            check_address("127.0.0.1", port)
+
+
+def test_bind_socket_unknown_host() -> None:
+    with pytest.raises(ServeError, match="unknown host 'no-such-host.invalid'"):
+        bind_socket("no-such-host.invalid", 0)
+
+
+def test_check_address_returns_a_usable_port() -> None:
+    port = check_address("127.0.0.1", 0)
+    bind_socket("127.0.0.1", port).close()
+
+
+def start_me() -> None:
+    raise RuntimeError("nope")
+
+
+def test_listener_names_and_start_failure_report() -> None:
+    assert listener_name(start_me) == f"{__name__}.start_me"
+    server = WaitressServer(Bus(), sleepy)
+    assert listener_name(server.start) == "wsgihub.servers.waitress.WaitressServer.start"
+
+    bus = Bus()
+    failures = StartFailures()
+    bus.subscribe("log", failures)
+    bus.subscribe("start", start_me)
+    with pytest.raises(RuntimeError) as info:
+        bus.start()
+    assert (
+        failures.describe(bus, info.value)
+        == f"start listener {__name__}.start_me failed: RuntimeError: nope"
+    )
+    assert StartFailures().describe(bus, ValueError()) == "a start listener failed: ValueError"
+
+
+def test_exit_after_failed_start_does_not_stop_twice() -> None:
+    bus = Bus()
+    calls: list[str] = []
+    bus.subscribe("start", start_me)
+    bus.subscribe("stop", lambda: calls.append("stop"))
+    bus.subscribe("exit", lambda: calls.append("exit"))
+    with pytest.raises(RuntimeError):
+        bus.start()
+    exit_after_failed_start(bus)
+    assert calls == ["stop", "exit"]
+    assert bus.state is states.EXITING
+
+
+# -- waitress on the bus --------------------------------------------------------------------------
+
+
+def test_waitress_serves_between_start_and_stop(bus: Bus) -> None:
+    server = WaitressServer(bus, sleepy, port=0, threads=2)
+    server.subscribe()
+    bus.start()
+    assert server.bound is not None and server.bound[1] > 0
+    assert server.url == f"http://127.0.0.1:{server.bound[1]}"
+    assert requests.get(server.url, timeout=5).text == "ok"
+    bus.stop()
+    assert refused(server.bound)
+    assert server.wait_drained(0)
+    assert not [t for t in threading.enumerate() if t.name.startswith("waitress")]
+
+
+def test_waitress_restarts_on_the_same_port(bus: Bus) -> None:
+    sock = bind_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = WaitressServer(bus, sleepy, sock=sock)
+    server.subscribe()
+    bus.start()
+    bus.stop()
+    bus.start()
+    assert server.bound == ("127.0.0.1", port)
+    assert requests.get(server.url, timeout=5).status_code == 200
+
+
+def test_waitress_stop_without_start_closes_the_given_socket(bus: Bus) -> None:
+    sock = bind_socket("127.0.0.1", 0)
+    WaitressServer(bus, sleepy, sock=sock).subscribe()
+    bus.stop()
+    assert sock.fileno() == -1
+
+
+def test_waitress_drains_in_flight_requests(bus: Bus) -> None:
+    server = WaitressServer(bus, sleepy, port=0, threads=10, drain_timeout=10)
+    server.subscribe()
+    bus.start()
+    assert server.bound is not None
+    idle = requests.Session()
+    idle.get(server.url, timeout=5)  # an idle keep-alive connection: closed at stop, not waited for
+    statuses: list[int] = []
+
+    def client() -> None:
+        statuses.append(requests.get(server.url + "/?0.8", timeout=10).status_code)
+
+    clients = [threading.Thread(target=client) for _ in range(8)]
+    for thread in clients:
+        thread.start()
+    time.sleep(0.3)
+    probe: list[bool] = []
+    prober = threading.Timer(0.2, lambda: probe.append(refused(server.bound)))  # type: ignore[arg-type]
+    prober.start()
+    started = time.monotonic()
+    bus.stop()
+    took = time.monotonic() - started
+    for thread in [*clients, prober]:
+        thread.join(5)
+    assert statuses == [200] * 8
+    assert probe == [True]  # refused while the requests were still running
+    assert 0.2 < took < 3
+
+
+def test_waitress_drain_timeout_cuts_what_is_left(bus: Bus) -> None:
+    lines: list[str] = []
+    bus.subscribe("log", lambda msg, level=20: lines.append(msg))
+    server = WaitressServer(bus, sleepy, port=0, drain_timeout=0.3)
+    server.subscribe()
+    bus.start()
+    errors: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            requests.get(server.url + "/?3", timeout=10)
+        except requests.RequestException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    bus.stop()
+    assert time.monotonic() - started < 2.5
+    thread.join(10)
+    assert len(errors) == 1
+    assert "Drain timeout: cut 1 connection(s) with requests in flight." in lines
+
+
+def test_waitress_bad_option_fails_the_start(bus: Bus) -> None:
+    WaitressServer(bus, sleepy, port=0, options={"no_such_adjustment": 1}).subscribe()
+    with pytest.raises(ServeError, match="waitress cannot serve on http://127.0.0.1:0"):
+        bus.start()
+    assert bus.state is states.STOPPED
+
+
+# -- gunicorn --------------------------------------------------------------------------------------------
+
+
+def test_probe_site_loads_in_a_child_only() -> None:
+    from wsgihub.servers.gunicorn import probe_site
+
+    sys.modules.pop("live_apps.sites", None)
+    probe = probe_site("live_apps.sites:two_apps", ["/c=live_apps.echo:app_a"])
+    assert probe.mounts == [
+        MountInfo("a", "wsgi", "/a"),
+        MountInfo("b.deeper", "wsgi", "/b/deeper"),
+        MountInfo("c", "wsgi", "/c"),
+    ]
+    assert "live_apps.sites" not in sys.modules
+    live_apps_dir = Path(__file__).resolve().parent / "live_apps"
+    assert str(live_apps_dir / "sites.py") in probe.files
+    assert not [f for f in probe.files if "site-packages" in f]
+
+
+def test_probe_site_reports_the_error_in_one_line() -> None:
+    from wsgihub.servers.gunicorn import probe_site
+
+    with pytest.raises(ConfigError) as info:
+        probe_site(None, ["/a=live_apps.crashing:app"])
+    assert "ZeroDivisionError: division by zero" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def _hammer(
+    url: str,
+    paths: list[str],
+    stop: threading.Event,
+    seen: list[tuple[str, dict[str, Any]]],
+    failures: list[str],
+) -> None:
+    while not stop.is_set():
+        for path in paths:
+            try:
+                response = requests.get(url + path, timeout=10)
+                response.raise_for_status()
+                seen.append((path, response.json()))
+            except (requests.RequestException, ValueError) as exc:
+                failures.append(f"{path}: {exc!r}")
+
+
+@pytest.mark.live
+def test_gunicorn_sighup_reloads_workers_without_failing_a_request() -> None:
+    with ServeProcess(["live_apps.sites:two_apps", "--workers", "2", "--port", "0"]) as served:
+        url = served.url()
+        stop = threading.Event()
+        seen: list[tuple[str, dict[str, Any]]] = []
+        failures: list[str] = []
+        clients = [
+            threading.Thread(
+                target=_hammer,
+                args=(url, ["/a/x", "/b/deeper/y/z", "/b/deeper"], stop, seen, failures),
+            )
+            for _ in range(2)
+        ]
+        for thread in clients:
+            thread.start()
+        time.sleep(1.0)
+        before = {body["pid"] for _, body in seen}
+        count_before = len(seen)
+        served.signal(signal.SIGHUP)
+        time.sleep(2.5)
+        stop.set()
+        for thread in clients:
+            thread.join(15)
+        assert failures == []
+        assert count_before > 10 and len(seen) > count_before + 10
+        expected = {
+            "/a/x": ("a", "/a", "/x"),
+            "/b/deeper/y/z": ("b", "/b/deeper", "/y/z"),
+            "/b/deeper": ("b", "/b/deeper", ""),
+        }
+        for path, body in seen:
+            assert (body["app"], body["script_name"], body["path_info"]) == expected[path]
+        after = {body["pid"] for _, body in seen[-20:]}
+        assert len(before) == 2 and after and not after & before  # fresh workers serve
+        assert served.pid not in before | after  # never the master
+
+        served.signal(signal.SIGTERM)
+        assert served.wait(timeout=20) == 0
+        # every worker (2 old, 2 new) ran its own bus's stop and exit listeners once
+        assert served.stdout.count("MARKER stop listener ran") == 4
+        assert served.stdout.count("MARKER exit listener ran") == 4
+
+
+@pytest.mark.live
+def test_gunicorn_cross_app_urls_survive_a_reload() -> None:
+    pytest.importorskip("wsgihub_flask")
+    with ServeProcess(["live_apps.flask_sites:site", "--workers", "2", "--port", "0"]) as served:
+        url = served.url()
+        assert served.stdout[:3] == [
+            "Mounted apps:",
+            "  shop  flask  /shop",
+            "  blog  flask  /blog",
+        ]
+
+        def check() -> set[int]:
+            pids = set()
+            for _ in range(6):
+                shop = requests.get(url + "/shop/item/3", timeout=10).json()
+                blog = requests.get(url + "/blog/post/x", timeout=10).json()
+                assert shop["post_url"] == "/blog/post/hello"
+                assert blog["item_url"] == "/shop/item/7"
+                pids |= {shop["pid"], blog["pid"]}
+            return pids
+
+        before = check()
+        served.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 15
+        after = check()
+        while after & before and time.monotonic() < deadline:
+            time.sleep(0.2)
+            after = check()
+        assert not after & before
+        served.signal(signal.SIGTERM)
+        assert served.wait(timeout=20) == 0
+
+
+@pytest.mark.live
+def test_gunicorn_failing_start_listener_fails_the_boot() -> None:
+    with ServeProcess(["live_apps.sites:failing_site", "--workers", "2", "--port", "0"]) as served:
+        code = served.wait(timeout=30)
+        assert code != 0
+        reports = [line for line in served.stderr if line.startswith("wsgihub: error:")]
+        assert reports and set(reports) == {
+            (
+                "wsgihub: error: start listener live_apps.sites.refuse_to_start failed: "
+                "RuntimeError: the database is not there"
+            )
+        }
+        assert not any("Traceback" in line for line in served.stderr)
+        assert served.stdout.count("MARKER stop listener ran") == len(reports)
