@@ -603,6 +603,7 @@ def test_restart_reexecutes_the_process_from_the_main_thread(tmp_path: Path, how
 
 
 # -- fork ------------------------------------------------------------------------------
+@pytest.mark.live
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_forked_child_gets_a_fresh_stopped_bus(bus: Bus) -> None:
     read_end, write_end = os.pipe()

@@ -142,26 +142,7 @@ def test_hook_is_used_by_another_test_file(name: str) -> None:
     assert users, f"no test file other than {Path(__file__).name} mentions {name}"
 
 
-#: Docstrings that do not yet say "called ..." (reported to the lead; see docs/hooks.md).
-LIFECYCLE_DOCSTRINGS_PENDING = {"wsgihub_start", "wsgihub_stop", "wsgihub_graceful", "wsgihub_exit"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="hookspecs.py docstring should say 'Called when ...'; "
-                "once fixed, drop the name from LIFECYCLE_DOCSTRINGS_PENDING",
-            ),
-        )
-        if n in LIFECYCLE_DOCSTRINGS_PENDING
-        else n
-        for n in sorted(SPECS)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(SPECS))
 def test_hookspec_docstring_says_when_it_is_called(name: str) -> None:
     doc = inspect.getdoc(SPECS[name]) or ""
     assert re.search(r"\bcalled\b", doc, re.IGNORECASE), f"{name}: docstring does not say when it is called"

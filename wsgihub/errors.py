@@ -22,7 +22,6 @@ can print it as is::
      │    ├── HandlerError      a handler raised; names participant and service
      │    └── InviteError       a wsgi_party invite request failed
      ├── BusError               the process bus cannot do what was asked
-     │    └── StartError        a start listener failed; the bus was stopped
      └── ServeError             a server cannot start (port in use, ...)
 
     MountWarning (a UserWarning)  works, but will surprise: shadowed routes,
@@ -55,7 +54,6 @@ __all__ = [
     "HandlerError",
     "InviteError",
     "BusError",
-    "StartError",
     "ServeError",
     "MountWarning",
     "closest",
@@ -166,10 +164,6 @@ class InviteError(PartylineException):
 
 class BusError(WsgihubError):
     """The process bus cannot do what was asked."""
-
-
-class StartError(BusError):
-    """A start listener failed; the bus stopped again before this was raised."""
 
 
 class ServeError(WsgihubError):

@@ -122,19 +122,23 @@ def wsgihub_ask_around(
 
 @hookspec
 def wsgihub_start(hub: Hub) -> None:
-    """The hub's bus is starting; every peg has been set up. Return ignored."""
+    """Called when the hub's bus starts (STARTING), after every peg was set up and
+    every adapter started.  Return value ignored."""
 
 
 @hookspec
 def wsgihub_stop(hub: Hub) -> None:
-    """The hub's bus is stopping; pegs are torn down after this. Return ignored."""
+    """Called when the hub's bus stops (STOPPING), before the adapters stop and the
+    pegs are torn down.  Return value ignored."""
 
 
 @hookspec
 def wsgihub_graceful(hub: Hub) -> None:
-    """The hub's bus asked for a graceful restart (reload config, reopen logs)."""
+    """Called when the hub's bus publishes ``graceful`` (reload configuration,
+    reopen logs).  Return value ignored."""
 
 
 @hookspec
 def wsgihub_exit(hub: Hub) -> None:
-    """The hub's bus is exiting; the process is about to end. Return ignored."""
+    """Called once when the hub's bus exits (EXITING), after it stopped; the
+    process is about to end.  Return value ignored."""

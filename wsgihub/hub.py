@@ -219,7 +219,10 @@ class Hub(PegboardApplication):
     def _layers(self, app: object) -> tuple[object, ...]:
         return _adapter.layers(app, self.plugins.hook.wsgihub_unwrap)
 
-    def _attach(self, peg: Peg, framework: str | None = None, invite_path: str | None = None) -> None:
+    def _attach(self, peg: Peg, **options: Any) -> None:
+        framework: str | None = options.pop("framework", None)
+        invite_path: str | None = options.pop("invite_path", None)
+        super()._attach(peg, **options)
         adapter = self.plugins.adapter(peg.app, self._layers(peg.app), framework)
         if adapter is None and framework is not None:
             raise MountError(f"mount {peg.name!r}: no installed adapter handles framework {framework!r}", peg.name)

@@ -27,9 +27,11 @@ starts, and still leaves the master free of application code.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import signal
 import sys
 import sysconfig
 import traceback
@@ -39,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 from gunicorn.arbiter import Arbiter  # type: ignore[import-untyped]
+from gunicorn.errors import HaltServer  # type: ignore[import-untyped]
 
 from ..bus import Bus
 from ..errors import ConfigError, WsgihubError
@@ -222,13 +225,24 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
 
     def run(self) -> int:
         """Run the arbiter until the master exits; return its exit status."""
+        arbiter = Arbiter(self)
         try:
-            Arbiter(self).run()
+            arbiter.run()
         except SystemExit as exc:
             return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except HaltServer as exc:
+            # gunicorn raises it again from inside halt() when a second worker
+            # failed to boot meanwhile: its workers may not have been stopped.
+            for pid in list(arbiter.WORKERS):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGTERM)
+            sys.stderr.write(f"wsgihub: error: gunicorn: {exc.reason}\n")
+            return int(exc.exit_status)
         except RuntimeError as exc:
             sys.stderr.write(f"wsgihub: error: gunicorn: {exc}\n")
             return 1
+        finally:
+            self.bus.exit()  # once: on_exit may not have run
         return 0
 
     # -- master hooks --------------------------------------------------------------------

@@ -118,6 +118,7 @@ class WaitressServer(SimplePlugin):
             self.port = port  # a restart of the bus listens on the same port again
             self.server = server
             self._deadline = None
+            self._cut = 0
             self._drained.clear()
             self.thread = threading.Thread(
                 target=self._serve, name=f"waitress {self.url}", daemon=True
@@ -144,7 +145,10 @@ class WaitressServer(SimplePlugin):
                 thread.join(self.drain_timeout + 5.0)
             if thread.is_alive():  # pragma: no cover - the loop thread is wedged
                 self.bus.log("waitress socket loop did not end; leaving it behind.", level=30)
+            # Worker threads end (none is busy unless the drain timed out), then
+            # the trigger goes: no thread is left that could pull it.
             server.task_dispatcher.shutdown(cancel_pending=True, timeout=1.0)
+            wasyncore.close_all(server._map)
             self.server = None
             self.thread = None
         if self._cut:
@@ -178,16 +182,17 @@ class WaitressServer(SimplePlugin):
             while socket_map:
                 draining = self._deadline is not None
                 poll(_DRAIN_POLL if draining else adj.asyncore_loop_timeout, socket_map)
-                if self._deadline is not None:
-                    self._drain_step(server)
+                if self._deadline is not None and self._drain_step(server):
+                    break
         except Exception:  # noqa: BLE001 - reported on the bus, then the loop ends
             self.bus.log("waitress socket loop failed", level=40, traceback=True)
-            wasyncore.close_all(socket_map)
+            for channel in list(server.active_channels.values()):
+                channel.handle_close()
         finally:
             self._drained.set()
 
-    def _drain_step(self, server: BaseWSGIServer) -> None:
-        """One step of a drain, in the loop thread: close what has nothing left to do."""
+    def _drain_step(self, server: BaseWSGIServer) -> bool:
+        """One step of a drain, in the loop thread; True once no connection is left."""
         if server.socket is not None:
             # Stop accepting: the listening socket goes, new connections are refused.
             server.accepting = False
@@ -206,5 +211,4 @@ class WaitressServer(SimplePlugin):
                 # running task wrote its response.)
                 if not channel.requests and channel.request is None:
                     channel.close_when_flushed = True
-        if not channels and not server.active_channels:
-            server.trigger.close()  # the map is now empty: the loop ends
+        return not channels and not server.active_channels

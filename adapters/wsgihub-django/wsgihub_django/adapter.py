@@ -102,10 +102,13 @@ class DjangoAdapter(Adapter):
     ) -> str:
         """``reverse(endpoint, kwargs=...)`` under ``script_name``; extra values become the query.
 
+        Always in ``ROOT_URLCONF`` (the URL conf :meth:`routes` and
+        :meth:`match` read), never a per-request ``request.urlconf``.
         ``method`` is ignored: Django routes carry no methods.
         """
         table = self._table
-        resolver = get_resolver()
+        urlconf = settings.ROOT_URLCONF
+        resolver = get_resolver(urlconf)
         if table is None or table.resolver is not resolver:
             table = self._load_table(resolver)
         key = (endpoint, *values)
@@ -114,9 +117,9 @@ class DjangoAdapter(Adapter):
         for path_keys in plan.attempts:
             try:
                 if path_keys is ALL:
-                    path = reverse_at(prefix, endpoint, values)
+                    path = reverse_at(prefix, urlconf, endpoint, values)
                 else:
-                    path = reverse_at(prefix, endpoint, *_split(values, path_keys))
+                    path = reverse_at(prefix, urlconf, endpoint, *_split(values, path_keys))
             except NoReverseMatch:
                 continue
             return path if host is None else f"{scheme}://{host}{path}"

@@ -46,17 +46,21 @@ _serving: ContextVar[bool] = ContextVar("wsgihub_django_serving", default=False)
 _TRACKER_UID: Final = "wsgihub_django.context.track"
 
 
-def _reverse_with_prefix(prefix: str, endpoint: str, kwargs: Mapping[str, Any], query: Any = None) -> str:
+def _reverse_with_prefix(
+    prefix: str, urlconf: str, endpoint: str, kwargs: Mapping[str, Any], query: Any = None
+) -> str:
     set_script_prefix(prefix)
     if query is None:
-        return reverse(endpoint, kwargs=kwargs)
-    return reverse(endpoint, kwargs=kwargs, query=query)
+        return reverse(endpoint, urlconf, kwargs=kwargs)
+    return reverse(endpoint, urlconf, kwargs=kwargs, query=query)
 
 
-def _reverse_restoring(prefix: str, endpoint: str, kwargs: Mapping[str, Any], query: Any = None) -> str:
+def _reverse_restoring(
+    prefix: str, urlconf: str, endpoint: str, kwargs: Mapping[str, Any], query: Any = None
+) -> str:
     previous = get_script_prefix()
     try:
-        return _reverse_with_prefix(prefix, endpoint, kwargs, query)
+        return _reverse_with_prefix(prefix, urlconf, endpoint, kwargs, query)
     finally:
         set_script_prefix(previous)
 
@@ -73,13 +77,15 @@ def _copied_context_isolates() -> bool:
 
 if _copied_context_isolates():
 
-    def reverse_at(prefix: str, endpoint: str, kwargs: Mapping[str, Any], query: Any = None) -> str:
-        """``reverse()`` as if the app were mounted at ``prefix``; the caller's prefix is untouched.
+    def reverse_at(
+        prefix: str, urlconf: str, endpoint: str, kwargs: Mapping[str, Any], query: Any = None
+    ) -> str:
+        """``reverse()`` in ``urlconf`` as if mounted at ``prefix``; the caller's prefix is untouched.
 
         The prefix is set in a copy of the current context, so it can never
         leak into the caller's thread or task, even if ``reverse`` raises.
         """
-        return contextvars.copy_context().run(_reverse_with_prefix, prefix, endpoint, kwargs, query)
+        return contextvars.copy_context().run(_reverse_with_prefix, prefix, urlconf, endpoint, kwargs, query)
 
 else:  # pragma: no cover - an asgiref whose Local does not live in contextvars
     reverse_at = _reverse_restoring

@@ -143,8 +143,12 @@ def test_live_pages_from_every_app(server: Server) -> None:
 def browser(tmp_path: Path) -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent: apt-get install chromium chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
-    from selenium.webdriver.chrome.service import Service
+    assert CHROMEDRIVER.exists(), f"{CHROMIUM} is there but {CHROMEDRIVER} is not: apt-get install chromium-driver"
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError as exc:  # a missing test dependency is an error, not a skip
+        raise AssertionError(f"selenium is needed for the browser test: pip install selenium ({exc})") from exc
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
