@@ -16,6 +16,12 @@ Pyramid and Werkzeug, <= 1.3x for Django.
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+# benchmarks/http.py would shadow the standard library's http package.
+_sys.path[:] = [p for p in _sys.path if _Path(p or ".").resolve() != _Path(__file__).resolve().parent]
+
 import argparse
 import gc
 import platform

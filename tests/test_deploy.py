@@ -6,54 +6,13 @@ import sys
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any, NamedTuple
-from wsgiref.util import setup_testing_defaults
 
 import pytest
+from wsgi_helpers import call
 
 import wsgihub
 from wsgihub.deploy import hub_factory, import_object, load, parse_mount_spec
 from wsgihub.errors import DeployError
-
-
-class Response(NamedTuple):
-    """What a WSGI app answered to :func:`call`."""
-
-    status: str
-    body: bytes
-
-    @property
-    def code(self) -> int:
-        return int(self.status.split()[0])
-
-    @property
-    def text(self) -> str:
-        return self.body.decode()
-
-
-def call(app: Any, path: str = "/") -> Response:
-    """GET ``path`` from ``app`` as a server would; consume and close the body.
-
-    (Local rather than imported from ``conftest``: another ``conftest`` module
-    may shadow that name when several test directories are collected.)
-    """
-    environ: dict[str, Any] = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path}
-    setup_testing_defaults(environ)
-    started: list[str] = []
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        started.append(status)
-        return lambda data: None
-
-    body = app(environ, start_response)
-    try:
-        data = b"".join(body)
-    finally:
-        close = getattr(body, "close", None)
-        if close is not None:
-            close()
-    return Response(started[-1], data)
-
 
 APPS = "deploy_site_apps"
 

@@ -359,13 +359,16 @@ def test_gunicorn_cross_app_urls_survive_a_reload() -> None:
 def test_gunicorn_failing_start_listener_fails_the_boot() -> None:
     with ServeProcess(["live_apps.sites:failing_site", "--workers", "2", "--port", "0"]) as served:
         code = served.wait(timeout=30)
-        assert code != 0
+        assert code == 3  # gunicorn's "worker failed to boot"
         reports = [line for line in served.stderr if line.startswith("wsgihub: error:")]
-        assert reports and set(reports) == {
+        named = [line for line in reports if "start listener" in line]
+        # one line per worker that got that far (the master may stop the other first)
+        assert named and set(named) == {
             (
                 "wsgihub: error: start listener live_apps.sites.refuse_to_start failed: "
                 "RuntimeError: the database is not there"
             )
         }
+        assert set(reports) - set(named) <= {"wsgihub: error: gunicorn: Worker failed to boot."}
         assert not any("Traceback" in line for line in served.stderr)
-        assert served.stdout.count("MARKER stop listener ran") == len(reports)
+        assert served.stdout.count("MARKER stop listener ran") >= len(named)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
-from django.urls import get_script_prefix, reverse, set_script_prefix
+from django.urls import get_script_prefix, reverse, set_script_prefix, set_urlconf
 from djsite_flask_new import create_app
 from djsite_testing import make_hub
 from webtest import TestApp
@@ -176,6 +176,15 @@ def test_concurrent_builds_with_different_prefixes_never_leak(hub: wsgihub.Hub) 
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+def test_builds_follow_root_urlconf_not_a_per_request_override(hub: wsgihub.Hub) -> None:
+    set_urlconf("djsite_other.urls")  # what a middleware setting request.urlconf does
+    try:
+        assert reverse("home") == "/"  # Django's own reverse() follows the override ...
+        assert hub.url_for("legacy:blog:detail", pk=1) == "/legacy/blog/1/"  # ... the hub the mount's URL conf
+    finally:
+        set_urlconf(None)
 
 
 def test_url_conf_changes_are_followed(hub: wsgihub.Hub) -> None:
