@@ -162,8 +162,21 @@ def wait_ready(port: int, path: str, timeout: float = 30.0) -> None:
     raise RuntimeError(f"server on port {port} did not answer 200 on {path} within {timeout} s")
 
 
-def run_wrk(port: int, path: str, duration: int, connections: int, threads: int) -> float:
-    """Requests per second of one ``wrk`` run; fails on any non-2xx answer or socket error."""
+@dataclass(frozen=True)
+class Result:
+    """One measurement: throughput, and the server's CPU time per request."""
+
+    rps: float
+    #: CPU seconds (user + system) the server's processes used per request, in
+    #: microseconds; ``nan`` where ``/proc`` is not available.  Much less
+    #: sensitive than ``rps`` to other load on a shared machine.
+    cpu_us: float
+
+
+def run_wrk(
+    port: int, path: str, duration: int, connections: int, threads: int
+) -> tuple[float, int]:
+    """``(requests/s, requests)`` of one ``wrk`` run; fails on any non-2xx or socket error."""
     out = subprocess.run(
         [
             "wrk",
@@ -181,13 +194,32 @@ def run_wrk(port: int, path: str, duration: int, connections: int, threads: int)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if errors and any(int(n) for n in errors.groups()[:1] + errors.groups()[2:]):
         raise RuntimeError(f"wrk saw socket errors:\n{out}")
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if match is None:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    if rps is None or total is None:
         raise RuntimeError(f"cannot read wrk's output:\n{out}")
-    return float(match.group(1))
+    return float(rps.group(1)), int(total.group(1))
 
 
-def measure(key: str, duration: int, connections: int, wrk_threads: int) -> float:
+def session_cpu(session: int) -> float:
+    """CPU seconds used so far by the live processes of ``session`` (Linux ``/proc``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after "pid (comm)": state ppid pgrp session ... utime(12th) stime(13th)
+        if int(fields[3]) == session:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def measure(key: str, duration: int, connections: int, wrk_threads: int) -> Result:
     """Start setup ``key`` on a free port, warm it up, measure it, stop it."""
     port = free_port()
     setup = {s.key: s for s in setups(port)}[key]
@@ -210,7 +242,11 @@ def measure(key: str, duration: int, connections: int, wrk_threads: int) -> floa
                 log.seek(0)
                 raise RuntimeError(f"{setup.label} did not start:\n{log.read()[-2000:]}") from None
             run_wrk(port, setup.path, 1, connections, wrk_threads)  # warm-up
-            return run_wrk(port, setup.path, duration, connections, wrk_threads)
+            proc_fs = os.path.isdir("/proc/self")
+            cpu_before = session_cpu(proc.pid) if proc_fs else 0.0
+            rps, requests = run_wrk(port, setup.path, duration, connections, wrk_threads)
+            cpu = session_cpu(proc.pid) - cpu_before if proc_fs else float("nan")
+            return Result(rps, cpu / requests * 1e6)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -221,27 +257,30 @@ def measure(key: str, duration: int, connections: int, wrk_threads: int) -> floa
 
 
 def table(
-    results: dict[str, list[float]], labels: dict[str, str], duration: int, connections: int
+    results: dict[str, list[Result]], labels: dict[str, str], duration: int, connections: int
 ) -> str:
-    med = {key: statistics.median(values) for key, values in results.items()}
+    rps = {key: statistics.median(r.rps for r in values) for key, values in results.items()}
+    cpu = {key: statistics.median(r.cpu_us for r in values) for key, values in results.items()}
+    rounds = len(next(iter(results.values())))
     lines = [
         (
-            f"wrk, {duration} s x {len(next(iter(results.values())))} rounds, {connections} connections, "
-            f"loopback, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+            f"wrk, {duration} s x {rounds} rounds (interleaved), {connections} connections, "
+            f"loopback, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; medians"
         ),
         "",
-        "| setup | requests/s (median) | rounds | ratio |",
-        "|---|---:|---|---:|",
+        "| setup | requests/s | server CPU µs/request | requests/s, each round |",
+        "|---|---:|---:|---|",
     ]
-    ratio = {
-        "a": "",
-        "b": f"(b)/(a) = {med['b'] / med['a']:.3f}",
-        "c-alone": "",
-        "c": f"(c)/(c-alone) = {med['c'] / med['c-alone']:.3f}",
-    }
     for key in ("a", "b", "c-alone", "c"):
-        rounds = ", ".join(f"{v:.0f}" for v in results[key])
-        lines.append(f"| {labels[key]} | {med[key]:.0f} | {rounds} | {ratio[key]} |")
+        each = ", ".join(f"{r.rps:.0f}" for r in results[key])
+        lines.append(f"| {labels[key]} | {rps[key]:.0f} | {cpu[key]:.0f} | {each} |")
+    lines += [
+        "",
+        "| ratio (goal >= 0.95) | requests/s | CPU per request (inverse: alone / hub) |",
+        "|---|---:|---:|",
+        f"| (b)/(a) | {rps['b'] / rps['a']:.3f} | {cpu['a'] / cpu['b']:.3f} |",
+        f"| (c)/(c-alone) | {rps['c'] / rps['c-alone']:.3f} | {cpu['c-alone'] / cpu['c']:.3f} |",
+    ]
     return "\n".join(lines)
 
 
@@ -265,12 +304,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     all_setups = setups(0)
     labels = {s.key: s.label for s in all_setups}
-    results: dict[str, list[float]] = {s.key: [] for s in all_setups}
+    results: dict[str, list[Result]] = {s.key: [] for s in all_setups}
     for round_no in range(1, args.rounds + 1):
         for setup in all_setups:
-            rps = measure(setup.key, args.duration, args.connections, args.wrk_threads)
-            results[setup.key].append(rps)
-            print(f"round {round_no}: {setup.label}: {rps:.0f} req/s", file=sys.stderr, flush=True)
+            result = measure(setup.key, args.duration, args.connections, args.wrk_threads)
+            results[setup.key].append(result)
+            print(
+                f"round {round_no}: {setup.label}: {result.rps:.0f} req/s, "
+                f"{result.cpu_us:.0f} µs CPU/request",
+                file=sys.stderr,
+                flush=True,
+            )
     print(table(results, labels, args.duration, args.connections))
     return 0
 

@@ -308,3 +308,12 @@ def test_lifecycle_reaches_plugins_and_pegs() -> None:
     assert plugin.log[3:] == ["graceful", "stop", "teardown root", "teardown a"]
     hub.bus.exit()
     assert plugin.log[-1] == "exit"
+
+
+def test_absolute_urls_drop_the_default_port(site: Hub) -> None:
+    legacy = site.peg("legacy").app
+    legacy.on_request = lambda environ: site.url_for("new:user", uid=1, _external=True)  # type: ignore[attr-defined]
+    assert call(site, "/", HTTP_HOST="example.com:80").text.endswith(" http://example.com/new/users/1")
+    assert call(site, "/", HTTP_HOST="example.com:8080").text.endswith(" http://example.com:8080/new/users/1")
+    https = call(site, "/", HTTP_HOST="example.com:443", **{"wsgi.url_scheme": "https"})
+    assert https.text.endswith(" https://example.com/new/users/1")

@@ -172,9 +172,9 @@ from wsgihub.process import SignalHandler
 bus = Bus()
 # one os.write per line, so lines from different threads never interleave
 bus.subscribe("log", lambda msg, level: os.write(1, f"LOG {msg.splitlines()[0]}\\n".encode()))
-bus.subscribe("stop", lambda: print("stop listener ran", flush=True))
-bus.subscribe("exit", lambda: print("exit listener ran", flush=True))
-bus.subscribe("graceful", lambda: print("graceful listener ran", flush=True))
+bus.subscribe("stop", lambda: os.write(1, b"stop listener ran\\n"))
+bus.subscribe("exit", lambda: os.write(1, b"exit listener ran\\n"))
+bus.subscribe("graceful", lambda: os.write(1, b"graceful listener ran\\n"))
 SignalHandler(bus).subscribe()
 bus.start()
 print("READY", flush=True)

@@ -362,7 +362,7 @@ class Hub(PegboardApplication):
         """``(scheme, host, root)`` for an absolute URL, refusing untrusted hosts."""
         host = None
         if environ is not None:
-            host = environ.get("HTTP_HOST") or _server_host(environ)
+            host = _without_default_port(environ.get("HTTP_HOST") or _server_host(environ), scheme)
             if self.host_is_trusted(host):
                 return scheme, host, root
         if self._public is not None:
@@ -580,6 +580,12 @@ def _server_host(environ: Environ) -> str:
     port = str(environ.get("SERVER_PORT", ""))
     default = "443" if environ.get("wsgi.url_scheme") == "https" else "80"
     return name if not port or port == default else f"{name}:{port}"
+
+
+def _without_default_port(host: str, scheme: str) -> str:
+    """``example.com:80`` -> ``example.com`` for http (``:443`` for https), as browsers send it."""
+    default = ":443" if scheme == "https" else ":80"
+    return host[: -len(default)] if host.endswith(default) else host
 
 
 def _hostname(host: str) -> str:

@@ -136,8 +136,18 @@ class SignalHandler:
             self._listeners[name] = listener
 
     def _handle_signal(self, signum: int, frame: FrameType | None = None) -> None:
-        """The Python-level signal handler: publish on the signal's channel."""
+        """The Python-level signal handler: publish on the signal's channel.
+
+        The listeners run in a thread of their own, not inside the handler:
+        a handler interrupts the main thread anywhere, and listeners that
+        print or take locks the main thread holds (a buffered stdout, a
+        logging handler) would fail with "reentrant call" or deadlock.  The
+        thread is not a daemon, so the process waits for it to finish.
+        """
         name = self.signals.get(signum, str(signum))
+        threading.Thread(target=self._publish, args=(name,), name=f"bus-signal-{name}").start()
+
+    def _publish(self, name: str) -> None:
         self.bus.log(f"Caught signal {name}.")
         self.bus.publish(name)
 

@@ -1,7 +1,13 @@
 """Django is configured once per test process, with the djsite_legacy project.
 
 Tests that need a second settings module, or Django without
-``wsgihub_django`` installed, run in a subprocess (see ``run_python``).
+``wsgihub_django`` installed, run in a subprocess (``run_python``).
+
+Django allows one settings module per process.  When this directory is
+collected in a process that already runs another Django project (the
+integration envs run every suite in one pytest process), the in-process
+tests cannot run here: only ``test_django_own_process.py`` is collected,
+and it runs this whole directory in a pytest process of its own.
 """
 
 from __future__ import annotations
@@ -13,30 +19,69 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-_DB_DIR = tempfile.mkdtemp(prefix="wsgihub-django-tests-")
-os.environ["DJSITE_DB"] = os.path.join(_DB_DIR, "db.sqlite3")
-os.environ["DJANGO_SETTINGS_MODULE"] = "djsite_legacy.settings"
+SETTINGS_MODULE = "djsite_legacy.settings"
+OWN_PROCESS_TEST = "test_django_own_process.py"
 
-import django  # noqa: E402
 
-django.setup()
+def _other_django_project() -> str | None:
+    """The settings module of another Django project this process runs (or is about to)."""
+    wanted = os.environ.get("DJANGO_SETTINGS_MODULE")
+    if wanted and wanted != SETTINGS_MODULE:
+        return wanted
+    conf = sys.modules.get("django.conf")
+    if conf is not None and conf.settings.configured:
+        module = getattr(conf.settings, "SETTINGS_MODULE", None)
+        if module != SETTINGS_MODULE:
+            return module or "settings.configure()"
+    return None
 
-import pytest  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-import wsgihub  # noqa: E402
-from djsite_flask_new import create_app  # noqa: E402
-from djsite_testing import make_hub  # noqa: E402
+_mode: str | None = None  # "here" or "own-process", decided when collection reaches this folder
+_DB_DIR: str | None = None
 
-call_command("migrate", verbosity=0, interactive=False)
+
+def _decide() -> str:
+    """Configure Django for these tests, unless the process runs another project already.
+
+    Decided at collection, not at conftest import: pytest imports the
+    conftests of every command-line folder first, and configuring Django
+    then would take the process from the other suites' projects.
+    """
+    global _mode, _DB_DIR
+    if _mode is None:
+        if _other_django_project() is not None:
+            _mode = "own-process"
+        else:
+            _mode = "here"
+            _DB_DIR = tempfile.mkdtemp(
+                prefix="wsgihub-django-tests-", dir=os.environ.get("WSGIHUB_TEST_TMP") or None
+            )
+            os.environ["DJSITE_DB"] = os.path.join(_DB_DIR, "db.sqlite3")
+            os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+            import django
+            from django.core.management import call_command
+
+            django.setup()
+            call_command("migrate", verbosity=0, interactive=False)
+    return _mode
+
+
+def pytest_ignore_collect(collection_path: Path, config: Any) -> bool | None:
+    if collection_path.parent != HERE or not collection_path.name.startswith("test_"):
+        return None
+    own_process = _decide() == "own-process"
+    return (collection_path.name == OWN_PROCESS_TEST) != own_process
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    if _DB_DIR is None:
+        return
     import shutil
 
     from django.db import connections
@@ -45,15 +90,27 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     shutil.rmtree(_DB_DIR, ignore_errors=True)
 
 
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """In these tests an unexpected MountWarning is an error (expected ones use pytest.warns)."""
+    for item in items:
+        if HERE in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.filterwarnings("error::wsgihub.errors.MountWarning"))
+
+
 @pytest.fixture(scope="session")
 def django_app() -> Any:
     """The project's WSGIHandler (one for the whole session, as in production)."""
+    from django.core.wsgi import get_wsgi_application
+
     return get_wsgi_application()
 
 
 @pytest.fixture
-def hub(django_app: Any) -> Iterator[wsgihub.Hub]:
-    """legacy at /legacy, the same project again at / (root) and /legacy2, Flask at /new."""
+def hub(django_app: Any) -> Iterator[Any]:
+    """The project at / (root), /legacy and /legacy2; the Flask app at /new."""
+    from djsite_flask_new import create_app
+    from djsite_testing import make_hub
+
     hub = make_hub(trusted_hosts=["example.com"])
     hub.mount("/", django_app, name="root")
     hub.mount("/legacy", django_app, name="legacy")
@@ -62,10 +119,3 @@ def hub(django_app: Any) -> Iterator[wsgihub.Hub]:
     yield hub
     for peg in list(hub.pegs()):
         hub.unmount(peg)
-
-
-def pytest_collection_modifyitems(items: list[Any]) -> None:
-    """In these tests an unexpected MountWarning is an error (expected ones use pytest.warns)."""
-    for item in items:
-        if HERE in Path(str(item.path)).parents:
-            item.add_marker(pytest.mark.filterwarnings("error::wsgihub.errors.MountWarning"))

@@ -10,9 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import flask
-from django.contrib.auth.models import Group
-from django.db import connection, transaction
-from django.urls import get_script_prefix
 
 import wsgihub
 from wsgihub import hookimpl
@@ -30,6 +27,8 @@ def create_app() -> flask.Flask:
     @app.get("/post/<int:pk>")
     def post(pk: int) -> str:
         """A Flask view linking into Django (and reporting the thread's script prefix)."""
+        from django.urls import get_script_prefix
+
         before = get_script_prefix()
         url = wsgihub.url_for("legacy:blog:detail", pk=pk)
         return f"{url} {before == get_script_prefix()}"
@@ -43,11 +42,14 @@ def create_app() -> flask.Flask:
     @app.post("/atomic")
     def atomic() -> str:
         """An outermost Django scope opened inside a transaction must not close it."""
+        from django.contrib.auth.models import Group
+        from django.db import connection, transaction
+
         hub = flask.request.environ["wsgihub.hub"]
         with transaction.atomic():
             Group.objects.create(name="flask-before")
             with hub.request_context("legacy") as request:
-                request.user.is_authenticated
+                assert not request.user.is_authenticated
                 Group.objects.count()
             Group.objects.create(name="flask-after")
             alive = connection.in_atomic_block and not connection.needs_rollback
@@ -63,20 +65,38 @@ class FlaskStandIn(Adapter):
 
     def routes(self) -> list[AppRoute]:
         app: Any = self.app
-        return [AppRoute(r.endpoint, r.rule, frozenset(r.methods or ())) for r in app.url_map.iter_rules()]
+        return [
+            AppRoute(r.endpoint, r.rule, frozenset(r.methods or ()))
+            for r in app.url_map.iter_rules()
+        ]
 
-    def build(self, endpoint: str, values: Any, *, script_name: str, scheme: str, host: str | None, method: str | None = None) -> str:
+    def build(
+        self,
+        endpoint: str,
+        values: Any,
+        *,
+        script_name: str,
+        scheme: str,
+        host: str | None,
+        method: str | None = None,
+    ) -> str:
         app: Any = self.app
-        urls = app.url_map.bind(host or "localhost", script_name=script_name or "/", url_scheme=scheme)
+        urls = app.url_map.bind(
+            host or "localhost", script_name=script_name or "/", url_scheme=scheme
+        )
         try:
-            return urls.build(endpoint, dict(values), method=method, force_external=host is not None)
+            return urls.build(
+                endpoint, dict(values), method=method, force_external=host is not None
+            )
         except Exception as exc:
             raise UnknownEndpointError(f"cannot build 'new:{endpoint}': {exc}") from exc
 
     def cookies(self) -> list[Cookie]:
         config: Any = self.app.config  # type: ignore[attr-defined]
         path = config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"]
-        return [Cookie(config["SESSION_COOKIE_NAME"], path, config["SESSION_COOKIE_DOMAIN"] or None)]
+        return [
+            Cookie(config["SESSION_COOKIE_NAME"], path, config["SESSION_COOKIE_DOMAIN"] or None)
+        ]
 
     def request_context(self, environ: Any) -> Any:
         app: Any = self.app

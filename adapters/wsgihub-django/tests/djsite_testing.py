@@ -9,9 +9,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import wsgihub
 import wsgihub_django.plugin
 from djsite_flask_new import FlaskStandInPlugin
+
+import wsgihub
 from wsgihub.plugins import make_plugins
 
 HERE = Path(__file__).resolve().parent
@@ -25,8 +26,12 @@ def make_hub(**options: Any) -> wsgihub.Hub:
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter that can import the test projects."""
-    environ = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJSITE_DB")}
-    environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), environ.get("PYTHONPATH", "")]))
+    environ = {
+        k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJSITE_DB")
+    }
+    environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(HERE), environ.get("PYTHONPATH", "")])
+    )
     environ["WSGIHUB_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     environ.update(env)
     return subprocess.run(
@@ -35,5 +40,6 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
         text=True,
         env=environ,
         timeout=60,
+        check=False,
         cwd=str(HERE),
     )

@@ -34,9 +34,11 @@ def test_force_script_name_that_disagrees_is_reported(django_app: Any) -> None:
     with override_settings(FORCE_SCRIPT_NAME="/old"):
         hub, problems = _mount(django_app, "/legacy")
         assert problems == [
-            "mount 'legacy': FORCE_SCRIPT_NAME is '/old' but the app is mounted at '/legacy'; Django's own "
-            "links (reverse(), {% url %}, redirects) will start with '/old' while hub.url_for() uses "
-            "'/legacy': set FORCE_SCRIPT_NAME to '/legacy' or remove it"
+            (
+                "mount 'legacy': FORCE_SCRIPT_NAME is '/old' but the app is mounted at '/legacy'; Django's own "
+                "links (reverse(), {% url %}, redirects) will start with '/old' while hub.url_for() uses "
+                "'/legacy': set FORCE_SCRIPT_NAME to '/legacy' or remove it"
+            )
         ]
         assert hub.check() == problems
         # what the warning is about: Django's links follow FORCE_SCRIPT_NAME, the hub's the mount
@@ -46,11 +48,17 @@ def test_force_script_name_that_disagrees_is_reported(django_app: Any) -> None:
 
 @pytest.mark.parametrize(
     ("forced", "prefix", "public_url"),
-    [("/legacy", "/legacy", None), ("/legacy/", "/legacy", None), ("/site/legacy", "/legacy", "https://example.com/site")],
+    [
+        ("/legacy", "/legacy", None),
+        ("/legacy/", "/legacy", None),
+        ("/site/legacy", "/legacy", "https://example.com/site"),
+    ],
 )
-def test_force_script_name_that_agrees_is_fine(django_app: Any, forced: str, prefix: str, public_url: str | None) -> None:
+def test_force_script_name_that_agrees_is_fine(
+    django_app: Any, forced: str, prefix: str, public_url: str | None
+) -> None:
     with override_settings(FORCE_SCRIPT_NAME=forced):
-        hub, problems = _mount(django_app, prefix, public_url=public_url)
+        _hub, problems = _mount(django_app, prefix, public_url=public_url)
         assert problems == []
 
 
@@ -63,14 +71,18 @@ def test_empty_force_script_name_below_a_prefix_is_reported(django_app: Any) -> 
 def test_relative_static_url_below_a_prefix_is_reported(django_app: Any) -> None:
     with override_settings(STATIC_URL="static/", MEDIA_URL="media/"):
         assert _mount(django_app, "/")[1] == []  # at the root the prefix is always '/'
-        hub, problems = _mount(django_app, "/legacy")
+        _hub, problems = _mount(django_app, "/legacy")
         assert problems == [
-            "mount 'legacy': STATIC_URL 'static/' is relative: Django prefixes it with the script prefix "
-            "of whatever reads it first and keeps that for the whole process ('/legacy/static/' or "
-            "'/static/'); set STATIC_URL = '/legacy/static/'",
-            "mount 'legacy': MEDIA_URL 'media/' is relative: Django prefixes it with the script prefix "
-            "of whatever reads it first and keeps that for the whole process ('/legacy/media/' or "
-            "'/media/'); set MEDIA_URL = '/legacy/media/'",
+            (
+                "mount 'legacy': STATIC_URL 'static/' is relative: Django prefixes it with the script prefix "
+                "of whatever reads it first and keeps that for the whole process ('/legacy/static/' or "
+                "'/static/'); set STATIC_URL = '/legacy/static/'"
+            ),
+            (
+                "mount 'legacy': MEDIA_URL 'media/' is relative: Django prefixes it with the script prefix "
+                "of whatever reads it first and keeps that for the whole process ('/legacy/media/' or "
+                "'/media/'); set MEDIA_URL = '/legacy/media/'"
+            ),
         ]
         # the check itself did not read (and so freeze) the setting
         assert "STATIC_URL" not in settings.__dict__
@@ -87,9 +99,14 @@ def test_cookies(django_app: Any) -> None:
         Cookie("csrftoken", "/", None, "csrf"),
     ]
     with override_settings(
-        SESSION_COOKIE_NAME="legacy_session", SESSION_COOKIE_PATH="/legacy", SESSION_COOKIE_DOMAIN=".example.com", CSRF_USE_SESSIONS=True
+        SESSION_COOKIE_NAME="legacy_session",
+        SESSION_COOKIE_PATH="/legacy",
+        SESSION_COOKIE_DOMAIN=".example.com",
+        CSRF_USE_SESSIONS=True,
     ):
-        assert list(adapter.cookies()) == [Cookie("legacy_session", "/legacy", ".example.com", "session")]
+        assert list(adapter.cookies()) == [
+            Cookie("legacy_session", "/legacy", ".example.com", "session")
+        ]
     with override_settings(MIDDLEWARE=["django.middleware.common.CommonMiddleware"]):
         assert list(adapter.cookies()) == []
 
@@ -104,6 +121,8 @@ def test_cookie_collision_with_a_flask_app_is_reported(django_app: Any) -> None:
     with pytest.warns(wsgihub.MountWarning) as caught:
         hub.mount("/new", flask_app, name="new")
     assert [str(w.message) for w in caught] == [
-        "mounts 'legacy' and 'new' both set a session cookie named 'sessionid' (Path=/ and Path=/): "
-        "each will wipe the other's; give one of them another cookie name"
+        (
+            "mounts 'legacy' and 'new' both set a session cookie named 'sessionid' (Path=/ and Path=/): "
+            "each will wipe the other's; give one of them another cookie name"
+        )
     ]

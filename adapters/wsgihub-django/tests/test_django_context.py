@@ -48,10 +48,9 @@ def test_enters_as_a_django_request(hub: wsgihub.Hub) -> None:
 
 def test_prefix_is_restored_when_the_block_raises(hub: wsgihub.Hub) -> None:
     set_script_prefix("/outside/")
-    with pytest.raises(RuntimeError):
-        with hub.request_context("legacy2"):
-            assert get_script_prefix() == "/legacy2/"
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), hub.request_context("legacy2"):
+        assert get_script_prefix() == "/legacy2/"
+        raise RuntimeError("boom")
     assert get_script_prefix() == "/outside/"
 
 
@@ -85,11 +84,13 @@ def test_outermost_context_inside_a_transaction_keeps_it(hub: wsgihub.Hub) -> No
 
 def test_the_trap_is_real() -> None:
     """What the contexts avoid: Django's request_finished inside atomic() breaks the transaction."""
-    with pytest.raises(Exception, match="closed database|current transaction"):
-        with transaction.atomic():
-            Group.objects.create(name="trap-before")
-            signals.request_finished.send(sender=WSGIHandler)
-            Group.objects.create(name="trap-after")
+    with (
+        pytest.raises(Exception, match="closed database|current transaction"),
+        transaction.atomic(),
+    ):
+        Group.objects.create(name="trap-before")
+        signals.request_finished.send(sender=WSGIHandler)
+        Group.objects.create(name="trap-after")
     assert not Group.objects.filter(name__startswith="trap-").exists()
 
 

@@ -54,7 +54,9 @@ def test_plain_handler_is_detected(django_app: Any) -> None:
     assert hub.url_for("legacy:blog:detail", pk=3) == "/legacy/blog/3/"
 
 
-@pytest.mark.parametrize("wrap", [Middleware, decorated, partial_app, lambda a: Middleware(decorated(a))])
+@pytest.mark.parametrize(
+    "wrap", [Middleware, decorated, partial_app, lambda a: Middleware(decorated(a))]
+)
 def test_detected_behind_middleware(django_app: Any, wrap: Any) -> None:
     from webtest import TestApp
 

@@ -29,7 +29,9 @@ def server(hub: wsgihub.Hub) -> Iterator[tuple[str, int]]:
         srv.task_dispatcher.shutdown()
 
 
-def get(address: tuple[str, int], path: str, headers: dict[str, str] | None = None) -> tuple[int, str, Any]:
+def get(
+    address: tuple[str, int], path: str, headers: dict[str, str] | None = None
+) -> tuple[int, str, Any]:
     conn = http.client.HTTPConnection(*address, timeout=10)
     try:
         conn.request("GET", path, headers=headers or {})
@@ -42,7 +44,10 @@ def get(address: tuple[str, int], path: str, headers: dict[str, str] | None = No
 @pytest.mark.live
 def test_round_trip_through_waitress(server: tuple[str, int]) -> None:
     host = {"Host": "example.com"}
-    assert get(server, "/legacy/to-new/", host)[:2] == (200, "/new/users/5 /new/users/6 /legacy/blog/")
+    assert get(server, "/legacy/to-new/", host)[:2] == (
+        200,
+        "/new/users/5 /new/users/6 /legacy/blog/",
+    )
     assert get(server, "/new/post/12", host)[:2] == (200, "/legacy/blog/12/ True")
     assert get(server, "/legacy/blog/3/", host)[:2] == (200, "post 3")
     assert get(server, "/blog/3/", host)[:2] == (200, "post 3")

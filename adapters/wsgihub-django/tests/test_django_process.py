@@ -50,15 +50,19 @@ print(hub.url_for("again:blog:detail", pk=1), hub.url_for("legacy:blog:detail", 
 """
     )
     assert out == [
-        "refused: mount 'other' at '/other' wants Django settings 'djsite_other.settings', but this process "
-        "already runs Django with 'djsite_legacy.settings' (running as mount 'legacy' at '/legacy' of hub "
-        "'wsgihub'); Django reads one settings module per process, so a second project silently gets the "
-        "first one's settings: serve it from another process | mount: other",
+        (
+            "refused: mount 'other' at '/other' wants Django settings 'djsite_other.settings', but this process "
+            "already runs Django with 'djsite_legacy.settings' (running as mount 'legacy' at '/legacy' of hub "
+            "'wsgihub'); Django reads one settings module per process, so a second project silently gets the "
+            "first one's settings: serve it from another process | mount: other"
+        ),
         "other mounted: False",
-        "refused in another hub: mount 'elsewhere' at '/' wants Django settings 'djsite_other.settings', but "
-        "this process already runs Django with 'djsite_legacy.settings' (running as mount 'legacy' at "
-        "'/legacy' of hub 'wsgihub'); Django reads one settings module per process, so a second project "
-        "silently gets the first one's settings: serve it from another process",
+        (
+            "refused in another hub: mount 'elsewhere' at '/' wants Django settings 'djsite_other.settings', but "
+            "this process already runs Django with 'djsite_legacy.settings' (running as mount 'legacy' at "
+            "'/legacy' of hub 'wsgihub'); Django reads one settings module per process, so a second project "
+            "silently gets the first one's settings: serve it from another process"
+        ),
         "/again/blog/1/ /legacy/blog/1/",
     ]
 
@@ -92,16 +96,20 @@ print("env:", os.environ["DJANGO_SETTINGS_MODULE"])
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "error: egg:wsgihub-django#app: settings 'djsite_nope.settings' cannot be imported: "
-        "ModuleNotFoundError: No module named 'djsite_nope'",
+        (
+            "error: egg:wsgihub-django#app: settings 'djsite_nope.settings' cannot be imported: "
+            "ModuleNotFoundError: No module named 'djsite_nope'"
+        ),
         "error: egg:wsgihub-django#app: unknown option(s) debug; the only option is 'settings = your_project.settings'",
         "error: egg:wsgihub-django#app: set 'settings = your_project.settings' (or DJANGO_SETTINGS_MODULE)",
         "env: None",
         "WSGIHandler djsite_legacy.settings",
         "same again: WSGIHandler",
-        "refused: Django settings 'djsite_other.settings' cannot be loaded: this process already runs Django "
-        "with 'djsite_legacy.settings' (running as mount 'legacy' at '/legacy' of hub 'wsgihub'); Django "
-        "reads one settings module per process, so serve 'djsite_other.settings' from another process",
+        (
+            "refused: Django settings 'djsite_other.settings' cannot be loaded: this process already runs Django "
+            "with 'djsite_legacy.settings' (running as mount 'legacy' at '/legacy' of hub 'wsgihub'); Django "
+            "reads one settings module per process, so serve 'djsite_other.settings' from another process"
+        ),
         "env: djsite_legacy.settings",
     ]
 
@@ -125,7 +133,10 @@ settings = djsite_legacy.settings
 """
     )
     two = tmp_path / "two.ini"
-    two.write_text(site.read_text().replace("/legacy = legacy", "/other = other") + "\n[app:other]\nuse = egg:wsgihub-django#app\nsettings = djsite_other.settings\n")
+    two.write_text(
+        site.read_text().replace("/legacy = legacy", "/other = other")
+        + "\n[app:other]\nuse = egg:wsgihub-django#app\nsettings = djsite_other.settings\n"
+    )
     env = {k: v for k, v in os.environ.items() if k == "PATH"}
     result = run_python(
         f"""
@@ -146,9 +157,18 @@ except wsgihub.WsgihubError as exc:
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[:4] == ["django django", "/legacy/blog/2/ /blog/2/", "/legacy/ /legacy/ | post 2", "True"]
-    assert "Warning" not in result.stderr  # one handler per project: no cookie collision with itself
-    assert lines[4].startswith("MountError Django settings 'djsite_other.settings' cannot be loaded: this process already runs Django with 'djsite_legacy.settings'")
+    assert lines[:4] == [
+        "django django",
+        "/legacy/blog/2/ /blog/2/",
+        "/legacy/ /legacy/ | post 2",
+        "True",
+    ]
+    assert (
+        "Warning" not in result.stderr
+    )  # one handler per project: no cookie collision with itself
+    assert lines[4].startswith(
+        "MountError Django settings 'djsite_other.settings' cannot be loaded: this process already runs Django with 'djsite_legacy.settings'"
+    )
 
 
 def test_template_library_without_installed_apps_and_hub_url_fallbacks() -> None:
@@ -173,8 +193,10 @@ print(wsgihub_django.hub_url("legacy:home"))
     )
     assert out == [
         "no library before the mount",
-        "no hub: no wsgihub hub: this Django project is not mounted on a Hub and no hub serves the current "
-        "request (mount it with hub.mount(prefix, get_wsgi_application()))",
+        (
+            "no hub: no wsgihub hub: this Django project is not mounted on a Hub and no hub serves the current "
+            "request (mount it with hub.mount(prefix, get_wsgi_application()))"
+        ),
         "/legacy/blog/3/",
         "/legacy/",
     ]

@@ -44,8 +44,16 @@ def _thread_prefix() -> Any:
         ("legacy:archive", {"year": 2024}, "/legacy/archive/2024/"),
         # values the pattern does not take become the query; None values are left out
         ("legacy:blog:detail", {"pk": 3, "page": 2}, "/legacy/blog/3/?page=2"),
-        ("legacy:blog:detail", {"pk": 3, "page": 2, "q": "a b&c", "none": None}, "/legacy/blog/3/?page=2&q=a+b%26c"),
-        ("legacy:blog:detail", {"pk": 3, "slug": "s", "tag": ["a", "b"]}, "/legacy/blog/3/s/?tag=a&tag=b"),
+        (
+            "legacy:blog:detail",
+            {"pk": 3, "page": 2, "q": "a b&c", "none": None},
+            "/legacy/blog/3/?page=2&q=a+b%26c",
+        ),
+        (
+            "legacy:blog:detail",
+            {"pk": 3, "slug": "s", "tag": ["a", "b"]},
+            "/legacy/blog/3/s/?tag=a&tag=b",
+        ),
         ("legacy:home", {"next": "/new/users/5"}, "/legacy/?next=%2Fnew%2Fusers%2F5"),
     ],
 )
@@ -55,7 +63,11 @@ def test_build(hub: wsgihub.Hub, endpoint: str, values: dict[str, Any], url: str
 
 def test_build_matches_django_reverse_under_the_same_prefix(hub: wsgihub.Hub) -> None:
     set_script_prefix("/legacy/")
-    for name, kwargs in [("blog:detail", {"pk": 9}), ("blog:tags:tag", {"tag": "x"}), ("archive", {"year": 1999})]:
+    for name, kwargs in [
+        ("blog:detail", {"pk": 9}),
+        ("blog:tags:tag", {"tag": "x"}),
+        ("archive", {"year": 1999}),
+    ]:
         assert hub.url_for(f"legacy:{name}", **kwargs) == reverse(name, kwargs=kwargs)
 
 
@@ -63,8 +75,14 @@ def test_external_anchor_and_method(hub: wsgihub.Hub) -> None:
     public = make_hub(public_url="https://example.com/site")
     public.mount("/legacy", hub.peg("legacy").app, name="legacy")
     assert public.url_for("legacy:blog:detail", pk=3) == "/site/legacy/blog/3/"
-    assert public.url_for("legacy:blog:detail", pk=3, _external=True) == "https://example.com/site/legacy/blog/3/"
-    assert public.url_for("legacy:home", _external=True, _scheme="http", _anchor="top") == "http://example.com/site/legacy/#top"
+    assert (
+        public.url_for("legacy:blog:detail", pk=3, _external=True)
+        == "https://example.com/site/legacy/blog/3/"
+    )
+    assert (
+        public.url_for("legacy:home", _external=True, _scheme="http", _anchor="top")
+        == "http://example.com/site/legacy/#top"
+    )
     # Django routes carry no methods: _method changes nothing
     assert public.url_for("legacy:blog:detail", pk=3, _method="POST") == "/site/legacy/blog/3/"
 
@@ -80,7 +98,9 @@ def test_external_uses_the_trusted_request_host(hub: wsgihub.Hub) -> None:
     hub.mount("/probe", view, name="probe")
     TestApp(hub, extra_environ={"HTTP_HOST": "example.com"}).get("/probe/")
     assert seen["url"] == "http://example.com/legacy/blog/2/"
-    TestApp(hub, extra_environ={"HTTP_HOST": "example.com", "wsgi.url_scheme": "https"}).get("/probe/")
+    TestApp(hub, extra_environ={"HTTP_HOST": "example.com", "wsgi.url_scheme": "https"}).get(
+        "/probe/"
+    )
     assert seen["url"] == "https://example.com/legacy/blog/2/"
 
 
@@ -91,18 +111,30 @@ def test_external_uses_the_trusted_request_host(hub: wsgihub.Hub) -> None:
             "legacy:blog:detial",
             {"pk": 1},
             UnknownEndpointError,
-            "cannot build 'legacy:blog:detial': mount 'legacy' (django) has no URL named 'blog:detial' "
-            "(did you mean 'blog:detail'",
+            (
+                "cannot build 'legacy:blog:detial': mount 'legacy' (django) has no URL named 'blog:detial' "
+                "(did you mean 'blog:detail'"
+            ),
         ),
         ("legacy:nope:home", {}, UnknownEndpointError, "has no URL named 'nope:home'"),
-        ("legacy:blog:detail", {}, URLBuildError, "cannot build 'legacy:blog:detail': missing value(s) pk for 'blog/<int:pk>/'"),
+        (
+            "legacy:blog:detail",
+            {},
+            URLBuildError,
+            "cannot build 'legacy:blog:detail': missing value(s) pk for 'blog/<int:pk>/'",
+        ),
         (
             "legacy:blog:detail",
             {"pk": "abc"},
             URLBuildError,
             "cannot build 'legacy:blog:detail' with pk='abc': the values do not fit 'blog/<int:pk>/'",
         ),
-        ("legacy:archive", {"year": 12}, URLBuildError, "the values do not fit 'archive/(?P<year>[0-9]{4})/'"),
+        (
+            "legacy:archive",
+            {"year": 12},
+            URLBuildError,
+            "the values do not fit 'archive/(?P<year>[0-9]{4})/'",
+        ),
         ("legacy:positional", {}, URLBuildError, "has unnamed groups"),
     ],
 )
@@ -118,7 +150,9 @@ def test_build_errors_are_one_line(
 
 
 def test_partyline_url_service(hub: wsgihub.Hub) -> None:
-    answers = hub.partyline.ask_around("url", {"endpoint": "legacy:blog:detail", "values": {"pk": 5}})
+    answers = hub.partyline.ask_around(
+        "url", {"endpoint": "legacy:blog:detail", "values": {"pk": 5}}
+    )
     assert answers == ["/legacy/blog/5/"]
     assert hub.partyline.ask_around("url", "legacy2:home") == ["/legacy2/"]
 
@@ -134,6 +168,21 @@ def test_build_leaves_the_thread_prefix_alone(hub: wsgihub.Hub) -> None:
         hub.url_for("legacy:blog:detail", pk="x")
     assert get_script_prefix() == "/elsewhere/"
     assert reverse("home") == "/elsewhere/"
+
+
+def test_the_try_finally_fallback_restores_the_prefix_too() -> None:
+    """Used where Django's script prefix does not live in contextvars (another asgiref)."""
+    from django.urls import NoReverseMatch
+    from wsgihub_django.context import _reverse_restoring
+
+    set_script_prefix("/elsewhere/")
+    assert _reverse_restoring(
+        "/legacy/", "djsite_legacy.urls", "blog:detail", {"pk": 1}, {"a": 1}
+    ) == ("/legacy/blog/1/?a=1")
+    assert get_script_prefix() == "/elsewhere/"
+    with pytest.raises(NoReverseMatch):
+        _reverse_restoring("/legacy/", "djsite_legacy.urls", "blog:detail", {"pk": "x"})
+    assert get_script_prefix() == "/elsewhere/"
 
 
 def test_cross_app_builds_inside_requests_leave_the_prefix_alone(hub: wsgihub.Hub) -> None:
@@ -179,10 +228,13 @@ def test_concurrent_builds_with_different_prefixes_never_leak(hub: wsgihub.Hub) 
 
 
 def test_builds_follow_root_urlconf_not_a_per_request_override(hub: wsgihub.Hub) -> None:
+    set_script_prefix("/")
     set_urlconf("djsite_other.urls")  # what a middleware setting request.urlconf does
     try:
         assert reverse("home") == "/"  # Django's own reverse() follows the override ...
-        assert hub.url_for("legacy:blog:detail", pk=1) == "/legacy/blog/1/"  # ... the hub the mount's URL conf
+        assert (
+            hub.url_for("legacy:blog:detail", pk=1) == "/legacy/blog/1/"
+        )  # ... the hub the mount's URL conf
     finally:
         set_urlconf(None)
 

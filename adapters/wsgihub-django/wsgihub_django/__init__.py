@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["DjangoAdapter", "hub_for", "hub_url", "__version__"]
+__all__ = ["DjangoAdapter", "__version__", "hub_for", "hub_url"]
 
 
 def __getattr__(name: str) -> Any:

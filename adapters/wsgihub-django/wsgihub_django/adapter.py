@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.urls import NoReverseMatch, Resolver404, get_resolver
 from django.utils.module_loading import import_string
+
 from wsgihub import AppRoute, Cookie
 from wsgihub.adapter import Adapter
 from wsgihub.errors import AdapterError, UnknownEndpointError, URLBuildError, closest
@@ -86,7 +87,9 @@ class DjangoAdapter(Adapter):
     def routes(self) -> Iterable[AppRoute]:
         """Every named URL pattern; unnamed ones cannot be built and are left out."""
         resolver = get_resolver()
-        table = self._table if self._table is not None and self._table.resolver is resolver else None
+        table = (
+            self._table if self._table is not None and self._table.resolver is resolver else None
+        )
         table = table or self._load_table(resolver)
         return [AppRoute(name, candidate.rule, None) for name, candidate in table.routes]
 
@@ -125,7 +128,9 @@ class DjangoAdapter(Adapter):
             return path if host is None else f"{scheme}://{host}{path}"
         raise self._build_error(endpoint, values, plan, table)
 
-    def _build_error(self, endpoint: str, values: Mapping[str, Any], plan: Plan, table: UrlTable) -> URLBuildError:
+    def _build_error(
+        self, endpoint: str, values: Mapping[str, Any], plan: Plan, table: UrlTable
+    ) -> URLBuildError:
         full = f"{self.mount_name}:{endpoint}"
         if not plan.known:
             return UnknownEndpointError(
@@ -136,7 +141,9 @@ class DjangoAdapter(Adapter):
         if plan.error is not None:
             return URLBuildError(f"cannot build {full!r}: {plan.error}", full)
         shown = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "no values"
-        return URLBuildError(f"cannot build {full!r} with {shown}: the values do not fit {plan.rule!r}", full)
+        return URLBuildError(
+            f"cannot build {full!r} with {shown}: the values do not fit {plan.rule!r}", full
+        )
 
     def match(self, path_info: str, method: str) -> bool:
         """Whether the URL conf resolves ``path_info`` (methods do not matter to Django).
@@ -183,7 +190,10 @@ class DjangoAdapter(Adapter):
         from django.contrib.sessions.middleware import SessionMiddleware
 
         steps: list[Any] = []
-        for base, app in ((SessionMiddleware, "django.contrib.sessions"), (AuthenticationMiddleware, "django.contrib.auth")):
+        for base, app in (
+            (SessionMiddleware, "django.contrib.sessions"),
+            (AuthenticationMiddleware, "django.contrib.auth"),
+        ):
             found = [cls for cls in self._middleware_classes() if issubclass(cls, base)]
             if not found and not apps.is_installed(app):
                 continue
@@ -211,10 +221,22 @@ class DjangoAdapter(Adapter):
         found: list[Cookie] = []
         if self._has_middleware(_SESSIONS):
             found.append(
-                Cookie(settings.SESSION_COOKIE_NAME, settings.SESSION_COOKIE_PATH, settings.SESSION_COOKIE_DOMAIN, "session")
+                Cookie(
+                    settings.SESSION_COOKIE_NAME,
+                    settings.SESSION_COOKIE_PATH,
+                    settings.SESSION_COOKIE_DOMAIN,
+                    "session",
+                )
             )
         if self._has_middleware(_CSRF) and not settings.CSRF_USE_SESSIONS:
-            found.append(Cookie(settings.CSRF_COOKIE_NAME, settings.CSRF_COOKIE_PATH, settings.CSRF_COOKIE_DOMAIN, "csrf"))
+            found.append(
+                Cookie(
+                    settings.CSRF_COOKIE_NAME,
+                    settings.CSRF_COOKIE_PATH,
+                    settings.CSRF_COOKIE_DOMAIN,
+                    "csrf",
+                )
+            )
         return found
 
     def problems(self, hub: Hub, peg: Peg) -> Iterable[str]:
@@ -235,7 +257,7 @@ _CSRF = "django.middleware.csrf.CsrfViewMiddleware"
 class _Middleware:
     """The project's MIDDLEWARE, imported once per value of the setting."""
 
-    __slots__ = ("names", "classes", "_found")
+    __slots__ = ("_found", "classes", "names")
 
     def __init__(self, names: Any) -> None:
         self.names = names
@@ -264,7 +286,9 @@ def _no_response(request: Any) -> None:
     raise AdapterError("wsgihub's Django request_context does not produce responses")
 
 
-def _split(values: Mapping[str, Any], path_keys: frozenset[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _split(
+    values: Mapping[str, Any], path_keys: frozenset[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Path keyword arguments and query arguments (``None`` values are left out of the query)."""
     kwargs = {k: v for k, v in values.items() if k in path_keys}
     query = {k: v for k, v in values.items() if k not in path_keys and v is not None}

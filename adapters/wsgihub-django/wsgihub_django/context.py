@@ -31,11 +31,11 @@ from django.db import connections
 from django.urls import get_script_prefix, reverse, set_script_prefix
 
 __all__ = [
-    "reverse_at",
-    "django_request",
-    "track_django_requests",
-    "in_django_scope",
     "close_connections",
+    "django_request",
+    "in_django_scope",
+    "reverse_at",
+    "track_django_requests",
 ]
 
 #: Nesting depth of :func:`django_request` scopes in this thread / task.
@@ -50,9 +50,12 @@ def _reverse_with_prefix(
     prefix: str, urlconf: str, endpoint: str, kwargs: Mapping[str, Any], query: Any = None
 ) -> str:
     set_script_prefix(prefix)
+    url: str
     if query is None:
-        return reverse(endpoint, urlconf, kwargs=kwargs)
-    return reverse(endpoint, urlconf, kwargs=kwargs, query=query)
+        url = reverse(endpoint, urlconf, kwargs=kwargs)
+    else:
+        url = reverse(endpoint, urlconf, kwargs=kwargs, query=query)
+    return url
 
 
 def _reverse_restoring(
@@ -69,7 +72,7 @@ def _copied_context_isolates() -> bool:
     """Whether Django's script prefix lives in contextvars (asgiref's ``Local`` does)."""
     before = get_script_prefix()
     contextvars.copy_context().run(set_script_prefix, before + "wsgihub-probe/")
-    isolated = get_script_prefix() == before
+    isolated: bool = get_script_prefix() == before
     if not isolated:
         set_script_prefix(before)
     return isolated
@@ -85,7 +88,9 @@ if _copied_context_isolates():
         The prefix is set in a copy of the current context, so it can never
         leak into the caller's thread or task, even if ``reverse`` raises.
         """
-        return contextvars.copy_context().run(_reverse_with_prefix, prefix, urlconf, endpoint, kwargs, query)
+        return contextvars.copy_context().run(
+            _reverse_with_prefix, prefix, urlconf, endpoint, kwargs, query
+        )
 
 else:  # pragma: no cover - an asgiref whose Local does not live in contextvars
     reverse_at = _reverse_restoring

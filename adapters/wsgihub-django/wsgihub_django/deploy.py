@@ -37,7 +37,9 @@ _USE = "egg:wsgihub-django#app"
 _handlers: dict[str, WSGIApplication] = {}
 
 
-def app_factory(global_conf: Mapping[str, str], settings: str | None = None, **options: str) -> WSGIApplication:
+def app_factory(
+    global_conf: Mapping[str, str], settings: str | None = None, **options: str
+) -> WSGIApplication:
     """Django's ``WSGIHandler`` for the settings module ``settings``."""
     if options:
         raise DeployError(
@@ -48,18 +50,20 @@ def app_factory(global_conf: Mapping[str, str], settings: str | None = None, **o
     if not module:
         raise DeployError(f"{_USE}: set 'settings = your_project.settings' (or {ENV})")
     claim_settings(module)
-    handler = _handlers.get(module)
-    if handler is not None:
-        return handler
+    known = _handlers.get(module)
+    if known is not None:
+        return known
     previous = os.environ.get(ENV)
     os.environ[ENV] = module
     try:
         from django.core.wsgi import get_wsgi_application
 
-        handler = get_wsgi_application()
+        handler: WSGIApplication = get_wsgi_application()
     except ImportError as exc:
         _restore(previous)
-        raise DeployError(f"{_USE}: settings {module!r} cannot be imported: {type(exc).__name__}: {exc}") from exc
+        raise DeployError(
+            f"{_USE}: settings {module!r} cannot be imported: {type(exc).__name__}: {exc}"
+        ) from exc
     except BaseException:
         _restore(previous)
         raise

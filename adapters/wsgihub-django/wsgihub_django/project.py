@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import UserSettingsHolder, settings
+
 from wsgihub import MountError
 
 from . import registry
@@ -26,7 +27,7 @@ from . import registry
 if TYPE_CHECKING:
     from wsgihub import Hub, Peg
 
-__all__ = ["configured_module", "claim_settings", "check_settings_module", "settings_problems"]
+__all__ = ["check_settings_module", "claim_settings", "configured_module", "settings_problems"]
 
 ENV = "DJANGO_SETTINGS_MODULE"
 

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from wsgihub import Hub, Peg
 
-__all__ = ["DjangoMount", "remember", "forget", "mounts", "latest_hub", "tag_handler", "handler_module"]
+__all__ = [
+    "DjangoMount",
+    "forget",
+    "handler_module",
+    "latest_hub",
+    "mounts",
+    "remember",
+    "tag_handler",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from typing import Any, Final
 from django.urls import URLPattern, URLResolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-__all__ = ["Candidate", "Plan", "UrlTable", "ALL", "pattern_text"]
+__all__ = ["ALL", "Candidate", "Plan", "UrlTable", "pattern_text"]
 
 #: An attempt that passes every value as a keyword argument (the common case).
 ALL: Final = None
@@ -86,7 +86,12 @@ def walk(patterns: Sequence[Any]) -> Iterator[tuple[str, Candidate]]:
     """``(name, candidate)`` for every named pattern, namespaces joined with ``:``."""
 
     def visit(
-        patterns: Sequence[Any], ns: str, rule: str, params: frozenset[str], defaults: frozenset[str], positional: bool
+        patterns: Sequence[Any],
+        ns: str,
+        rule: str,
+        params: frozenset[str],
+        defaults: frozenset[str],
+        positional: bool,
     ) -> Iterator[tuple[str, Candidate]]:
         for entry in patterns:
             own, needs_args = _params(entry.pattern)
@@ -102,8 +107,14 @@ def walk(patterns: Sequence[Any]) -> Iterator[tuple[str, Candidate]]:
                     positional or needs_args,
                 )
             elif isinstance(entry, URLPattern) and entry.name:
-                yield ns + entry.name, Candidate(
-                    params | own, defaults | frozenset(entry.default_args), text, positional or needs_args
+                yield (
+                    ns + entry.name,
+                    Candidate(
+                        params | own,
+                        defaults | frozenset(entry.default_args),
+                        text,
+                        positional or needs_args,
+                    ),
                 )
 
     return visit(patterns, "", "", frozenset(), frozenset(), False)
@@ -112,7 +123,7 @@ def walk(patterns: Sequence[Any]) -> Iterator[tuple[str, Candidate]]:
 class UrlTable:
     """The named routes of one resolver and the build plans derived from them."""
 
-    __slots__ = ("resolver", "routes", "names", "plans")
+    __slots__ = ("names", "plans", "resolver", "routes")
 
     def __init__(self, resolver: Any) -> None:
         self.resolver = resolver
@@ -164,7 +175,12 @@ class UrlTable:
             return Plan(tuple(attempts), known=True, rule=fits[0].rule)
         if not usable:
             rule = candidates[0].rule
-            return Plan((), True, rule, f"its pattern {rule!r} has unnamed groups; build it with named groups")
+            return Plan(
+                (),
+                True,
+                rule,
+                f"its pattern {rule!r} has unnamed groups; build it with named groups",
+            )
         best = min(usable, key=lambda c: len(c.params - keys))
         missing = ", ".join(sorted(best.params - keys))
         return Plan((), True, best.rule, f"missing value(s) {missing} for {best.rule!r}")

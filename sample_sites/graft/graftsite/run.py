@@ -23,7 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m graftsite.run",
         description="Serve the wsgihub sample site (Django + grafted Flask + Pyramid API).",
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
     args = parser.parse_args(argv)
 
     from wsgihub.cli import main as wsgihub_main
@@ -34,7 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     say("graftsite: the wsgihub sample site")
     say(f"  site file     {SITE_INI}")
     say("  /             legacy  Django blog, login, admin (graftsite.legacy)")
-    say("  (graft)       new     Flask: /reports/, /reports/latest, /users/<uid>, /whoami (graftsite.new)")
+    say(
+        "  (graft)       new     Flask: /reports/, /reports/latest, /users/<uid>, /whoami (graftsite.new)"
+    )
     say("  /api          api     Pyramid JSON API (graftsite.api)")
     say(f"  database      {DATA_DIR / 'legacy.sqlite3'} (migrated and seeded at startup)")
     say("  log in as     demo / demo")

@@ -15,13 +15,15 @@ from collections.abc import Iterable
 
 import wsgihub
 
-__all__ = ["make_hub", "TRUSTED_HOSTS"]
+__all__ = ["TRUSTED_HOSTS", "make_hub"]
 
 #: The hosts absolute URLs may use: the same as Django's ``ALLOWED_HOSTS``.
 TRUSTED_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost")
 
 
-def make_hub(trusted_hosts: Iterable[str] = TRUSTED_HOSTS, public_url: str | None = None) -> wsgihub.Hub:
+def make_hub(
+    trusted_hosts: Iterable[str] = TRUSTED_HOSTS, public_url: str | None = None
+) -> wsgihub.Hub:
     """Mount the legacy Django project at ``/`` and the API at ``/api``; graft Flask over the legacy mount."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "graftsite.legacy.settings")
     from django.core.wsgi import get_wsgi_application

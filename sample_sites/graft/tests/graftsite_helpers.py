@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-__all__ = ["Links", "page_links", "generator", "json_links", "internal_path"]
+__all__ = ["Links", "generator", "internal_path", "json_links", "page_links"]
 
 
 class Links(HTMLParser):

@@ -70,10 +70,14 @@ class Server:
                 line = self._lines.get(timeout=max(remaining, 0.01))
             except queue.Empty:
                 self.stop()
-                raise AssertionError(f"no 'Serving on' line in {START_TIMEOUT}s:\n{''.join(self.output)}") from None
+                raise AssertionError(
+                    f"no 'Serving on' line in {START_TIMEOUT}s:\n{''.join(self.output)}"
+                ) from None
             if line is None:
                 self.stop()
-                raise AssertionError(f"the server exited ({self.proc.returncode}):\n{''.join(self.output)}")
+                raise AssertionError(
+                    f"the server exited ({self.proc.returncode}):\n{''.join(self.output)}"
+                )
             match = SERVING.search(line)
             if match:
                 return match.group(1)
@@ -98,8 +102,9 @@ class Server:
                 return res.status, res.headers.get_content_type(), res.read().decode()
         except urllib.error.URLError as exc:
             time.sleep(0.2)  # let the server's log of it arrive
-            raise AssertionError(f"GET {path}: {exc}\nserver output:\n{''.join(self.output)}") from exc
-
+            raise AssertionError(
+                f"GET {path}: {exc}\nserver output:\n{''.join(self.output)}"
+            ) from exc
 
     @contextmanager
     def explained(self) -> Iterator[None]:
@@ -108,7 +113,9 @@ class Server:
             yield
         except Exception as exc:
             time.sleep(0.2)
-            raise AssertionError(f"{type(exc).__name__}: {exc}\nserver output:\n{''.join(self.output)}") from exc
+            raise AssertionError(
+                f"{type(exc).__name__}: {exc}\nserver output:\n{''.join(self.output)}"
+            ) from exc
 
 
 @pytest.fixture(scope="module")
@@ -143,12 +150,16 @@ def test_live_pages_from_every_app(server: Server) -> None:
 def browser(tmp_path: Path) -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent: apt-get install chromium chromium-driver")
-    assert CHROMEDRIVER.exists(), f"{CHROMIUM} is there but {CHROMEDRIVER} is not: apt-get install chromium-driver"
+    assert CHROMEDRIVER.exists(), (
+        f"{CHROMIUM} is there but {CHROMEDRIVER} is not: apt-get install chromium-driver"
+    )
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError as exc:  # a missing test dependency is an error, not a skip
-        raise AssertionError(f"selenium is needed for the browser test: pip install selenium ({exc})") from exc
+        raise AssertionError(
+            f"selenium is needed for the browser test: pip install selenium ({exc})"
+        ) from exc
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
@@ -173,7 +184,9 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         driver.quit()
 
 
-def test_browser_logs_in_on_django_and_flask_knows_the_user(server: Server, browser: Any, tmp_path: Path) -> None:
+def test_browser_logs_in_on_django_and_flask_knows_the_user(
+    server: Server, browser: Any, tmp_path: Path
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -182,7 +195,9 @@ def test_browser_logs_in_on_django_and_flask_knows_the_user(server: Server, brow
         wait = WebDriverWait(browser, 15)
 
         def served_by() -> str:
-            return browser.find_element(By.CSS_SELECTOR, 'meta[name="generator"]').get_attribute("content")
+            return browser.find_element(By.CSS_SELECTOR, 'meta[name="generator"]').get_attribute(
+                "content"
+            )
 
         browser.get(server.url + "/")
         assert served_by() == "django"

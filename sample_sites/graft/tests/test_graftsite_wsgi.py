@@ -158,7 +158,9 @@ def test_django_templates_link_into_flask(app: Any) -> None:
     assert "/whoami" in home
     assert "/api/" in home
     detail = app.get(f"/blog/{ids[0]}/")
-    author = app.get("/api/posts").json["posts"][0]["links"]["author"].removeprefix("http://localhost")
+    author = (
+        app.get("/api/posts").json["posts"][0]["links"]["author"].removeprefix("http://localhost")
+    )
     assert author in page_links(detail.text).links
 
 
@@ -179,7 +181,15 @@ def test_crawl_every_internal_link_resolves(app: Any) -> None:
     assert not bad, f"links that do not resolve: {bad}"
     kinds = {kind for _, kind in seen.values()}
     assert {"django", "flask", "json"} <= kinds
-    for path in ("/reports/", "/reports/latest", "/whoami", "/blog/", "/api/", "/api/posts", "/admin/"):
+    for path in (
+        "/reports/",
+        "/reports/latest",
+        "/whoami",
+        "/blog/",
+        "/api/",
+        "/api/posts",
+        "/admin/",
+    ):
         assert path in seen, f"the crawl never reached {path}"
     assert seen["/reports/"][1] == "flask"
     assert any(p.startswith("/users/") and k == "flask" for p, (_, k) in seen.items())
@@ -250,7 +260,7 @@ def test_logout_on_django_logs_out_of_flask_too(app: Any) -> None:
     login(app)
     assert app.get("/whoami").status_int == 200
     home = app.get("/")
-    logout = [f for f in home.forms.values() if f.action.endswith("/accounts/logout/")][0]
+    logout = next(f for f in home.forms.values() if f.action.endswith("/accounts/logout/"))
     logout.submit(status=302)
     assert app.get("/whoami", status=302).location.endswith("/accounts/login/?next=%2Fwhoami")
 
@@ -282,3 +292,10 @@ def test_python_site_is_the_ini_site(hub: Any) -> None:
     assert built.url_for("legacy:blog:detail", pk=3) == "/blog/3/"
     assert built.url_for("api:post", pk=3) == "/api/posts/3"
     assert built.check() == []
+
+
+def test_models_and_migrations_agree(hub: Any) -> None:
+    from django.core.management import call_command
+
+    # Exits non-zero (SystemExit) when a model change has no migration.
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

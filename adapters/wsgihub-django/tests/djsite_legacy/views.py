@@ -1,5 +1,6 @@
 """Views that use the hub from inside Django."""
 
+import wsgihub_django
 from django.contrib.auth import login
 from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
@@ -9,7 +10,6 @@ from django.urls import get_script_prefix, reverse
 from django.views.decorators.csrf import csrf_exempt
 
 import wsgihub
-import wsgihub_django
 
 
 def home(request):

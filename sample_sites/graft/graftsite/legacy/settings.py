@@ -23,8 +23,13 @@ def data_dir() -> Path:
         path = Path(configured).expanduser()
         path.mkdir(parents=True, exist_ok=True)
         return path
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    for candidate in (Path(base) / "graftsite", Path(tempfile.gettempdir()) / f"graftsite-{_user()}"):
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
+    for candidate in (
+        Path(base) / "graftsite",
+        Path(tempfile.gettempdir()) / f"graftsite-{_user()}",
+    ):
         try:
             candidate.mkdir(parents=True, exist_ok=True)
         except OSError:
@@ -37,7 +42,7 @@ def data_dir() -> Path:
 def _user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no user name in this environment
+    except (KeyError, OSError):  # no user name in this environment
         return "user"
 
 

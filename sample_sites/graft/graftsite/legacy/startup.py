@@ -29,26 +29,34 @@ POSTS = [
     (
         "ada",
         "Why we are not rewriting",
-        "The blog has served us for ten years. Instead of a rewrite, new pages are written "
-        "in Flask and grafted onto this site one route at a time.",
+        (
+            "The blog has served us for ten years. Instead of a rewrite, new pages are written "
+            "in Flask and grafted onto this site one route at a time."
+        ),
     ),
     (
         "demo",
         "The reports moved",
-        "The reports page is the first route served by the new Flask app. Links to it did not "
-        "change: it answers at the same URL.",
+        (
+            "The reports page is the first route served by the new Flask app. Links to it did not "
+            "change: it answers at the same URL."
+        ),
     ),
     (
         "ada",
         "Links across the seam",
-        "Django templates link to Flask pages with {% hub_url %}, Flask templates link back "
-        "with hub_url(), and the API hands out URLs of both.",
+        (
+            "Django templates link to Flask pages with {% hub_url %}, Flask templates link back "
+            "with hub_url(), and the API hands out URLs of both."
+        ),
     ),
     (
         "demo",
         "One login for both",
-        "Log in on the Django login page; the Flask pages read the same user through "
-        "hub.request_context('legacy', ...).",
+        (
+            "Log in on the Django login page; the Flask pages read the same user through "
+            "hub.request_context('legacy', ...)."
+        ),
     ),
 ]
 
@@ -82,13 +90,15 @@ def seed() -> None:
 
     User = get_user_model()
     demo, created = User.objects.get_or_create(
-        username=DEMO_USER[0], defaults={"first_name": "Dana", "last_name": "Demo", "email": "demo@example.com"}
+        username=DEMO_USER[0],
+        defaults={"first_name": "Dana", "last_name": "Demo", "email": "demo@example.com"},
     )
     if created:
         demo.set_password(DEMO_USER[1])
         demo.save()
     ada, created = User.objects.get_or_create(
-        username="ada", defaults={"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
+        username="ada",
+        defaults={"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
     )
     if created:
         ada.set_unusable_password()

@@ -40,7 +40,9 @@ def create_app() -> Flask:
     @app.get("/reports/")
     def reports() -> str:
         """The first page moved off Django: posts per author, read from the legacy database."""
-        return render_template("new/reports.html", authors=legacy_data.authors(), posts=legacy_data.posts())
+        return render_template(
+            "new/reports.html", authors=legacy_data.authors(), posts=legacy_data.posts()
+        )
 
     @app.get("/reports/latest")
     def latest() -> Any:

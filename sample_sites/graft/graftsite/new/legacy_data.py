@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["posts", "latest_post", "authors", "user", "close_connections"]
+__all__ = ["authors", "close_connections", "latest_post", "posts", "user"]
 
 
 def _post(post: Any) -> dict[str, Any]:
@@ -44,8 +44,15 @@ def authors() -> list[dict[str, Any]]:
     from django.db.models import Count
 
     User = get_user_model()
-    found = User.objects.annotate(n_posts=Count("posts")).filter(n_posts__gt=0).order_by("-n_posts", "username")
-    return [{"pk": u.pk, "name": u.get_full_name() or u.get_username(), "posts": u.n_posts} for u in found]
+    found = (
+        User.objects.annotate(n_posts=Count("posts"))
+        .filter(n_posts__gt=0)
+        .order_by("-n_posts", "username")
+    )
+    return [
+        {"pk": u.pk, "name": u.get_full_name() or u.get_username(), "posts": u.n_posts}
+        for u in found
+    ]
 
 
 def user(uid: int) -> dict[str, Any] | None:

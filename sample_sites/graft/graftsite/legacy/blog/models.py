@@ -9,11 +9,13 @@ from django.db import models
 class Post(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField()
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts"
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-created", "-id"]
+        ordering = ["-created", "-id"]  # noqa: RUF012 (as the migration records it)
 
     def __str__(self) -> str:
         return self.title
