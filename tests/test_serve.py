@@ -10,6 +10,7 @@ import io
 import os
 import signal
 import socket
+import sys
 import textwrap
 import threading
 import time
@@ -18,10 +19,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from live_apps._process import ServeProcess, run_serve
 
 from wsgihub.errors import ConfigError, ServeError
 from wsgihub.serve import ServeOptions, run
+
+# the live apps live next to this file (also under pytest --import-mode=importlib)
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from live_apps._process import ServeProcess, run_serve
 
 # -- options ----------------------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import requests
-from live_apps._process import ServeProcess
 
 from wsgihub.bus import Bus, states
 from wsgihub.errors import ConfigError, ServeError
@@ -31,6 +30,11 @@ from wsgihub.servers import (
     listener_name,
 )
 from wsgihub.servers.waitress import WaitressServer
+
+# the live apps live next to this file (also under pytest --import-mode=importlib)
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from live_apps._process import ServeProcess
 
 Environ = dict[str, Any]
 

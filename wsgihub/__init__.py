@@ -14,6 +14,8 @@ See ``docs/`` for the tutorial, the board, the partyline and the hooks.
 
 from __future__ import annotations
 
+import logging as _logging
+
 from .adapter import Adapter, AppRoute, Cookie
 from .board import Peg, Pegboard, PegboardApplication
 from .errors import (
@@ -30,6 +32,9 @@ from .hub import Hub, Route, current_hub, url_for
 from .partyline import Partyline, PartylineOperator
 
 __version__ = "0.1.0"
+
+# A library logs; the application decides where it goes (no lastResort output).
+_logging.getLogger("wsgihub").addHandler(_logging.NullHandler())
 
 __all__ = [
     "Adapter",

@@ -497,7 +497,11 @@ class Hub(PegboardApplication):
     # -- lifecycle ---------------------------------------------------------------------
     @property
     def bus(self) -> Bus:
-        """The hub's process bus (created on first use)."""
+        """The hub's process bus (created on first use).
+
+        Its start, stop, graceful and exit transitions reach every plugin's lifecycle hook and
+        set up / tear down every peg.
+        """
         if self._bus is None:
             from .bus import Bus
 
