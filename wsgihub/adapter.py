@@ -153,6 +153,14 @@ class Adapter:
         """The cookies the app sets on its own (session, CSRF), for collisions."""
         return ()
 
+    def same_app_as(self, other: Adapter) -> bool:
+        """Whether ``other`` serves the same application (one app at two mounts).
+
+        The collision checks skip such pairs.  Frameworks with one app per
+        process (Django) override this.
+        """
+        return self.app is other.app
+
     def problems(self, hub: Hub, peg: Peg) -> Iterable[str]:
         """One-line descriptions of what works but will surprise (``wsgihub check``)."""
         return ()

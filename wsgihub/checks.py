@@ -67,7 +67,7 @@ def cookie_collisions(hub: Hub, peg: Peg) -> list[str]:
     found: list[str] = []
     mine = list(peg.adapter.cookies())
     for other in hub.pegs():
-        if other is peg or other.adapter is None or other.adapter.app is peg.adapter.app:
+        if other is peg or other.adapter is None or peg.adapter.same_app_as(other.adapter):
             continue
         for a in mine:
             for b in other.adapter.cookies():

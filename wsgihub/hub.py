@@ -416,8 +416,8 @@ class Hub(PegboardApplication):
         """Run code inside ``mount``'s framework request context.
 
         ``environ`` (default: a blank GET for ``path``, on the current
-        request's host or ``public_url``) is copied and given the mount's
-        ``SCRIPT_NAME``; the framework's own helpers (``flask.session``,
+        request's host or ``public_url``; a partial one is completed from
+        that) is copied and given the mount's ``SCRIPT_NAME``; the framework's own helpers (``flask.session``,
         ``request.user``, Pyramid's ``request``) work inside the block, and
         ``wsgihub.url_for`` finds this hub.  Enters as the framework's
         request object.
@@ -427,12 +427,11 @@ class Hub(PegboardApplication):
             raise NoAdapterError(f"mount {peg.name!r} has no adapter: no request context to enter", peg.name)
         current = _current.get()
         root = current[2] if current is not None and current[0] is self else (self._public[2] if self._public else "")
-        if environ is None:
-            env = self._blank_environ(peg, path, current[1] if current is not None else None)
-        else:
-            env = dict(environ)
+        env = self._blank_environ(peg, path, current[1] if current is not None else None)
+        if environ is not None:
+            env.update(environ)  # a partial environ ({"HTTP_COOKIE": ...}) is completed
             env["SCRIPT_NAME"] = root + peg.prefix
-            if env.get("pegboard.peg") is not peg:
+            if environ.get("pegboard.peg") is not peg:
                 env["PATH_INFO"] = path
         env["pegboard.board"] = env["wsgihub.hub"] = self
         env["pegboard.peg"] = peg

@@ -216,6 +216,10 @@ class DjangoAdapter(Adapter):
         return info
 
     # -- checks -------------------------------------------------------------------
+    def same_app_as(self, other: Adapter) -> bool:
+        """One Django project per process: every Django mount serves the same one."""
+        return isinstance(other, DjangoAdapter)
+
     def cookies(self) -> Iterable[Cookie]:
         """The session cookie (with SessionMiddleware) and the CSRF cookie (with CsrfViewMiddleware)."""
         found: list[Cookie] = []
