@@ -317,3 +317,11 @@ def test_absolute_urls_drop_the_default_port(site: Hub) -> None:
     assert call(site, "/", HTTP_HOST="example.com:8080").text.endswith(" http://example.com:8080/new/users/1")
     https = call(site, "/", HTTP_HOST="example.com:443", **{"wsgi.url_scheme": "https"})
     assert https.text.endswith(" https://example.com/new/users/1")
+
+
+def test_public_modules_are_reachable_from_the_package() -> None:
+    assert wsgihub.bus.Bus is __import__("wsgihub.bus", fromlist=["Bus"]).Bus  # type: ignore[attr-defined]
+    assert callable(wsgihub.deploy.parse_deployment)  # type: ignore[attr-defined]
+    assert wsgihub.compat.wsgi_party.WSGIParty.partyline_key == "partyline"  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        wsgihub.no_such_thing  # type: ignore[attr-defined]  # noqa: B018

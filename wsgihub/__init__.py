@@ -62,6 +62,19 @@ __all__ = [
 ]
 
 
+#: Submodules reachable as attributes without importing them up front.
+_LAZY_SUBMODULES = frozenset({"bus", "compat", "contrib", "deploy", "pipeline", "process", "servers", "cli"})
+
+
+def __getattr__(name: str) -> object:
+    """``wsgihub.bus``, ``wsgihub.deploy``, ... imported on first use."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'wsgihub' has no attribute {name!r}")
+
+
 def load(spec: str, **options: object) -> Hub:
     """A hub from a site: ``"config:site.ini"`` (PasteDeploy), a ``.ini`` path, or ``"module:attr"``."""
     from .deploy import load as _load
