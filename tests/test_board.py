@@ -6,9 +6,9 @@ import threading
 from typing import Any
 
 import pytest
-from wsgi_helpers import call, echo_app, make_environ
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wsgi_helpers import call, echo_app, make_environ
 
 from wsgihub import MountError, Pegboard, PegboardApplication
 from wsgihub.board import normalize_prefix

@@ -53,7 +53,7 @@ def test_a_failing_handler_is_named() -> None:
 def test_disconnect() -> None:
     line = Partyline()
     op = line.operator("a")
-    handler = lambda p: "a"  # noqa: E731
+    handler = lambda p: "a"
     op.connect("s", handler)
     op.disconnect("s", handler)
     assert handler not in op.handlers

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-
 @dataclass
 class Result:
     status: str

@@ -36,12 +36,12 @@ if TYPE_CHECKING:
     from .types import Environ, WSGIApplication
 
 __all__ = [
+    "UNWRAP_ATTRIBUTES",
     "Adapter",
     "AppRoute",
     "Cookie",
-    "UNWRAP_ATTRIBUTES",
-    "layers",
     "find_instance",
+    "layers",
 ]
 
 #: Attributes followed, in this order, to look through middleware.

@@ -52,10 +52,10 @@ if TYPE_CHECKING:
     from .types import Environ, ExcInfo, Headers, StartResponse, WSGIApplication
 
 __all__ = [
-    "Pegboard",
-    "PegboardApplication",
     "Peg",
     "PegResponse",
+    "Pegboard",
+    "PegboardApplication",
     "normalize_prefix",
     "not_found",
 ]
@@ -114,20 +114,20 @@ class Peg:
     """
 
     __slots__ = (
-        "board",
-        "name",
-        "prefix",
-        "app",
-        "parent",
-        "context",
+        "__weakref__",
         "adapter",
+        "app",
+        "board",
+        "context",
         "framework",
         "grafts",
-        "over",
-        "operator",
-        "invite_path",
         "handler",
-        "__weakref__",
+        "invite_path",
+        "name",
+        "operator",
+        "over",
+        "parent",
+        "prefix",
     )
 
     def __init__(self, board: Pegboard, name: str, prefix: str, app: WSGIApplication) -> None:
@@ -187,7 +187,7 @@ class _Node:
 class PegResponse:
     """The response being composed: status, headers and body so far."""
 
-    __slots__ = ("status", "headers", "exc_info", "body")
+    __slots__ = ("body", "exc_info", "headers", "status")
 
     def __init__(self) -> None:
         self.status: str | None = None

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .board import Peg
     from .hub import Hub
 
-__all__ = ["shadowed_routes", "cookie_collisions", "paths_overlap"]
+__all__ = ["cookie_collisions", "paths_overlap", "shadowed_routes"]
 
 #: Where a rule's variable part starts (Werkzeug/Flask/Django ``<``, Pyramid ``{``, regex).
 _VARIABLE = re.compile(r"[<{(^$\\*]")

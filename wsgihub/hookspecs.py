@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .partyline import Partyline, PartylineOperator
     from .types import WSGIApplication
 
-__all__ = ["hookspec", "hookimpl", "PROJECT"]
+__all__ = ["PROJECT", "hookimpl", "hookspec"]
 
 #: The pluggy project name: the entry point group and the marker name.
 PROJECT = "wsgihub"

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from .bus import Bus
     from .types import Environ, StartResponse, WSGIApplication
 
-__all__ = ["Hub", "Route", "url_for", "current_hub"]
+__all__ = ["Hub", "Route", "current_hub", "url_for"]
 
 #: The request being served by a hub in this thread/task: (hub, environ, root).
 _current: ContextVar[tuple[Hub, Environ, str] | None] = ContextVar("wsgihub_request", default=None)
@@ -588,7 +588,7 @@ def _server_host(environ: Environ) -> str:
 def _without_default_port(host: str, scheme: str) -> str:
     """``example.com:80`` -> ``example.com`` for http (``:443`` for https), as browsers send it."""
     default = ":443" if scheme == "https" else ":80"
-    return host[: -len(default)] if host.endswith(default) else host
+    return host.removesuffix(default)
 
 
 def _hostname(host: str) -> str:

@@ -34,7 +34,7 @@ from typing import Any
 
 from .errors import HandlerError, HighAndDry, NoSuchServiceName
 
-__all__ = ["Partyline", "PartylineOperator", "Handler"]
+__all__ = ["Handler", "Partyline", "PartylineOperator"]
 
 Handler = Callable[[Any], Any]
 
@@ -170,9 +170,13 @@ class Partyline:
             for result in extra:
                 if result is not None:
                     answers.extend(result)
-            if not service_handlers and not answers and not self.ignore_missing_services:
-                if service_name not in self.handlers:
-                    raise NoSuchServiceName(f"No handler is registered for {service_name!r}.")
+            if (
+                not service_handlers
+                and not answers
+                and not self.ignore_missing_services
+                and service_name not in self.handlers
+            ):
+                raise NoSuchServiceName(f"No handler is registered for {service_name!r}.")
         return answers
 
     def _handler_error(self, service: str, handler: Handler, exc: Exception) -> HandlerError:

@@ -34,6 +34,7 @@ import click
 from .cli import site_options
 from .errors import ConfigError
 from .servers import (
+    DEFAULT_DRAIN_TIMEOUT,
     MountInfo,
     StartFailures,
     bind_socket,
@@ -42,7 +43,6 @@ from .servers import (
     exit_after_failed_start,
     load_site,
 )
-from .servers.waitress import DEFAULT_DRAIN_TIMEOUT
 
 if TYPE_CHECKING:
     from .bus import Bus

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Protocol, TypeAlias
 
-__all__ = ["Environ", "Headers", "StartResponse", "WSGIApplication", "ExcInfo"]
+__all__ = ["Environ", "ExcInfo", "Headers", "StartResponse", "WSGIApplication"]
 
 Environ: TypeAlias = dict[str, Any]
 Headers: TypeAlias = list[tuple[str, str]]

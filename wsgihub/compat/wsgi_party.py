@@ -30,7 +30,7 @@ from ..partyline import PartylineOperator as _NativeOperator
 if TYPE_CHECKING:
     from ..types import Environ, StartResponse, WSGIApplication
 
-__all__ = ["WSGIParty", "PartylineOperator", "PartylineException", "HighAndDry", "NoSuchServiceName"]
+__all__ = ["HighAndDry", "NoSuchServiceName", "PartylineException", "PartylineOperator", "WSGIParty"]
 
 
 class PartylineOperator(_NativeOperator):

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .waitress import WaitressServer
 
 __all__ = [
+    "DEFAULT_DRAIN_TIMEOUT",
     "GunicornServer",
     "MountInfo",
     "StartFailures",
@@ -48,6 +49,9 @@ __all__ = [
     "listener_name",
     "load_site",
 ]
+
+#: Seconds a stopping server lets in-flight requests finish before cutting them.
+DEFAULT_DRAIN_TIMEOUT = 10.0
 
 
 def format_url(host: str, port: int | str, scheme: str = "http") -> str:

@@ -36,7 +36,7 @@ from waitress.server import create_server  # type: ignore[import-untyped]
 
 from ..errors import ServeError
 from ..process.plugins import SimplePlugin
-from . import bind_socket, format_url
+from . import DEFAULT_DRAIN_TIMEOUT, bind_socket, format_url
 
 if TYPE_CHECKING:
     from waitress.server import BaseWSGIServer
@@ -45,9 +45,6 @@ if TYPE_CHECKING:
     from ..types import WSGIApplication
 
 __all__ = ["DEFAULT_DRAIN_TIMEOUT", "WaitressServer"]
-
-#: Seconds ``stop`` waits for in-flight requests before cutting connections.
-DEFAULT_DRAIN_TIMEOUT = 10.0
 
 #: Seconds between two drain checks while stopping.
 _DRAIN_POLL = 0.05

@@ -9,16 +9,16 @@ from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xsite.settings")
 
-import flask  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
-from pyramid.config import Configurator  # noqa: E402
-from pyramid.response import Response  # noqa: E402
-from werkzeug.routing import Map, Rule  # noqa: E402
-from werkzeug.wrappers import Request as WzRequest  # noqa: E402
-from werkzeug.wrappers import Response as WzResponse  # noqa: E402
+import flask
+from django.core.wsgi import get_wsgi_application
+from django.http import HttpResponse
+from pyramid.config import Configurator
+from pyramid.response import Response
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request as WzRequest
+from werkzeug.wrappers import Response as WzResponse
 
-import wsgihub  # noqa: E402
+import wsgihub
 
 #: mount name -> (endpoint, expected path template below the mount)
 TARGETS = {
