@@ -265,6 +265,30 @@ def test_probe_site_reports_the_error_in_one_line() -> None:
     assert "\n" not in str(info.value)
 
 
+def test_gunicorn_settings_come_from_the_arguments() -> None:
+    from wsgihub.servers.gunicorn import GunicornServer
+
+    server = GunicornServer(
+        "site.ini",
+        ["/a=x:app"],
+        host="::1",
+        port=8081,
+        workers=3,
+        threads=4,
+        drain_timeout=2.5,
+        options={"timeout": 7},
+    )
+    cfg = server.cfg
+    assert cfg.bind == ["[::1]:8081"]
+    assert (cfg.workers, cfg.threads, cfg.worker_class_str) == (3, 4, "gthread")
+    assert cfg.graceful_timeout == 3  # whole seconds, rounded up
+    assert cfg.timeout == 7
+    server.reload()  # what SIGHUP does: the same settings again, the bus untouched
+    assert server.cfg.workers == 3 and server.cfg.when_ready == server._when_ready
+    with pytest.raises(ConfigError, match="unknown gunicorn setting\\(s\\): timout"):
+        GunicornServer("site.ini", options={"timout": 7})
+
+
 def _hammer(
     url: str,
     paths: list[str],

@@ -295,7 +295,7 @@ def _watch_site(bus: Bus, hub: Hub, options: ServeOptions) -> None:
             modules.append(import_name)
         elif callable(peg.app) and hasattr(peg.app, "__code__"):
             modules.append(peg.app.__module__)
-    Autoreloader(bus, modules=dict.fromkeys(modules), files=files).subscribe()
+    Autoreloader(bus, modules=list(dict.fromkeys(modules)), files=files).subscribe()
 
 
 # -- gunicorn ------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 from gunicorn.arbiter import Arbiter  # type: ignore[import-untyped]
+from gunicorn.config import make_settings  # type: ignore[import-untyped]
 from gunicorn.errors import HaltServer  # type: ignore[import-untyped]
 
 from ..bus import Bus
@@ -183,6 +184,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         self.loglevel = loglevel
         self.on_ready = on_ready
         self.options = dict(options or {})
+        unknown = sorted(set(self.options) - set(make_settings()))
+        if unknown:
+            raise ConfigError(f"unknown gunicorn setting(s): {', '.join(unknown)}")
         #: The master's own bus (the workers' hubs have theirs).
         self.bus = Bus()
         #: The hub of this worker (``None`` in the master).
@@ -213,10 +217,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             # several servers on one host must not fight over gunicornc's socket
             "control_socket_disable": True,
         }
-        settings.update(self.options)
         for key, value in settings.items():
-            if key in self.cfg.settings:
+            if key in self.cfg.settings:  # older gunicorns lack some (control_socket_disable)
                 self.cfg.set(key, value)
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
 
     def load(self) -> Hub:
         """Build this worker's hub from the site spec (runs in the worker)."""
