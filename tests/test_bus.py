@@ -90,16 +90,13 @@ def test_each_transition_publishes_its_channel_in_its_state(bus: Bus, log: LogLi
     assert seen == [
         ("start", "STARTING"),
         ("graceful", "STARTED"),
-        ("stop", "STOPPING"),
-        ("stop", "STOPPING"),
+        ("stop", "STOPPING"),  # once: exit() after stop() does not stop again
         ("exit", "EXITING"),
     ]
     assert log == [
         "Bus STARTING",
         "Bus STARTED",
         "Bus graceful",
-        "Bus STOPPING",
-        "Bus STOPPED",
         "Bus STOPPING",
         "Bus STOPPED",
         "Bus EXITING",
@@ -716,3 +713,28 @@ def test_module_offers_a_lazily_created_default_bus() -> None:
     assert wsgihub.bus.bus is first
     with pytest.raises(AttributeError):
         wsgihub.bus.no_such_thing  # noqa: B018
+
+
+def test_stop_listeners_run_once_between_start_and_exit() -> None:
+    """wspbus runs them again on exit(); a stopped bus only publishes exit."""
+    from wsgihub.bus import Bus
+
+    bus = Bus()
+    ran: list[str] = []
+    bus.subscribe("stop", lambda: ran.append("stop"))
+    bus.subscribe("exit", lambda: ran.append("exit"))
+    bus.start()
+    bus.stop()
+    bus.exit()
+    assert ran == ["stop", "exit"]
+
+    def refuse() -> None:
+        raise RuntimeError("no")
+
+    failing = Bus()
+    failing.subscribe("start", refuse)
+    failing.subscribe("stop", lambda: ran.append("stop after failed start"))
+    with pytest.raises(RuntimeError):
+        failing.start()
+    failing.exit()
+    assert ran.count("stop after failed start") == 1

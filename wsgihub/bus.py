@@ -213,6 +213,8 @@ class Bus:
         self._order: dict[tuple[str, Callable[..., Any]], int] = {}
         self._counter = itertools.count()
         self._exit_called = False
+        #: the stop listeners ran since the last start: exit() need not run them again
+        self._stopped = False
         self._pid = os.getpid()
         _all_buses.add(self)
 
@@ -353,6 +355,7 @@ class Bus:
         _register_started(self)
         with self._lock:
             self._exit_called = False
+            self._stopped = False
             self.state = states.STARTING
         try:
             self.log("Bus STARTING")
@@ -405,6 +408,7 @@ class Bus:
         self._collect(failures, self.log, "Bus STOPPING")
         self._collect(failures, self.publish, "stop")
         self.state = states.STOPPED
+        self._stopped = True
         self._collect(failures, self.log, "Bus STOPPED")
         if failures:
             raise failures
@@ -424,7 +428,8 @@ class Bus:
             self._exit_called = True
         failures = ChannelFailures()
         try:
-            self._collect(failures, self.stop)
+            if not self._stopped:  # stop listeners run once per start (wspbus: again)
+                self._collect(failures, self.stop)
             self.state = states.EXITING
             self._collect(failures, self.log, "Bus EXITING")
             self._collect(failures, self.publish, "exit")
@@ -648,6 +653,7 @@ class Bus:
         self._changed = threading.Condition(self._lock)
         self._state = states.STOPPED
         self._exit_called = False
+        self._stopped = False
         self.execv = False
         self._pid = os.getpid()
 

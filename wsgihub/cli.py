@@ -63,7 +63,7 @@ def build_site(site: str | None, mounts: Sequence[str]) -> Any:
 @click.version_option(package_name="wsgihub")
 def cli(debug: bool) -> None:
     """Run apps of different WSGI frameworks as one site."""
-    _State.debug = debug
+    _State.debug = _State.debug or debug  # main() also sees a --debug after the command
 
 
 @cli.command()

@@ -201,13 +201,11 @@ class StartFailures:
 
 
 def exit_after_failed_start(bus: Bus) -> None:
-    """Exit a bus whose start failed: ``exit`` listeners run, ``stop`` ones not again.
+    """Exit a bus whose start failed: ``exit`` listeners run.
 
     ``Bus.start`` already ran the stop listeners when a start listener
-    failed; ``Bus.exit`` would run them a second time.
+    failed, and ``Bus.exit`` does not run them again on a stopped bus.
     """
-    for listener in list(bus.listeners.get("stop", ())):
-        bus.unsubscribe("stop", listener)
     with contextlib.suppress(Exception):  # each failure was logged on the bus
         bus.exit()
 
