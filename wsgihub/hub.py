@@ -24,13 +24,13 @@ import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from . import adapter as _adapter
+from . import current as _current
 from .board import Peg, PegboardApplication, default_name, normalize_prefix, not_found
 from .contrib.cascade import cascade
 from .errors import (
@@ -45,6 +45,7 @@ from .errors import (
     WsgihubError,
     closest,
 )
+from .current import existing_slot as _existing_slot
 from .partyline import Partyline
 from .plugins import Plugins, make_plugins
 
@@ -53,9 +54,6 @@ if TYPE_CHECKING:
     from .types import Environ, StartResponse, WSGIApplication
 
 __all__ = ["Hub", "Route", "current_hub", "url_for"]
-
-#: The request being served by a hub in this thread/task: (hub, environ, root).
-_current: ContextVar[tuple[Hub, Environ, str] | None] = ContextVar("wsgihub_request", default=None)
 
 #: Characters Flask and Werkzeug leave unquoted in an anchor.
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
@@ -141,22 +139,35 @@ class Hub(PegboardApplication):
 
     # -- WSGI -------------------------------------------------------------------
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        root = environ.get("SCRIPT_NAME", "")
-        path = environ.get("PATH_INFO", "")
+        # Subscripts in try blocks: cheaper than .get() while the keys are
+        # there, as servers put them (PEP 3333 lets them be left out).
+        try:
+            root = environ["SCRIPT_NAME"]
+            path = environ["PATH_INFO"]
+        except KeyError:
+            root = environ.get("SCRIPT_NAME", "")
+            path = environ.get("PATH_INFO", "")
         cache = self._cache
-        hit = cache.get(path)
-        peg, matched, rest = hit if hit is not None else self._miss(cache, path)
+        try:
+            peg, matched, rest = cache[path]
+        except KeyError:
+            peg, matched, rest = self._miss(cache, path)
         if peg is None:
             return self._not_found(environ, start_response)
         environ["SCRIPT_NAME"] = root + matched
         environ["PATH_INFO"] = rest
         environ["pegboard.board"] = environ["wsgihub.hub"] = self
         environ["pegboard.peg"] = peg
-        token = _current.set((self, environ, root))
+        try:
+            slot = _existing_slot()
+        except LookupError:
+            slot = _current.slot()
+        outer = slot.request
+        slot.request = (self, environ, root)
         try:
             return peg.handler(environ, start_response)
         finally:
-            _current.reset(token)
+            slot.request = outer
 
     # -- mounting -------------------------------------------------------------------
     def mount(  # type: ignore[override]
@@ -435,12 +446,14 @@ class Hub(PegboardApplication):
                 env["PATH_INFO"] = path
         env["pegboard.board"] = env["wsgihub.hub"] = self
         env["pegboard.peg"] = peg
-        token = _current.set((self, env, root))
+        slot = _current.slot()
+        outer = slot.request
+        slot.request = (self, env, root)
         try:
             with peg.adapter.request_context(env) as request:
                 yield request
         finally:
-            _current.reset(token)
+            slot.request = outer
 
     def _blank_environ(self, peg: Peg, path: str, like: Environ | None = None) -> Environ:
         """A minimal GET environ for ``path`` below ``peg`` (host from ``like`` or public_url)."""
