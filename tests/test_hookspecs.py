@@ -405,6 +405,22 @@ def test_wsgihub_ask_around_may_answer_a_service_nobody_connected() -> None:
     assert party.asked[-1] == ("nobody", "q", None)
 
 
+def test_wsgihub_ask_around_reaches_plugins_registered_after_the_hub_was_built() -> None:
+    hub = hub_with()
+    hub.partyline.connect("whoami", lambda p: "a handler")
+    assert hub.partyline.ask_around("whoami", 1) == ["a handler"]
+    party = Party()
+    hub.plugins.register(party, name="late-party")
+    hub.partyline.ask_around("whoami", 2)
+    assert hub.partyline.ask_around("plugin-only", 3) == ["answered by the plugin"]
+    assert party.asked == [("whoami", 2, None), ("plugin-only", 3, None)]
+    hub.plugins.unregister(party)
+    hub.partyline.ask_around("whoami", 4)
+    assert len(party.asked) == 2
+    with pytest.raises(NoSuchServiceName):
+        hub.partyline.ask_around("plugin-only", 5)
+
+
 # -- wsgihub_start, wsgihub_stop, wsgihub_graceful, wsgihub_exit --------------------------------------------
 class Lifecycle:
     def __init__(self, events: list[str]) -> None:

@@ -97,6 +97,9 @@ class Partyline:
         self._lock = threading.Lock()
         self._on_connect = on_connect
         self._on_ask = on_ask
+        # A pluggy hook caller says whether any plugin implements it: asking
+        # then skips a hook call nobody answers (most of an ask's cost).
+        self._ask_observed: Callable[[], list[Any]] | None = getattr(on_ask, "get_hookimpls", None)
 
     def operator(self, name: str | None = None) -> PartylineOperator:
         """A new participant named ``name``."""
@@ -141,10 +144,13 @@ class Partyline:
         self, service_name: str, payload: Any, operator: Any = None
     ) -> list[Any]:
         """Ask every handler of ``service_name`` not connected by ``operator``."""
+        on_ask = self._on_ask
+        if on_ask is not None and self._ask_observed is not None and not self._ask_observed():
+            on_ask = None
         try:
             service_handlers = self.handlers[service_name]
         except KeyError:
-            if not self.ignore_missing_services and self._on_ask is None:
+            if not self.ignore_missing_services and on_ask is None:
                 raise NoSuchServiceName(
                     f"No handler is registered for {service_name!r}."
                 ) from None
@@ -160,8 +166,8 @@ class Partyline:
                 continue
             except Exception as exc:
                 raise self._handler_error(service_name, handler, exc) from exc
-        if self._on_ask is not None:
-            extra = self._on_ask(
+        if on_ask is not None:
+            extra = on_ask(
                 partyline=self,
                 service=service_name,
                 payload=payload,
