@@ -27,8 +27,8 @@ import gc
 import platform
 import sys
 import time
-from functools import partial
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 

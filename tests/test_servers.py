@@ -22,11 +22,12 @@ from wsgihub.bus import Bus, states
 from wsgihub.errors import ConfigError, ServeError
 from wsgihub.servers import (
     MountInfo,
-    StartFailures,
     bind_socket,
     check_address,
+    describe_start_failure,
     exit_after_failed_start,
     format_url,
+    is_start_failure_line,
     listener_name,
 )
 from wsgihub.servers.waitress import WaitressServer
@@ -116,16 +117,21 @@ def test_listener_names_and_start_failure_report() -> None:
     assert listener_name(server.start) == "wsgihub.servers.waitress.WaitressServer.start"
 
     bus = Bus()
-    failures = StartFailures()
-    bus.subscribe("log", failures)
     bus.subscribe("start", start_me)
     with pytest.raises(RuntimeError) as info:
         bus.start()
+    assert bus.failed_start_listener is start_me
     assert (
-        failures.describe(bus, info.value)
+        describe_start_failure(bus, info.value)
         == f"start listener {__name__}.start_me failed: RuntimeError: nope"
     )
-    assert StartFailures().describe(bus, ValueError()) == "a start listener failed: ValueError"
+    assert is_start_failure_line("Error in 'start' listener <function start_me>")
+    assert not is_start_failure_line("Bus STARTED")
+    bus.unsubscribe("start", start_me)
+    bus.start()
+    assert bus.failed_start_listener is None
+    bus.exit()
+    assert describe_start_failure(bus, ValueError()) == "a start listener failed: ValueError"
 
 
 def test_exit_after_failed_start_does_not_stop_twice() -> None:

@@ -87,19 +87,27 @@ class ChannelFailures(Exception):
     def __init__(self, *args: object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._exceptions: list[BaseException] = []
+        #: the listener behind each failure, where known (``None`` otherwise)
+        self.listeners: list[Callable[..., Any] | None] = []
 
-    def handle_exception(self) -> None:
-        """Add the exception being handled (``sys.exc_info()``) to the failures."""
+    def handle_exception(self, listener: Callable[..., Any] | None = None) -> None:
+        """Add the exception being handled (``sys.exc_info()``) to the failures.
+
+        ``listener`` (a wsgihub addition) records whose failure it is.
+        """
         exc = sys.exc_info()[1]
         if exc is not None:
             self._exceptions.append(exc)
+            self.listeners.append(listener)
 
     def add(self, exc: BaseException) -> None:
         """Add one failure (``ChannelFailures`` are flattened into this one)."""
         if isinstance(exc, ChannelFailures):
             self._exceptions.extend(exc.get_instances())
+            self.listeners.extend(exc.listeners)
         else:
             self._exceptions.append(exc)
+            self.listeners.append(None)
 
     def get_instances(self) -> list[BaseException]:
         """Return a copy of the list of failures."""
@@ -216,6 +224,9 @@ class Bus:
         #: the stop listeners ran since the last start: exit() need not run them again
         self._stopped = False
         self._pid = os.getpid()
+        #: the start listener whose exception :meth:`start` re-raised last (a
+        #: wsgihub addition: the exception itself does not say whose it is)
+        self.failed_start_listener: Callable[..., Any] | None = None
         _all_buses.add(self)
 
     # -- state -------------------------------------------------------------------------
@@ -319,7 +330,7 @@ class Bus:
                     exc.code = 1
                 raise
             except Exception:  # noqa: BLE001  (collected and raised below)
-                failures.handle_exception()
+                failures.handle_exception(listener)
                 if channel != "log":  # a failing log listener cannot log itself
                     self.log(
                         f"Error in {channel!r} listener {listener!r}", level=40, traceback=True
@@ -356,12 +367,14 @@ class Bus:
         with self._lock:
             self._exit_called = False
             self._stopped = False
+            self.failed_start_listener = None
             self.state = states.STARTING
         try:
             self.log("Bus STARTING")
             self.publish("start")
         except ChannelFailures as failures:
             first = failures.get_instances()[0]
+            self.failed_start_listener = failures.listeners[0]
         except BaseException:  # KeyboardInterrupt, SystemExit: stop, then let it go
             self._collect(
                 ChannelFailures(),

@@ -33,6 +33,7 @@ from . import adapter as _adapter
 from . import current as _current
 from .board import Peg, PegboardApplication, default_name, normalize_prefix, not_found
 from .contrib.cascade import cascade
+from .current import existing_slot as _existing_slot
 from .errors import (
     ConfigError,
     InviteError,
@@ -45,7 +46,6 @@ from .errors import (
     WsgihubError,
     closest,
 )
-from .current import existing_slot as _existing_slot
 from .partyline import Partyline
 from .plugins import Plugins, make_plugins
 

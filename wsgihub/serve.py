@@ -36,11 +36,12 @@ from .errors import ConfigError
 from .servers import (
     DEFAULT_DRAIN_TIMEOUT,
     MountInfo,
-    StartFailures,
     bind_socket,
     check_address,
     describe_mounts,
+    describe_start_failure,
     exit_after_failed_start,
+    is_start_failure_line,
     load_site,
 )
 
@@ -242,8 +243,7 @@ def _run_waitress(options: ServeOptions, out: IO[str]) -> int:
         sock.close()
         raise
     bus = hub.bus
-    failures = StartFailures()
-    bus.subscribe("log", _bus_log_listener(options, failures))
+    bus.subscribe("log", _bus_log_listener(options))
     _print_mounts(describe_mounts(hub), options, out)
 
     SignalHandler(bus).subscribe()
@@ -268,7 +268,7 @@ def _run_waitress(options: ServeOptions, out: IO[str]) -> int:
         exit_after_failed_start(bus)
         if options.debug:
             raise
-        _error(failures.describe(bus, exc))
+        _error(describe_start_failure(bus, exc))
         return 1
     _echo(f"Serving on {server.url}", out)
     bus.block()
@@ -415,7 +415,7 @@ def _configure_logging(options: ServeOptions) -> None:
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
-def _bus_log_listener(options: ServeOptions, failures: StartFailures) -> Callable[..., None]:
+def _bus_log_listener(options: ServeOptions) -> Callable[..., None]:
     """The bus's ``log`` channel, to the ``wsgihub.bus`` logger.
 
     Below ``-v`` only the first line of a message is shown (no tracebacks),
@@ -425,7 +425,7 @@ def _bus_log_listener(options: ServeOptions, failures: StartFailures) -> Callabl
     full = options.debug or options.verbosity >= 2
 
     def listener(msg: str, level: int = logging.INFO) -> None:
-        if failures.see(msg) and not full:
+        if not full and is_start_failure_line(msg):
             return
         logger.log(level, msg if full else msg.split("\n", 1)[0])
 

@@ -39,13 +39,14 @@ __all__ = [
     "DEFAULT_DRAIN_TIMEOUT",
     "GunicornServer",
     "MountInfo",
-    "StartFailures",
     "WaitressServer",
     "bind_socket",
     "check_address",
     "describe_mounts",
+    "describe_start_failure",
     "exit_after_failed_start",
     "format_url",
+    "is_start_failure_line",
     "listener_name",
     "load_site",
 ]
@@ -161,43 +162,25 @@ def load_site(site: str | None, mounts: Sequence[str]) -> Hub:
         raise ConfigError(f"loading {what} failed: {type(exc).__name__}: {exc}") from exc
 
 
-class StartFailures:
-    """Remembers which start listener failed, from the bus's log lines.
+#: The bus's log lines that :func:`describe_start_failure` replaces.
+_START_FAILURE_LINES = ("Error in 'start' listener ", "Shutting down due to error in start listener")
 
-    The bus re-raises a failing start listener's own exception, which does
-    not say whose it is; the bus's log line ``Error in 'start' listener ...``
-    does.  Subscribe an instance on the ``log`` channel (or feed it with
-    :meth:`see`), then :meth:`describe` gives the one-line report.
+
+def is_start_failure_line(msg: str) -> bool:
+    """Whether a bus log line is part of a start failure (the one-line report replaces it)."""
+    return msg.startswith(_START_FAILURE_LINES)
+
+
+def describe_start_failure(bus: Bus, exc: BaseException) -> str:
+    """``start listener pkg.mod.func failed: RuntimeError: ...`` (one line).
+
+    The bus re-raises the failing listener's own exception, which does not
+    say whose it is; :attr:`Bus.failed_start_listener` does.
     """
-
-    PREFIX = "Error in 'start' listener "
-
-    def __init__(self) -> None:
-        self.listener_repr: str | None = None
-
-    def see(self, msg: str) -> bool:
-        """Note ``msg`` if it reports a start failure; True for lines to keep quiet."""
-        if msg.startswith(self.PREFIX):
-            if self.listener_repr is None:
-                self.listener_repr = msg[len(self.PREFIX) :].split("\n", 1)[0]
-            return True
-        return msg.startswith("Shutting down due to error in start listener")
-
-    def __call__(self, msg: str, level: int = 20) -> None:
-        self.see(msg)
-
-    def describe(self, bus: Bus, exc: BaseException) -> str:
-        """``start listener pkg.mod.func failed: RuntimeError: ...`` (one line)."""
-        name = "a start listener"
-        if self.listener_repr is not None:
-            name = self.listener_repr
-            for listener in bus.listeners.get("start", ()):
-                if repr(listener) == self.listener_repr:
-                    name = listener_name(listener)
-                    break
-            name = f"start listener {name}"
-        detail = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
-        return f"{name} failed: {detail}"
+    listener = bus.failed_start_listener
+    name = f"start listener {listener_name(listener)}" if listener is not None else "a start listener"
+    detail = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{name} failed: {detail}"
 
 
 def exit_after_failed_start(bus: Bus) -> None:

@@ -48,10 +48,11 @@ from ..bus import Bus
 from ..errors import ConfigError, WsgihubError
 from . import (
     MountInfo,
-    StartFailures,
     describe_mounts,
+    describe_start_failure,
     exit_after_failed_start,
     format_url,
+    is_start_failure_line,
     load_site,
 )
 
@@ -276,12 +277,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         hub = self.hub
         if hub is None:  # pragma: no cover - load() always ran before this hook
             return
-        failures = StartFailures()
-        hub.bus.subscribe("log", _gunicorn_logger(worker.log, failures))
+        hub.bus.subscribe("log", _gunicorn_logger(worker.log, quiet_start_failures=True))
         try:
             hub.bus.start()
         except Exception as exc:  # noqa: BLE001 - reported in one line, then the boot fails
-            sys.stderr.write(f"wsgihub: error: {failures.describe(hub.bus, exc)}\n")
+            sys.stderr.write(f"wsgihub: error: {describe_start_failure(hub.bus, exc)}\n")
             sys.stderr.flush()
             exit_after_failed_start(hub.bus)
             self.hub = None
@@ -294,11 +294,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             hub.bus.exit()
 
 
-def _gunicorn_logger(log: Any, failures: StartFailures | None = None) -> Callable[..., None]:
+def _gunicorn_logger(log: Any, quiet_start_failures: bool = False) -> Callable[..., None]:
     """A bus ``log`` listener writing to gunicorn's error log (first lines only)."""
 
     def listener(msg: str, level: int = 20) -> None:
-        if failures is not None and failures.see(msg):
+        if quiet_start_failures and is_start_failure_line(msg):
             return
         first = msg.split("\n", 1)[0]
         if level >= 40:
