@@ -107,3 +107,28 @@ def test_concurrent_requests_in_threads_each_see_their_own_hub() -> None:
     for thread in threads:
         thread.join()
     assert all(seen[hub.name] == [hub] * 3 for hub in hubs)
+
+
+def test_threads_running_copies_of_one_context_do_not_share_their_requests() -> None:
+    """WSGI-in-ASGI bridges run each request in a copy of the loop's context.
+
+    When that context already saw a hub request (startup code, a test), every
+    copy inherits the same slot; concurrent requests must still stay apart.
+    """
+    warmup = make_hub("warmup")
+    warmup.mount("/", recording_app([]))
+    call(warmup, "/")  # this (the main) context now has a slot
+    hubs = [make_hub(f"h{i}") for i in range(4)]
+    inside = threading.Barrier(len(hubs))
+    seen: dict[str, list[Any]] = {hub.name: [] for hub in hubs}
+    for hub in hubs:
+        hub.mount("/", recording_app(seen[hub.name], lambda environ: inside.wait(timeout=10)))
+
+    # copies of this context, taken here (a new thread's own context is empty)
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(call, hub, "/")) for hub in hubs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(seen[hub.name] == [hub] for hub in hubs)
+    assert wsgihub.current_hub() is None

@@ -15,7 +15,11 @@ request only swaps the slot's ``request`` and puts the previous value back:
   ``asyncio.to_thread``) shares the slot, so it sees the request, as it
   would with a plain context variable;
 * a new thread or greenlet starts with an empty context, so it gets its own
-  slot and sees no request.
+  slot and sees no request;
+* only the thread that made a slot swaps its request: a thread serving a
+  request in a context copied from another thread's (WSGI-in-ASGI bridges run
+  each request in a copy of the event loop's context) gets a slot of its own
+  first, so concurrent requests never share one.
 
 The one difference from a plain context variable: a copied context that
 outlives its request sees whatever its originating context serves at that
@@ -25,6 +29,7 @@ moment (often nothing), not the finished request.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from threading import get_ident
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,29 +44,40 @@ Request = tuple["Hub", "Environ", str]
 
 
 class Slot:
-    """The request served in one context (``None`` between requests)."""
+    """The request one thread serves in one context (``None`` between requests).
 
-    __slots__ = ("request",)
+    ``owner`` is the thread that may swap ``request``: a copied context run
+    in another thread reads the slot but gets its own before it serves a
+    request itself.
+    """
+
+    __slots__ = ("owner", "request")
 
     def __init__(self) -> None:
+        self.owner = get_ident()
         self.request: Request | None = None
 
 
 _slot: ContextVar[Slot] = ContextVar("wsgihub_request_slot")
 
 #: This context's slot; raises :class:`LookupError` if it has none yet.
-#: (The hub's per-request path calls it, and :func:`slot` only on a miss.)
+#: The hub's per-request path calls it, checks ``owner`` against
+#: :func:`threading.get_ident`, and calls :func:`slot` only on a miss.
 existing_slot = _slot.get
 
 
 def slot() -> Slot:
-    """This context's slot, created on first use."""
+    """The slot this thread may swap in this context, created when needed."""
     try:
-        return _slot.get()
+        found = _slot.get()
     except LookupError:
-        new = Slot()
-        _slot.set(new)
-        return new
+        pass
+    else:
+        if found.owner == get_ident():
+            return found
+    new = Slot()
+    _slot.set(new)
+    return new
 
 
 def get() -> Request | None:

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from threading import get_ident as _get_ident
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -160,6 +161,8 @@ class Hub(PegboardApplication):
         environ["pegboard.peg"] = peg
         try:
             slot = _existing_slot()
+            if slot.owner != _get_ident():  # a context copied from another thread
+                slot = _current.slot()
         except LookupError:
             slot = _current.slot()
         outer = slot.request
