@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import MountError
+from .wsgi import close_body
 
 if TYPE_CHECKING:
     from .adapter import Adapter
@@ -214,10 +215,10 @@ class PegResponse:
         try:
             first = next(iterator)
         except StopIteration:
-            _close(body)
+            close_body(body)
             return []
         except BaseException:
-            _close(body)
+            close_body(body)
             raise
         return _Chain(first, iterator, body)
 
@@ -233,19 +234,13 @@ class _Chain:
         yield from self.rest
 
     def close(self) -> None:
-        _close(self.original)
+        close_body(self.original)
 
 
 def _hooks(components: Iterable[object], name: str) -> tuple[Callable[..., Any], ...]:
     """The ``name`` phase hooks the components define (``None`` means none)."""
     found = (getattr(c, name, None) for c in components)
     return tuple(hook for hook in found if hook is not None)
-
-
-def _close(body: object) -> None:
-    close = getattr(body, "close", None)
-    if close is not None:
-        close()
 
 
 class _Closing:
@@ -261,7 +256,7 @@ class _Closing:
 
     def close(self) -> None:
         try:
-            _close(self.body)
+            close_body(self.body)
         finally:
             _run_cleanups(self.cleanups, self.environ)
 
@@ -299,7 +294,7 @@ def _run_phases(
                 for compose in composes:
                     replaced = compose(environ, response.start_response)
                     if replaced is not None and replaced is not response.body:
-                        _close(response.body)
+                        close_body(response.body)
                         response.body = replaced
                 if response.status is None:
                     raise RuntimeError("no component started the response")
@@ -350,13 +345,7 @@ class Pegboard:
             self._pegs[name] = peg
             self._node(norm, create=True).peg = peg  # type: ignore[union-attr]
             self._relink()
-            try:
-                self._attach(peg, **options)
-            except BaseException:
-                self._remove(peg)
-                raise
-            self._rebuild()
-            return peg
+            return self._hang(peg, options)
 
     def graft_peg(self, app: WSGIApplication, over: str | Peg, name: str | None = None, **options: Any) -> Peg:
         """Hang ``app`` in the URL space of the mount ``over`` (see ``Hub.graft``)."""
@@ -371,13 +360,17 @@ class Pegboard:
             peg.parent = base.parent
             self._pegs[name] = peg
             base.grafts.append(peg)
-            try:
-                self._attach(peg, **options)
-            except BaseException:
-                self._remove(peg)
-                raise
-            self._rebuild()
-            return peg
+            return self._hang(peg, options)
+
+    def _hang(self, peg: Peg, options: Mapping[str, Any]) -> Peg:
+        """Attach a peg just put in the tree, or take it off again if attaching fails."""
+        try:
+            self._attach(peg, **options)
+        except BaseException:
+            self._remove(peg)
+            raise
+        self._rebuild()
+        return peg
 
     def unmount(self, name: str | Peg) -> Peg:
         """Take a peg (and its grafts) off the board; return it."""

@@ -19,8 +19,6 @@ surprises, and a process bus whose transitions reach every plugin and peg.
 
 from __future__ import annotations
 
-import io
-import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -49,6 +47,7 @@ from .errors import (
 )
 from .partyline import Partyline
 from .plugins import Plugins, make_plugins
+from .wsgi import blank_environ, drain
 
 if TYPE_CHECKING:
     from .bus import Bus
@@ -289,27 +288,13 @@ class Hub(PegboardApplication):
             raise InviteError(f"mount {peg.name!r} has no invite_path", peg.name)
         environ = self._blank_environ(peg, peg.invite_path)
         environ["partyline"] = peg.operator
-        recorded: list[str] = []
-
-        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
-            recorded.append(status)
-            return lambda data: None
-
         try:
-            body = peg.app(environ, start_response)
-            try:
-                for _ in body:
-                    pass
-            finally:
-                close = getattr(body, "close", None)
-                if close is not None:
-                    close()
+            status = drain(peg.app, environ) or "(no response)"
         except Exception as exc:
             raise InviteError(
                 f"mount {peg.name!r}: invitation to {peg.invite_path!r} raised {type(exc).__name__}: {exc}",
                 peg.name,
             ) from exc
-        status = recorded[-1] if recorded else "(no response)"
         if not status.startswith("2"):
             raise InviteError(f"mount {peg.name!r}: invitation to {peg.invite_path!r} answered {status!r}", peg.name)
 
@@ -469,24 +454,7 @@ class Hub(PegboardApplication):
             scheme, host, root = self._public
         else:
             scheme, host, root = "http", "localhost", ""
-        name, _, port = host.partition(":")
-        return {
-            "REQUEST_METHOD": "GET",
-            "SCRIPT_NAME": root + peg.prefix,
-            "PATH_INFO": path,
-            "QUERY_STRING": "",
-            "SERVER_NAME": name,
-            "SERVER_PORT": port or ("443" if scheme == "https" else "80"),
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "HTTP_HOST": host,
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": scheme,
-            "wsgi.input": io.BytesIO(),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
+        return blank_environ(path, scheme=scheme, host=host, script_name=root + peg.prefix)
 
     # -- checks ----------------------------------------------------------------------
     def check(self) -> list[str]:

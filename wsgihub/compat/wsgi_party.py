@@ -18,14 +18,13 @@ original it needs no Werkzeug, and a handler's own exception is raised as
 
 from __future__ import annotations
 
-import io
-import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import HighAndDry, NoSuchServiceName, PartylineException
 from ..partyline import Partyline
 from ..partyline import PartylineOperator as _NativeOperator
+from ..wsgi import blank_environ, drain
 
 if TYPE_CHECKING:
     from ..types import Environ, StartResponse, WSGIApplication
@@ -79,7 +78,7 @@ class WSGIParty(Partyline):
         for invite in invites:
             environ = _create_environ(invite)
             environ[self.partyline_key] = self.operator_class(self)
-            _run(self.application, environ)
+            drain(self.application, environ)
 
     def connect(self, service_name: str, handler: Any, operator: Any = None) -> None:
         """Register a handler for a given service name."""
@@ -93,35 +92,7 @@ class WSGIParty(Partyline):
 def _create_environ(path: str) -> Environ:
     """A GET environ for ``path`` on localhost (what werkzeug.test.create_environ gives)."""
     path, _, query = path.partition("?")
-    return {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "localhost",
-        "CONTENT_LENGTH": "0",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-
-
-def _run(app: WSGIApplication, environ: Environ) -> None:
-    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
-        return lambda data: None
-
-    body = app(environ, start_response)
-    try:
-        for _ in body:
-            pass
-    finally:
-        close = getattr(body, "close", None)
-        if close is not None:
-            close()
+    environ = blank_environ(path, query=query)
+    environ["CONTENT_LENGTH"] = "0"
+    environ["wsgi.multithread"] = False
+    return environ

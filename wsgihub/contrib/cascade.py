@@ -18,7 +18,8 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from ..board import PegResponse, _close
+from ..board import PegResponse
+from ..wsgi import close_body
 
 if TYPE_CHECKING:
     from ..types import Environ, StartResponse, WSGIApplication
@@ -60,7 +61,7 @@ def cascade(
         response = PegResponse()
         body = response.prime(app(attempt, response.start_response))
         if _code(response.status) in catch:
-            _close(body)
+            close_body(body)
             continue
         environ.update(attempt)
         start_response(response.status or "500 Internal Server Error", response.headers, response.exc_info)
