@@ -165,6 +165,20 @@ def test_a_failing_invitation_names_the_mount_and_leaves_no_trace() -> None:
     assert "greet" not in hub.partyline.services()
 
 
+def test_an_invitation_nobody_answers_is_refused() -> None:
+    closed: list[bool] = []
+
+    class Silent(list):  # an empty body whose close() the hub must call
+        def close(self) -> None:
+            closed.append(True)
+
+    hub = Hub(plugins=make_plugins(autoload=False))
+    with pytest.raises(InviteError, match=r"mount 'mute': invitation to '/__invite__/' answered '\(no response\)'"):
+        hub.mount("/mute", lambda environ, start_response: Silent(), name="mute", invite_path="/__invite__/")
+    assert closed == [True]
+    assert "mute" not in hub
+
+
 def test_wsgi_party_drop_in() -> None:
     calls: list[dict[str, Any]] = []
     party = wsgi_party.WSGIParty(party_app(calls), invites=("/__invite__/",))
