@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-import functools
 import http.client
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from waitress import wasyncore
-from waitress.server import create_server
 
 import wsgihub
+from wsgihub.bus import Bus
+from wsgihub.servers.waitress import WaitressServer
 
 
 @pytest.fixture
 def server(hub: wsgihub.Hub) -> Iterator[tuple[str, int]]:
-    srv: Any = create_server(hub, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.1)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
+    bus = Bus()
+    waitress = WaitressServer(bus, hub, "127.0.0.1", 0, threads=4)
+    waitress.subscribe()
+    bus.start()
     try:
-        yield "127.0.0.1", srv.effective_port
+        assert waitress.bound is not None
+        yield waitress.bound
     finally:
-        # close every socket from inside the loop thread, so the loop ends cleanly
-        srv.trigger.pull_trigger(functools.partial(wasyncore.close_all, srv._map))
-        thread.join(timeout=5)
-        srv.task_dispatcher.shutdown()
+        bus.exit()  # drains and closes every connection
 
 
 def get(

@@ -7,8 +7,6 @@ tests see; one test checks the entry points separately.
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,7 +19,9 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 import wsgihub
+from wsgihub.bus import Bus
 from wsgihub.plugins import make_plugins
+from wsgihub.servers.waitress import WaitressServer
 
 
 def make_flask(name: str, secret: str | None = "secret", **config: Any) -> flask.Flask:
@@ -113,24 +113,17 @@ def make_hub() -> Callable[..., wsgihub.Hub]:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[[Any], str]]:
-    """``serve(app) -> "http://127.0.0.1:PORT"``: a real waitress server on loopback."""
-    from waitress import wasyncore
-    from waitress.server import create_server
-
-    servers: list[Any] = []
-    threads: list[threading.Thread] = []
+    """``serve(app) -> "http://127.0.0.1:PORT"``: wsgihub's waitress server on loopback."""
+    buses: list[Bus] = []
 
     def start(app: Any) -> str:
-        server = create_server(app, host="127.0.0.1", port=0, threads=2, asyncore_loop_timeout=0.1)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        servers.append(server)
-        threads.append(thread)
-        return f"http://127.0.0.1:{server.effective_port}"
+        bus = Bus()
+        server = WaitressServer(bus, app, "127.0.0.1", 0, threads=2)
+        server.subscribe()
+        bus.start()
+        buses.append(bus)
+        return server.url
 
     yield start
-    for server, thread in zip(servers, threads):
-        # close every socket from inside the loop thread, so the loop ends cleanly
-        server.trigger.pull_trigger(functools.partial(wasyncore.close_all, server._map))
-        thread.join(5)
-        server.task_dispatcher.shutdown()
+    for bus in buses:
+        bus.exit()  # drains and closes every connection
