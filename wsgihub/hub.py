@@ -134,6 +134,8 @@ class Hub(PegboardApplication):
             ignore_missing_services,
             on_connect=hook.wsgihub_connect,
             on_ask=hook.wsgihub_ask_around,
+            # most of an ask's cost is a hook call nobody implements: skip it then
+            ask_observed=partial(self.plugins.has_observers, "wsgihub_ask_around"),
         )
         self._bus: Bus | None = None
 

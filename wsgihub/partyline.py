@@ -74,9 +74,12 @@ class PartylineOperator:
 class Partyline:
     """Services, their handlers, and the participants who connected them.
 
-    ``observer`` (optional) is told about every connect and every ask and
-    may add answers: the hub passes its plugin manager's
-    ``wsgihub_connect`` / ``wsgihub_ask_around`` hooks through it.
+    ``on_connect`` and ``on_ask`` (optional, called with keyword arguments)
+    are told about every connect and every ask, and ``on_ask`` may add
+    answers: the hub passes its plugin manager's ``wsgihub_connect`` /
+    ``wsgihub_ask_around`` hooks.  ``ask_observed()``, if given, says whether
+    ``on_ask`` has anyone to tell right now; while it is false an ask skips
+    the call (the hub asks :meth:`Plugins.has_observers`).
     """
 
     operator_class: type[PartylineOperator] = PartylineOperator
@@ -89,6 +92,7 @@ class Partyline:
         *,
         on_connect: Callable[..., Any] | None = None,
         on_ask: Callable[..., Any] | None = None,
+        ask_observed: Callable[[], bool] | None = None,
     ) -> None:
         #: service name -> handlers in connection order (lists are replaced, never mutated)
         self.handlers: dict[str, list[Handler]] = {}
@@ -97,9 +101,7 @@ class Partyline:
         self._lock = threading.Lock()
         self._on_connect = on_connect
         self._on_ask = on_ask
-        # A pluggy hook caller says whether any plugin implements it: asking
-        # then skips a hook call nobody answers (most of an ask's cost).
-        self._ask_observed: Callable[[], list[Any]] | None = getattr(on_ask, "get_hookimpls", None)
+        self._ask_observed = ask_observed
 
     def operator(self, name: str | None = None) -> PartylineOperator:
         """A new participant named ``name``."""
