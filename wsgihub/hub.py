@@ -32,7 +32,7 @@ from . import adapter as _adapter
 from . import current as _current
 from .board import Peg, PegboardApplication, default_name, normalize_prefix, not_found
 from .contrib.cascade import cascade
-from .current import existing_slot as _existing_slot
+from .current import existing_slot as _existing_slot  # bare names: Hub.__call__ runs per request
 from .errors import (
     ConfigError,
     InviteError,
