@@ -18,6 +18,7 @@ import logging as _logging
 
 from .adapter import Adapter, AppRoute, Cookie
 from .board import Peg, Pegboard, PegboardApplication
+from .current import find_hub
 from .errors import (
     HighAndDry,
     MountError,
@@ -30,6 +31,7 @@ from .errors import (
 from .hookspecs import hookimpl, hookspec
 from .hub import Hub, Route, current_hub, url_for
 from .partyline import Partyline, PartylineOperator
+from .urls import Origin
 
 __version__ = "0.1.0"
 
@@ -45,6 +47,7 @@ __all__ = [
     "MountError",
     "MountWarning",
     "NoSuchServiceName",
+    "Origin",
     "Partyline",
     "PartylineException",
     "PartylineOperator",
@@ -55,6 +58,7 @@ __all__ = [
     "URLBuildError",
     "WsgihubError",
     "current_hub",
+    "find_hub",
     "hookimpl",
     "hookspec",
     "load",

@@ -271,7 +271,7 @@ class Bus:
         key = (channel, callback)
         with self._lock:
             self.listeners.setdefault(channel, set()).add(callback)
-            self._priorities[key] = priority  # type: ignore[assignment]
+            self._priorities[key] = priority
             if key not in self._order:
                 self._order[key] = next(self._counter)
         return callback
@@ -602,7 +602,8 @@ class Bus:
         """The interpreter's own options (``-X``, ``-W`` ...), empty when frozen."""
         if getattr(sys, "frozen", False):
             return []
-        return subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
+        flags: list[str] = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
+        return flags
 
     @staticmethod
     def _get_true_argv() -> list[str]:

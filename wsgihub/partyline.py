@@ -65,7 +65,8 @@ class PartylineOperator:
 
     def ask_around(self, service_name: str, payload: Any) -> list[Any]:
         """Ask every *other* participant; return their answers in order."""
-        return self.partyline.ask_around(service_name, payload, operator=self)
+        answers: list[Any] = self.partyline.ask_around(service_name, payload, operator=self)
+        return answers
 
     def __repr__(self) -> str:
         return f"<PartylineOperator {self.name!r}>"

@@ -168,15 +168,21 @@ class Plugins:
     def adapter(
         self, app: WSGIApplication, layers: Sequence[object], framework: str | None
     ) -> Adapter | None:
-        return self.manager.hook.wsgihub_adapter(app=app, layers=layers, framework=framework)
+        found: Adapter | None = self.manager.hook.wsgihub_adapter(
+            app=app, layers=layers, framework=framework
+        )
+        return found
 
     def unwrap(self, obj: object) -> list[Iterable[object] | None]:
-        return self.manager.hook.wsgihub_unwrap(obj=obj)
+        inners: list[Iterable[object] | None] = self.manager.hook.wsgihub_unwrap(obj=obj)
+        return inners
 
     def submounts(
         self, app: WSGIApplication, layers: Sequence[object]
     ) -> tuple[WSGIApplication, Mapping[str, WSGIApplication]] | None:
-        return self.manager.hook.wsgihub_submounts(app=app, layers=layers)
+        split: tuple[WSGIApplication, Mapping[str, WSGIApplication]] | None
+        split = self.manager.hook.wsgihub_submounts(app=app, layers=layers)
+        return split
 
     def invite(self, hub: Hub, peg: Peg, operator: PartylineOperator) -> None:
         self.manager.hook.wsgihub_invite(hub=hub, peg=peg, operator=operator)

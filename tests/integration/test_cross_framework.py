@@ -80,7 +80,7 @@ def test_16_threads_x_2000_builds_through_waitress(server: str) -> None:
                     counted[t] += 1
                     if url != expected(mount, n):
                         wrong.append((caller, mount, n, url))
-        except Exception as exc:  # reported below, never swallowed
+        except Exception as exc:  # noqa: BLE001 - reported below, never swallowed
             failures.append(repr(exc))
 
     threads = [threading.Thread(target=client, args=(t,)) for t in range(16)]
