@@ -325,3 +325,89 @@ def test_public_modules_are_reachable_from_the_package() -> None:
     assert wsgihub.compat.wsgi_party.WSGIParty.partyline_key == "partyline"  # type: ignore[attr-defined]
     with pytest.raises(AttributeError):
         wsgihub.no_such_thing  # type: ignore[attr-defined]  # noqa: B018
+
+
+# -- the adapter contract's hub side (issue 9 section 5) -----------------------------
+
+
+def test_the_adapter_knows_its_peg_before_mounted_runs() -> None:
+    seen: list[Any] = []
+
+    class Recording(MiniAdapter):
+        def mounted(self, hub: Hub, peg: wsgihub.Peg) -> None:
+            seen.append(getattr(self, "peg", None))
+
+    class Plugin:
+        @hookimpl
+        def wsgihub_adapter(self, app: Any, layers: Any, framework: str | None) -> Adapter | None:
+            return Recording(app, app)
+
+    hub = Hub(plugins=make_plugins(autoload=False, plugins=[Plugin()]))
+    peg = hub.mount("/new", MiniApp("new", {}))
+    assert seen == [peg]
+    assert peg.adapter is not None and peg.adapter.peg is peg  # type: ignore[attr-defined]
+
+
+def test_find_hub_names_the_hub_serving_a_request(site: Hub) -> None:
+    assert wsgihub.find_hub() is None
+    assert wsgihub.find_hub({}) is None
+    legacy = site.peg("legacy").app
+    legacy.on_request = lambda environ: (wsgihub.find_hub() is site, wsgihub.find_hub(environ) is site)  # type: ignore[attr-defined]
+    assert call(site, "/").text == "legacy:index (True, True)"
+    other = make_hub()
+    assert wsgihub.find_hub({"wsgihub.hub": other}) is other
+
+
+def test_build_errors_are_named_mount_endpoint_by_the_hub(site: Hub) -> None:
+    with pytest.raises(UnknownEndpointError, match=r"^cannot build 'new:usr': no endpoint 'usr'") as info:
+        site.url_for("new:usr")
+    assert isinstance(info.value.__cause__, UnknownEndpointError)
+    with pytest.raises(URLBuildError, match=r"^cannot build 'new:user': endpoint 'user' needs value 'uid'$"):
+        site.url_for("new:user")
+
+
+def test_build_errors_already_named_are_left_alone() -> None:
+    class Naming(MiniAdapter):
+        def build(self, endpoint: str, values: Mapping[str, Any], **options: Any) -> str:
+            raise URLBuildError(f"cannot build 'new:{endpoint}': nope", f"new:{endpoint}")
+
+    class Plugin:
+        @hookimpl
+        def wsgihub_adapter(self, app: Any, layers: Any, framework: str | None) -> Adapter | None:
+            return Naming(app, app)
+
+    hub = Hub(plugins=make_plugins(autoload=False, plugins=[Plugin()]))
+    hub.mount("/new", MiniApp("new", {}))
+    with pytest.raises(URLBuildError, match=r"^cannot build 'new:x': nope$") as info:
+        hub.url_for("new:x")
+    assert info.value.__cause__ is None
+
+
+def test_origin_is_public_and_enforces_host_trust() -> None:
+    hub = make_hub(trusted_hosts=["example.com"], public_url="https://Example.net:443/site/")
+    assert hub.public_origin == wsgihub.Origin("https", "example.net", "/site")
+    assert hub.public_origin.url == "https://example.net/site"
+    assert hub.origin() == hub.public_origin
+    app = MiniApp("new", {"home": "/"})
+    hub.mount("/new", app)
+    app.on_request = lambda environ: hub.origin(environ)
+    assert call(hub, "/new/", script_name="/outer", HTTP_HOST="EXAMPLE.com:80").text == (
+        "new:home http://example.com/outer"
+    )
+    assert call(hub, "/new/", HTTP_HOST="example.com:8080").text == "new:home http://example.com:8080"
+    assert call(hub, "/new/", HTTP_HOST="evil.test").text == "new:home https://example.net/site"
+    bare = make_hub(trusted_hosts=["example.com"])
+    assert bare.public_origin is None
+    with pytest.raises(UntrustedHostError, match="public_url"):
+        bare.origin()
+    with pytest.raises(UntrustedHostError, match="'evil.test' is not in trusted_hosts"):
+        bare.origin({"HTTP_HOST": "evil.test", "wsgi.url_scheme": "http"})
+
+
+def test_bad_api_input_is_one_line_wsgihub_error(site: Hub) -> None:
+    with pytest.raises(wsgihub.errors.ConfigError, match=r"not the string 'example.com'.*\['example.com'\]"):
+        make_hub(trusted_hosts="example.com")
+    with pytest.raises(UnknownMountError, match="no mount named None"):
+        site.unmount(None)  # type: ignore[arg-type]
+    with pytest.raises(URLBuildError, match="url_for: endpoint must be"):
+        site.url_for(None)  # type: ignore[arg-type]

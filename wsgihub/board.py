@@ -42,9 +42,10 @@ import functools
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from .errors import MountError
+from .errors import MountError, UnknownMountError, closest
 from .wsgi import close_body
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ class Peg:
         self.app = app
         self.parent: Peg | None = None
         self.context: dict[str, Any] = {}
-        self.adapter: Adapter | None = None
+        self.adapter: Adapter[Any] | None = None
         self.framework: str | None = None
         self.grafts: list[Peg] = []
         self.over: Peg | None = None
@@ -320,6 +321,8 @@ class Pegboard:
         self.context: dict[str, Any] = {}
         self._root = _Node()
         self._pegs: dict[str, Peg] = {}
+        #: Every peg by mount name (a read-only live view, grafts included).
+        self.pegs_by_name: Mapping[str, Peg] = MappingProxyType(self._pegs)
         self._lock = threading.RLock()
         self._not_found: WSGIApplication = not_found
         self._rebuild()
@@ -418,11 +421,11 @@ class Pegboard:
     # -- looking things up ------------------------------------------------------
     def peg(self, name: str) -> Peg:
         """The peg named ``name`` (:class:`MountError` with close matches if none)."""
+        if not isinstance(name, str):
+            raise UnknownMountError(f"no mount named {name!r}: a mount is named by a string", None)
         try:
             return self._pegs[name]
         except KeyError:
-            from .errors import UnknownMountError, closest
-
             raise UnknownMountError(f"no mount named {name!r}{closest(name, self._pegs)}", name) from None
 
     def pegs(self) -> list[Peg]:

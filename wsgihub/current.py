@@ -33,10 +33,12 @@ from threading import get_ident
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .hub import Hub
     from .types import Environ
 
-__all__ = ["Request", "Slot", "existing_slot", "get", "slot"]
+__all__ = ["Request", "Slot", "existing_slot", "find_hub", "get", "slot"]
 
 #: (hub, environ, root): the hub, the request's environ as the hub saw it,
 #: and the ``SCRIPT_NAME`` in front of the hub.
@@ -86,3 +88,20 @@ def get() -> Request | None:
         return _slot.get().request
     except LookupError:
         return None
+
+
+def find_hub(environ: Mapping[str, object] | None = None) -> Hub | None:
+    """The hub that serves a request, or ``None``: the one public way to ask.
+
+    With an ``environ``, the hub that passed it on (``environ["wsgihub.hub"]``);
+    without one, or when that environ did not come through a hub, the hub
+    serving the current request in this thread or task.  Adapters and
+    framework helpers (template globals, request methods) use it instead
+    of reading the environ key or the request slot themselves.
+    """
+    if environ is not None:
+        hub = environ.get("wsgihub.hub")
+        if hub is not None:
+            return hub  # type: ignore[return-value]
+    current = get()
+    return current[0] if current is not None else None

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from functools import partial
 from threading import get_ident as _get_ident
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
 
 from . import adapter as _adapter
 from . import current as _current
@@ -34,19 +33,15 @@ from .board import Peg, PegboardApplication, default_name, normalize_prefix, not
 from .contrib.cascade import cascade
 from .current import existing_slot as _existing_slot  # bare names: Hub.__call__ runs per request
 from .errors import (
-    ConfigError,
     InviteError,
     MountError,
     MountWarning,
     NoAdapterError,
-    UnknownMountError,
-    UntrustedHostError,
-    URLBuildError,
     WsgihubError,
-    closest,
 )
 from .partyline import Partyline
 from .plugins import Plugins, make_plugins
+from .urls import HostTrust, Origin, build_url, parse_public_url, request_host, request_origin
 from .wsgi import blank_environ, drain
 
 if TYPE_CHECKING:
@@ -54,9 +49,6 @@ if TYPE_CHECKING:
     from .types import Environ, StartResponse, WSGIApplication
 
 __all__ = ["Hub", "Route", "current_hub", "url_for"]
-
-#: Characters Flask and Werkzeug leave unquoted in an anchor.
-_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +75,10 @@ class Route:
 
 
 def current_hub() -> Hub | None:
-    """The hub serving the current request (thread or task), or ``None``."""
+    """The hub serving the current request (thread or task), or ``None``.
+
+    Same as :func:`wsgihub.find_hub` without an environ.
+    """
     current = _current.get()
     return current[0] if current is not None else None
 
@@ -126,9 +121,13 @@ class Hub(PegboardApplication):
         super().__init__()
         self.name = name
         self.plugins = plugins if plugins is not None else make_plugins()
-        self.trusted_hosts = tuple(h.strip().lower() for h in trusted_hosts if h.strip())
+        #: The parsed ``public_url`` (``None`` if not set): where absolute URLs
+        #: point outside requests and for requests from untrusted hosts.
+        self.public_origin: Origin | None = parse_public_url(public_url) if public_url else None
         self.public_url = public_url
-        self._public = _parse_public_url(public_url) if public_url else None
+        #: The one place that decides which Host values absolute URLs may use.
+        self.hosts = HostTrust(trusted_hosts, self.public_origin)
+        self.trusted_hosts: tuple[str, ...] = self.hosts.trusted
         hook = self.plugins.hook
         self.partyline = Partyline(
             ignore_missing_services,
@@ -248,6 +247,7 @@ class Hub(PegboardApplication):
         peg.operator = self.partyline.operator(peg.name)
         try:
             if adapter is not None:
+                adapter.peg = peg  # the adapter knows its mount before mounted() runs
                 adapter.mounted(self, peg)
             self.plugins.invite(self, peg, peg.operator)
             if peg.invite_path is not None:
@@ -321,75 +321,23 @@ class Hub(PegboardApplication):
         the route does not take become query arguments where the framework
         does that.
         """
-        mount, sep, inner = endpoint.partition(":")
-        if not sep or not inner:
-            raise URLBuildError(
-                f"endpoint {endpoint!r} names no mount: write 'mount:endpoint' "
-                f"(mounts: {', '.join(sorted(self._pegs)) or 'none'})",
-                endpoint,
-            )
-        peg = self._pegs.get(mount)
-        if peg is None:
-            raise UnknownMountError(
-                f"cannot build {endpoint!r}: no mount named {mount!r}{closest(mount, self._pegs)}", endpoint
-            )
-        adapter = peg.adapter
-        if adapter is None:
-            raise NoAdapterError(
-                f"cannot build {endpoint!r}: mount {mount!r} has no adapter "
-                "(a plain WSGI app; install its framework's wsgihub plugin or pass framework=)",
-                mount,
-            )
-        current = _current.get()
-        if current is not None and current[0] is self:
-            environ: Environ | None = current[1]
-            root = current[2]
-            scheme = environ.get("wsgi.url_scheme", "http")  # type: ignore[union-attr]
-        else:
-            environ = None
-            public = self._public
-            root, scheme = (public[2], public[0]) if public is not None else ("", "http")
-        host = None
-        if _external:
-            scheme, host, root = self._origin(environ, scheme, root, endpoint)
-            if _scheme:
-                scheme = _scheme
-        url = adapter.build(inner, values, script_name=root + peg.prefix, scheme=scheme, host=host, method=_method)
-        if _anchor:
-            url += "#" + quote(_anchor, safe=_ANCHOR_SAFE)
-        return url
-
-    def _origin(self, environ: Environ | None, scheme: str, root: str, endpoint: str) -> tuple[str, str, str]:
-        """``(scheme, host, root)`` for an absolute URL, refusing untrusted hosts."""
-        host = None
-        if environ is not None:
-            host = _without_default_port(environ.get("HTTP_HOST") or _server_host(environ), scheme)
-            if self.host_is_trusted(host):
-                return scheme, host, root
-        if self._public is not None:
-            return self._public
-        if host is None:
-            raise UntrustedHostError(
-                f"cannot build absolute URL for {endpoint!r} outside a request: set the hub's public_url"
-            )
-        raise UntrustedHostError(
-            f"cannot build absolute URL for {endpoint!r}: Host {host!r} is not in trusted_hosts "
-            f"{list(self.trusted_hosts)} (set trusted_hosts or public_url)"
+        return build_url(
+            self, endpoint, values, external=_external, anchor=_anchor, method=_method, scheme=_scheme
         )
 
+    def origin(self, environ: Environ | None = None) -> Origin:
+        """Scheme, host and root for absolute URLs in ``environ`` (default: the current request).
+
+        The request's own when its Host is trusted (``trusted_hosts`` or
+        ``public_url``'s host), else :attr:`public_origin`; raises
+        :class:`~wsgihub.errors.UntrustedHostError` when neither applies.
+        Adapters use it instead of re-parsing ``public_url``.
+        """
+        return request_origin(self, environ)
+
     def host_is_trusted(self, host: str | None) -> bool:
-        """Whether an absolute URL may use this ``Host`` header value."""
-        if not host:
-            return False
-        name = _hostname(host)
-        if self._public is not None and name == _hostname(self._public[1]):
-            return True
-        for trusted in self.trusted_hosts:
-            if trusted == "*" or trusted == name:
-                return True
-            if trusted.startswith(".") and (name == trusted[1:] or name.endswith(trusted)):
-                return True
-        return False
+        """Whether an absolute URL may use this ``Host`` header value (see :mod:`wsgihub.urls`)."""
+        return self.hosts.allows(host)
 
     # -- routes -----------------------------------------------------------------------
     def routes(self, mount: str | None = None) -> list[Route]:
@@ -427,7 +375,7 @@ class Hub(PegboardApplication):
         if peg.adapter is None:
             raise NoAdapterError(f"mount {peg.name!r} has no adapter: no request context to enter", peg.name)
         current = _current.get()
-        root = current[2] if current is not None and current[0] is self else (self._public[2] if self._public else "")
+        root = current[2] if current is not None and current[0] is self else (self.public_origin.root if self.public_origin else "")
         env = self._blank_environ(peg, path, current[1] if current is not None else None)
         if environ is not None:
             env.update(environ)  # a partial environ ({"HTTP_COOKIE": ...}) is completed
@@ -449,11 +397,11 @@ class Hub(PegboardApplication):
         """A minimal GET environ for ``path`` below ``peg`` (host from ``like`` or public_url)."""
         if like is not None:
             scheme = like.get("wsgi.url_scheme", "http")
-            host = like.get("HTTP_HOST") or _server_host(like)
+            host = request_host(like)
             current = _current.get()
             root = current[2] if current is not None else ""
-        elif self._public is not None:
-            scheme, host, root = self._public
+        elif self.public_origin is not None:
+            scheme, host, root = self.public_origin.scheme, self.public_origin.host, self.public_origin.root
         else:
             scheme, host, root = "http", "localhost", ""
         return blank_environ(path, scheme=scheme, host=host, script_name=root + peg.prefix)
@@ -562,36 +510,3 @@ def _block_invite(
     if (environ.get("PATH_INFO") or "/").rstrip("/") == invite_path.rstrip("/"):
         return not_found(environ, start_response)
     return target(environ, start_response)
-
-
-def _server_host(environ: Environ) -> str:
-    name = environ.get("SERVER_NAME", "")
-    port = str(environ.get("SERVER_PORT", ""))
-    default = "443" if environ.get("wsgi.url_scheme") == "https" else "80"
-    return name if not port or port == default else f"{name}:{port}"
-
-
-def _without_default_port(host: str, scheme: str) -> str:
-    """``example.com:80`` -> ``example.com`` for http (``:443`` for https), as browsers send it."""
-    default = ":443" if scheme == "https" else ":80"
-    return host.removesuffix(default)
-
-
-def _hostname(host: str) -> str:
-    """``Example.COM:8080`` -> ``example.com``; ``[::1]:80`` -> ``[::1]``."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host.split("]", 1)[0] + "]"
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-
-
-def _parse_public_url(url: str) -> tuple[str, str, str]:
-    """``https://example.com/site/`` -> ``("https", "example.com", "/site")``."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"public_url {url!r} must look like 'https://example.com[/path]'")
-    root = parts.path.rstrip("/")
-    if root:
-        normalize_prefix(root, "public_url")
-    return parts.scheme, parts.netloc, root
-
