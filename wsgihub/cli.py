@@ -6,6 +6,12 @@ Every command that needs a site takes ``SITE`` (a site file ``site.ini``,
 (repeatable).  Bad input gives one line on stderr and exit code 2; add
 ``--debug`` for the traceback.  :func:`main` takes ``argv`` and returns the
 exit code, so the CLI is testable without a subprocess.
+
+This module holds click commands only and nothing in wsgihub imports it:
+the site is loaded by :mod:`wsgihub.deploy`, ``serve`` runs
+:func:`wsgihub.serve.run`.  What a run of the CLI needs to remember (the
+``--debug`` flag) travels in click's context object, a :class:`CliState`,
+as flask's ``ScriptInfo`` does -- not in module globals.
 """
 
 from __future__ import annotations
@@ -14,20 +20,48 @@ import json
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import click
 
 from .errors import WsgihubError
+from .serve import run
+from .servers import DEFAULT_DRAIN_TIMEOUT, DEFAULT_THREADS, load_hub
 
-__all__ = ["build_site", "cli", "main", "site_options"]
+__all__ = ["CliState", "cli", "main", "site_options"]
 
 #: Exit code for bad input (a usage error, as click uses).
 EXIT_BAD_INPUT = 2
 
 
-class _State:
-    debug = False
+@dataclass
+class CliState:
+    """What one run of the CLI carries from option parsing to error reporting.
+
+    :func:`main` makes one and hands it to click as the context object;
+    ``--debug`` (before or after the command) sets :attr:`debug`, and
+    :func:`main` reads it when a :class:`WsgihubError` arrives.
+    """
+
+    #: Show tracebacks instead of one-line errors.
+    debug: bool = False
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(CliState).debug = True
+
+
+def debug_option(func: Any) -> Any:
+    """``--debug`` on the group and on every command (``wsgihub routes ... --debug``)."""
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_debug,
+        help="Show tracebacks for errors.",
+    )(func)
 
 
 def site_options(func: Any) -> Any:
@@ -42,31 +76,15 @@ def site_options(func: Any) -> Any:
     return click.argument("site", required=False)(func)
 
 
-def build_site(site: str | None, mounts: Sequence[str]) -> Any:
-    """The Hub for ``SITE`` plus ``--mount`` options (a MountWarning is printed, not raised)."""
-    from .deploy import import_object, load, parse_mount_spec
-    from .errors import ConfigError
-    from .hub import Hub
-
-    if site is None and not mounts:
-        raise ConfigError("no site given: pass SITE (site.ini, module:hub) or --mount PREFIX=module:app")
-    hub = load(site) if site is not None else Hub()
-    for spec in mounts:
-        prefix, target = parse_mount_spec(spec)
-        app = import_object(target, f"--mount {prefix}")
-        hub.mount(prefix, app)
-    return hub
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@debug_option
 @click.version_option(package_name="wsgihub")
-def cli(debug: bool) -> None:
+def cli() -> None:
     """Run apps of different WSGI frameworks as one site."""
-    _State.debug = _State.debug or debug  # main() also sees a --debug after the command
 
 
 @cli.command()
+@debug_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--all", "show_all", is_flag=True, help="Include built-in plugins.")
 def plugins(as_json: bool, show_all: bool) -> None:
@@ -86,11 +104,12 @@ def plugins(as_json: bool, show_all: bool) -> None:
 
 
 @cli.command()
+@debug_option
 @site_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def routes(site: str | None, mounts: tuple[str, ...], as_json: bool) -> None:
     """List every route of the site: endpoint, methods, rule, framework."""
-    hub = build_site(site, mounts)
+    hub = load_hub(site, mounts)
     table = hub.routes()
     if as_json:
         rows = [
@@ -116,6 +135,7 @@ def routes(site: str | None, mounts: tuple[str, ...], as_json: bool) -> None:
 
 
 @cli.command()
+@debug_option
 @site_options
 @click.option("-e", "--endpoint", required=True, help="mount:endpoint")
 @click.option("--external", is_flag=True, help="Absolute URL (needs public_url).")
@@ -134,7 +154,7 @@ def url(site: str | None, mounts: tuple[str, ...], endpoint: str, external: bool
         if not sep or not key:
             raise ConfigError(f"value {item!r}: expected NAME=VALUE")
         kwargs[key] = value
-    hub = build_site(site, mounts)
+    hub = load_hub(site, mounts)
     click.echo(hub.url_for(endpoint, _external=external, **kwargs))
 
 
@@ -145,12 +165,13 @@ def _looks_like_value(arg: str) -> bool:
 
 
 @cli.command()
+@debug_option
 @site_options
 def check(site: str | None, mounts: tuple[str, ...]) -> None:
     """Load the site and report problems (exit 1 if there are any)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        hub = build_site(site, mounts)
+        hub = load_hub(site, mounts)
     problems = hub.check()
     for peg in hub.pegs():
         where = f"grafted over {peg.over.name}" if peg.over is not None else f"at {peg.prefix or '/'}"
@@ -161,23 +182,85 @@ def check(site: str | None, mounts: tuple[str, ...]) -> None:
         raise SystemExit(1)
 
 
-def _register_serve() -> None:
-    try:
-        from .serve import serve
-    except ImportError:  # pragma: no cover - the serve module ships with the core
-        return
-    cli.add_command(serve)
+@cli.command("serve")
+@debug_option
+@site_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one (printed).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run N gunicorn worker processes instead of waitress in this process.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Threads per process (waitress: {DEFAULT_THREADS}; gunicorn: 1).",
+)
+@click.option(
+    "--reload", "reload_", is_flag=True, help="Restart when a mounted app's code changes."
+)
+@click.option(
+    "--drain-timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_DRAIN_TIMEOUT,
+    show_default=True,
+    help="Seconds in-flight requests may take to finish on shutdown.",
+)
+@click.option(
+    "--pid-file", type=click.Path(dir_okay=False), default=None, help="Write the pid here."
+)
+@click.option("-v", "--verbose", count=True, help="More output (repeatable).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors (and the 'Serving on' line).")
+@click.pass_obj
+def serve(
+    state: CliState,
+    site: str | None,
+    mounts: tuple[str, ...],
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int | None,
+    reload_: bool,
+    drain_timeout: float,
+    pid_file: str | None,
+    verbose: int,
+    quiet: bool,
+) -> int:
+    """Serve the site over HTTP until Ctrl-C or SIGTERM.
 
-
-_register_serve()
+    SITE is a site file (site.ini, config:site.ini#name, site.wsgi) or
+    package.module:hub; add apps with --mount PREFIX=package.module:app.
+    """
+    return run(
+        site,
+        mounts,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        reload=reload_,
+        drain_timeout=drain_timeout,
+        pid_file=pid_file,
+        verbosity=0 if quiet else 1 + verbose,
+        debug=state.debug,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (2 for bad input, one line on stderr)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    _State.debug = "--debug" in args
+    state = CliState()
     try:
-        result = cli.main(args=args, prog_name="wsgihub", standalone_mode=False)
+        result = cli.main(args=args, prog_name="wsgihub", standalone_mode=False, obj=state)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 1
@@ -187,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except WsgihubError as exc:
-        if _State.debug:
+        if state.debug:
             raise
         click.echo(f"wsgihub: error: {exc}", err=True)
         return EXIT_BAD_INPUT

@@ -29,12 +29,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import IO, TYPE_CHECKING
 
-import click
-
-from .cli import site_options
 from .errors import ConfigError
 from .servers import (
     DEFAULT_DRAIN_TIMEOUT,
+    DEFAULT_THREADS,
     MountInfo,
     bind_socket,
     check_address,
@@ -42,20 +40,18 @@ from .servers import (
     describe_start_failure,
     exit_after_failed_start,
     is_start_failure_line,
-    load_site,
+    load_hub,
 )
 
 if TYPE_CHECKING:
     from .bus import Bus
     from .hub import Hub
 
-__all__ = ["ServeOptions", "run", "serve"]
+__all__ = ["ServeOptions", "run"]
 
 #: Environment variable carrying the options from the reloader parent to its child.
 _RELOAD_ENV = "WSGIHUB_SERVE_OPTIONS"
 
-#: waitress's own default thread count.
-DEFAULT_THREADS = 4
 
 _LEVELS = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO}
 
@@ -107,82 +103,6 @@ class ServeOptions:
                 raise ConfigError(
                     f"--pid-file {self.pid_file}: directory {directory} does not exist"
                 )
-
-
-@click.command("serve")
-@site_options
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=8080,
-    show_default=True,
-    help="Port to listen on; 0 picks a free one (printed).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Run N gunicorn worker processes instead of waitress in this process.",
-)
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    default=None,
-    help=f"Threads per process (waitress: {DEFAULT_THREADS}; gunicorn: 1).",
-)
-@click.option(
-    "--reload", "reload_", is_flag=True, help="Restart when a mounted app's code changes."
-)
-@click.option(
-    "--drain-timeout",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_DRAIN_TIMEOUT,
-    show_default=True,
-    help="Seconds in-flight requests may take to finish on shutdown.",
-)
-@click.option(
-    "--pid-file", type=click.Path(dir_okay=False), default=None, help="Write the pid here."
-)
-@click.option("-v", "--verbose", count=True, help="More output (repeatable).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors (and the 'Serving on' line).")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-def serve(
-    site: str | None,
-    mounts: tuple[str, ...],
-    host: str,
-    port: int,
-    workers: int | None,
-    threads: int | None,
-    reload_: bool,
-    drain_timeout: float,
-    pid_file: str | None,
-    verbose: int,
-    quiet: bool,
-    debug: bool,
-) -> int:
-    """Serve the site over HTTP until Ctrl-C or SIGTERM.
-
-    SITE is a site file (site.ini, config:site.ini#name, site.wsgi) or
-    package.module:hub; add apps with --mount PREFIX=package.module:app.
-    """
-    from .cli import _State
-
-    if debug:
-        _State.debug = True  # wsgihub.cli.main shows the traceback of a WsgihubError
-    return run(
-        site,
-        mounts,
-        host=host,
-        port=port,
-        workers=workers,
-        threads=threads,
-        reload=reload_,
-        drain_timeout=drain_timeout,
-        pid_file=pid_file,
-        verbosity=0 if quiet else 1 + verbose,
-        debug=debug or _State.debug,
-    )
 
 
 def run(
@@ -238,7 +158,7 @@ def _run_waitress(options: ServeOptions, out: IO[str]) -> int:
 
     sock = bind_socket(options.host, options.port)  # address in use: nothing started yet
     try:
-        hub = load_site(options.site, options.mounts)
+        hub = load_hub(options.site, options.mounts)
     except BaseException:
         sock.close()
         raise
@@ -313,7 +233,7 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
     _print_mounts(probe.mounts, options, out)
     if _in_reloader_child():
         # The master never imports the apps, so the reloader cannot see them by itself.
-        import hupper  # type: ignore[import-untyped]
+        import hupper
 
         hupper.get_reloader().watch_files(probe.files)
     loglevel = {0: "error", 1: "warning", 2: "info"}.get(options.verbosity, "debug")
@@ -430,18 +350,3 @@ def _bus_log_listener(options: ServeOptions) -> Callable[..., None]:
         logger.log(level, msg if full else msg.split("\n", 1)[0])
 
     return listener
-
-
-def _register() -> None:
-    """Make sure the ``wsgihub`` group has this command.
-
-    ``wsgihub.cli`` adds it when imported first; when this module is imported
-    first (a reloader child), ``cli``'s own attempt meets a half-imported
-    module and skips it.
-    """
-    from .cli import cli
-
-    cli.add_command(serve)
-
-
-_register()

@@ -43,12 +43,12 @@ from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import hupper  # type: ignore[import-untyped]
+import hupper
 
 from .plugins import SimplePlugin
 
 if TYPE_CHECKING:
-    from hupper.interfaces import IReloaderProxy  # type: ignore[import-untyped]
+    from hupper.interfaces import IReloaderProxy
 
     from ..bus import Bus
 

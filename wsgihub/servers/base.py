@@ -1,21 +1,8 @@
-"""The servers that run a site: waitress (embedded default) and gunicorn (pre-fork).
+"""What both servers share: addresses, the mount list, start-failure reports, loading.
 
-Both hang on the process bus (:mod:`wsgihub.bus`) so that starting, stopping
-and draining are bus transitions like any other::
-
-    from wsgihub.servers import WaitressServer, bind_socket
-
-    hub = wsgihub.load("config:site.ini")
-    sock = bind_socket("127.0.0.1", 0)             # ServeError if the port is taken
-    server = WaitressServer(hub.bus, hub, sock=sock, threads=8, drain_timeout=10)
-    server.subscribe()
-    hub.bus.start()                                # server.url -> 'http://127.0.0.1:41235'
-    hub.bus.block()                                # SIGTERM -> exit -> drained stop
-
-:class:`~wsgihub.servers.gunicorn.GunicornServer` runs the same site in N
-worker processes, each building its own hub from the site's spec.  Any other
-WSGI server takes the hub itself as its application (see
-``docs/deployment.md``).
+:mod:`wsgihub.servers` re-exports every name here; the server modules import
+them from this module so that they never import their package's ``__init__``
+(which imports them lazily).
 """
 
 from __future__ import annotations
@@ -23,23 +10,21 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, ServeError, WsgihubError
+from ..errors import ConfigError, MountWarning, ServeError, WsgihubError
 
 if TYPE_CHECKING:
     from ..bus import Bus
     from ..hub import Hub
-    from .gunicorn import GunicornServer
-    from .waitress import WaitressServer
 
 __all__ = [
     "DEFAULT_DRAIN_TIMEOUT",
-    "GunicornServer",
+    "DEFAULT_THREADS",
     "MountInfo",
-    "WaitressServer",
     "bind_socket",
     "check_address",
     "describe_mounts",
@@ -48,11 +33,17 @@ __all__ = [
     "format_url",
     "is_start_failure_line",
     "listener_name",
-    "load_site",
+    "load_hub",
+    "mount_warnings",
 ]
 
-#: Seconds a stopping server lets in-flight requests finish before cutting them.
+#: Seconds a stopping server lets in-flight requests finish before cutting them
+#: (waitress and gunicorn alike; ``wsgihub serve --drain-timeout``).
 DEFAULT_DRAIN_TIMEOUT = 10.0
+
+#: Worker threads per process when none are asked for: waitress's own default.
+#: (gunicorn's sync worker, one thread, is chosen by ``threads=1``.)
+DEFAULT_THREADS = 4
 
 
 def format_url(host: str, port: int | str, scheme: str = "http") -> str:
@@ -145,21 +136,60 @@ def listener_name(listener: object) -> str:
     return repr(listener)
 
 
-def load_site(site: str | None, mounts: Sequence[str]) -> Hub:
-    """Build the hub for ``site`` and ``mounts``; any failure becomes a one-line ConfigError.
+def load_hub(site: str | None, mounts: Sequence[str] = ()) -> Hub:
+    """Build the hub for ``site`` plus ``mounts``; any failure is a one-line error.
 
     Errors wsgihub raises on purpose pass unchanged; anything else an app's
-    module raises while being imported is wrapped (the original is chained).
+    module raises while being imported is wrapped in a
+    :class:`~wsgihub.errors.ConfigError` (the original is chained).
     """
-    from ..cli import build_site
+    from ..deploy import import_object, load, parse_mount_spec
+    from ..hub import Hub
 
     try:
-        return build_site(site, mounts)  # type: ignore[no-any-return]
+        if site is None and not mounts:
+            raise ConfigError(
+                "no site given: pass SITE (site.ini, module:hub) or --mount PREFIX=module:app"
+            )
+        hub = load(site) if site is not None else Hub()
+        for spec in mounts:
+            prefix, target = parse_mount_spec(spec)
+            hub.mount(prefix, import_object(target, f"--mount {prefix}"))
     except WsgihubError:
         raise
     except Exception as exc:
         what = site or ", ".join(mounts)
         raise ConfigError(f"loading {what} failed: {type(exc).__name__}: {exc}") from exc
+    return hub
+
+
+@contextlib.contextmanager
+def mount_warnings() -> Iterator[list[str]]:
+    """Collect :class:`~wsgihub.errors.MountWarning` messages instead of showing them.
+
+    ``warnings`` would print each as two lines pointing into wsgihub's own
+    source; a command prints the collected messages once each as
+    ``wsgihub: warning: ...``.  The list is filled (in order, without
+    repeats) when the block ends; other warnings are shown as usual.
+    """
+    found: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MountWarning)
+        try:
+            yield found
+        finally:
+            others = []
+            for warning in caught:
+                if issubclass(warning.category, MountWarning):
+                    message = str(warning.message)
+                    if message not in found:
+                        found.append(message)
+                else:
+                    others.append(warning)
+    for warning in others:
+        warnings.warn_explicit(
+            warning.message, warning.category, warning.filename, warning.lineno
+        )
 
 
 #: The bus's log lines that :func:`describe_start_failure` replaces.
@@ -191,16 +221,3 @@ def exit_after_failed_start(bus: Bus) -> None:
     """
     with contextlib.suppress(Exception):  # each failure was logged on the bus
         bus.exit()
-
-
-def __getattr__(name: str) -> Any:
-    """Import a server's module only when it is asked for (gunicorn is optional)."""
-    if name == "WaitressServer":
-        from .waitress import WaitressServer
-
-        return WaitressServer
-    if name == "GunicornServer":
-        from .gunicorn import GunicornServer
-
-        return GunicornServer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

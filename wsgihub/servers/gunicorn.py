@@ -39,25 +39,26 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
-from gunicorn.arbiter import Arbiter  # type: ignore[import-untyped]
-from gunicorn.config import make_settings  # type: ignore[import-untyped]
-from gunicorn.errors import HaltServer  # type: ignore[import-untyped]
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.config import make_settings
+from gunicorn.errors import HaltServer
 
 from ..bus import Bus
 from ..errors import ConfigError, WsgihubError
-from . import (
+from .base import (
+    DEFAULT_DRAIN_TIMEOUT,
     MountInfo,
     describe_mounts,
     describe_start_failure,
     exit_after_failed_start,
     format_url,
     is_start_failure_line,
-    load_site,
+    load_hub,
 )
 
 if TYPE_CHECKING:
-    from gunicorn.workers.base import Worker  # type: ignore[import-untyped]
+    from gunicorn.workers.base import Worker
 
     from ..hub import Hub
 
@@ -96,7 +97,7 @@ def probe_site(site: str | None, mounts: Sequence[str], *, debug: bool = False) 
         os.close(read_fd)
         try:
             try:
-                hub = load_site(site, mounts)
+                hub = load_hub(site, mounts)
                 payload: dict[str, Any] = {
                     "mounts": [vars(m) for m in describe_mounts(hub)],
                     "files": _own_files(set(sys.modules) - imported_before),
@@ -168,7 +169,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         port: int = 8080,
         workers: int = 2,
         threads: int = 1,
-        drain_timeout: float = 30.0,
+        drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
         pid_file: str | None = None,
         loglevel: str = "warning",
         on_ready: Callable[[str], Any] | None = None,
@@ -226,7 +227,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Hub:
         """Build this worker's hub from the site spec (runs in the worker)."""
-        self.hub = load_site(self.site, self.mounts)
+        self.hub = load_hub(self.site, self.mounts)
         return self.hub
 
     def run(self) -> int:

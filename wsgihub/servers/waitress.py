@@ -31,12 +31,12 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from waitress import wasyncore  # type: ignore[import-untyped]
-from waitress.server import create_server  # type: ignore[import-untyped]
+from waitress import wasyncore
+from waitress.server import create_server
 
 from ..errors import ServeError
 from ..process.plugins import SimplePlugin
-from . import DEFAULT_DRAIN_TIMEOUT, bind_socket, format_url
+from .base import DEFAULT_DRAIN_TIMEOUT, DEFAULT_THREADS, bind_socket, format_url
 
 if TYPE_CHECKING:
     from waitress.server import BaseWSGIServer
@@ -68,7 +68,7 @@ class WaitressServer(SimplePlugin):
         host: str = "127.0.0.1",
         port: int = 8080,
         *,
-        threads: int = 4,
+        threads: int = DEFAULT_THREADS,
         drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
         sock: socket.socket | None = None,
         options: Mapping[str, Any] | None = None,
