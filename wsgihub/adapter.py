@@ -1,34 +1,47 @@
 """The adapter contract: what a framework plugin does for one mounted app.
 
 A framework plugin implements the ``wsgihub_adapter`` hook and returns an
-instance of an :class:`Adapter` subclass for the apps of its framework::
+instance of an :class:`Adapter` subclass for the apps of its framework;
+:func:`detect` makes the hook one call::
 
     from wsgihub import hookimpl
-    from wsgihub.adapter import Adapter, find_instance
+    from wsgihub.adapter import Adapter, detect
 
-    class BottleAdapter(Adapter):
+    class BottleAdapter(Adapter["bottle.Bottle"]):
         framework = "bottle"
         ...
 
     @hookimpl
     def wsgihub_adapter(app, layers, framework):
-        if framework not in (None, "bottle"):
-            return None
-        found = find_instance(layers, "bottle", "Bottle")
-        return BottleAdapter(found, app) if found is not None else None
+        return detect(layers, framework, name="bottle", module="bottle",
+                      classname="Bottle", factory=BottleAdapter)
 
 Every method has a working default, so an adapter overrides only what its
-framework can do.  The hub calls them; user code calls the hub.
+framework can do.  The hub calls them; user code calls the hub.  What the
+hub does for every adapter, so that none repeats it:
+
+- it sets :attr:`Adapter.peg` before :meth:`Adapter.mounted` runs, so
+  :attr:`Adapter.mount` names the mount in the adapter's own messages;
+- it prefixes the errors :meth:`Adapter.build` raises with
+  ``cannot build 'mount:endpoint': `` and sets their ``endpoint``, so an
+  adapter's message speaks about the endpoint only;
+- :func:`wsgihub.find_hub` tells which hub serves a request, and
+  :meth:`wsgihub.Hub.origin` / :attr:`wsgihub.Hub.public_origin` where
+  absolute URLs point.
+
+``wsgihub.testing.conformance`` checks an adapter against this contract.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
+
+from .errors import AdapterError
 
 if TYPE_CHECKING:
     from .board import Peg
@@ -40,9 +53,25 @@ __all__ = [
     "Adapter",
     "AppRoute",
     "Cookie",
+    "detect",
     "find_instance",
     "layers",
 ]
+
+if TYPE_CHECKING:
+    # PEP 696 default: a bare ``Adapter`` means ``Adapter[Any]``, even under
+    # ``mypy --strict`` (typing.TypeVar takes ``default=`` from Python 3.13 on).
+    from typing_extensions import TypeVar
+
+    #: The type of the framework's own app object an adapter works with.
+    AppT = TypeVar("AppT", default=Any)
+else:
+    from typing import TypeVar
+
+    AppT = TypeVar("AppT")
+
+#: An adapter class (what :func:`detect` returns).
+AdapterT = TypeVar("AdapterT", bound="Adapter[Any]")
 
 #: Attributes followed, in this order, to look through middleware.
 UNWRAP_ATTRIBUTES: tuple[str, ...] = ("__wrapped__", "app", "application", "wsgi", "_app", "wsgi_app")
@@ -75,24 +104,43 @@ class Cookie:
     purpose: str = "session"
 
 
-class Adapter:
+class Adapter(Generic[AppT]):
     """What the hub needs from a framework for one app.
 
     ``app`` is the framework's own object found among the layers (the
     ``Flask`` instance, Django's ``WSGIHandler``, Pyramid's ``Router``);
     ``wsgi`` is the callable that was mounted (perhaps middleware around it).
+    The class is generic in the type of ``app`` (``Adapter[Flask]``); a
+    plain ``Adapter`` subclass works as before, with ``app`` of any type.
     """
 
     #: The framework's name as users write it in ``mount(framework=...)``.
     framework: ClassVar[str] = "wsgi"
 
-    def __init__(self, app: object, wsgi: WSGIApplication) -> None:
-        self.app = app
+    #: The peg the app hangs on; the hub sets it before :meth:`mounted` runs
+    #: (``None`` until then).
+    peg: Peg | None = None
+
+    def __init__(self, app: AppT, wsgi: WSGIApplication) -> None:
+        self.app: AppT = app
         self.wsgi = wsgi
+
+    @property
+    def mount(self) -> str | None:
+        """The name of the mount the app hangs on (``None`` before it is mounted)."""
+        peg = self.peg
+        return peg.name if peg is not None else None
+
+    def describe(self) -> str:
+        """``mount 'new' (flask)``: how the adapter's own messages name the app."""
+        mount = self.mount
+        if mount is None:
+            return f"an unmounted {self.framework} app"
+        return f"mount {mount!r} ({self.framework})"
 
     # -- mounting -----------------------------------------------------
     def mounted(self, hub: Hub, peg: Peg) -> None:
-        """The app was hung on ``peg``: check it, expose the hub to it.
+        """The app was hung on ``peg`` (already :attr:`peg`): check it, expose the hub to it.
 
         Raise :class:`wsgihub.MountError` to refuse the mount (the hub then
         leaves no trace of it); warn with :class:`wsgihub.MountWarning` for
@@ -123,13 +171,15 @@ class Adapter:
         percent-safe), ``host`` is ``None`` for a relative URL (return
         ``script_name + path + query``) or the trusted ``host[:port]`` for an
         absolute one (return ``scheme://host/...``).  Values the route does not
-        take become query arguments where the framework does that.  Raise
-        :class:`wsgihub.UnknownEndpointError` or :class:`wsgihub.URLBuildError`
-        with a one-line message naming the endpoint.
-        """
-        from .errors import AdapterError
+        take become query arguments where the framework does that.
 
-        raise AdapterError(f"the {self.framework} adapter cannot build URLs")
+        Raise :class:`wsgihub.errors.UnknownEndpointError` when the app has
+        no such endpoint, and :class:`wsgihub.URLBuildError` when a value is
+        missing or refused; the message is one line about the endpoint only
+        (``missing value 'uid' for '/users/<int:uid>'``): the hub prefixes
+        it with ``cannot build 'mount:endpoint': `` and sets ``endpoint``.
+        """
+        raise AdapterError(f"{self.describe()}: the {self.framework} adapter cannot build URLs")
 
     def match(self, path_info: str, method: str) -> bool | None:
         """Does the app have a route for this path and method?
@@ -140,20 +190,26 @@ class Adapter:
         return None
 
     # -- running code inside the app ------------------------------------
-    def request_context(self, environ: Environ) -> AbstractContextManager[object]:
+    def request_context(self, environ: Environ) -> AbstractContextManager[Any]:
         """A context manager inside which the framework's request helpers work.
 
-        ``environ`` already has the app's ``SCRIPT_NAME``/``PATH_INFO``.  The
-        value it enters as is the framework's request object (or ``None``).
+        ``environ`` already has the app's ``SCRIPT_NAME``/``PATH_INFO``.  It
+        enters as the framework's request object, and on exit puts back
+        whatever framework state it changed (however the block ends).  The
+        default raises :class:`wsgihub.errors.AdapterError`: an adapter that
+        cannot run code inside its framework says so instead of pretending.
         """
-        return nullcontext()
+        raise AdapterError(
+            f"{self.describe()}: the {self.framework} adapter has no request context "
+            f"({type(self).__name__} does not implement request_context)"
+        )
 
     # -- checks ---------------------------------------------------------
     def cookies(self) -> Iterable[Cookie]:
         """The cookies the app sets on its own (session, CSRF), for collisions."""
         return ()
 
-    def same_app_as(self, other: Adapter) -> bool:
+    def same_app_as(self, other: Adapter[Any]) -> bool:
         """Whether ``other`` serves the same application (one app at two mounts).
 
         The collision checks skip such pairs.  Frameworks with one app per
@@ -173,7 +229,8 @@ class Adapter:
         """The hub's bus is stopping: release connections, pop contexts."""
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.framework} {self.app!r}>"
+        mount = f" mount={self.mount!r}" if self.mount is not None else ""
+        return f"<{type(self).__name__} {self.framework}{mount} {self.app!r}>"
 
 
 def _inner(obj: object, unwrap: Any = None) -> Iterator[object]:
@@ -188,7 +245,7 @@ def _inner(obj: object, unwrap: Any = None) -> Iterator[object]:
     for name in UNWRAP_ATTRIBUTES:
         try:
             inner = getattr(obj, name, None)
-        except Exception:  # a property that raises: not a wrapper we know
+        except Exception:  # noqa: BLE001  (a property that raises: not a wrapper we know)
             inner = None
         if inner is not None and inner is not obj:
             yield inner
@@ -229,9 +286,63 @@ def find_instance(found: Sequence[object], module: str, classname: str) -> objec
     """
     mod = sys.modules.get(module)
     cls = getattr(mod, classname, None) if mod is not None else None
-    if cls is None:
+    if not isinstance(cls, type):
         return None
     for obj in found:
         if isinstance(obj, cls):
             return obj
+    return None
+
+
+def detect(
+    layers: Sequence[object],
+    framework: str | None,
+    *,
+    name: str,
+    factory: Callable[[Any, WSGIApplication], AdapterT | None],
+    module: str | None = None,
+    classname: str | None = None,
+    find: Callable[[Sequence[object]], object | None] | None = None,
+    forced: Callable[[WSGIApplication, Sequence[object]], AdapterT | None] | None = None,
+) -> AdapterT | None:
+    """The body of a ``wsgihub_adapter`` hook, in one call.
+
+    ``name`` is the framework's name (what ``mount(framework=...)`` takes).
+    The framework's app is the first layer that is an instance of
+    ``module.classname`` (looked up in :data:`sys.modules` only, see
+    :func:`find_instance`), or whatever ``find(layers)`` returns that is not
+    ``None``.  Then:
+
+    - ``framework`` names another framework: ``None`` (not ours);
+    - the app was found: ``factory(found, app)``, ``app`` being the mounted
+      callable (``layers[0]``, as the hook receives it);
+    - not found, not forced: ``None``;
+    - not found but forced with ``framework=name``: ``forced(app, layers)``
+      when given (an adapter that works from the mounted callable alone),
+      else ``None``; the hub then refuses the mount with a message naming
+      the mount and the framework.
+
+    ::
+
+        @hookimpl
+        def wsgihub_adapter(app, layers, framework):
+            return detect(layers, framework, name="flask", module="flask",
+                          classname="Flask", factory=FlaskAdapter)
+    """
+    if framework is not None and framework != name:
+        return None
+    if not layers:
+        return None
+    if (find is None) == (module is None or classname is None):
+        raise TypeError("detect() takes either module= and classname=, or find=")
+    app: WSGIApplication = layers[0]  # type: ignore[assignment]
+    found: object | None
+    if find is not None:
+        found = find(layers)
+    else:
+        found = find_instance(layers, module, classname)  # type: ignore[arg-type]
+    if found is not None:
+        return factory(found, app)
+    if framework == name and forced is not None:
+        return forced(app, layers)
     return None
