@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from importlib import metadata
@@ -12,7 +15,7 @@ from wsgi_helpers import call
 
 import wsgihub
 from wsgihub.deploy import hub_factory, import_object, load, parse_mount_spec
-from wsgihub.errors import DeployError
+from wsgihub.errors import ConfigError, DeployError
 
 APPS = "deploy_site_apps"
 
@@ -263,3 +266,119 @@ def test_import_object_and_mount_specs(site: Path) -> None:
             import_object("broken_mod_xyz:app", "--mount /b")
     finally:
         sys.modules.pop("broken_mod_xyz", None)
+
+
+# -- the one loader: SITE and/or --mount --------------------------------------------------------
+def test_load_without_site_or_mounts_is_one_line() -> None:
+    with pytest.raises(ConfigError, match=r"^no site given: pass SITE .* or --mount PREFIX=module:app$"):
+        load()
+
+
+def test_load_mounts_on_a_site_and_alone(site: Path) -> None:
+    hub = load("config:site.ini", mounts=[f"/extra={APPS}:app"])
+    assert call(hub, "/extra/p").text == "app /extra|/p"
+    only = wsgihub.load(mounts=[f"/a={APPS}:app", f"/b={APPS}:instance"])
+    assert [(p.name, p.prefix) for p in only.pegs()] == [("a", "/a"), ("b", "/b")]
+    assert call(only, "/b/q").text == "instance /b|/q"
+
+
+BROKEN_MODULES = {
+    "deploy_raises_on_import": "raise KeyError('half-written module')\n",
+    "deploy_factory_raises": "def make():\n    raise OSError('no database\\nat all')\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("mount", "expected"),
+    [
+        ("/x=flask:current_app", "--mount /x=flask:current_app: RuntimeError: Working outside of application context."),
+        ("/x=deploy_raises_on_import:app", "--mount /x=deploy_raises_on_import:app: importing 'deploy_raises_on_import' failed: KeyError"),
+        ("/x=deploy_factory_raises:make", "--mount /x=deploy_factory_raises:make: the factory raised OSError: no database; at all"),
+        (f"/={APPS}:CONSTANT", f"--mount /={APPS}:CONSTANT: 3 is neither a Hub nor a WSGI application"),
+        (f"/x={APPS}:nothing", f"--mount /x={APPS}:nothing: module {APPS!r} has no attribute 'nothing'"),
+        (f"/bad!={APPS}:app", f"--mount /bad!={APPS}:app: "),
+    ],
+    ids=["flask-proxy", "module-raises", "factory-raises", "not-an-app", "no-attribute", "bad-prefix"],
+)
+def test_any_failure_while_mounting_is_one_line_naming_the_mount(site: Path, mount: str, expected: str) -> None:
+    pytest.importorskip("flask")
+    for name, source in BROKEN_MODULES.items():
+        (site / f"{name}.py").write_text(source)
+    try:
+        with pytest.raises(ConfigError) as info:
+            load(mounts=[f"/ok={APPS}:app", mount])
+    finally:
+        for name in BROKEN_MODULES:
+            sys.modules.pop(name, None)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(expected), message
+
+
+def test_a_site_whose_factory_fails_names_the_site(site: Path) -> None:
+    (site / "deploy_hub_breaks.py").write_text(
+        "import wsgihub\n"
+        "def make():\n"
+        "    hub = wsgihub.Hub()\n"
+        "    hub.mount('/a', lambda e, s: [])\n"
+        "    hub.mount('/a', lambda e, s: [])\n"
+        "    return hub\n"
+    )
+    try:
+        with pytest.raises(DeployError) as info:
+            load("deploy_hub_breaks:make")
+    finally:
+        sys.modules.pop("deploy_hub_breaks", None)
+    message = str(info.value)
+    assert message.startswith("site 'deploy_hub_breaks:make': ") and "\n" not in message, message
+    assert isinstance(info.value.__cause__, wsgihub.MountError)
+
+
+# -- the current directory is on sys.path (as with python -m, gunicorn, flask run) ----------------
+def _wsgihub_script() -> list[str]:
+    """The installed ``wsgihub`` console script (its sys.path[0] is its own directory, not the cwd)."""
+    beside = Path(sys.executable).with_name("wsgihub")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("wsgihub")
+    if found is None:  # pragma: no cover - the core is installed with its script
+        pytest.skip("the wsgihub console script is not installed")
+    return [found]
+
+
+@pytest.fixture
+def startproject(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A fresh ``django-admin startproject legacy .`` folder and an environment without PYTHONPATH."""
+    pytest.importorskip("django")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE")}
+    subprocess.run(
+        [sys.executable, "-m", "django", "startproject", "legacy", "."],
+        cwd=tmp_path, env=env, check=True, capture_output=True, timeout=120,
+    )
+    return tmp_path, env
+
+
+@pytest.mark.live
+def test_a_mount_from_a_fresh_django_project_imports_from_the_cwd(startproject: tuple[Path, dict[str, str]]) -> None:
+    folder, env = startproject
+    done = subprocess.run(
+        [*_wsgihub_script(), "routes", "--mount", "/=legacy.wsgi:application"],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert "root:admin:index" in done.stdout and "django" in done.stdout, done.stdout
+
+
+@pytest.mark.live
+def test_a_site_file_in_a_fresh_django_project_imports_from_the_cwd(startproject: tuple[Path, dict[str, str]]) -> None:
+    pytest.importorskip("wsgihub_django")
+    folder, env = startproject
+    (folder / "site.ini").write_text(
+        "[composite:main]\nuse = egg:wsgihub#hub\n/ = legacy\n\n"
+        "[app:legacy]\nuse = egg:wsgihub-django#app\nsettings = legacy.settings\n"
+    )
+    done = subprocess.run(
+        [*_wsgihub_script(), "routes", "site.ini"],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert "legacy:admin:index" in done.stdout, done.stdout

@@ -15,6 +15,7 @@ See ``docs/`` for the tutorial, the board, the partyline and the hooks.
 from __future__ import annotations
 
 import logging as _logging
+from collections.abc import Sequence
 
 from .adapter import Adapter, AppRoute, Cookie
 from .board import Peg, Pegboard, PegboardApplication
@@ -79,8 +80,11 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'wsgihub' has no attribute {name!r}")
 
 
-def load(spec: str, **options: object) -> Hub:
-    """A hub from a site: ``"config:site.ini"`` (PasteDeploy), a ``.ini`` path, or ``"module:attr"``."""
+def load(site: str | None = None, *, mounts: Sequence[str] = (), **options: object) -> Hub:
+    """A hub from a site (``"config:site.ini"``, ``site.wsgi``, ``"module:attr"``) and/or ``mounts``.
+
+    The same loader as :func:`wsgihub.deploy.load` (imported on first use).
+    """
     from .deploy import load as _load
 
-    return _load(spec, **options)
+    return _load(site, mounts=mounts, **options)

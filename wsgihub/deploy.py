@@ -31,15 +31,33 @@ or a factory returning one.
 
 from __future__ import annotations
 
-import importlib
 import os
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from .errors import DeployError, MountError, WsgihubError
+from .errors import ConfigError, DeployError, MountError, WsgihubError
 from .hub import Hub
-from .pipeline import parse_deployment
+from .pipeline import (
+    _one_line,
+    app_from,
+    cwd_on_sys_path,
+    import_object,
+    is_app_factory,
+    parse_deployment,
+)
 
-__all__ = ["hub_factory", "import_object", "load", "parse_deployment", "parse_mount_spec"]
+_T = TypeVar("_T")
+
+__all__ = [
+    "app_from",
+    "cwd_on_sys_path",
+    "hub_factory",
+    "import_object",
+    "is_app_factory",
+    "load",
+    "parse_deployment",
+    "parse_mount_spec",
+]
 
 
 def hub_factory(loader: Any, global_conf: dict[str, str], **local_conf: str) -> Hub:
@@ -85,25 +103,6 @@ def _get_app(loader: Any, section: str, source: str, key: str) -> Any:
         raise DeployError(f"{source}: {key} = {section}: no section [app:{section}] ({exc})") from exc
 
 
-def import_object(spec: str, what: str = "object") -> Any:
-    """Import ``package.module:attr.sub`` (``what`` names it in errors)."""
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        raise DeployError(f"{what} {spec!r}: expected 'package.module:attribute'")
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise DeployError(f"{what} {spec!r}: cannot import {module_name!r}: {exc}") from exc
-    except Exception as exc:  # the module itself is broken: still one line (--debug shows it)
-        raise DeployError(f"{what} {spec!r}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise DeployError(f"{what} {spec!r}: module {module_name!r} has no attribute {attr!r}") from None
-    return obj
-
-
 def parse_mount_spec(spec: str) -> tuple[str, str]:
     """``/new=newsite:app`` -> ``("/new", "newsite:app")`` (for ``--mount``)."""
     prefix, sep, target = spec.partition("=")
@@ -112,39 +111,71 @@ def parse_mount_spec(spec: str) -> tuple[str, str]:
     return prefix.strip(), target.strip()
 
 
-def load(spec: str, **options: Any) -> Hub:
-    """A :class:`Hub` from a site file or an import spec (see the module docs)."""
-    path = spec.removeprefix("config:")
+def load(site: str | None = None, *, mounts: Sequence[str] = (), **options: Any) -> Hub:
+    """The one site loader: a :class:`Hub` from ``site`` and/or ``--mount`` specs.
+
+    ``site`` is a site file (``config:site.ini``, ``site.ini#name``), a
+    pipeline descriptor (``site.wsgi``) or ``package.module:attr`` naming a
+    Hub, a WSGI application or an app factory (see the module docs).
+    ``mounts`` are ``PREFIX=package.module:attr`` specs mounted on top (on an
+    empty Hub when there is no ``site``); an app factory is called, as for
+    ``site``.  ``options`` go to PasteDeploy (``global_conf`` values).
+
+    The current directory goes first on ``sys.path`` (as with ``python -m``,
+    gunicorn and ``flask run``).  Anything that fails while the site is
+    built — a module raising on import, a factory raising, a mount refused —
+    is one :class:`~wsgihub.errors.ConfigError` line naming the site or the
+    mount at fault, with the original exception chained.  Every CLI command,
+    every server and every gunicorn worker builds its hub here.
+    """
+    if site is None and not mounts:
+        raise ConfigError("no site given: pass SITE (site.ini, site.wsgi, module:hub) or --mount PREFIX=module:app")
+    cwd_on_sys_path()
+    hub = _culprit(f"site {site!r}", _load_site, site, **options) if site is not None else Hub()
+    for spec in mounts:
+        prefix, target = parse_mount_spec(spec)
+        _culprit(f"--mount {prefix}={target}", _mount, hub, prefix, target)
+    return hub
+
+
+def _culprit(label: str, build: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """Run ``build``; any failure becomes one line naming ``label`` (unless it names it already)."""
+    try:
+        return build(*args, **kwargs)
+    except WsgihubError as exc:
+        message = str(exc)
+        if "\n" not in message and (label in message or _names_a_file(message)):
+            raise
+        raise DeployError(f"{label}: {_one_line(exc)}") from exc
+    except Exception as exc:  # an app's own code failed while the site was built
+        raise DeployError(f"{label}: {type(exc).__name__}: {_one_line(exc)}") from exc
+
+
+def _names_a_file(message: str) -> bool:
+    """Errors about a site file already start with the file's name."""
+    head = message.split(":", 1)[0]
+    return head.endswith((".ini", ".cfg", ".wsgi")) or os.path.isfile(head)
+
+
+def _mount(hub: Hub, prefix: str, target: str) -> None:
+    what = f"--mount {prefix}={target}"
+    app = app_from(import_object(target, what), what)
+    hub.mount(prefix, app)
+
+
+def _load_site(site: str, **options: Any) -> Hub:
+    path = site.removeprefix("config:")
     filename = path.split("#", 1)[0]
     if filename.endswith(".wsgi"):
         return _as_hub(parse_deployment(filename), filename)
-    if spec.startswith("config:") or filename.endswith((".ini", ".cfg")) or os.path.isfile(filename):
+    if site.startswith("config:") or filename.endswith((".ini", ".cfg")) or os.path.isfile(filename):
         return _load_ini(path, **options)
-    if ":" not in spec:
+    if ":" not in site:
         raise DeployError(
-            f"site {spec!r}: expected a site file (site.ini, site.wsgi) or 'package.module:attribute'"
+            f"site {site!r}: expected a site file (site.ini, site.wsgi) or 'package.module:attribute'"
         )
-    obj = import_object(spec, "site")
-    if not isinstance(obj, Hub) and not _is_wsgi_app(obj) and callable(obj):
-        try:
-            obj = obj()
-        except WsgihubError:
-            raise
-        except Exception as exc:
-            raise DeployError(f"site {spec!r}: the factory raised {type(exc).__name__}: {_one_line(exc)}") from exc
-    return _as_hub(obj, spec)
-
-
-def _is_wsgi_app(obj: Any) -> bool:
-    """A WSGI app takes (environ, start_response); a factory takes nothing."""
-    import inspect
-
-    try:
-        params = inspect.signature(obj).parameters
-    except (TypeError, ValueError):
-        return True
-    required = [p for p in params.values() if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(required) >= 2
+    what = f"site {site!r}"
+    return _as_hub(app_from(import_object(site, what), what), site)
 
 
 def _as_hub(obj: Any, source: str) -> Hub:
@@ -173,8 +204,3 @@ def _load_ini(path: str, **options: Any) -> Hub:
     except Exception as exc:  # a factory or PasteDeploy itself failed: still one line (--debug shows it)
         raise DeployError(f"{filename}: {type(exc).__name__}: {_one_line(exc)}") from exc
     return _as_hub(app, filename)
-
-
-def _one_line(exc: BaseException) -> str:
-    """An exception's message on one line (configparser's span several)."""
-    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())

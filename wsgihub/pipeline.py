@@ -68,7 +68,16 @@ from .errors import DeployError, closest
 if TYPE_CHECKING:
     from .types import WSGIApplication
 
-__all__ = ["Section", "main", "parse_deployment", "read_descriptor"]
+__all__ = [
+    "Section",
+    "app_from",
+    "cwd_on_sys_path",
+    "import_object",
+    "is_app_factory",
+    "main",
+    "parse_deployment",
+    "read_descriptor",
+]
 
 #: Entry point groups tried for ``egg:`` headers, by role.
 APP_GROUPS: tuple[str, ...] = ("paste.app_factory",)
@@ -177,6 +186,7 @@ def parse_deployment(path: str | os.PathLike[str]) -> WSGIApplication:
     """
     filename = os.fspath(path)
     sections = read_descriptor(filename)
+    cwd_on_sys_path()
     global_conf = {"__file__": os.path.abspath(filename), "here": os.path.dirname(os.path.abspath(filename))}
     app: Any = None
     for index in range(len(sections) - 1, -1, -1):
@@ -251,17 +261,60 @@ def _load_entry_point(where: _Where, ep: metadata.EntryPoint) -> Any:
 
 
 def _import(where: _Where, header: str) -> Any:
-    """``package.module:attr.sub`` or ``package.module.attr``."""
-    if ":" in header:
-        module_name, _, attr = header.partition(":")
-        candidates = [(module_name.strip(), attr.strip())]
-    else:
-        parts = header.split(".")
-        candidates = [(".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)]
-    if not candidates or not all(m and a for m, a in candidates[:1]) or not _valid_path(candidates[0]):
+    """``package.module:attr.sub`` or ``package.module.attr`` (the proposal's all-dots form)."""
+    if not _valid_header(header):
         raise DeployError(
             f"{where}: bad section header: expected [package.module:factory], [egg:DIST#NAME] or [entry:GROUP:NAME]"
         )
+    return import_object(header, str(where), dotted=True)
+
+
+def _valid_header(header: str) -> bool:
+    module_name, sep, attr = header.partition(":")
+    parts = module_name.split(".") + (attr.split(".") if sep else [])
+    return all(p.strip().isidentifier() for p in parts) and (bool(sep) or len(parts) > 1)
+
+
+# -- importing "module:attr" ------------------------------------------------------------
+def cwd_on_sys_path() -> None:
+    """Put the current directory first on ``sys.path`` unless it is there already.
+
+    This is what ``python -m``, gunicorn, uvicorn and ``flask run`` do, so a
+    project run from its own folder imports (``legacy.wsgi:application``,
+    ``legacy.settings``) without ``PYTHONPATH``.  The ``wsgihub`` console
+    script does not get it from Python (its ``sys.path[0]`` is the script's
+    directory), hence this step in every loader.
+    """
+    cwd = os.getcwd()
+    if not any(entry in ("", ".", cwd) for entry in sys.path):
+        sys.path.insert(0, cwd)
+
+
+def import_object(spec: str, what: str | None = None, *, dotted: bool = False) -> Any:
+    """Import ``package.module:attr.sub``: the one importer behind every import spec.
+
+    ``what`` names the spec in errors (``"--mount /x=mod:app"``,
+    ``"site.wsgi:3: [mod:make]"``; default: the spec itself).  With
+    ``dotted`` the all-dots form ``package.module.attr`` is accepted too (the
+    longest importable module wins).  The current directory is put on
+    ``sys.path`` first (:func:`cwd_on_sys_path`).  Every failure, including
+    the imported module raising, is one :class:`DeployError` line naming
+    ``what``; the original exception is chained.
+    """
+    label = what if what is not None else repr(spec)
+    module_name, sep, attr = spec.strip().partition(":")
+    module_name, attr = module_name.strip(), attr.strip()
+    if sep:
+        candidates = [(module_name, attr)] if module_name and attr else []
+    elif dotted:
+        parts = module_name.split(".")
+        candidates = [(".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)]
+    else:
+        candidates = []
+    if not candidates or not all(all(p.isidentifier() for p in s.split(".")) for s in candidates[0]):
+        form = "'package.module:attribute' or 'package.module.attribute'" if dotted else "'package.module:attribute'"
+        raise DeployError(f"{label}: expected {form}")
+    cwd_on_sys_path()
     missing: ModuleNotFoundError | None = None
     for module_name, attr in candidates:
         try:
@@ -269,10 +322,10 @@ def _import(where: _Where, header: str) -> Any:
         except ModuleNotFoundError as exc:
             if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
                 missing = missing or exc
-                continue
-            raise DeployError(f"{where}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
-        except Exception as exc:
-            raise DeployError(f"{where}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
+                continue  # the module itself is absent: try a shorter module path
+            raise DeployError(f"{label}: importing {module_name!r} failed: {type(exc).__name__}: {_one_line(exc)}") from exc
+        except Exception as exc:  # the module itself is broken: still one line (--debug shows it)
+            raise DeployError(f"{label}: importing {module_name!r} failed: {type(exc).__name__}: {_one_line(exc)}") from exc
         obj: Any = module
         for part in attr.split("."):
             try:
@@ -280,15 +333,69 @@ def _import(where: _Where, header: str) -> Any:
             except AttributeError:
                 names = [n for n in dir(obj) if not n.startswith("_")]
                 raise DeployError(
-                    f"{where}: {module_name!r} has no attribute {attr!r}{closest(part, names)}"
+                    f"{label}: module {module_name!r} has no attribute {attr!r}{closest(part, names)}"
                 ) from None
+            except Exception as exc:  # a lazy attribute (module __getattr__, a proxy) raised
+                raise DeployError(
+                    f"{label}: getting {attr!r} from {module_name!r} failed: {type(exc).__name__}: {_one_line(exc)}"
+                ) from exc
         return obj
-    raise DeployError(f"{where}: cannot import {candidates[0][0]!r}: {missing}") from missing
+    raise DeployError(f"{label}: cannot import {candidates[0][0]!r}: {missing}") from missing
 
 
-def _valid_path(candidate: tuple[str, str]) -> bool:
-    module_name, attr = candidate
-    return all(p.isidentifier() for p in module_name.split(".")) and all(p.isidentifier() for p in attr.split("."))
+def is_app_factory(obj: Any) -> bool:
+    """Whether ``obj`` is an app factory: a callable that takes no required positional argument.
+
+    A WSGI application takes ``(environ, start_response)``: a Flask, Django
+    or Pyramid app object, a plain function, a class whose instances are the
+    response.  A factory (``create_app()``) takes nothing.  Callables whose
+    signature cannot be read, or that take ``*args``, count as applications.
+    """
+    if not callable(obj):
+        return False
+    try:
+        params = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return False
+    return not any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
+def app_from(obj: Any, what: str) -> Any:
+    """The application ``obj`` names: ``obj`` itself, or what the app factory ``obj`` returns.
+
+    The one rule every loader applies (a site ``module:attr``, ``--mount``,
+    an adapter's ``app =`` key): an app factory (:func:`is_app_factory`) is
+    called with no arguments; anything else callable is an application and
+    is used as is.  A non-callable, a factory that raises, or one that
+    returns something that is not an application is one :class:`DeployError`
+    line naming ``what``.
+    """
+    if not callable(obj):
+        raise DeployError(f"{what}: {_short_repr(obj)} is neither a Hub nor a WSGI application")
+    if not is_app_factory(obj):
+        return obj
+    try:
+        app = obj()
+    except DeployError:
+        raise
+    except Exception as exc:
+        raise DeployError(f"{what}: the factory raised {type(exc).__name__}: {_one_line(exc)}") from exc
+    if not callable(app) or is_app_factory(app):
+        kind = "another factory" if callable(app) else _short_repr(app)
+        raise DeployError(f"{what}: the factory returned {kind}, not a WSGI application")
+    return app
+
+
+def _short_repr(obj: Any) -> str:
+    text = repr(obj)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line (configparser's and Flask's span several)."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 # -- calling a factory ---------------------------------------------------------------
