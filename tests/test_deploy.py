@@ -382,3 +382,72 @@ def test_a_site_file_in_a_fresh_django_project_imports_from_the_cwd(startproject
     )
     assert (done.returncode, done.stderr) == (0, ""), done.stderr
     assert "legacy:admin:index" in done.stdout, done.stdout
+
+
+# -- app factories: one rule everywhere -------------------------------------------------------------
+FACTORIES = "deploy_factories"
+
+FACTORIES_SOURCE = '''
+import flask
+
+
+def create_app():
+    app = flask.Flask("made_by_factory")
+
+    @app.route("/hi")
+    def hi():
+        return "hi from the factory"
+
+    return app
+
+
+def create_with_defaults(config="prod"):
+    return create_app()
+
+
+def needs_config(config):
+    return create_app()
+
+
+def returns_a_factory():
+    return create_app
+
+
+def returns_nothing():
+    return None
+'''
+
+
+@pytest.fixture
+def factories(site: Path) -> Iterator[Path]:
+    pytest.importorskip("flask")
+    (site / f"{FACTORIES}.py").write_text(FACTORIES_SOURCE)
+    yield site
+    sys.modules.pop(FACTORIES, None)
+
+
+@pytest.mark.parametrize("attr", ["create_app", "create_with_defaults"])
+def test_an_app_factory_is_called_as_mount_and_as_site(factories: Path, attr: str) -> None:
+    """``--mount /new=pkg:create_app`` mounts what the factory returns, as SITE does."""
+    mounted = load(mounts=[f"/new={FACTORIES}:{attr}"])
+    (peg,) = mounted.pegs()
+    assert peg.framework == "flask"
+    assert call(mounted, "/new/hi").text == "hi from the factory"
+    as_site = load(f"{FACTORIES}:{attr}")
+    assert [p.framework for p in as_site.pegs()] == ["flask"]
+    assert call(as_site, "/hi").text == "hi from the factory"
+
+
+@pytest.mark.parametrize(
+    ("attr", "expected"),
+    [
+        ("needs_config", "'needs_config' takes 1 required argument: neither a WSGI application (environ, start_response) nor an app factory (no arguments)"),
+        ("returns_a_factory", "the factory returned another factory, not a WSGI application"),
+        ("returns_nothing", "the factory returned None, not a WSGI application"),
+    ],
+)
+def test_what_is_neither_app_nor_factory_is_refused_in_one_line(factories: Path, attr: str, expected: str) -> None:
+    for site, mounts, label in [(None, [f"/new={FACTORIES}:{attr}"], f"--mount /new={FACTORIES}:{attr}: "), (f"{FACTORIES}:{attr}", [], f"site '{FACTORIES}:{attr}': ")]:
+        with pytest.raises(DeployError) as info:
+            load(site, mounts=mounts)
+        assert str(info.value) == label + expected

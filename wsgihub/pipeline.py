@@ -351,30 +351,42 @@ def is_app_factory(obj: Any) -> bool:
     response.  A factory (``create_app()``) takes nothing.  Callables whose
     signature cannot be read, or that take ``*args``, count as applications.
     """
+    return _required_positional(obj) == 0
+
+
+def _required_positional(obj: Any) -> int | None:
+    """How many positional arguments ``obj`` requires (``None``: unknown or ``*args``)."""
     if not callable(obj):
-        return False
+        return None
     try:
         params = inspect.signature(obj).parameters.values()
     except (TypeError, ValueError):
-        return False
+        return None
     if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return False
-    return not any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+        return None
+    return sum(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
 
 
 def app_from(obj: Any, what: str) -> Any:
     """The application ``obj`` names: ``obj`` itself, or what the app factory ``obj`` returns.
 
     The one rule every loader applies (a site ``module:attr``, ``--mount``,
-    an adapter's ``app =`` key): an app factory (:func:`is_app_factory`) is
-    called with no arguments; anything else callable is an application and
-    is used as is.  A non-callable, a factory that raises, or one that
-    returns something that is not an application is one :class:`DeployError`
-    line naming ``what``.
+    the adapters' ``app =`` keys): an app factory (:func:`is_app_factory`) is
+    called with no arguments; a callable taking ``(environ,
+    start_response)`` -- a Hub, a Flask, Django or Pyramid app, any WSGI
+    callable -- is the application.  Anything else (not callable, another
+    number of required arguments, a factory that raises or returns no
+    application) is one :class:`DeployError` line naming ``what``.
     """
+    required = _required_positional(obj)
     if not callable(obj):
         raise DeployError(f"{what}: {_short_repr(obj)} is neither a Hub nor a WSGI application")
-    if not is_app_factory(obj):
+    if required not in (0, None, 2):
+        raise DeployError(
+            f"{what}: {_short_repr(obj)} takes {required} required argument{'s' if required != 1 else ''}: "
+            "neither a WSGI application (environ, start_response) nor an app factory (no arguments)"
+        )
+    if required != 0:
         return obj
     try:
         app = obj()
@@ -389,6 +401,9 @@ def app_from(obj: Any, what: str) -> Any:
 
 
 def _short_repr(obj: Any) -> str:
+    """A function or class by name (no memory address), anything else by a short repr."""
+    if isinstance(obj, type) or inspect.isroutine(obj):
+        return repr(getattr(obj, "__qualname__", obj))
     text = repr(obj)
     return text if len(text) <= 60 else text[:57] + "..."
 
