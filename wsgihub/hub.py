@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import adapter as _adapter
 from . import current as _current
-from .board import Peg, PegboardApplication, default_name, normalize_prefix, not_found
+from .board import Peg, PegboardApplication, default_name, normalize_prefix
 from .contrib.cascade import cascade
 from .current import existing_slot as _existing_slot  # bare names: Hub.__call__ runs per request
 from .errors import (
@@ -39,10 +39,11 @@ from .errors import (
     NoAdapterError,
     WsgihubError,
 )
+from .invitation import guard, invitation_environ, send_invitation
 from .partyline import Partyline
 from .plugins import Plugins, make_plugins
 from .urls import HostTrust, Origin, build_url, parse_public_url, request_host, request_origin
-from .wsgi import blank_environ, drain
+from .wsgi import blank_environ
 
 if TYPE_CHECKING:
     from .bus import Bus
@@ -243,6 +244,8 @@ class Hub(PegboardApplication):
         peg.adapter = adapter
         peg.framework = adapter.framework if adapter is not None else None
         if invite_path is not None:
+            if not isinstance(invite_path, str) or not invite_path.strip("/."):
+                raise MountError(f"mount {peg.name!r}: invite_path {invite_path!r} must name a route below the mount", peg.name)
             peg.invite_path = invite_path if invite_path.startswith("/") else "/" + invite_path
         peg.operator = self.partyline.operator(peg.name)
         try:
@@ -274,7 +277,7 @@ class Hub(PegboardApplication):
         if peg.grafts:
             target = partial(_dispatch_grafts, peg, tuple(peg.grafts))
         if peg.invite_path is not None:
-            target = partial(_block_invite, peg.invite_path, target)
+            target = guard(peg.invite_path, target)
         return target
 
     # -- wsgi_party invitations --------------------------------------------------------
@@ -288,17 +291,16 @@ class Hub(PegboardApplication):
         peg = peg if isinstance(peg, Peg) else self.peg(peg)
         if peg.invite_path is None or peg.operator is None:
             raise InviteError(f"mount {peg.name!r} has no invite_path", peg.name)
-        environ = self._blank_environ(peg, peg.invite_path)
-        environ["partyline"] = peg.operator
-        try:
-            status = drain(peg.app, environ) or "(no response)"
-        except Exception as exc:
-            raise InviteError(
-                f"mount {peg.name!r}: invitation to {peg.invite_path!r} raised {type(exc).__name__}: {exc}",
-                peg.name,
-            ) from exc
-        if not status.startswith("2"):
-            raise InviteError(f"mount {peg.name!r}: invitation to {peg.invite_path!r} answered {status!r}", peg.name)
+        like = self._blank_environ(peg, "/")
+        environ = invitation_environ(
+            peg.invite_path,
+            peg.operator,
+            mount=peg.name,
+            scheme=like["wsgi.url_scheme"],
+            host=like["HTTP_HOST"],
+            script_name=like["SCRIPT_NAME"],
+        )
+        send_invitation(peg, environ)
 
     # -- URLs ---------------------------------------------------------------------------
     def url_for(
@@ -501,12 +503,3 @@ def _dispatch_grafts(
     if undecided:
         return cascade([*undecided, base.app], environ, start_response)
     return base.app(environ, start_response)
-
-
-def _block_invite(
-    invite_path: str, target: WSGIApplication, environ: Environ, start_response: StartResponse
-) -> Iterable[bytes]:
-    """Outside requests never reach an invite route."""
-    if (environ.get("PATH_INFO") or "/").rstrip("/") == invite_path.rstrip("/"):
-        return not_found(environ, start_response)
-    return target(environ, start_response)

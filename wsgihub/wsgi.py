@@ -1,4 +1,4 @@
-"""WSGI plumbing the core shares: a blank environ, closing and draining a response.
+"""WSGI plumbing the core shares: a blank environ, closing and consuming a response.
 
 The hub sends requests of its own (wsgi_party invitations, request contexts
 outside a request), and the board and the cascade close response iterables
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .types import Environ, WSGIApplication
 
-__all__ = ["blank_environ", "close_body", "drain"]
+__all__ = ["blank_environ", "close_body", "consume"]
 
 
 def blank_environ(
@@ -48,11 +48,12 @@ def close_body(body: object) -> None:
         close()
 
 
-def drain(app: WSGIApplication, environ: Environ) -> str | None:
-    """Call ``app``, consume and close its body; return the last status it started.
+def consume(app: WSGIApplication, environ: Environ) -> str | None:
+    """Call ``app``, read its body to the end and close it; return the last status it started.
 
     ``None`` if the app never called ``start_response``.  ``write()`` output
-    is dropped, like the body's.
+    is dropped, like the body's.  (Letting in-flight requests finish at
+    shutdown is *draining*; this is *consuming*.)
     """
     statuses: list[str] = []
 

@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import HighAndDry, NoSuchServiceName, PartylineException
+from ..invitation import invitation_environ
 from ..partyline import Partyline
 from ..partyline import PartylineOperator as _NativeOperator
-from ..wsgi import blank_environ, drain
+from ..wsgi import consume
 
 if TYPE_CHECKING:
     from ..types import Environ, StartResponse, WSGIApplication
@@ -76,9 +77,10 @@ class WSGIParty(Partyline):
     def send_invitations(self, invites: Iterable[str]) -> None:
         """Call each invite route to establish a partyline (done on init)."""
         for invite in invites:
-            environ = _create_environ(invite)
-            environ[self.partyline_key] = self.operator_class(self)
-            drain(self.application, environ)
+            environ = _create_environ(invite, self.operator_class(self))
+            if self.partyline_key != "partyline":  # a subclass renamed the key
+                environ[self.partyline_key] = environ.pop("partyline")
+            consume(self.application, environ)
 
     def connect(self, service_name: str, handler: Any, operator: Any = None) -> None:
         """Register a handler for a given service name."""
@@ -89,10 +91,13 @@ class WSGIParty(Partyline):
         return super().ask_around(service_name, payload, operator)
 
 
-def _create_environ(path: str) -> Environ:
-    """A GET environ for ``path`` on localhost (what werkzeug.test.create_environ gives)."""
-    path, _, query = path.partition("?")
-    environ = blank_environ(path, query=query)
+def _create_environ(path: str, operator: Any) -> Environ:
+    """The invitation for ``path`` on localhost (what werkzeug.test.create_environ gives).
+
+    It carries the hub's invitation marker, so a hub below lets it reach
+    the invite route it keeps outside requests away from.
+    """
+    environ = invitation_environ(path, operator)
     environ["CONTENT_LENGTH"] = "0"
     environ["wsgi.multithread"] = False
     return environ
