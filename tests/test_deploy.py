@@ -451,3 +451,27 @@ def test_what_is_neither_app_nor_factory_is_refused_in_one_line(factories: Path,
         with pytest.raises(DeployError) as info:
             load(site, mounts=mounts)
         assert str(info.value) == label + expected
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("how", ["mount", "site-file"])
+def test_check_fails_on_a_django_url_conf_that_raises(startproject: tuple[Path, dict[str, str]], how: str) -> None:
+    """Loading imports the URL conf as the first request would: ``check`` exits 2 where serving would 500."""
+    folder, env = startproject
+    urls = folder / "legacy" / "urls.py"
+    urls.write_text(urls.read_text() + "\nraise LookupError('the urls module is half-written')\n")
+    if how == "mount":
+        argv = ["check", "--mount", "/=legacy.wsgi:application"]
+    else:
+        pytest.importorskip("wsgihub_django")
+        (folder / "site.ini").write_text(
+            "[composite:main]\nuse = egg:wsgihub#hub\n/ = legacy\n\n"
+            "[app:legacy]\nuse = egg:wsgihub-django#app\nsettings = legacy.settings\n"
+        )
+        argv = ["check", "site.ini"]
+    done = subprocess.run(
+        [*_wsgihub_script(), *argv], cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout) == (2, ""), (done.stdout, done.stderr)
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("wsgihub: error: "), done.stderr
+    assert "URL conf cannot be read: LookupError: the urls module is half-written" in done.stderr, done.stderr

@@ -31,6 +31,7 @@ or a factory returning one.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -146,9 +147,19 @@ def _culprit(label: str, build: Callable[..., _T], *args: Any, **kwargs: Any) ->
         message = str(exc)
         if "\n" not in message and (label in message or _names_a_file(message)):
             raise
-        raise DeployError(f"{label}: {_one_line(exc)}") from exc
+        raise _with_message(exc, f"{label}: {_one_line(exc)}") from exc
     except Exception as exc:  # an app's own code failed while the site was built
         raise DeployError(f"{label}: {type(exc).__name__}: {_one_line(exc)}") from exc
+
+
+def _with_message(exc: WsgihubError, message: str) -> WsgihubError:
+    """A copy of ``exc`` (same class, same ``mount``/``endpoint``) saying ``message``."""
+    try:
+        renamed = copy.copy(exc)
+    except TypeError:  # a class whose constructor wants more than the message
+        return DeployError(message)
+    renamed.args = (message,)
+    return renamed
 
 
 def _names_a_file(message: str) -> bool:

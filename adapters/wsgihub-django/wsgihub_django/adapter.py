@@ -28,7 +28,7 @@ from django.utils.module_loading import import_string
 
 from wsgihub import AppRoute, Cookie
 from wsgihub.adapter import Adapter
-from wsgihub.errors import AdapterError, UnknownEndpointError, URLBuildError, closest
+from wsgihub.errors import AdapterError, MountError, UnknownEndpointError, URLBuildError, closest
 
 from . import registry
 from .context import close_connections, django_request, reverse_at, track_django_requests
@@ -63,9 +63,18 @@ class DjangoAdapter(Adapter):
 
     # -- mounting ---------------------------------------------------------------
     def mounted(self, hub: Hub, peg: Peg) -> None:
-        """Refuse a second settings module, record the mount, offer the template library."""
+        """Refuse a second settings module or a URL conf that cannot be read; record the mount.
+
+        Django imports the URL conf at the first request; doing it here makes
+        loading (``wsgihub check``, ``routes``, every server) fail where
+        serving would, instead of answering 500 to every request.
+        """
         module = check_settings_module(self.app, hub, peg)
         self.mount_name = peg.name
+        try:
+            self.routes()
+        except AdapterError as exc:
+            raise MountError(str(exc), peg.name) from exc
         registry.remember(hub, peg, module)
         track_django_requests()
         _offer_template_library()
