@@ -354,7 +354,7 @@ def test_console_script(site: Path) -> None:
     done = _run_process(site, "routes", "--mount", "/x=no_such_module_xyz:app")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == (
-        "wsgihub: error: --mount /x 'no_such_module_xyz:app': "
+        "wsgihub: error: --mount /x=no_such_module_xyz:app: "
         "cannot import 'no_such_module_xyz': No module named 'no_such_module_xyz'\n"
     )
     done = _run_process(site, "--debug", "routes", "--mount", "/x=no_such_module_xyz:app")

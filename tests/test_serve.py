@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from wsgihub.bus import Bus
 from wsgihub.errors import ConfigError, ServeError
-from wsgihub.serve import ServeOptions, run
+from wsgihub.serve import ServeOptions, run, serve_options
+from wsgihub.servers.waitress import WaitressServer
 
 # the live apps live next to this file (also under pytest --import-mode=importlib)
 if str(Path(__file__).resolve().parent) not in sys.path:
@@ -44,7 +46,9 @@ def test_options_need_a_site() -> None:
         ({"port": 70000}, "--port 70000"),
         ({"workers": 0}, "--workers 0"),
         ({"threads": 0}, "--threads 0"),
-        ({"drain_timeout": -1.0}, "--drain-timeout -1"),
+        ({"drain_timeout": -1.0}, "--drain-timeout -1: expected 0 seconds or more"),
+        ({"verbosity": 7}, "--verbosity 7"),
+        ({"host": " "}, "--host  : expected a host name"),
         ({"pid_file": "/no/such/dir/site.pid"}, "--pid-file /no/such/dir/site.pid"),
     ],
 )
@@ -56,6 +60,91 @@ def test_options_name_the_bad_one(changes: dict[str, object], message: str) -> N
         options.validate()
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_the_option_table_makes_the_cli_options() -> None:
+    """Each table row is one click option of ``wsgihub serve`` (flag, help, metavar), no more."""
+    from wsgihub.cli import cli
+
+    command = cli.commands["serve"]
+    flags = {opt: param for param in command.params for opt in param.opts}
+    table = serve_options()
+    assert [o.name for o in table] == [
+        "host", "port", "workers", "threads", "reload", "drain_timeout", "pid_file", "verbosity", "debug"
+    ]
+    for option in table:
+        if not option.cli:
+            continue
+        param = flags[option.flag]
+        assert param.name == option.name and param.default is None  # the default lives in the table
+        assert param.help is not None and param.help.startswith(option.help)
+    own = {"--mount", "--debug", "-v", "--verbose", "-q", "--quiet"}
+    assert {f for f in flags if f.startswith("-")} == {o.flag for o in table if o.cli} | own
+
+
+def test_one_default_per_option() -> None:
+    from wsgihub.servers import DEFAULT_DRAIN_TIMEOUT, DEFAULT_THREADS
+    from wsgihub.servers.gunicorn import GunicornServer
+
+    defaults = {o.name: o.default for o in serve_options()}
+    assert defaults["drain_timeout"] == DEFAULT_DRAIN_TIMEOUT == ServeOptions().drain_timeout
+    assert GunicornServer(None, ["/a=x:app"]).drain_timeout == DEFAULT_DRAIN_TIMEOUT
+    assert WaitressServer(Bus(), lambda e, s: []).drain_timeout == DEFAULT_DRAIN_TIMEOUT
+    assert WaitressServer(Bus(), lambda e, s: []).threads == DEFAULT_THREADS
+    assert "waitress: 4" in next(o.help for o in serve_options() if o.name == "threads")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--port", "x"], "--port 'x': expected a whole number"),
+        (["--port", "70000"], "--port 70000: expected 0..65535 (0 picks a free port)"),
+        (["--drain-timeout", "-1"], "--drain-timeout -1: expected 0 seconds or more"),
+        (["--workers", "0"], "--workers 0: expected 1 or more"),
+        (["--threads", "many"], "--threads 'many': expected a whole number"),
+    ],
+)
+def test_cli_and_run_give_the_same_one_line_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wsgihub.cli import main
+
+    assert main(["serve", "--mount", "/a=live_apps.never_imported:app", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", f"wsgihub: error: {message}\n")
+    option = next(o for o in serve_options() if o.flag == argv[0])
+    with pytest.raises(ConfigError) as info:
+        value = option.parse(argv[1])
+        run(mounts=["/a=live_apps.never_imported:app"], out=io.StringIO(), **{option.name: value})
+    assert str(info.value) == message
+    assert "live_apps.never_imported" not in sys.modules
+
+
+def test_run_takes_the_table_as_keywords() -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        run(mounts=["/a=live_apps.echo:app_a"], colour="red")
+    with pytest.raises(ConfigError, match="--port '80': expected a whole number"):
+        run(mounts=["/a=live_apps.echo:app_a"], port="80")
+    with pytest.raises(ConfigError, match="--reload 1: expected true or false"):
+        run(mounts=["/a=live_apps.echo:app_a"], reload=1)
+
+
+def test_reload_hand_off_carries_every_option() -> None:
+    options = ServeOptions(
+        site="site.ini",
+        mounts=("/a=m:app",),
+        host="::1",
+        port=0,
+        workers=2,
+        threads=3,
+        reload=True,
+        drain_timeout=2.5,
+        pid_file="x.pid",
+        verbosity=2,
+        debug=True,
+    )
+    assert ServeOptions.from_json(options.to_json()) == options
+    assert ServeOptions.from_json(ServeOptions().to_json()) == ServeOptions()
 
 
 def test_run_refuses_an_address_in_use_before_loading_anything() -> None:

@@ -25,9 +25,9 @@ from typing import Any
 
 import click
 
+from .deploy import load
 from .errors import WsgihubError
-from .serve import run
-from .servers import DEFAULT_DRAIN_TIMEOUT, DEFAULT_THREADS, load_hub
+from .serve import ServeOption, run, serve_options
 
 __all__ = ["CliState", "cli", "main", "site_options"]
 
@@ -109,7 +109,7 @@ def plugins(as_json: bool, show_all: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def routes(site: str | None, mounts: tuple[str, ...], as_json: bool) -> None:
     """List every route of the site: endpoint, methods, rule, framework."""
-    hub = load_hub(site, mounts)
+    hub = load(site, mounts=mounts)
     table = hub.routes()
     if as_json:
         rows = [
@@ -154,7 +154,7 @@ def url(site: str | None, mounts: tuple[str, ...], endpoint: str, external: bool
         if not sep or not key:
             raise ConfigError(f"value {item!r}: expected NAME=VALUE")
         kwargs[key] = value
-    hub = load_hub(site, mounts)
+    hub = load(site, mounts=mounts)
     click.echo(hub.url_for(endpoint, _external=external, **kwargs))
 
 
@@ -171,7 +171,7 @@ def check(site: str | None, mounts: tuple[str, ...]) -> None:
     """Load the site and report problems (exit 1 if there are any)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        hub = load_hub(site, mounts)
+        hub = load(site, mounts=mounts)
     problems = hub.check()
     for peg in hub.pegs():
         where = f"grafted over {peg.over.name}" if peg.over is not None else f"at {peg.prefix or '/'}"
@@ -182,76 +182,77 @@ def check(site: str | None, mounts: tuple[str, ...]) -> None:
         raise SystemExit(1)
 
 
+def _parser(option: ServeOption) -> Any:
+    """A click callback reading an option's text as its table row says.
+
+    A bad value raises the row's :class:`~wsgihub.errors.ConfigError`, which
+    passes through click to :func:`main`: one line, exit 2, the same text as
+    from :func:`wsgihub.serve.run`.
+    """
+
+    def parse(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+        return None if value is None else option.parse(value)
+
+    return parse
+
+
+def serve_table_options(func: Any) -> Any:
+    """The options of the serve option table (:func:`wsgihub.serve.serve_options`) as click options.
+
+    Defaults stay in the table: click passes ``None`` for an option not
+    given, and :func:`serve` leaves it out of :func:`wsgihub.serve.run`.
+    """
+    for option in reversed(serve_options()):
+        if not option.cli:
+            continue
+        default = option.default
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+        help_text = option.help + (f"  [default: {shown}]" if default not in (None, False) else "")
+        if option.kind is bool:
+            decorator = click.option(
+                option.flag, option.name, is_flag=True, default=None, help=help_text
+            )
+        else:
+            decorator = click.option(
+                option.flag,
+                option.name,
+                default=None,
+                callback=_parser(option),
+                metavar=option.metavar or option.name.upper(),
+                help=help_text,
+            )
+        func = decorator(func)
+    return func
+
+
 @cli.command("serve")
 @debug_option
 @site_options
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=8080,
-    show_default=True,
-    help="Port to listen on; 0 picks a free one (printed).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Run N gunicorn worker processes instead of waitress in this process.",
-)
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    default=None,
-    help=f"Threads per process (waitress: {DEFAULT_THREADS}; gunicorn: 1).",
-)
-@click.option(
-    "--reload", "reload_", is_flag=True, help="Restart when a mounted app's code changes."
-)
-@click.option(
-    "--drain-timeout",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_DRAIN_TIMEOUT,
-    show_default=True,
-    help="Seconds in-flight requests may take to finish on shutdown.",
-)
-@click.option(
-    "--pid-file", type=click.Path(dir_okay=False), default=None, help="Write the pid here."
-)
+@serve_table_options
 @click.option("-v", "--verbose", count=True, help="More output (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors (and the 'Serving on' line).")
 @click.pass_obj
 def serve(
     state: CliState,
+    /,
     site: str | None,
     mounts: tuple[str, ...],
-    host: str,
-    port: int,
-    workers: int | None,
-    threads: int | None,
-    reload_: bool,
-    drain_timeout: float,
-    pid_file: str | None,
     verbose: int,
     quiet: bool,
+    **options: Any,
 ) -> int:
     """Serve the site over HTTP until Ctrl-C or SIGTERM.
 
     SITE is a site file (site.ini, config:site.ini#name, site.wsgi) or
     package.module:hub; add apps with --mount PREFIX=package.module:app.
     """
+    given = {name: value for name, value in options.items() if value is not None}
     return run(
         site,
         mounts,
-        host=host,
-        port=port,
-        workers=workers,
-        threads=threads,
-        reload=reload_,
-        drain_timeout=drain_timeout,
-        pid_file=pid_file,
-        verbosity=0 if quiet else 1 + verbose,
+        verbosity=0 if quiet else min(1 + verbose, 3),
         debug=state.debug,
+        **given,
     )
 
 

@@ -1,4 +1,4 @@
-"""``wsgihub serve``: run a site under waitress (threads) or gunicorn (``--workers N``).
+"""``wsgihub serve`` as a library: the option table, :func:`run`, the reloader.
 
 ::
 
@@ -7,16 +7,36 @@
     wsgihub serve site.ini --workers 4 --drain-timeout 30    # gunicorn, 4 processes
     wsgihub serve site.ini --reload                          # restart on code changes
 
+    from wsgihub.serve import run
+    run("site.ini", port=0, drain_timeout=5)                 # the same, from Python
+
 It prints the mounted apps and ``Serving on http://HOST:PORT`` (one line,
 flushed, also with ``--port 0``, which picks a free port), and stops cleanly
-on Ctrl-C and SIGTERM: no new connections, in-flight requests finish (up to
-``--drain-timeout``), then the bus's stop and exit listeners run and the
-exit code is 0.  Bad input -- a mount spec, an app that cannot be imported,
-an address in use -- is one line on stderr and exit code 2, checked before
-anything starts.  A start listener that raises is one line naming it and
-exit code 1, after the stop listeners ran.
+on Ctrl-C (SIGINT) and SIGTERM: no new connections, in-flight requests
+finish (up to ``--drain-timeout``), then the bus's stop and exit listeners
+run and the exit code is 0.  Bad input -- an option out of range, a mount
+spec, an app that cannot be imported, an address in use -- is one line on
+stderr and exit code 2, checked before anything starts.  A start listener
+that raises is one line naming it and exit code 1, after the stop listeners
+ran.
 
-:func:`run` is the whole command as a function, for tests and scripts.
+**The option table.**  Every serve option is declared once, as a field of
+:class:`ServeOptions` whose metadata is a :class:`ServeOption` (help, how to
+read it from text, its check and the one-line complaint), as waitress's
+``Adjustments._params`` does.  From that one table come: the click options
+of ``wsgihub serve`` (:mod:`wsgihub.cli` walks :func:`serve_options`), the
+keyword arguments of :func:`run` and their validation
+(:meth:`ServeOptions.validate`), and the hand-off from the ``--reload``
+parent to its child (:meth:`ServeOptions.to_json` / :meth:`~ServeOptions.from_json`).
+Environment variables and site-file keys (``WSGIHUB_PORT``,
+``[server:main] port = ...``) are to come from the same table: for each
+option of :func:`serve_options`, read the text with
+:meth:`ServeOption.parse` and pass the values to :class:`ServeOptions` in
+:func:`run` (command-line values, which click hands over only when given,
+win over them).
+
+This module never imports click or :mod:`wsgihub.cli`; it sits on
+:mod:`wsgihub.servers`, which sits on the bus and :mod:`wsgihub.deploy`.
 """
 
 from __future__ import annotations
@@ -26,10 +46,11 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import IO, TYPE_CHECKING
+from dataclasses import MISSING, dataclass, field, fields, replace
+from typing import IO, TYPE_CHECKING, Any
 
-from .errors import ConfigError
+from .deploy import load, parse_mount_spec
+from .errors import ConfigError, WsgihubError
 from .servers import (
     DEFAULT_DRAIN_TIMEOUT,
     DEFAULT_THREADS,
@@ -40,114 +61,254 @@ from .servers import (
     describe_start_failure,
     exit_after_failed_start,
     is_start_failure_line,
-    load_hub,
+    mount_warnings,
 )
 
 if TYPE_CHECKING:
     from .bus import Bus
     from .hub import Hub
 
-__all__ = ["ServeOptions", "run"]
+__all__ = ["ServeOption", "ServeOptions", "run", "serve_options"]
 
 #: Environment variable carrying the options from the reloader parent to its child.
 _RELOAD_ENV = "WSGIHUB_SERVE_OPTIONS"
 
+#: ``verbosity`` -> logging level, for wsgihub's, waitress's and gunicorn's logs alike.
+_LEVELS = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO, 3: logging.DEBUG}
 
-_LEVELS = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO}
+#: Extra seconds the reloader parent gives a child beyond its drain timeout
+#: before it kills it (the bus's stop and exit listeners run after the drain).
+_RELOAD_GRACE = 5.0
+
+
+# -- the option table -------------------------------------------------------------------------
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(text)
+
+
+def _at_least(low: float, unit: str = "") -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value >= low else f"expected {low:g}{unit} or more"
+
+    return check
+
+
+def _port(value: Any) -> str | None:
+    return None if 0 <= value <= 65535 else "expected 0..65535 (0 picks a free port)"
+
+
+def _verbosity(value: Any) -> str | None:
+    return None if 0 <= value <= 3 else "expected 0 (errors only) .. 3 (debug)"
+
+
+def _host(value: Any) -> str | None:
+    return None if value.strip() else "expected a host name or address (0.0.0.0 for every interface)"
+
+
+def _pid_file(value: Any) -> str | None:
+    directory = os.path.dirname(os.path.abspath(value))
+    return None if os.path.isdir(directory) else f"directory {directory} does not exist"
+
+
+_KIND_NAMES: dict[type, str] = {
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    str: "text",
+}
+
+
+@dataclass(frozen=True)
+class ServeOption:
+    """One row of the option table: the metadata of a :class:`ServeOptions` field.
+
+    ``kind`` is the value's type (``int``, ``float``, ``str``, ``bool``);
+    ``check(value)`` returns ``None`` or what is wrong, which becomes the
+    one-line error ``--NAME VALUE: <complaint>``.  ``cli`` is ``False`` for
+    options the command line spells its own way (``-v``/``-q``, ``--debug``).
+    :attr:`name` and :attr:`default` are filled in from the field.
+    """
+
+    kind: type
+    help: str
+    check: Callable[[Any], str | None] | None = None
+    metavar: str | None = None
+    cli: bool = True
+    name: str = ""
+    default: Any = None
+
+    @property
+    def flag(self) -> str:
+        """The option's command-line spelling, also used in every message: ``--drain-timeout``."""
+        return "--" + self.name.replace("_", "-")
+
+    def parse(self, text: str) -> Any:
+        """The value of ``text`` (a command-line argument, later an environment variable).
+
+        Raises :class:`~wsgihub.errors.ConfigError`: ``--port 'x': expected a whole number``.
+        """
+        try:
+            if self.kind is bool:
+                return _parse_bool(text)
+            return self.kind(text.strip() if self.kind is not str else text)
+        except ValueError:
+            raise ConfigError(
+                f"{self.flag} {text!r}: expected {_KIND_NAMES.get(self.kind, self.kind.__name__)}"
+            ) from None
+
+    def complaint(self, value: Any) -> str | None:
+        """The one-line error for ``value``, or ``None`` if it is fine."""
+        if value is None and self.default is None:
+            return None
+        kinds: tuple[type, ...] = (int, float) if self.kind is float else (self.kind,)
+        if not isinstance(value, kinds) or (self.kind is not bool and isinstance(value, bool)):
+            return f"{self.flag} {value!r}: expected {_KIND_NAMES.get(self.kind, self.kind.__name__)}"
+        problem = self.check(value) if self.check is not None else None
+        if problem is None:
+            return None
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        return f"{self.flag} {shown}: {problem}"
+
+
+def _option(default: Any, kind: type, help: str, **more: Any) -> Any:
+    """A :class:`ServeOptions` field that is a row of the option table."""
+    return field(default=default, metadata={"serve": ServeOption(kind, help, **more)})
 
 
 @dataclass
 class ServeOptions:
-    """Every option of ``wsgihub serve``, checked together by :meth:`validate`.
+    """Every option of ``wsgihub serve``; the fields after ``mounts`` are the option table.
 
     ``workers`` ``None`` means waitress in this process; a number means
     gunicorn with that many worker processes.  ``threads`` ``None`` means
-    waitress's 4, or gunicorn's single-threaded sync worker.
+    waitress's default, or gunicorn's single-threaded sync worker.
     ``verbosity``: 0 errors only (``-q``), 1 warnings (default), 2 the bus's
     and servers' info lines (``-v``), 3 debug (``-vv``).
     """
 
     site: str | None = None
     mounts: Sequence[str] = field(default_factory=tuple)
-    host: str = "127.0.0.1"
-    port: int = 8080
-    workers: int | None = None
-    threads: int | None = None
-    reload: bool = False
-    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
-    pid_file: str | None = None
-    verbosity: int = 1
-    debug: bool = False
+    host: str = _option("127.0.0.1", str, "Address to listen on.", check=_host)
+    port: int = _option(
+        8080, int, "Port to listen on; 0 picks a free one (printed).", check=_port
+    )
+    workers: int | None = _option(
+        None,
+        int,
+        "Run N gunicorn worker processes instead of waitress in this process.",
+        check=_at_least(1),
+        metavar="N",
+    )
+    threads: int | None = _option(
+        None,
+        int,
+        f"Threads per process (waitress: {DEFAULT_THREADS}; gunicorn: 1).",
+        check=_at_least(1),
+        metavar="N",
+    )
+    reload: bool = _option(False, bool, "Restart when a mounted app's code changes.")
+    drain_timeout: float = _option(
+        DEFAULT_DRAIN_TIMEOUT,
+        float,
+        "Seconds in-flight requests may take to finish on shutdown.",
+        check=_at_least(0, " seconds"),
+        metavar="SECONDS",
+    )
+    pid_file: str | None = _option(
+        None, str, "Write the process id to this file while serving.", check=_pid_file, metavar="PATH"
+    )
+    verbosity: int = _option(1, int, "0 errors only, 1 warnings, 2 info, 3 debug.", check=_verbosity, cli=False)
+    debug: bool = _option(False, bool, "Show tracebacks for errors.", cli=False)
 
     def validate(self) -> None:
-        """Raise :class:`ConfigError` naming the first bad option."""
-        from .deploy import parse_mount_spec
-
+        """Raise :class:`ConfigError` naming the first bad option (one line)."""
         if self.site is None and not self.mounts:
             raise ConfigError(
-                "no site given: pass SITE (site.ini, module:hub) or --mount PREFIX=module:app"
+                "no site given: pass SITE (site.ini, site.wsgi, module:hub) or --mount PREFIX=module:app"
             )
         for spec in self.mounts:
             parse_mount_spec(spec)
-        if not 0 <= self.port <= 65535:
-            raise ConfigError(f"--port {self.port}: expected 0..65535 (0 picks a free port)")
-        if self.workers is not None and self.workers < 1:
-            raise ConfigError(f"--workers {self.workers}: expected at least 1")
-        if self.threads is not None and self.threads < 1:
-            raise ConfigError(f"--threads {self.threads}: expected at least 1")
-        if self.drain_timeout < 0:
-            raise ConfigError(f"--drain-timeout {self.drain_timeout:g}: expected 0 or more seconds")
-        if self.pid_file is not None:
-            directory = os.path.dirname(os.path.abspath(self.pid_file))
-            if not os.path.isdir(directory):
-                raise ConfigError(
-                    f"--pid-file {self.pid_file}: directory {directory} does not exist"
-                )
+        for option in serve_options():
+            problem = option.complaint(getattr(self, option.name))
+            if problem is not None:
+                raise ConfigError(problem)
+
+    def to_json(self) -> str:
+        """Every field as JSON (the ``--reload`` parent hands its options to the child so)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["mounts"] = list(self.mounts)
+        return json.dumps(values)
+
+    @classmethod
+    def from_json(cls, text: str) -> ServeOptions:
+        """The options :meth:`to_json` wrote (validated again by :func:`run`)."""
+        values = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        options = cls(**{k: v for k, v in values.items() if k in known})
+        options.mounts = tuple(options.mounts)
+        return options
 
 
+def serve_options() -> list[ServeOption]:
+    """The option table: one :class:`ServeOption` per option, in declaration order."""
+    table = []
+    for f in fields(ServeOptions):
+        option = f.metadata.get("serve")
+        if isinstance(option, ServeOption):
+            default = f.default if f.default is not MISSING else None
+            table.append(replace(option, name=f.name, default=default))
+    return table
+
+
+# -- run ----------------------------------------------------------------------------------------
 def run(
     site: str | None = None,
     mounts: Sequence[str] = (),
     *,
-    host: str = "127.0.0.1",
-    port: int = 8080,
-    workers: int | None = None,
-    threads: int | None = None,
-    reload: bool = False,
-    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
-    pid_file: str | None = None,
-    verbosity: int = 1,
-    debug: bool = False,
     out: IO[str] | None = None,
+    **options: Any,
 ) -> int:
     """Serve until the bus exits; return the exit code (0 after a clean shutdown).
 
-    Raises :class:`~wsgihub.errors.WsgihubError` (one line) for bad input
-    before anything starts.  Blocks the calling thread, which must be the
-    main thread (signal handlers).  ``out`` receives the mount list and the
+    ``options`` are the fields of the option table (:func:`serve_options`):
+    ``host``, ``port``, ``workers``, ``threads``, ``reload``,
+    ``drain_timeout``, ``pid_file``, ``verbosity``, ``debug``; left out,
+    each takes its one default.  Raises :class:`~wsgihub.errors.WsgihubError`
+    (one line) for bad input before anything starts, ``TypeError`` for an
+    unknown keyword.  Blocks the calling thread, which must be the main
+    thread (signal handlers).  ``out`` receives the mount list and the
     ``Serving on`` line (default: stdout).
     """
-    options = ServeOptions(
-        site=site,
-        mounts=tuple(mounts),
-        host=host,
-        port=port,
-        workers=workers,
-        threads=threads,
-        reload=reload,
-        drain_timeout=drain_timeout,
-        pid_file=pid_file,
-        verbosity=verbosity,
-        debug=debug,
-    )
-    options.validate()
-    _configure_logging(options)
+    known = {option.name for option in serve_options()}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(
+            f"run() got an unexpected keyword argument {unknown[0]!r} "
+            f"(options: {', '.join(sorted(known))})"
+        )
+    settings = ServeOptions(site=site, mounts=tuple(mounts), **options)
+    settings.validate()
+    _configure_logging(settings)
     output = out if out is not None else sys.stdout
-    if options.reload and not _in_reloader_child():
-        return _run_reloader(options)
-    if options.workers is not None:
-        return _run_gunicorn(options, output)
-    return _run_waitress(options, output)
+    if settings.reload and not _in_reloader_child():
+        return _run_reloader(settings)
+    if settings.workers is not None:
+        return _run_gunicorn(settings, output)
+    return _run_waitress(settings, output)
+
+
+def _load(options: ServeOptions) -> Hub:
+    """The hub, with each MountWarning printed once as ``wsgihub: warning: ...``."""
+    with mount_warnings() as found:
+        hub = load(options.site, mounts=options.mounts)
+    for message in found:
+        _warn(message)
+    return hub
 
 
 # -- waitress ----------------------------------------------------------------------------
@@ -158,7 +319,7 @@ def _run_waitress(options: ServeOptions, out: IO[str]) -> int:
 
     sock = bind_socket(options.host, options.port)  # address in use: nothing started yet
     try:
-        hub = load_hub(options.site, options.mounts)
+        hub = _load(options)
     except BaseException:
         sock.close()
         raise
@@ -195,26 +356,33 @@ def _run_waitress(options: ServeOptions, out: IO[str]) -> int:
     return 0
 
 
+def _site_file(site: str | None) -> str | None:
+    """The file behind ``site`` (``config:site.ini#main`` -> ``site.ini``), if it names one."""
+    if site is None:
+        return None
+    filename = site.removeprefix("config:").split("#", 1)[0]
+    return filename if os.path.isfile(filename) else None
+
+
 def _watch_site(bus: Bus, hub: Hub, options: ServeOptions) -> None:
-    """In a reloader child: have the parent watch the site file and the apps' modules."""
+    """In a reloader child: have the parent watch the site file and the apps' modules.
+
+    The parent watches every module the child imported from outside the
+    standard library and site-packages by itself; this adds the modules the
+    mounted apps come from wherever they live (an app installed in
+    site-packages while being worked on) and the site file.
+    """
     from .process import Autoreloader
 
     modules: list[str] = []
-    files: list[str] = []
-    specs = [spec.partition("=")[2] for spec in options.mounts]
-    if options.site is not None:
-        filename = options.site.removeprefix("config:").split("#", 1)[0]
-        if filename.endswith((".ini", ".cfg", ".wsgi")):
-            files.append(filename)
-        else:
-            specs.append(options.site)
-    modules.extend(spec.partition(":")[0].strip() for spec in specs)
     for peg in hub.pegs():
         import_name = getattr(peg.app, "import_name", None)  # Flask names its module
         if isinstance(import_name, str):
             modules.append(import_name)
-        elif callable(peg.app) and hasattr(peg.app, "__code__"):
+        elif callable(peg.app) and hasattr(peg.app, "__code__"):  # a plain function
             modules.append(peg.app.__module__)
+    site_file = _site_file(options.site)
+    files = [site_file] if site_file is not None else []
     Autoreloader(bus, modules=list(dict.fromkeys(modules)), files=files).subscribe()
 
 
@@ -230,13 +398,14 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
 
     port = check_address(options.host, options.port)
     probe = probe_site(options.site, options.mounts, debug=options.debug)
+    for message in probe.warnings:
+        _warn(message)
     _print_mounts(probe.mounts, options, out)
     if _in_reloader_child():
         # The master never imports the apps, so the reloader cannot see them by itself.
         import hupper
 
         hupper.get_reloader().watch_files(probe.files)
-    loglevel = {0: "error", 1: "warning", 2: "info"}.get(options.verbosity, "debug")
     server = GunicornServer(
         options.site,
         options.mounts,
@@ -246,7 +415,7 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
         threads=options.threads or 1,
         drain_timeout=options.drain_timeout,
         pid_file=options.pid_file,
-        loglevel=loglevel,
+        loglevel=logging.getLevelName(_level(options)).lower(),
         on_ready=lambda url: _echo(f"Serving on {url}", out),
     )
     return server.run()
@@ -263,20 +432,19 @@ def _run_reloader(options: ServeOptions) -> int:
     """Become the reloader parent: a child serves, and is replaced when code changes.
 
     The parent checks the address and fixes the port (``0`` -> a free one)
-    so every child listens on the same one; it never imports the site.
+    so every child listens on the same one; it never imports the site.  A
+    child being replaced or stopped gets its drain timeout (plus the time
+    its stop and exit listeners take) before the parent kills it.
     """
     from .process import run_with_reloader
 
     options.port = check_address(options.host, options.port)
-    os.environ[_RELOAD_ENV] = json.dumps({**asdict(options), "mounts": list(options.mounts)})
-    extra = []
-    if options.site is not None:
-        filename = options.site.removeprefix("config:").split("#", 1)[0]
-        if os.path.exists(filename):
-            extra.append(filename)
+    os.environ[_RELOAD_ENV] = options.to_json()
+    site_file = _site_file(options.site)
     run_with_reloader(
         f"{__name__}._reload_child",
-        extra_files=extra,
+        extra_files=[site_file] if site_file is not None else [],
+        shutdown_interval=options.drain_timeout + _RELOAD_GRACE,
         verbose=min(options.verbosity, 2),
     )
     return 0  # pragma: no cover - run_with_reloader() exits in the parent
@@ -284,17 +452,12 @@ def _run_reloader(options: ServeOptions) -> int:
 
 def _reload_child() -> None:
     """Entry point of a reloader child: serve with the parent's options."""
-    from .errors import WsgihubError
-
-    options = json.loads(os.environ[_RELOAD_ENV])
+    options = ServeOptions.from_json(os.environ[_RELOAD_ENV])
+    values = {option.name: getattr(options, option.name) for option in serve_options()}
     try:
-        code = run(
-            options.pop("site"),
-            options.pop("mounts"),
-            **options,
-        )
+        code = run(options.site, options.mounts, **values)
     except WsgihubError as exc:
-        if options.get("debug"):
+        if options.debug:
             raise
         _error(str(exc))
         code = 2
@@ -312,6 +475,11 @@ def _error(line: str) -> None:
     sys.stderr.flush()
 
 
+def _warn(line: str) -> None:
+    sys.stderr.write(f"wsgihub: warning: {line}\n")
+    sys.stderr.flush()
+
+
 def _print_mounts(mounts: Sequence[MountInfo], options: ServeOptions, out: IO[str]) -> None:
     if options.verbosity < 1:
         return
@@ -323,9 +491,14 @@ def _print_mounts(mounts: Sequence[MountInfo], options: ServeOptions, out: IO[st
     out.flush()
 
 
+def _level(options: ServeOptions) -> int:
+    """The logging level for ``verbosity`` (one map for wsgihub, waitress and gunicorn)."""
+    return _LEVELS[min(max(options.verbosity, 0), 3)]
+
+
 def _configure_logging(options: ServeOptions) -> None:
     """Send the servers' logging (waitress, gunicorn, the apps) to stderr at our level."""
-    level = _LEVELS.get(options.verbosity, logging.DEBUG)
+    level = _level(options)
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s [%(name)s] %(message)s"
     )

@@ -40,7 +40,6 @@ from .base import (
     format_url,
     is_start_failure_line,
     listener_name,
-    load_hub,
     mount_warnings,
 )
 
@@ -62,7 +61,6 @@ __all__ = [
     "format_url",
     "is_start_failure_line",
     "listener_name",
-    "load_hub",
     "mount_warnings",
 ]
 

@@ -1,4 +1,4 @@
-"""What both servers share: addresses, the mount list, start-failure reports, loading.
+"""What both servers share: addresses, the mount list, start-failure reports, warnings.
 
 :mod:`wsgihub.servers` re-exports every name here; the server modules import
 them from this module so that they never import their package's ``__init__``
@@ -11,11 +11,11 @@ import contextlib
 import errno
 import socket
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, MountWarning, ServeError, WsgihubError
+from ..errors import MountWarning, ServeError
 
 if TYPE_CHECKING:
     from ..bus import Bus
@@ -33,7 +33,6 @@ __all__ = [
     "format_url",
     "is_start_failure_line",
     "listener_name",
-    "load_hub",
     "mount_warnings",
 ]
 
@@ -134,33 +133,6 @@ def listener_name(listener: object) -> str:
     if module and qualname:
         return f"{module}.{qualname}"
     return repr(listener)
-
-
-def load_hub(site: str | None, mounts: Sequence[str] = ()) -> Hub:
-    """Build the hub for ``site`` plus ``mounts``; any failure is a one-line error.
-
-    Errors wsgihub raises on purpose pass unchanged; anything else an app's
-    module raises while being imported is wrapped in a
-    :class:`~wsgihub.errors.ConfigError` (the original is chained).
-    """
-    from ..deploy import import_object, load, parse_mount_spec
-    from ..hub import Hub
-
-    try:
-        if site is None and not mounts:
-            raise ConfigError(
-                "no site given: pass SITE (site.ini, module:hub) or --mount PREFIX=module:app"
-            )
-        hub = load(site) if site is not None else Hub()
-        for spec in mounts:
-            prefix, target = parse_mount_spec(spec)
-            hub.mount(prefix, import_object(target, f"--mount {prefix}"))
-    except WsgihubError:
-        raise
-    except Exception as exc:
-        what = site or ", ".join(mounts)
-        raise ConfigError(f"loading {what} failed: {type(exc).__name__}: {exc}") from exc
-    return hub
 
 
 @contextlib.contextmanager

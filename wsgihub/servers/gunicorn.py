@@ -45,6 +45,7 @@ from gunicorn.config import make_settings
 from gunicorn.errors import HaltServer
 
 from ..bus import Bus
+from ..deploy import load
 from ..errors import ConfigError, WsgihubError
 from .base import (
     DEFAULT_DRAIN_TIMEOUT,
@@ -54,7 +55,7 @@ from .base import (
     exit_after_failed_start,
     format_url,
     is_start_failure_line,
-    load_hub,
+    mount_warnings,
 )
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ class SiteProbe:
     #: library and site-packages (what ``--reload`` watches for a master that
     #: never imports them itself).
     files: list[str] = field(default_factory=list)
+    #: The :class:`~wsgihub.errors.MountWarning` messages, once each (the
+    #: workers, which load the same site, keep theirs to themselves).
+    warnings: list[str] = field(default_factory=list)
 
 
 def probe_site(site: str | None, mounts: Sequence[str], *, debug: bool = False) -> SiteProbe:
@@ -97,9 +101,11 @@ def probe_site(site: str | None, mounts: Sequence[str], *, debug: bool = False) 
         os.close(read_fd)
         try:
             try:
-                hub = load_hub(site, mounts)
+                with mount_warnings() as found:
+                    hub = load(site, mounts=mounts)
                 payload: dict[str, Any] = {
                     "mounts": [vars(m) for m in describe_mounts(hub)],
+                    "warnings": found,
                     "files": _own_files(set(sys.modules) - imported_before),
                 }
             except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
@@ -126,7 +132,9 @@ def probe_site(site: str | None, mounts: Sequence[str], *, debug: bool = False) 
         if debug:
             sys.stderr.write(result["traceback"])
         raise ConfigError(result["error"])
-    return SiteProbe([MountInfo(**m) for m in result["mounts"]], result["files"])
+    return SiteProbe(
+        [MountInfo(**m) for m in result["mounts"]], result["files"], result["warnings"]
+    )
 
 
 def _own_files(module_names: set[str]) -> list[str]:
@@ -227,7 +235,8 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Hub:
         """Build this worker's hub from the site spec (runs in the worker)."""
-        self.hub = load_hub(self.site, self.mounts)
+        with mount_warnings():  # the master reported them, from probe_site
+            self.hub = load(self.site, mounts=self.mounts)
         return self.hub
 
     def run(self) -> int:
