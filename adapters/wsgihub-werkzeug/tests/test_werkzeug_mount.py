@@ -56,7 +56,7 @@ def test_forcing_werkzeug_on_an_app_without_url_map(make_hub):
     peg = hub.mount("/p", plain_wsgi, framework="werkzeug")
     assert peg.framework == "werkzeug"
     assert hub.routes("p") == []
-    with pytest.raises(UnknownEndpointError, match="'p:index': mount 'p' \\(werkzeug\\) has no url_map"):
+    with pytest.raises(UnknownEndpointError, match="^cannot build 'p:index': the werkzeug app has no url_map"):
         hub.url_for("p:index")
     with hub.request_context("p", path="/x") as request:
         assert isinstance(request, Request)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["WerkzeugAdapter"]
 
 
-class WerkzeugAdapter(Adapter):
+class WerkzeugAdapter(Adapter[object]):
     """Routes, URLs, grafts and request context for an app with a ``url_map``.
 
     ``app`` is the object holding ``url_map`` (the mounted callable itself
@@ -50,14 +50,10 @@ class WerkzeugAdapter(Adapter):
         self._request_class = _request_class(app)
         self._globals: MutableMapping[str, Any] | None = None
         self._hub_url: HubURL | None = None
-        self._mount = "?"
 
     # -- mounting -------------------------------------------------------------
     def mounted(self, hub: Hub, peg: Peg) -> None:
-        """Name the mount in errors; give ``app.jinja_env`` (if any) ``hub_url``."""
-        self._mount = peg.name
-        if self.urls is not None:
-            self.urls.mount = peg.name
+        """Give ``app.jinja_env`` (if any) the ``hub_url`` template global."""
         self._globals = jinja_globals(self.app)
         self._hub_url = make_hub_url(hub)
         expose(self._globals, self._hub_url)
@@ -85,11 +81,7 @@ class WerkzeugAdapter(Adapter):
         """``MapAdapter.build``: extra values become query arguments, ``method`` picks the rule."""
         urls = self.urls
         if urls is None:
-            full = f"{self._mount}:{endpoint}"
-            raise UnknownEndpointError(
-                f"cannot build {full!r}: mount {self._mount!r} (werkzeug) has no url_map, so no endpoints",
-                full,
-            )
+            raise UnknownEndpointError(f"the {self.framework} app has no url_map, so no endpoint {endpoint!r}")
         if host is None:  # the hot path, inlined; errors are explained by urls.build below
             try:
                 bound = self._bound.get((script_name, scheme)) or urls.bind(script_name, scheme)

@@ -50,12 +50,12 @@ class HubRequestMixin:
 
     @property
     def hub(self) -> Hub | None:
-        """The hub that routed this request (``None`` if it did not come through one)."""
-        return self.environ.get("wsgihub.hub")
+        """The hub that routed this request, else the one serving the current request, else ``None``."""
+        return wsgihub.find_hub(self.environ)
 
     def hub_url(self, endpoint: str, /, **values: Any) -> str:
         """``hub.url_for(endpoint, **values)`` on the hub that routed this request."""
-        hub = self.hub or wsgihub.current_hub()
+        hub = self.hub
         if hub is None:
             raise wsgihub.WsgihubError(f"hub_url({endpoint!r}): this request did not come through a wsgihub hub")
         return hub.url_for(endpoint, **values)
@@ -74,7 +74,7 @@ def make_hub_url(hub: Hub) -> HubURL:
     """
 
     def hub_url(endpoint: str, /, **values: Any) -> str:
-        return (wsgihub.current_hub() or hub).url_for(endpoint, **values)
+        return (wsgihub.find_hub() or hub).url_for(endpoint, **values)
 
     hub_url.__qualname__ = f"hub_url[{hub.name}]"
     return hub_url

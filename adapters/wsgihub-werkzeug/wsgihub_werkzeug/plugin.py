@@ -19,10 +19,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from wsgihub import hookimpl
+from wsgihub.adapter import detect
 
 if TYPE_CHECKING:
     from wsgihub.adapter import Adapter
     from wsgihub.types import WSGIApplication
+
+    from .adapter import WerkzeugAdapter
 
 __all__ = ["FRAMEWORK", "find_url_map", "wsgihub_adapter", "wsgihub_submounts"]
 
@@ -52,18 +55,25 @@ def find_url_map(layers: Sequence[object]) -> tuple[object, object] | None:
 
 @hookimpl(trylast=True)
 def wsgihub_adapter(app: WSGIApplication, layers: Sequence[object], framework: str | None) -> Adapter | None:
-    """A :class:`WerkzeugAdapter` for an app with a ``url_map`` (or forced with ``framework="werkzeug"``)."""
-    if framework not in (None, FRAMEWORK):
-        return None
-    found = find_url_map(layers)
-    if found is None and framework is None:
-        return None
+    """A :class:`WerkzeugAdapter` for an app with a ``url_map`` (or forced with ``framework="werkzeug"``).
+
+    Forced onto an app without a ``url_map``, the adapter has no routes and
+    builds no URLs, but ``hub.request_context()`` works.
+    """
+    return detect(layers, framework, name=FRAMEWORK, find=find_url_map, factory=_adapter, forced=_bare_adapter)
+
+
+def _adapter(found: tuple[object, object], app: WSGIApplication) -> WerkzeugAdapter:
     from .adapter import WerkzeugAdapter
 
-    if found is None:
-        return WerkzeugAdapter(app, app, None)
     holder, url_map = found
     return WerkzeugAdapter(holder, app, url_map)  # type: ignore[arg-type]
+
+
+def _bare_adapter(app: WSGIApplication, layers: Sequence[object]) -> WerkzeugAdapter:
+    from .adapter import WerkzeugAdapter
+
+    return WerkzeugAdapter(app, app, None)
 
 
 @hookimpl

@@ -5,9 +5,10 @@ adapters share: build relative URLs through a bound ``MapAdapter`` cached
 per ``(script_name, scheme)``, build absolute URLs through a freshly bound
 one (the host comes from the request and is never a cache key), match a
 path and method for grafts, list the routes, and turn Werkzeug's
-multi-line ``BuildError`` into wsgihub's one-line errors::
+multi-line ``BuildError`` into wsgihub's one-line errors (about the endpoint;
+the hub adds ``cannot build 'mount:endpoint': ``)::
 
-    urls = MapURLs(app.url_map, mount="shop")
+    urls = MapURLs(app.url_map)
     urls.build("item", {"id": 3}, "/shop", "http", None, None)   # '/shop/items/3'
     urls.match("/items/3", "GET")                                 # True
 
@@ -50,8 +51,9 @@ def endpoint_name(endpoint: object) -> str:
 class MapURLs:
     """Building, matching and listing for one Werkzeug ``Map``.
 
-    ``mount`` names the mount in error messages (the adapter sets it when
-    the app is mounted); ``framework`` too.
+    ``framework`` names the framework in error messages.  ``mount`` is kept
+    for compatibility and no longer used: the hub names the mount in build
+    errors itself.
     """
 
     __slots__ = ("_lock", "_matcher", "bound", "framework", "mount", "url_map")
@@ -129,26 +131,27 @@ class MapURLs:
         return None
 
     # -- errors ----------------------------------------------------------------
+    # One line about the endpoint: the hub puts ``cannot build 'mount:endpoint': ``
+    # in front and sets the error's ``endpoint``.
     def build_error(self, endpoint: str, values: Mapping[str, Any], method: str | None) -> URLBuildError:
-        """A one-line error saying why ``endpoint`` cannot be built with ``values``."""
-        full = f"{self.mount}:{endpoint}"
+        """A one-line error saying why ``endpoint`` cannot be built with ``values``.
+
+        :class:`~wsgihub.errors.UnknownEndpointError` when no rule has the
+        endpoint; a :class:`~wsgihub.URLBuildError` naming the missing or
+        clashing values (or the method) otherwise.
+        """
         rules = [r for r in self.url_map.iter_rules() if endpoint_name(r.endpoint) == endpoint]
         if not rules:
             names = sorted({endpoint_name(r.endpoint) for r in self.url_map.iter_rules()})
             return UnknownEndpointError(
-                f"cannot build {full!r}: mount {self.mount!r} ({self.framework}) has no endpoint "
-                f"{endpoint!r}{closest(endpoint, names)}",
-                full,
+                f"the {self.framework} app has no endpoint {endpoint!r}{closest(endpoint, names)}"
             )
         if method is not None:
             wanted = method.upper()
             suitable = [r for r in rules if r.methods is None or wanted in r.methods]
             if not suitable:
                 allowed = sorted({m for r in rules for m in (r.methods or ())})
-                return URLBuildError(
-                    f"cannot build {full!r}: no rule for method {wanted!r} (methods: {', '.join(allowed)})",
-                    full,
-                )
+                return URLBuildError(f"no rule for method {wanted!r} (methods: {', '.join(allowed)})")
             rules = suitable
         given = {k for k, v in values.items() if v is not None}
         needs = []
@@ -162,13 +165,12 @@ class MapURLs:
                     needs.append(f"rule {rule.rule!r} fixes {', '.join(repr(c) for c in clash)}")
         got = ", ".join(sorted(given)) or "none"
         if needs:
-            return URLBuildError(f"cannot build {full!r}: {'; or '.join(needs)} (given: {got})", full)
-        return URLBuildError(f"cannot build {full!r} with values ({got})", full)
+            return URLBuildError(f"{'; or '.join(needs)} (given: {got})")
+        return URLBuildError(f"no rule takes the values ({got})")
 
     def value_error(self, endpoint: str, error: Exception) -> URLBuildError:
         """A one-line error for a value a converter refused."""
-        full = f"{self.mount}:{endpoint}"
-        return URLBuildError(f"cannot build {full!r}: bad value: {error}", full)
+        return URLBuildError(f"bad value: {error}")
 
     # -- matching ---------------------------------------------------------------
     def match(self, path_info: str, method: str) -> bool | None:
