@@ -169,7 +169,7 @@ def test_unknown_endpoint_names_the_closest_matches(make_hub, flask_app):
     hub.mount("/new", flask_app("b"))
     with pytest.raises(UnknownEndpointError) as info:
         hub.url_for("new:usr", uid=1)
-    assert str(info.value) == "cannot build 'new:usr': mount 'new' (flask) has no endpoint 'usr' (did you mean 'user'?)"
+    assert str(info.value) == "cannot build 'new:usr': the flask app has no endpoint 'usr' (did you mean 'user'?)"
 
 
 def test_missing_and_bad_values(make_hub, flask_app):

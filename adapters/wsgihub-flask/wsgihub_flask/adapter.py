@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
 
 from flask import Flask, Request
 from flask.sessions import SecureCookieSessionInterface
@@ -40,11 +39,10 @@ if TYPE_CHECKING:
 __all__ = ["FlaskAdapter"]
 
 
-class FlaskAdapter(Adapter):
+class FlaskAdapter(Adapter[Flask]):
     """Routes, URLs, grafts, request context, cookies and checks for one Flask app."""
 
     framework: ClassVar[str] = "flask"
-    app: Flask
 
     def __init__(self, app: Flask, wsgi: WSGIApplication) -> None:
         super().__init__(app, wsgi)
@@ -56,12 +54,11 @@ class FlaskAdapter(Adapter):
 
     # -- mounting -------------------------------------------------------------
     def mounted(self, hub: Hub, peg: Peg) -> None:
-        """Name the mount in errors; add the ``hub_url`` Jinja global.
+        """Add the ``hub_url`` Jinja global.
 
         Reading ``app.jinja_env`` creates Flask's Jinja environment, so set
         ``jinja_options`` and ``TEMPLATES_AUTO_RELOAD`` before mounting.
         """
-        self.urls.mount = peg.name
         self._hub_url = native.expose(self.app, hub)
 
     def unmounted(self, hub: Hub, peg: Peg) -> None:
@@ -178,7 +175,7 @@ class FlaskAdapter(Adapter):
         """
         if self.sessions_enabled():
             path = self.app.session_interface.get_cookie_path(self.app) or "/"
-            root = urlsplit(hub.public_url).path.rstrip("/") if hub.public_url else ""
+            root = hub.public_origin.root if hub.public_origin is not None else ""
             where = root + peg.prefix
             base = path.rstrip("/")
             if base and where != base and not where.startswith(base + "/"):
@@ -206,7 +203,7 @@ class FlaskAdapter(Adapter):
             if hidden:
                 names = ", ".join(f"{base.name}:{r.endpoint}" for r in hidden[:3])
                 yield (
-                    f"graft {self.urls.mount!r} (flask): its static route {static}<path:filename> takes "
+                    f"graft {self.mount!r} (flask): its static route {static}<path:filename> takes "
                     f"every path below {static} from {base.name!r}, hiding {names}; give the Flask app "
                     "another static_url_path, or static_folder=None"
                 )

@@ -50,7 +50,7 @@ def conceal(app: Flask, function: _native.HubURL | None) -> None:
 
 def hub_url(endpoint: str, /, **values: Any) -> str:
     """``hub.url_for`` for Flask code: the current request's hub, else the app's own."""
-    hub = wsgihub.current_hub()
+    hub = wsgihub.find_hub()
     if hub is not None:
         return hub.url_for(endpoint, **values)
     if has_app_context():

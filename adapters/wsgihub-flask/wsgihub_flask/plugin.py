@@ -6,8 +6,8 @@ middleware, a bound ``app.wsgi_app``, ``functools.partial``...).  It runs
 before the Werkzeug plugin's generic ``url_map`` detector (which is
 ``trylast``), so Flask apps get the Flask adapter.
 
-Nothing here imports Flask: :func:`wsgihub.adapter.find_instance` looks
-the class up in :data:`sys.modules` only.
+Nothing here imports Flask: :func:`wsgihub.adapter.detect` looks the
+class up in :data:`sys.modules` only.
 """
 
 from __future__ import annotations
@@ -16,11 +16,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from wsgihub import hookimpl
-from wsgihub.adapter import find_instance
+from wsgihub.adapter import detect
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from wsgihub.adapter import Adapter
     from wsgihub.types import WSGIApplication
+
+    from .adapter import FlaskAdapter
 
 __all__ = ["FRAMEWORK", "wsgihub_adapter"]
 
@@ -34,11 +38,10 @@ def wsgihub_adapter(app: WSGIApplication, layers: Sequence[object], framework: s
     With ``framework="flask"`` and no Flask app to be found, ``None``: a
     Flask adapter cannot work from a bare WSGI callable.
     """
-    if framework not in (None, FRAMEWORK):
-        return None
-    found = find_instance(layers, "flask", "Flask")
-    if found is None:
-        return None
-    from .adapter import FlaskAdapter
+    return detect(layers, framework, name=FRAMEWORK, module="flask", classname="Flask", factory=_adapter)
 
-    return FlaskAdapter(found, app)  # type: ignore[arg-type]
+
+def _adapter(app: Flask, wsgi: WSGIApplication) -> FlaskAdapter:
+    from .adapter import FlaskAdapter  # imports Flask: only once a Flask app exists
+
+    return FlaskAdapter(app, wsgi)
