@@ -1,0 +1,246 @@
+"""The site the bad-input corpus (``tests/test_corpus.py``) serves and calls.
+
+No web framework: a tiny table-routed "framework" (:class:`TableApp`) and
+its adapter plugin (:data:`plugin`) give the hub something to build URLs
+with, so the hostile-Host rows run in the core environment too.  The site
+(:func:`site`) mounts:
+
+``/links``      TableApp; ``GET /links/`` answers the absolute URL the hub
+                builds for ``links:item`` (400 ``untrusted host`` when the
+                hub refuses the Host), ``/links/go`` redirects to it
+``/a``          echo app (``SCRIPT_NAME`` / ``PATH_INFO`` as JSON), with a
+                graft over it that takes ``GET /a/only-graft``
+``/b/deeper``   echo app
+``/old``        an app with a wsgi_party invite route at ``/__invite__/``
+                that, like Werkzeug, collapses ``//`` and resolves dot
+                segments before routing
+``/body``       reads the request body and answers its length
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+from urllib.parse import urlencode
+
+from wsgihub import Adapter, AppRoute, Hub, hookimpl
+from wsgihub.errors import UnknownEndpointError, UntrustedHostError
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+TRUSTED_HOSTS = ("example.com", ".example.org", "localhost", "[::1]")
+
+
+def _answer(start_response: StartResponse, status: str, body: bytes, *headers: tuple[str, str]) -> list[bytes]:
+    start_response(
+        status,
+        [("Content-Type", "text/plain"), ("Content-Length", str(len(body))), *headers],
+    )
+    return [body]
+
+
+class TableApp:
+    """A WSGI app whose routes are a table ``endpoint -> (rule, methods)``."""
+
+    def __init__(self, name: str, table: Mapping[str, tuple[str, frozenset[str]]],
+                 view: Callable[[str, Environ, StartResponse], Iterable[bytes]]) -> None:
+        self.name = name
+        self.table = dict(table)
+        self.view = view
+
+    def match(self, path: str, method: str) -> str | None:
+        for endpoint, (rule, methods) in self.table.items():
+            pattern = "^" + re.sub(r"<(\w+)>", r"(?P<\1>[^/]+)", rule) + "$"
+            if re.match(pattern, path or "/") and method in methods:
+                return endpoint
+        return None
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        endpoint = self.match(environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET"))
+        if endpoint is None:
+            return _answer(start_response, "404 Not Found", b"not found")
+        return self.view(endpoint, environ, start_response)
+
+
+class TableAdapter(Adapter):
+    """The corpus framework's adapter: routes, URL building, matching for grafts."""
+
+    framework = "table"
+    app: TableApp
+
+    def routes(self) -> list[AppRoute]:
+        return [AppRoute(e, rule, methods) for e, (rule, methods) in self.app.table.items()]
+
+    def build(self, endpoint: str, values: Mapping[str, Any], *, script_name: str, scheme: str,
+              host: str | None, method: str | None = None) -> str:
+        if endpoint not in self.app.table:
+            raise UnknownEndpointError(f"{self.app.name} has no endpoint {endpoint!r}", endpoint)
+        rest = dict(values)
+        path = re.sub(r"<(\w+)>", lambda m: str(rest.pop(m.group(1))), self.app.table[endpoint][0])
+        url = script_name + path + ("?" + urlencode(rest) if rest else "")
+        return f"{scheme}://{host}{url}" if host else url
+
+    def match(self, path_info: str, method: str) -> bool:
+        return self.app.match(path_info, method) is not None
+
+    def request_context(self, environ: Environ) -> AbstractContextManager[object]:
+        return nullcontext()
+
+
+class _Plugin:
+    """The adapter plugin, registered on the corpus hubs by hand (no entry point)."""
+
+    @hookimpl
+    def wsgihub_adapter(self, app: object, layers: Iterable[object], framework: str | None) -> Adapter | None:
+        if framework not in (None, "table"):
+            return None
+        for layer in layers:
+            if isinstance(layer, TableApp):
+                return TableAdapter(layer, app)  # type: ignore[arg-type]
+        return None
+
+
+plugin = _Plugin()
+
+GET = frozenset({"GET", "HEAD"})
+
+
+def _links_view(endpoint: str, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    hub: Hub = environ["wsgihub.hub"]
+    try:
+        url = hub.url_for("links:item", id=1, _external=True)
+    except UntrustedHostError:
+        return _answer(start_response, "400 Bad Request", b"untrusted host")
+    if endpoint == "go":
+        return _answer(start_response, "302 Found", url.encode("latin-1"), ("Location", url))
+    return _answer(start_response, "200 OK", url.encode("latin-1"))
+
+
+links = TableApp(
+    "links",
+    {"index": ("/", GET), "go": ("/go", GET), "item": ("/item/<id>", GET)},
+    _links_view,
+)
+
+graft = TableApp(
+    "graft",
+    {"only": ("/only-graft", GET)},
+    lambda endpoint, environ, start_response: _answer(start_response, "200 OK", b"graft"),
+)
+
+
+def echo(name: str) -> Callable[[Environ, StartResponse], Iterable[bytes]]:
+    """A plain WSGI app that answers where the request landed, as JSON."""
+
+    def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        body = json.dumps(
+            {
+                "app": name,
+                "method": environ.get("REQUEST_METHOD"),
+                "script_name": environ.get("SCRIPT_NAME", ""),
+                "path_info": environ.get("PATH_INFO", ""),
+            }
+        ).encode()
+        return _answer(start_response, "200 OK", body)
+
+    return app
+
+
+def old(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """An app with a wsgi_party invite route; routes like Werkzeug (``//`` collapsed)."""
+    raw = environ.get("PATH_INFO") or "/"
+    path = posixpath.normpath(re.sub("/{2,}", "/", raw))
+    if raw.endswith("/") and path != "/":
+        path += "/"
+    if path == "/__invite__/":
+        if "partyline" in environ:
+            return _answer(start_response, "200 OK", b"joined")
+        return _answer(start_response, "200 OK", b"INVITE-VIEW-RAN")
+    if path == "/":
+        return _answer(start_response, "200 OK", b"old home")
+    return _answer(start_response, "404 Not Found", b"not found")
+
+
+def body(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """Read the whole request body; answer its length."""
+    stream = environ["wsgi.input"]
+    data = stream.read()
+    return _answer(start_response, "200 OK", f"read {len(data)}".encode())
+
+
+def hub(**options: Any) -> Hub:
+    """An empty hub that knows the corpus framework."""
+    new = Hub(**options)
+    new.plugins.register(plugin, "corpus-table")
+    return new
+
+
+def site() -> Hub:
+    """The site ``wsgihub serve corpus_site:site`` runs for the HTTP rows."""
+    new = hub(trusted_hosts=TRUSTED_HOSTS)
+    new.mount("/links", links)
+    new.mount("/a", echo("a"))
+    new.graft(graft, over="a", name="g")
+    new.mount("/b/deeper", echo("b"))
+    new.mount("/old", old, invite_path="/__invite__/")
+    new.mount("/body", body)
+    return new
+
+
+def public_site() -> Hub:
+    """Like :func:`site` but with a public_url (for ``wsgihub url --external``)."""
+    new = hub(public_url="https://example.com/site")
+    new.mount("/links", links)
+    return new
+
+
+# -- factories and objects the bad-input rows name ------------------------------------------
+def echo_factory(global_conf: Mapping[str, str], name: str = "a") -> Callable[[Environ, StartResponse], Iterable[bytes]]:
+    """PasteDeploy ``call:`` factory: an echo app."""
+    return echo(name)
+
+
+def echo_app(*, name: str = "a") -> Callable[[Environ, StartResponse], Iterable[bytes]]:
+    """Pipeline-descriptor factory: an echo app (keyword arguments only)."""
+    return echo(name)
+
+
+def failing_factory(*args: object, **kwargs: object) -> object:
+    """A factory whose resource is missing."""
+    raise RuntimeError("the database is not there")
+
+
+def junk_factory(*args: object, **kwargs: object) -> object:
+    """A factory that returns something that is not an app."""
+    return 42
+
+
+class _Proxy:
+    """Like ``flask.current_app`` outside an app context: every attribute raises."""
+
+    def __getattr__(self, name: str) -> object:
+        raise RuntimeError("Working outside of application context.")
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        raise RuntimeError("Working outside of application context.")
+
+
+proxy = _Proxy()
+
+
+def shadowed() -> Hub:
+    """A site whose ``/item`` mount shadows the route ``links:item`` (a MountWarning)."""
+    new = hub()
+    new.mount("/", links, name="links")
+    new.mount("/item", echo("item"))
+    return new
+
+
+def crash(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """An app that raises on every request."""
+    raise RuntimeError("crash")

@@ -1,0 +1,839 @@
+"""The bad-input corpus (issue 8): one table row per hostile or careless input.
+
+Every row names its input, what must happen (exit code, exception type or
+HTTP status), a pattern for the one-line message that names the culprit
+(file, section, key, mount, option), and the harness checks that nothing is
+left behind.  Adding a case is one line in one of the tables below:
+
+``CLI``    ``wsgihub ARGS`` in this process through :func:`wsgihub.cli.main`
+           (site files and pipeline descriptors too): exit code, exactly one
+           stderr line matching the pattern (or none), no traceback, no
+           socket, thread or child process left open.
+``PROC``   ``python -m wsgihub.cli ARGS`` (or ``-m wsgihub.pipeline``) as a real
+           process in its own session, for everything that might serve or
+           leave processes behind: exit code, one stderr line, then nothing
+           listens on the port, no PID file, no process of its group lives.
+``API``    a call on a hub (``Hub``, ``mount``, ``graft``, ``unmount``,
+           ``url_for``, ``trusted_hosts``, ``public_url``): the exception type,
+           a one-line message, and the hub's mounts and partyline unchanged.
+``HTTP``   raw bytes to one real ``wsgihub serve`` (waitress) per module
+           (:mod:`corpus_site` under ``tests/corpus``): the status (or a closed
+           connection), a pattern for the body, never the attacker's host in
+           the answer, and the server still answers afterwards; at the end it
+           stops on SIGTERM with exit 0 and leaves nothing behind.
+
+Placeholders in arguments and file texts: ``{tmp}`` the row's temporary
+directory, ``{site}`` / ``{wsgi}`` the site file / descriptor the row wrote,
+``{port}`` a free port, ``{busy}`` a port another socket listens on, ``{pid}``
+a PID file path.  Rows that fail because of an open bug of issue 8 carry
+``xfail="issue 8 §N, owner X"`` (strict: the fix must remove it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import wsgihub
+from wsgihub.cli import main
+from wsgihub.errors import (
+    ConfigError,
+    InviteError,
+    MountError,
+    NoAdapterError,
+    UnknownMountError,
+    UntrustedHostError,
+    URLBuildError,
+    WsgihubError,
+)
+
+TESTS = Path(__file__).resolve().parent
+CORPUS = TESTS / "corpus"
+for _path in (TESTS, CORPUS):  # live_apps and corpus_site (also under --import-mode=importlib)
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+import corpus_site
+
+#: A stderr line that is a traceback, or a warning printed through ``warnings``.
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s+File \"|Warning: ", re.MULTILINE)
+
+
+# =============================================================================================
+# rows
+# =============================================================================================
+@dataclass(frozen=True)
+class Row:
+    """What every row has: an id that names the case, and the open bug it waits for."""
+
+    id: str
+    xfail: str | None = field(default=None, kw_only=True)
+    #: a module the row needs (``flask``, ``django``): skipped where it is not installed
+    needs: str | None = field(default=None, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Cli(Row):
+    """``wsgihub ARGS`` in this process; ``files`` are written into the row's tmp dir."""
+
+    args: str = ""
+    exit: int = 2
+    #: pattern for the one stderr line; ``None``: stderr stays empty
+    message: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def Site(id: str, ini: str, exit: int = 2, message: str | None = None, *, cmd: str = "check {site}", **kw: Any) -> Cli:
+    """A site file (``site.ini``, ``\\n`` for newlines) checked with ``cmd``."""
+    return Cli(id, cmd, exit, message, {"site.ini": ini}, **kw)
+
+
+def Wsgi(id: str, text: str, exit: int = 2, message: str | None = None, *, cmd: str = "check {wsgi}", **kw: Any) -> Cli:
+    """A pipeline descriptor (``site.wsgi``) checked with ``cmd``."""
+    return Cli(id, cmd, exit, message, {"site.wsgi": text}, **kw)
+
+
+@dataclass(frozen=True)
+class Proc(Row):
+    """``python -m wsgihub.cli ARGS`` (``module`` picks another) in a process of its own."""
+
+    args: str = ""
+    exit: int = 2
+    message: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    module: str = "wsgihub.cli"
+    #: --debug rows: a traceback is expected, and the message somewhere in it
+    debug: bool = False
+
+
+@dataclass(frozen=True)
+class Api(Row):
+    """``call(hub)`` on a corpus hub (``links`` at /links, echo ``a`` at /a) raises ``exc``."""
+
+    call: Callable[[wsgihub.Hub], object] = lambda hub: None
+    exc: type[BaseException] | tuple[type[BaseException], ...] = WsgihubError
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Http(Row):
+    """Raw request lines (``|`` between lines; ``Host: example.com`` unless given).
+
+    ``status`` is the expected status (a set: any of them), or ``None`` when
+    the server closes the connection without an answer (or the client hangs
+    up first: ``hangup``).  ``body``: pattern the answer's body matches.
+    """
+
+    request: str = "GET / HTTP/1.1"
+    status: int | frozenset[int] | None = 200
+    body: str | None = None
+    payload: bytes = b""
+    #: send the head and this much of ``payload``, then close the connection
+    hangup: bool = False
+    server: str = "core"
+
+
+def S(*codes: int) -> frozenset[int]:
+    """Any of these statuses."""
+    return frozenset(codes)
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI (in process): arguments, site files, pipeline descriptors
+# ---------------------------------------------------------------------------------------------
+HUB = "[composite:main]\nuse = egg:wsgihub#hub\n"
+ECHO = "[app:a]\nuse = call:corpus_site:echo_factory\n"
+
+CLI: list[Cli] = [
+    # -- arguments ---------------------------------------------------------------------------
+    Cli("no-site", "routes", 2, r"no site given.*SITE.*--mount"),
+    Cli("check-no-site", "check", 2, r"no site given"),
+    Cli("url-no-site", "url -e a:x", 2, r"no site given"),
+    Cli("mount-no-equals", "routes --mount /a", 2, r"mount spec '/a'.*PREFIX=package\.module:attribute"),
+    Cli("mount-no-slash", "routes --mount a=live_apps.echo:app_a", 2, r"mount spec 'a=live_apps\.echo:app_a'"),
+    Cli("mount-no-colon", "routes --mount /a=live_apps.echo", 2, r"mount spec '/a=live_apps\.echo'"),
+    Cli("mount-no-module", "routes --mount /a=corpus_nowhere:app", 2, r"--mount /a.*cannot import 'corpus_nowhere'"),
+    Cli("mount-no-attribute", "routes --mount /a=live_apps.echo:nothing", 2, r"--mount /a.*no attribute 'nothing'"),
+    Cli("mount-module-raises", "routes --mount /a=live_apps.crashing:app", 2, r"--mount /a.*ZeroDivisionError"),
+    Cli("mount-not-callable", "routes --mount /a=live_apps.echo:__doc__", 2, r"(mount 'a'|--mount /a).*(not a WSGI callable|nor a WSGI application)"),
+    Cli("mount-dotdot-prefix", "routes --mount /a/../b=live_apps.echo:app_a", 2, r"mount.*'\.\.'"),
+    Cli("mount-non-ascii-prefix", "routes --mount /caf\u00e9=live_apps.echo:app_a", 2, r"mount.*'caf\u00e9'.*unreserved ASCII"),
+    Cli("mount-query-prefix", "routes --mount /a?x=live_apps.echo:app_a", 2, r"mount.*'a\?x'"),
+    Cli("mount-same-prefix", "routes --mount /a=live_apps.echo:app_a --mount /a/=live_apps.echo:app_b", 2, r"mount 'a'.*taken"),
+    Cli("mount-raises-while-mounting", "routes --mount /x=corpus_site:proxy", 2, r"--mount /x.*RuntimeError.*outside of (an )?application context", xfail="issue 8 §7, owner S"),
+    Cli("url-mount-raises-while-mounting", "url --mount /x=corpus_site:proxy -e x:y", 2, r"--mount /x.*RuntimeError", xfail="issue 8 §7, owner S"),
+    Cli("check-mount-raises-while-mounting", "check --mount /x=corpus_site:proxy", 2, r"--mount /x.*RuntimeError", xfail="issue 8 §7, owner S"),
+    Cli("mount-factory-fails", "check --mount /a=live_apps.sites:broken_site", 2, r"--mount /a.*(KeyError.*SECRET_KEY|factory)", xfail="issue 8 §9, owner L"),
+    Cli("site-not-a-site", "routes corpus_nowhere", 2, r"site 'corpus_nowhere': expected a site file"),
+    Cli("site-directory", "routes {tmp}", 2, r"site '.*': expected a site file"),
+    Cli("site-no-module", "routes corpus_nowhere:hub", 2, r"site 'corpus_nowhere:hub'.*cannot import"),
+    Cli("site-no-attribute", "routes corpus_site:nothing", 2, r"site 'corpus_site:nothing'.*no attribute 'nothing'"),
+    Cli("site-factory-raises", "routes live_apps.sites:broken_site", 2, r"site 'live_apps\.sites:broken_site'.*KeyError.*SECRET_KEY"),
+    Cli("site-not-an-app", "routes corpus_site:TRUSTED_HOSTS", 2, r"site 'corpus_site:TRUSTED_HOSTS'.*neither a Hub nor a WSGI application"),
+    Cli("url-no-endpoint-option", "url corpus_site:site", 2, r"(-e|--endpoint)", xfail="issue 8 §12, owner S"),
+    Cli("url-endpoint-no-mount-part", "url corpus_site:site -e item", 2, r"endpoint 'item' names no mount"),
+    Cli("url-unknown-mount", "url corpus_site:site -e link:item id=1", 2, r"no mount named 'link'.*did you mean 'links'"),
+    Cli("url-unknown-endpoint", "url corpus_site:site -e links:itme id=1", 2, r"links has no endpoint 'itme'"),
+    Cli("url-no-adapter", "url corpus_site:site -e a:x", 2, r"mount 'a' has no adapter"),
+    Cli("url-bad-value", "url corpus_site:site -e links:item =1", 2, r"value '=1'.*NAME=VALUE"),
+    Cli("url-bad-value-with-mount", "url --mount /a=live_apps.echo:app_a -e a:x oops", 2, r"'oops'.*NAME=VALUE", xfail="issue 8 §12, owner S"),
+    Cli("url-external-twice", "url corpus_site:site -e links:item id=1 _external=1", 2, r"_external.*--external", xfail="issue 8 §6, owner S"),
+    Cli("url-external-no-public-url", "url corpus_site:site -e links:item id=1 --external", 2, r"'links:item'.*public_url.*(site|\[composite|Hub\()", xfail="issue 8 §12, owner S"),
+    Cli("url-endpoint-positional", "url corpus_site:site links:item id=1", 0, None, xfail="issue 8 §12, owner S"),
+    Cli("url-external-public", "url corpus_site:public_site -e links:item id=1 --external", 0, None),
+    Cli("unknown-command", "nosuch", 2, r"No such command 'nosuch'", xfail="issue 8 §12, owner S"),
+    Cli("unknown-option", "routes --nosuch", 2, r"No such option.*--nosuch", xfail="issue 8 §12, owner S"),
+    Cli("serve-port-out-of-range", "serve --mount /a=live_apps.echo:app_a --port 70000", 2, r"--port.*70000", xfail="issue 8 §12, owner S"),
+    Cli("serve-workers-zero", "serve --mount /a=live_apps.echo:app_a --workers 0", 2, r"--workers.*0", xfail="issue 8 §12, owner S"),
+    Cli("serve-port-not-a-number", "serve --mount /a=live_apps.echo:app_a --port http", 2, r"--port.*'http'", xfail="issue 8 §12, owner S"),
+    Cli("plugins-extra-argument", "plugins extra", 2, r"unexpected extra argument.*extra", xfail="issue 8 §12, owner S"),
+    # -- site files (PasteDeploy INI) ----------------------------------------------------------
+    Cli("site-file-missing", "check {tmp}/missing.ini", 2, r"site file '.*missing\.ini' does not exist"),
+    Site("site-file-empty", "", 2, r"site\.ini.*(main|section)"),
+    Site("site-file-no-header", "use = egg:wsgihub#hub", 2, r"site\.ini.*(section|header)"),
+    Site("site-file-unknown-key", HUB + "bogus = a\n" + ECHO, 2, r"site\.ini.*unknown key 'bogus'"),
+    Site("site-file-no-app-section", HUB + "/a = nosuch\n", 2, r"site\.ini.*/a = nosuch.*no section \[app:nosuch\]"),
+    Site("site-file-bad-prefix", HUB + "/a/../b = a\n" + ECHO, 2, r"site\.ini.*mount /a/\.\./b = a.*'\.\.'"),
+    Site("site-file-same-prefix", HUB + "/a = a\n/a/ = a\n" + ECHO, 2, r"site\.ini.*(mount /a/ = a|/a/).*taken"),
+    Site("site-file-graft-unknown-mount", HUB + "/a = a\ngraft a2 = nomount\n" + ECHO + "[app:a2]\nuse = call:corpus_site:echo_factory\n", 2, r"site\.ini.*graft a2 = nomount.*no mount named 'nomount'"),
+    Site("site-file-graft-misquoted", HUB + "/a = a\ngraft b c = a\n" + ECHO, 2, r"site\.ini.*graft b c = a", xfail="issue 8 §12, owner L"),
+    Site("site-file-egg-not-installed", HUB + "/a = a\n[app:a]\nuse = egg:corpus-nosuch-dist#app\n", 2, r"site\.ini.*\[app:a\].*corpus-nosuch-dist.*not installed", xfail="issue 8 §12, owner L"),
+    Site("site-file-call-no-module", HUB + "/a = a\n[app:a]\nuse = call:corpus_nowhere:make\n", 2, r"site\.ini.*corpus_nowhere"),
+    Site("site-file-factory-raises", HUB + "/a = a\n[app:a]\nuse = call:corpus_site:failing_factory\n", 2, r"site\.ini.*RuntimeError.*the database is not there"),
+    Site("site-file-factory-names-section", HUB + "/a = a\n[app:a]\nuse = call:corpus_site:failing_factory\n", 2, r"site\.ini.*\[app:a\].*the database is not there", xfail="issue 8 §12, owner L"),
+    Site("site-file-bad-public-url", HUB + "public_url = ftp://example.com\n/a = a\n" + ECHO, 2, r"site\.ini.*public_url 'ftp://example\.com'"),
+    Site("site-file-circular", HUB + "/a = main\n", 2, r"site\.ini.*(circular|cycle|loop).*main", xfail="issue 8 §12, owner L"),
+    Site("site-file-unknown-name", HUB + "/a = a\n" + ECHO, 2, r"site\.ini.*nosuch", cmd="check config:{site}#nosuch"),
+    Site("site-file-bad-interpolation", HUB + "/a = %(nosuch)s\n" + ECHO, 2, r"site\.ini.*nosuch"),
+    Site("site-file-duplicate-section", HUB + ECHO + ECHO, 2, r"site\.ini.*(duplicate|already exists).*a"),
+    Site("site-file-django-no-settings", HUB + "/ = legacy\n[app:legacy]\nuse = egg:wsgihub-django#app\nsettings = corpus_nosuch.settings\n", 2, r"site\.ini.*\[app:legacy\].*corpus_nosuch\.settings", needs="django", xfail="issue 8 §12, owner L"),
+    Site("site-file-pyramid-no-app", HUB + "/api = api\n[app:api]\nuse = egg:wsgihub-pyramid#app\napp = corpus_nowhere:main\n", 2, r"site\.ini.*\[app:api\].*corpus_nowhere", needs="pyramid", xfail="issue 8 §12, owner L"),
+    # -- pipeline descriptors (.wsgi) ------------------------------------------------------------
+    Cli("wsgi-missing", "check {tmp}/missing.wsgi", 2, r"pipeline descriptor '.*missing\.wsgi' does not exist"),
+    Wsgi("wsgi-empty", "", 2, r"site\.wsgi: no \[factory\] section"),
+    Wsgi("wsgi-bad-header", "[corpus_site:echo_factory\n", 2, r"site\.wsgi:1: bad section header"),
+    Wsgi("wsgi-key-before-section", "name = a\n[corpus_site:echo_app]\n", 2, r"site\.wsgi:1: key 'name' comes before any \[factory\]"),
+    Wsgi("wsgi-key-not-identifier", "[corpus_site:echo_app]\nnot-a-name = a\n", 2, r"site\.wsgi:2: \[corpus_site:echo_app\] key 'not-a-name' is not a Python identifier"),
+    Wsgi("wsgi-key-twice", "[corpus_site:echo_app]\nname = a\nname = b\n", 2, r"site\.wsgi:3: .*key 'name' is given twice \(first on line 2\)"),
+    Wsgi("wsgi-no-line", "[corpus_site:echo_app]\njust words\n", 2, r"site\.wsgi:2: expected 'key = value'"),
+    Wsgi("wsgi-no-module", "[corpus_nowhere:make]\n", 2, r"site\.wsgi:1: \[corpus_nowhere:make\]:? cannot import 'corpus_nowhere'"),
+    Wsgi("wsgi-no-attribute", "[corpus_site:echo_ap]\n", 2, r"site\.wsgi:1: .*no attribute 'echo_ap'.*did you mean 'echo_app'"),
+    Wsgi("wsgi-unknown-key", "[corpus_site:echo_app]\nnmae = a\n", 2, r"site\.wsgi:2: \[corpus_site:echo_app\] key 'nmae': the factory takes no such argument.*'name'"),
+    Wsgi("wsgi-factory-raises", "[corpus_site:failing_factory]\n", 2, r"site\.wsgi:1: \[corpus_site:failing_factory\]:? the factory raised RuntimeError"),
+    Wsgi("wsgi-factory-returns-junk", "[corpus_site:junk_factory]\n", 2, r"site\.wsgi:1: .*returned 42, not a WSGI application"),
+    Wsgi("wsgi-not-callable", "[corpus_site:TRUSTED_HOSTS]\n", 2, r"site\.wsgi:1: .*is not callable"),
+    Wsgi("wsgi-middleware-takes-no-app", "[corpus_site:echo_app]\n[corpus_site:echo_app]\n", 2, r"site\.wsgi:1: .*takes no next application"),
+    Wsgi("wsgi-egg-not-installed", "[egg:corpus-nosuch-dist#app]\n", 2, r"site\.wsgi:1: .*distribution 'corpus-nosuch-dist' is not installed"),
+    Wsgi("wsgi-egg-no-factory", "[egg:wsgihub#nosuch]\n", 2, r"site\.wsgi:1: .*distribution 'wsgihub' has no application factory 'nosuch'"),
+    Wsgi("wsgi-entry-bad", "[entry:onlygroup]\n", 2, r"site\.wsgi:1: .*expected \[entry:GROUP:NAME\]"),
+    Wsgi("wsgi-entry-unknown", "[entry:paste.app_factory:corpus_nosuch]\n", 2, r"site\.wsgi:1: .*no installed entry point 'corpus_nosuch'"),
+    Wsgi("wsgi-composite-entry", "[entry:paste.composite_factory:hub]\n", 2, r"site\.wsgi:1: .*composite factories need PasteDeploy"),
+    Cli("wsgi-not-utf8", "check {tmp}/latin.wsgi", 2, r"pipeline descriptor '.*latin\.wsgi' cannot be read", files={"latin.wsgi": "[corpus_site:echo_app]\nname = caf\udce9\n"}),
+]
+
+# ---------------------------------------------------------------------------------------------
+# PROC: real processes (serve, pipeline runner, framework projects, warnings, --debug)
+# ---------------------------------------------------------------------------------------------
+A = "--mount /a=live_apps.echo:app_a"
+
+PROC: list[Proc] = [
+    Proc("serve-port-in-use", f"serve {A} --port {{busy}} --pid-file {{pid}}", 2, r"^wsgihub: error: cannot listen on http://127\.0\.0\.1:\d+: address already in use"),
+    Proc("serve-workers-port-in-use", f"serve {A} --workers 2 --port {{busy}} --pid-file {{pid}}", 2, r"cannot listen on http://127\.0\.0\.1:\d+: address already in use"),
+    Proc("serve-unknown-host", f"serve {A} --host corpus.invalid --port {{port}} --pid-file {{pid}}", 2, r"cannot listen on http://corpus\.invalid:\d+: unknown host"),
+    Proc("serve-foreign-address", f"serve {A} --host 192.0.2.1 --port {{port}} --pid-file {{pid}}", 2, r"cannot listen on http://192\.0\.2\.1:\d+: address not available"),
+    Proc("serve-pid-dir-missing", f"serve {A} --port {{port}} --pid-file {{tmp}}/no/such/site.pid", 2, r"--pid-file .*no/such/site\.pid: directory .* does not exist"),
+    Proc("serve-no-module", "serve --mount /a=corpus_nowhere:app --port {port} --pid-file {pid}", 2, r"cannot import 'corpus_nowhere'"),
+    Proc("serve-workers-no-module", f"serve {A} --mount /b=corpus_nowhere:app --workers 2 --port {{port}} --pid-file {{pid}}", 2, r"cannot import 'corpus_nowhere'"),
+    Proc("serve-mount-raises-while-mounting", "serve --mount /x=corpus_site:proxy --port {port} --pid-file {pid}", 2, r"--mount /x.*RuntimeError", xfail="issue 8 §7, owner S"),
+    Proc("serve-start-listener-fails", "serve live_apps.sites:failing_site --port {port} --pid-file {pid}", 1, r"refuse_to_start.*the database is not there"),
+    Proc("serve-bad-site-file", "serve {site} --port {port} --pid-file {pid}", 2, r"site\.ini.*unknown key 'bogus'", files={"site.ini": HUB + "bogus = a\n"}),
+    Proc("serve-bad-descriptor", "serve {wsgi} --port {port} --pid-file {pid}", 2, r"site\.wsgi:2: .*key 'nmae'", files={"site.wsgi": "[corpus_site:echo_app]\nnmae = a\n"}),
+    Proc("serve-port-out-of-range", f"serve {A} --port 70000 --pid-file {{pid}}", 2, r"--port.*70000", xfail="issue 8 §12, owner S"),
+    Proc("pipeline-port-out-of-range", "{wsgi} --port 70000", 2, r"--port.*70000", module="wsgihub.pipeline", files={"site.wsgi": "[corpus_site:echo_app]\n"}, xfail="issue 8 §5, owner L"),
+    Proc("pipeline-port-in-use", "{wsgi} --port {busy}", 2, r"127\.0\.0\.1:\d+.*(in use|address)", module="wsgihub.pipeline", files={"site.wsgi": "[corpus_site:echo_app]\n"}, xfail="issue 8 §5, owner L"),
+    Proc("warning-is-one-line", "routes corpus_site:shadowed", 0, r"^wsgihub: warning: .*item", xfail="issue 8 §11, owner S"),
+    Proc("debug-shows-traceback", "--debug routes --mount /a=corpus_nowhere:app", 1, r"cannot import 'corpus_nowhere'", debug=True),
+    Proc("debug-after-serve", "serve --mount /a=corpus_nowhere:app --port {port} --debug", 1, r"cannot import 'corpus_nowhere'", debug=True),
+    Proc("django-check-broken-urlconf", "check --mount /=proj.wsgi:application", 2, r"(urls|URLconf|RuntimeError).*broken urlconf", needs="django", files={
+        "proj/__init__.py": "",
+        "proj/settings.py": "SECRET_KEY = 'x'\nROOT_URLCONF = 'proj.urls'\nALLOWED_HOSTS = ['*']\nINSTALLED_APPS = []\nDEBUG = False\n",
+        "proj/urls.py": "raise RuntimeError('broken urlconf')\n",
+        "proj/wsgi.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\nfrom django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n",
+    }, xfail="issue 8 §8, owner L"),
+    Proc("flask-url-external-twice", "url --mount /shop=live_apps.flask_sites:shop -e shop:item item_id=1 _external=1", 2, r"_external", needs="flask", xfail="issue 8 §6, owner S"),
+    Proc("flask-mount-current-app", "routes --mount /x=flask:current_app", 2, r"--mount /x.*(RuntimeError|application context)", needs="flask", xfail="issue 8 §7, owner S"),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# API: Python calls on a hub
+# ---------------------------------------------------------------------------------------------
+def _external_from(host: str) -> Callable[[wsgihub.Hub], object]:
+    """``url_for(_external=True)`` inside a request whose Host header is ``host``."""
+
+    def call(hub: wsgihub.Hub) -> object:
+        with hub.request_context("links", {"HTTP_HOST": host}):
+            return hub.url_for("links:item", id=1, _external=True)
+
+    return call
+
+
+def _hub(**options: Any) -> Callable[[wsgihub.Hub], object]:
+    return lambda hub: corpus_site.hub(**options)
+
+
+APP = corpus_site.echo("x")
+
+API: list[Api] = [
+    Api("trusted-hosts-bare-string", _hub(trusted_hosts="example.com"), (ConfigError, TypeError), r"trusted_hosts.*'example\.com'", xfail="issue 8 §12, owner H"),
+    Api("trusted-hosts-not-strings", _hub(trusted_hosts=[1]), (ConfigError, TypeError), r"trusted_hosts", xfail="issue 8 §12 (a raw AttributeError, like the bare string), owner H"),
+    Api("public-url-ftp", _hub(public_url="ftp://example.com"), ConfigError, r"public_url 'ftp://example\.com'"),
+    Api("public-url-no-host", _hub(public_url="https://"), ConfigError, r"public_url 'https://'"),
+    Api("public-url-userinfo", _hub(public_url="https://example.com:@evil.com"), ConfigError, r"public_url 'https://example\.com:@evil\.com'", xfail="issue 8 §1, owner H"),
+    Api("public-url-bad-port", _hub(public_url="https://example.com:http"), ConfigError, r"public_url 'https://example\.com:http'", xfail="issue 8 §1, owner H"),
+    Api("public-url-bad-path", _hub(public_url="https://example.com/caf\u00e9"), ConfigError, r"public_url.*caf\u00e9"),
+    Api("mount-prefix-not-string", lambda hub: hub.mount(None, APP), MountError, r"prefix must be a string"),  # type: ignore[arg-type]
+    Api("mount-dotdot", lambda hub: hub.mount("/x/../y", APP), MountError, r"mount '/x/\.\./y'.*'\.\.'"),
+    Api("mount-empty-segment", lambda hub: hub.mount("/x//y", APP), MountError, r"segment ''"),
+    Api("mount-percent", lambda hub: hub.mount("/x%2Fy", APP), MountError, r"segment 'x%2Fy'"),
+    Api("mount-space", lambda hub: hub.mount("/x y", APP), MountError, r"segment 'x y'"),
+    Api("mount-taken-prefix", lambda hub: hub.mount("/a", APP, name="other"), MountError, r"mount 'other'.*'/a' is taken by mount 'a'"),
+    Api("mount-taken-name", lambda hub: hub.mount("/other", APP, name="a"), MountError, r"mount 'a': name is taken"),
+    Api("mount-colon-name", lambda hub: hub.mount("/other", APP, name="x:y"), MountError, r"mount 'x:y': invalid name"),
+    Api("mount-empty-name", lambda hub: hub.mount("/other", APP, name=""), MountError, r"mount '': invalid name"),
+    Api("mount-not-callable", lambda hub: hub.mount("/other", "app"), MountError, r"mount 'other'.*not a WSGI callable"),  # type: ignore[arg-type]
+    Api("mount-unknown-framework", lambda hub: hub.mount("/other", APP, framework="nosuch"), MountError, r"mount 'other'.*framework 'nosuch'"),
+    Api("mount-proxy-raises", lambda hub: hub.mount("/other", corpus_site.proxy), WsgihubError, r"mount 'other'.*RuntimeError", xfail="issue 8 §7, owner S"),
+    Api("mount-invite-refused", lambda hub: hub.mount("/other", corpus_site.graft, invite_path="/__invite__/"), InviteError, r"mount 'other'.*invitation to '/__invite__/' answered '404 Not Found'"),
+    Api("mount-invite-raises", lambda hub: hub.mount("/other", corpus_site.crash, invite_path="/__invite__/"), InviteError, r"mount 'other'.*invitation to '/__invite__/' raised RuntimeError"),
+    Api("graft-unknown-over", lambda hub: hub.graft(APP, over="nosuch"), UnknownMountError, r"no mount named 'nosuch'"),
+    Api("graft-over-none", lambda hub: hub.graft(APP, over=None), UnknownMountError, r"None", xfail="issue 8 §12 (a raw TypeError, like unmount(None)), owner H"),  # type: ignore[arg-type]
+    Api("graft-over-graft", lambda hub: hub.graft(APP, over="g"), MountError, r"cannot graft onto graft 'g'"),
+    Api("graft-taken-name", lambda hub: hub.graft(APP, over="a", name="links"), MountError, r"mount 'links': name is taken"),
+    Api("unmount-unknown", lambda hub: hub.unmount("nosuch"), UnknownMountError, r"no mount named 'nosuch'"),
+    Api("unmount-none", lambda hub: hub.unmount(None), WsgihubError, r"None", xfail="issue 8 §12, owner H"),  # type: ignore[arg-type]
+    Api("url-for-none", lambda hub: hub.url_for(None), WsgihubError, r"None", xfail="issue 8 §12, owner H"),  # type: ignore[arg-type]
+    Api("url-for-no-mount-part", lambda hub: hub.url_for("links"), URLBuildError, r"endpoint 'links' names no mount"),
+    Api("url-for-unknown-mount", lambda hub: hub.url_for("link:item", id=1), UnknownMountError, r"no mount named 'link'.*'links'"),
+    Api("url-for-no-adapter", lambda hub: hub.url_for("a:x"), NoAdapterError, r"mount 'a' has no adapter"),
+    Api("url-for-external-outside-request", lambda hub: hub.url_for("links:item", id=1, _external=True), UntrustedHostError, r"'links:item' outside a request.*public_url"),
+    Api("url-for-untrusted-host", _external_from("evil.com"), UntrustedHostError, r"Host 'evil\.com' is not in trusted_hosts"),
+    Api("url-for-host-userinfo", _external_from("example.com:@evil.com"), UntrustedHostError, r"example\.com:@evil\.com", xfail="issue 8 §1, owner H"),
+    Api("url-for-host-suffix-slash", _external_from("evil.com/.example.org"), UntrustedHostError, r"evil\.com/\.example\.org", xfail="issue 8 §1, owner H"),
+    Api("url-for-host-backslash", _external_from("evil.com\\.example.org"), UntrustedHostError, r"evil\.com", xfail="issue 8 §1, owner H"),
+    Api("request-context-unknown-mount", lambda hub: hub.request_context("nosuch").__enter__(), UnknownMountError, r"no mount named 'nosuch'"),
+    Api("request-context-no-adapter", lambda hub: hub.request_context("a").__enter__(), NoAdapterError, r"mount 'a' has no adapter"),
+    Api("routes-of-unknown-mount", lambda hub: hub.routes("nosuch"), UnknownMountError, r"no mount named 'nosuch'"),
+]
+
+# ---------------------------------------------------------------------------------------------
+# HTTP: raw requests to a real `wsgihub serve corpus_site:site` (waitress)
+# ---------------------------------------------------------------------------------------------
+L = "GET /links/ HTTP/1.1|"
+LINK = r"^http://example\.com/links/item/1$"
+UNTRUSTED = r"^untrusted host$"
+
+
+def echoed(app: str, script_name: str, path_info: str) -> str:
+    """Body pattern of the echo apps."""
+    return re.escape(f'"app": "{app}"') + r".*" + re.escape(f'"script_name": "{script_name}", "path_info": "{path_info}"')
+
+
+HTTP: list[Http] = [
+    # -- Host (issue 8 §1): trusted_hosts = example.com .example.org localhost [::1] ---------------
+    Http("host-trusted", L + "Host: example.com", 200, LINK),
+    Http("host-upper-case", L + "Host: EXAMPLE.COM", 200, r"^http://example\.com/links/item/1$", xfail="issue 8 §1, owner H"),
+    Http("host-odd-port", L + "Host: example.com:8081", 200, r"^http://example\.com:8081/links/item/1$"),
+    Http("host-default-port", L + "Host: example.com:80", 200, LINK),
+    Http("host-subdomain", L + "Host: www.example.org", 200, r"^http://www\.example\.org/links/"),
+    Http("host-idn-punycode", L + "Host: xn--bcher-kva.example.org", 200, r"^http://xn--bcher-kva\.example\.org/links/"),
+    Http("host-idn-raw", L + "Host: b\u00fccher.example.org", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-trailing-dot", L + "Host: example.com.", S(200, 400)),
+    Http("host-ipv6-trusted", L + "Host: [::1]:8080", 200, r"^http://\[::1\]:8080/links/"),
+    Http("host-ipv6-untrusted", L + "Host: [::2]", 400, UNTRUSTED),
+    Http("host-ipv6-unclosed", L + "Host: [::1", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-ipv6-junk-after", L + "Host: [::1]evil.com", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-userinfo-empty", L + "Host: example.com:@evil.com", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-userinfo", L + "Host: example.com:x@evil.com", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-userinfo-localhost", L + "Host: localhost:@evil.com", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-suffix-slash", L + "Host: evil.com/.example.org", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-suffix-hash", L + "Host: evil.com#.example.org", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-suffix-query", L + "Host: evil.com?.example.org", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-suffix-backslash", L + "Host: evil.com\\.example.org", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-suffix-pct-slash", L + "Host: evil.com%2F.example.org", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-suffix-space", L + "Host: evil.com .example.org", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-suffix-semicolon", L + "Host: evil.com;.example.org", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-suffix-no-dot", L + "Host: evilexample.org", 400, UNTRUSTED),
+    Http("host-port-letters", L + "Host: example.com:http", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-port-twice", L + "Host: example.com:80:80", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-port-negative", L + "Host: example.com:-1", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    Http("host-empty", L + "Host: ", 400, UNTRUSTED),
+    Http("host-missing-http10", "GET /links/ HTTP/1.0|X-No-Host: 1", 400, UNTRUSTED),
+    Http("host-twice", L + "Host: example.com|Host: evil.com", 400, UNTRUSTED),
+    Http("host-absolute-form", "GET http://evil.com/links/ HTTP/1.1|Host: example.com", S(200, 400), r"^(http://example\.com/links/item/1|untrusted host)$"),
+    Http("host-redirect-userinfo", "GET /links/go HTTP/1.1|Host: example.com:@evil.com", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
+    # -- forwarded headers: never trusted -----------------------------------------------------
+    Http("fwd-x-forwarded-host", L + "X-Forwarded-Host: evil.com", 200, LINK),
+    Http("fwd-forwarded-host", L + "Forwarded: host=evil.com;proto=https", 200, LINK),
+    Http("fwd-x-forwarded-proto", L + "X-Forwarded-Proto: https", 200, LINK),
+    Http("fwd-x-forwarded-prefix", "GET /a/x HTTP/1.1|X-Forwarded-Prefix: /evil", 200, echoed("a", "/a", "/x")),
+    Http("fwd-x-script-name", "GET /a/x HTTP/1.1|X-Script-Name: /evil", 200, echoed("a", "/a", "/x")),
+    Http("fwd-x-original-url", "GET /a/x HTTP/1.1|X-Original-URL: /b/deeper/x", 200, echoed("a", "/a", "/x")),
+    # -- path spellings --------------------------------------------------------------------------
+    Http("path-plain", "GET /a/x HTTP/1.1", 200, echoed("a", "/a", "/x")),
+    Http("path-double-slash-start", "GET //a/x HTTP/1.1", S(200, 404)),
+    Http("path-double-slash-inner", "GET /b//deeper/x HTTP/1.1", 404),
+    Http("path-dot-segment", "GET /./a/x HTTP/1.1", 404),
+    Http("path-dotdot-escapes-nothing", "GET /a/../b/deeper/x HTTP/1.1", 200, echoed("a", "/a", "/../b/deeper/x")),
+    Http("path-pct-dotdot", "GET /%2e%2e/a/x HTTP/1.1", 404),
+    Http("path-pct-slash", "GET /a%2Fx HTTP/1.1", 200, echoed("a", "/a", "/x")),
+    Http("path-pct-letter", "GET /%61/x HTTP/1.1", 200, echoed("a", "/a", "/x")),
+    Http("path-pct-invalid", "GET /a/%zz HTTP/1.1", S(200, 400), r"%zz|Bad Request"),
+    Http("path-pct-nul", "GET /a/%00 HTTP/1.1", S(200, 400, 404)),
+    Http("path-not-utf8", "GET /a/%ff HTTP/1.1", 200, echoed("a", "/a", "/\\u00ff")),
+    Http("path-upper-case-prefix", "GET /A/x HTTP/1.1", 404),
+    Http("path-prefix-no-boundary", "GET /ab HTTP/1.1", 404),
+    Http("path-asterisk", "GET * HTTP/1.1", S(400, 404)),
+    Http("path-no-slash", "GET a HTTP/1.1", S(400, 404)),
+    Http("path-long", "GET /a/" + "x" * 8000 + " HTTP/1.1", 200),
+    Http("path-huge", "GET /a/" + "x" * 300_000 + " HTTP/1.1", S(400, 414, 431, None)),
+    # -- invite paths (issue 8 §2): /old has invite_path /__invite__/ -------------------------------
+    Http("invite-exact", "GET /old/__invite__/ HTTP/1.1", 404),
+    Http("invite-no-slash", "GET /old/__invite__ HTTP/1.1", 404),
+    Http("invite-double-slash", "GET /old//__invite__/ HTTP/1.1", 404, xfail="issue 8 §2, owner H"),
+    Http("invite-dot-segment", "GET /old/./__invite__/ HTTP/1.1", 404, xfail="issue 8 §2, owner H"),
+    Http("invite-dotdot", "GET /old/x/../__invite__/ HTTP/1.1", 404, xfail="issue 8 §2, owner H"),
+    Http("invite-pct-encoded", "GET /old/%5F%5Finvite%5F%5F/ HTTP/1.1", 404),
+    Http("invite-post", "POST /old/__invite__/ HTTP/1.1|Content-Length: 0", 404),
+    Http("invite-flask-exact", "GET /old/__invite__/ HTTP/1.1", 404, server="flask", needs="flask"),
+    Http("invite-flask-double-slash", "GET /old//__invite__/ HTTP/1.1", S(404, 308), r"^(?!.*INVITE-VIEW-RAN)", server="flask", needs="flask", xfail="issue 8 §2, owner H"),
+    # -- methods ---------------------------------------------------------------------------------
+    Http("method-unknown", "FOO /a/x HTTP/1.1", 200, echoed("a", "/a", "/x")),
+    Http("method-lower-case", "get /a/x HTTP/1.1", 400),
+    Http("method-huge", "X" * 5000 + " /a/x HTTP/1.1", S(200, 400, 501)),
+    Http("method-head", "HEAD /a/x HTTP/1.1", 200),
+    Http("method-options-asterisk", "OPTIONS * HTTP/1.1", S(200, 400, 404)),
+    Http("method-connect", "CONNECT example.com:443 HTTP/1.1", S(400, 404, 405, 501)),
+    Http("method-graft-get", "GET /a/only-graft HTTP/1.1", 200, r"^graft$"),
+    Http("method-graft-post-falls-to-base", "POST /a/only-graft HTTP/1.1|Content-Length: 0", 200, echoed("a", "/a", "/only-graft")),
+    Http("method-graft-odd-falls-to-base", "PURGE /a/only-graft HTTP/1.1", 200, echoed("a", "/a", "/only-graft")),
+    Http("version-unknown", "GET /a/x HTTP/9.9", S(200, 400, 505)),
+    Http("version-garbage", "GET /a/x JUNK", S(400, None)),
+    # -- bodies ----------------------------------------------------------------------------------
+    Http("body-plain", "POST /body/ HTTP/1.1|Content-Length: 3", 200, r"^read 3$", payload=b"abc"),
+    Http("body-length-not-number", "POST /body/ HTTP/1.1|Content-Length: abc", 400),
+    Http("body-length-negative", "POST /body/ HTTP/1.1|Content-Length: -1", 400),
+    Http("body-length-twice", "POST /body/ HTTP/1.1|Content-Length: 3|Content-Length: 4", 400, payload=b"abcd"),
+    Http("body-too-large", "POST /body/ HTTP/1.1|Content-Length: 2000000000", 413),
+    Http("body-chunked", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked", 200, r"^read 3$", payload=b"3\r\nabc\r\n0\r\n\r\n"),
+    Http("body-chunk-size-junk", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked", 400, payload=b"zz\r\nabc\r\n0\r\n\r\n"),
+    Http("body-chunked-and-length", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked|Content-Length: 3", 400, payload=b"zz\r\n"),
+    Http("body-unknown-coding", "POST /body/ HTTP/1.1|Transfer-Encoding: gzip, chunked", 501),
+    Http("body-header-huge", "GET /a/x HTTP/1.1|X-Big: " + "x" * 300_000, S(431, 400, None)),
+    Http("body-header-no-colon", "GET /a/x HTTP/1.1|no colon here", 400),
+    Http("disconnect-mid-body", "POST /body/ HTTP/1.1|Content-Length: 100000", None, payload=b"x" * 1000, hangup=True),
+    Http("disconnect-mid-chunk", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked", None, payload=b"100\r\nabc", hangup=True),
+    Http("disconnect-mid-head", "GET /a/x HTTP/1.1|X-Half: ", None, hangup=True),
+]
+
+
+# =============================================================================================
+# the harness
+# =============================================================================================
+def params(rows: Sequence[Row]) -> list[Any]:
+    """``pytest.param`` per row, ids from the rows, strict xfail for open bugs."""
+    ids = [row.id for row in rows]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    assert not duplicates, f"duplicate row ids: {duplicates}"
+    out = []
+    for row in rows:
+        marks = [pytest.mark.xfail(strict=True, reason=row.xfail)] if row.xfail else []
+        out.append(pytest.param(row, id=row.id, marks=marks))
+    return out
+
+
+def needs(row: Row) -> None:
+    if row.needs:
+        pytest.importorskip(row.needs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    """Whether anything accepts connections on 127.0.0.1:``port``."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def own_sockets() -> set[str]:
+    """This process's open sockets (``socket:[inode]``)."""
+    found = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith("socket:"):
+                found.add(target)
+    return found
+
+
+def own_children() -> set[int]:
+    """Pids of this process's children (all threads)."""
+    found: set[int] = set()
+    for task in os.listdir("/proc/self/task"):
+        with contextlib.suppress(OSError), open(f"/proc/self/task/{task}/children") as f:
+            found.update(int(p) for p in f.read().split())
+    return found
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - a reused group id owned by someone else
+        return True
+    return True
+
+
+class Places(dict[str, str]):
+    """The placeholders a row's text may use."""
+
+    def __init__(self, tmp: Path) -> None:
+        super().__init__(tmp=str(tmp), site=str(tmp / "site.ini"), wsgi=str(tmp / "site.wsgi"), pid=str(tmp / "site.pid"))
+
+    def __missing__(self, key: str) -> str:
+        if key == "port":
+            self[key] = str(free_port())
+            return self[key]
+        raise KeyError(key)
+
+
+def expand(text: str, places: Places) -> str:
+    return text.format_map(places)
+
+
+def write_files(files: dict[str, str], tmp: Path) -> None:
+    for name, text in files.items():
+        path = tmp / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8", "surrogateescape"))
+
+
+def check_one_line(stderr: str, message: str | None, where: str) -> None:
+    """stderr is empty (``message`` None) or exactly one line matching ``message``, no traceback."""
+    assert not TRACEBACK.search(stderr), f"{where}: a traceback or raw warning reached stderr:\n{stderr}"
+    if message is None:
+        assert stderr == "", f"{where}: expected no stderr, got:\n{stderr}"
+        return
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and stderr.endswith("\n"), f"{where}: expected one stderr line, got {len(lines)}:\n{stderr}"
+    assert re.search(message, lines[0]), f"{where}: {lines[0]!r} does not match {message!r}"
+
+
+@pytest.fixture
+def places(tmp_path: Path) -> Places:
+    return Places(tmp_path)
+
+
+@pytest.fixture
+def clean_imports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``tmp_path`` on ``sys.path``; modules imported from it are forgotten afterwards."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        module_file = getattr(sys.modules[name], "__file__", None) or ""
+        if module_file.startswith(str(tmp_path)) or name.startswith("corpus_nowhere"):
+            del sys.modules[name]
+
+
+# -- CLI ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("row", params(CLI))
+def test_cli(row: Cli, places: Places, tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_imports: None) -> None:
+    needs(row)
+    write_files(row.files, tmp_path)
+    argv = [expand(arg, places) for arg in shlex.split(row.args)]
+    sockets, threads, children = own_sockets(), threading.active_count(), own_children()
+    capsys.readouterr()
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == row.exit, f"exit {code}, expected {row.exit}\nstdout: {out}\nstderr: {err}"
+    check_one_line(err, row.message, f"wsgihub {row.args}")
+    # nothing left behind: no socket, thread or child process, no PID file
+    assert own_sockets() - sockets == set()
+    assert threading.active_count() == threads
+    assert own_children() - children == set()
+    assert not Path(places["pid"]).exists()
+
+
+# -- PROC --------------------------------------------------------------------------------------
+@pytest.fixture
+def busy(places: Places) -> Iterator[None]:
+    """``{busy}``: a port another socket listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        places["busy"] = str(sock.getsockname()[1])
+        yield
+
+
+def run_process(argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 30.0) -> tuple[subprocess.Popen[str], str, str, bool]:
+    """Run to the end; if it starts serving, kill its group at once (a row never wants that)."""
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env, text=True, start_new_session=True, cwd=cwd,
+    )
+    served = False
+    out_lines: list[str] = []
+    assert proc.stdout is not None
+    timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+    timer.start()
+    try:
+        for line in proc.stdout:
+            out_lines.append(line)
+            if line.startswith("Serving"):
+                served = True
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                break
+        assert proc.stderr is not None
+        if served:
+            proc.wait(10)
+            err = proc.stderr.read()
+        else:
+            out_lines.append(proc.stdout.read())
+            err = proc.stderr.read()
+            proc.wait(10)
+    finally:
+        timer.cancel()
+        for stream in (proc.stdout, proc.stderr):
+            stream.close()
+    return proc, "".join(out_lines), err, served
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("row", params(PROC))
+def test_proc(row: Proc, places: Places, tmp_path: Path, busy: None) -> None:
+    needs(row)
+    write_files(row.files, tmp_path)
+    argv = [sys.executable, "-m", row.module, *(expand(a, places) for a in shlex.split(row.args))]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), str(CORPUS), str(TESTS), env.get("PYTHONPATH")]))
+    env.pop("WSGIHUB_SERVE_OPTIONS", None)
+    proc, out, err, served = run_process(argv, env, tmp_path)
+    try:
+        assert not served, f"it served ({out.strip()!r}) where it had to refuse\nstderr: {err}"
+        assert proc.returncode == row.exit, f"exit {proc.returncode}, expected {row.exit}\nstdout: {out}\nstderr: {err}"
+        if row.debug:
+            assert "Traceback (most recent call last)" in err, err
+            assert row.message is not None and re.search(row.message, err), err
+        else:
+            check_one_line(err, row.message, shlex.join(argv[2:]))
+        # nothing left behind
+        assert not group_alive(proc.pid), "a process of its group is still running"
+        if "port" in places:
+            assert not listening(int(places["port"])), f"something still listens on {places['port']}"
+        assert not Path(places["pid"]).exists(), "the PID file was left behind"
+    finally:
+        if group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+# -- API ---------------------------------------------------------------------------------------
+def _state(hub: wsgihub.Hub) -> tuple[object, ...]:
+    return (
+        [(p.name, p.prefix, p.over and p.over.name) for p in hub.pegs()],
+        {service: len(handlers) for service, handlers in hub.partyline.handlers.items()},
+        hub.trusted_hosts,
+        hub.public_url,
+    )
+
+
+@pytest.mark.parametrize("row", params(API))
+def test_api(row: Api) -> None:
+    needs(row)
+    hub = corpus_site.hub(trusted_hosts=corpus_site.TRUSTED_HOSTS)
+    hub.mount("/links", corpus_site.links)
+    hub.mount("/a", corpus_site.echo("a"))
+    hub.graft(corpus_site.graft, over="a", name="g")
+    before = _state(hub)
+    threads = threading.active_count()
+    with pytest.raises(row.exc) as info:
+        row.call(hub)
+    message = str(info.value)
+    assert "\n" not in message, f"not one line: {message!r}"
+    assert re.search(row.message, message), f"{message!r} does not match {row.message!r}"
+    # a failed call leaves no trace
+    assert _state(hub) == before
+    assert threading.active_count() == threads
+
+
+# -- HTTP --------------------------------------------------------------------------------------
+@dataclass
+class Server:
+    """A ``wsgihub serve`` process, its port, PID file and output."""
+
+    proc: subprocess.Popen[str]
+    port: int
+    pid_file: Path
+    stderr: list[str]
+    stdout: list[str]
+
+    def stop(self) -> int:
+        """SIGTERM, then wait for the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(20)
+        finally:
+            if group_alive(self.proc.pid):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def start_server(site: str, tmp: Path) -> Iterator[Server]:
+    pid_file = tmp / "serve.pid"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CORPUS), str(TESTS), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    env.pop("WSGIHUB_SERVE_OPTIONS", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wsgihub.cli", "serve", site, "--port", "0", "--pid-file", str(pid_file), "--drain-timeout", "5"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+        start_new_session=True, cwd=tmp,
+    )
+    stdout: list[str] = []
+    stderr: list[str] = []
+    ready = threading.Event()
+    port: list[int] = []
+
+    def read_out() -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            stdout.append(line)
+            match = re.match(r"Serving on http://127\.0\.0\.1:(\d+)$", line.strip())
+            if match:
+                port.append(int(match.group(1)))
+                ready.set()
+        ready.set()
+
+    def read_err() -> None:
+        stderr.extend(proc.stderr)  # type: ignore[arg-type]
+
+    readers = [threading.Thread(target=read_out, daemon=True), threading.Thread(target=read_err, daemon=True)]
+    for reader in readers:
+        reader.start()
+    try:
+        ready.wait(30)
+        assert port, f"the server did not start\nstdout: {stdout}\nstderr: {stderr}"
+        yield Server(proc, port[0], pid_file, stderr, stdout)
+    finally:
+        if group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        for reader in readers:
+            reader.join(5)
+
+
+@pytest.fixture(scope="module")
+def core_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from start_server("corpus_site:site", tmp_path_factory.mktemp("core-server"))
+
+
+@pytest.fixture(scope="module")
+def flask_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    pytest.importorskip("flask")
+    yield from start_server("corpus_flask:site", tmp_path_factory.mktemp("flask-server"))
+
+
+def raw_request(row: Http) -> bytes:
+    lines = row.request.split("|")
+    if not any(line.lower().startswith("host:") for line in lines[1:]) and "HTTP/1.0" not in lines[0]:
+        lines.insert(1, "Host: example.com")
+    head = "\r\n".join(lines) + "\r\n"
+    if row.hangup:
+        return head.encode("latin-1") + (b"\r\n" + row.payload if row.payload else b"")
+    return (head + "Connection: close\r\n\r\n").encode("latin-1") + row.payload
+
+
+def exchange(port: int, data: bytes, hangup: bool = False) -> bytes | None:
+    """Send ``data``; the whole answer, or ``None`` if the connection closed without one."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        try:
+            sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        if hangup:
+            return None
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except ConnectionResetError:
+            pass
+    answer = b"".join(chunks)
+    return answer or None
+
+
+def status_of(answer: bytes | None) -> int | None:
+    if answer is None:
+        return None
+    match = re.match(rb"HTTP/\d\.\d (\d{3}) ", answer)
+    assert match, f"not an HTTP answer: {answer[:200]!r}"
+    return int(match.group(1))
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("row", params(HTTP))
+def test_http(row: Http, request: pytest.FixtureRequest) -> None:
+    needs(row)
+    server: Server = request.getfixturevalue(f"{row.server}_server")
+    answer = exchange(server.port, raw_request(row), row.hangup)
+    status = status_of(answer)
+    expected = row.status if isinstance(row.status, frozenset) else {row.status}
+    assert status in expected, f"status {status}, expected {sorted(expected, key=str)}: {(answer or b'')[:300]!r}"
+    body = (answer or b"").partition(b"\r\n\r\n")[2].decode("latin-1")
+    if row.body is not None and answer is not None:
+        assert re.search(row.body, body, re.DOTALL), f"body {body[:300]!r} does not match {row.body!r}"
+    assert b"evil" not in (answer or b"").lower(), f"the attacker's host is in the answer: {answer!r}"
+    assert "INVITE-VIEW-RAN" not in body, "an outside request ran the invite view"
+    # the server is still there and still answers
+    assert server.proc.poll() is None, f"the server died: {server.stderr}"
+    health = exchange(server.port, b"GET /a/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")
+    assert status_of(health) == 200
+
+
+@pytest.mark.live
+def test_http_server_stops_clean_and_leaves_nothing(core_server: Server) -> None:
+    """After the HTTP rows: SIGTERM stops the server with exit 0 and no traceback; nothing stays."""
+    assert core_server.pid_file.exists()
+    code = core_server.stop()
+    assert code == 0, "".join(core_server.stderr)
+    assert not TRACEBACK.search("".join(core_server.stderr)), "".join(core_server.stderr)
+    assert not listening(core_server.port)
+    assert not core_server.pid_file.exists()
+    assert not group_alive(core_server.proc.pid)
+
+
+def test_corpus_is_big_enough() -> None:
+    """Issue 8 asks for at least 80 rows across all kinds of input."""
+    assert len(CLI) + len(PROC) + len(API) + len(HTTP) >= 80
+    assert all(len(table) >= 10 for table in (CLI, PROC, API, HTTP))
