@@ -1,8 +1,40 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: every tox env (README command 2; .ci/run calls it).
-# Needs only python3 (3.11) and pip; python3.12 is used for the Django 6 env.
-set -euo pipefail
+#
+# Needs only python3 (3.11) and pip.  Two more things are used when they can be had, and
+# a NOTICE says so before the run and again at the end when they cannot:
+#   - python3.12, for the integration-py312 env (Django 6 needs Python 3.12): without it
+#     tox reports that env as skipped (its skip_missing_interpreters), not failed;
+#   - chromium and chromedriver, for the sample site's browser test: installed here from
+#     Debian's packages when run as root where apt-get is; without them that one test is
+#     skipped, with the reason in pytest's summary.
+# The envs run two at a time (tox run-parallel, output captured per env); afterwards each
+# env's pytest summary line is printed, then the total.  The exit code is tox's.
+#
+# Usage: bash scripts/test.sh [-e ENV[,ENV...]] [other tox options] [-- pytest options]
+set -uo pipefail
 cd "$(dirname "$0")/.."
+
+notices=()
+notice() {
+    notices+=("$1")
+    printf 'test.sh: NOTICE: %s\n' "$1"
+}
+
+# Which envs will run: those named with -e/--env, else all of env_list.
+selected=""
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+    case "${args[i]}" in
+        --) break ;;
+        -e | --env) selected+="${args[i + 1]:-},"; i=$((i + 1)) ;;
+        --env=*) selected+="${args[i]#--env=}," ;;
+        -e?*) selected+="${args[i]#-e}," ;;
+    esac
+done
+runs() {  # runs ENV-PREFIX: will an env starting with this name run?
+    [ -z "$selected" ] || [[ ",$selected" == *",$1"* ]] || [[ ",$selected" == *",ALL,"* ]]
+}
 
 # python3.12 may be installed but not on PATH (pyenv): find it for tox.
 if ! python3.12 --version >/dev/null 2>&1; then
@@ -11,9 +43,37 @@ if ! python3.12 --version >/dev/null 2>&1; then
     done
 fi
 export PATH
-
-if [ ! -x .cache/toolenv/bin/tox ]; then
-    python3 -m venv .cache/toolenv
-    .cache/toolenv/bin/pip install --quiet --disable-pip-version-check "tox>=4.11"
+if runs integration-py312 && ! python3.12 --version >/dev/null 2>&1; then
+    notice "python3.12 not found: integration-py312 (Django 6, Python 3.12) is skipped; install Python 3.12 to run it"
 fi
-exec .cache/toolenv/bin/tox run-parallel --parallel 2 --parallel-no-spinner "$@"
+
+# The sample site's browser test: Debian's chromium and chromedriver (as .ci/run had it).
+have_browser() { command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; }
+if runs integration && ! have_browser; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: installing chromium and chromium-driver with apt-get (the browser test)"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            chromium chromium-driver; } >/dev/null 2>&1
+    fi
+    if ! have_browser; then
+        notice "chromium or chromedriver is missing and could not be installed here (needs root and apt-get): the sample site's browser test is skipped; apt-get install chromium chromium-driver"
+    fi
+fi
+
+# tox itself, in a venv of its own (tox.ini's `requires` names the version it needs).
+if ! .cache/toolenv/bin/python -c '
+import importlib.metadata as m, sys
+sys.exit(tuple(int(p) for p in m.version("tox").split(".")[:2]) < (4, 56))' 2>/dev/null; then
+    python3 -m venv .cache/toolenv
+    .cache/toolenv/bin/pip install --quiet --disable-pip-version-check "tox>=4.56" || exit 1
+fi
+
+journal="$(mktemp "${TMPDIR:-/tmp}/wsgihub-tox-XXXXXX.json")"
+trap 'rm -f "$journal"' EXIT
+.cache/toolenv/bin/tox run-parallel --parallel 2 --parallel-no-spinner \
+    --result-json "$journal" "$@"
+status=$?
+
+# Each env's pytest summary lines (run-parallel shows only OK/FAIL), the notices, the total.
+.cache/toolenv/bin/python scripts/tox_summary.py "$journal" "${notices[@]}" || true
+exit "$status"

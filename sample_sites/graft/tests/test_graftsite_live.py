@@ -4,8 +4,11 @@
 calls ``wsgihub serve site.ini``) is started in a subprocess, with its own
 database; the port is read from its ``Serving on http://127.0.0.1:PORT``
 line.  The browser test uses Debian's chromium and chromedriver through
-selenium (never Selenium Manager: both paths are given) and is skipped only
-when ``/usr/bin/chromium`` is absent.
+selenium (never Selenium Manager, which would download a browser: both paths
+are given).  ``scripts/test.sh`` installs the two packages when it can (root
+and apt-get); where either program is missing, or their versions disagree,
+the test is skipped with a reason that says what to install, printed in the
+run's summary, and ``scripts/test.sh`` prints a notice before the run.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -29,8 +33,10 @@ import pytest
 
 pytestmark = pytest.mark.live
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+INSTALL = (
+    "apt-get install chromium chromium-driver (scripts/test.sh does it when run as root "
+    "where apt-get is)"
+)
 SERVING = re.compile(r"Serving on (http://127\.0\.0\.1:(\d+))")
 START_TIMEOUT = 30.0
 
@@ -146,13 +152,51 @@ def test_live_pages_from_every_app(server: Server) -> None:
     assert json.loads(api)["links"]["reports"] == server.url + "/reports/"
 
 
+def _program(*names: str) -> str | None:
+    """The first of ``names`` on PATH (or in /usr/bin, where Debian puts them), else ``None``."""
+    for name in names:
+        found = shutil.which(name) or shutil.which(name, path="/usr/bin")
+        if found:
+            return found
+    return None
+
+
+def _major_version(program: str) -> str | None:
+    """The major version ``program --version`` prints (``Chromium 156.0...`` -> ``156``)."""
+    try:
+        out = subprocess.run(
+            [program, "--version"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"\b(\d+)\.\d+\.\d+", out)
+    return match.group(1) if match else None
+
+
+def browser_programs() -> tuple[str, str]:
+    """Chromium and a chromedriver of the same major version, or a skip that says what is wrong.
+
+    The reason starts with ``browser test not run`` so it stands out in the
+    run's summary (``-ra``); selenium itself is a test dependency that tox
+    installs, so its absence is an error, not a skip.
+    """
+    chromium = _program("chromium", "chromium-browser")
+    chromedriver = _program("chromedriver")
+    missing = [n for n, p in (("chromium", chromium), ("chromedriver", chromedriver)) if not p]
+    if chromium is None or chromedriver is None:
+        pytest.skip(f"browser test not run: {' and '.join(missing)} not found; {INSTALL}")
+    browser_version, driver_version = _major_version(chromium), _major_version(chromedriver)
+    if browser_version is None or browser_version != driver_version:
+        pytest.skip(
+            f"browser test not run: {chromium} is version {browser_version} but {chromedriver} "
+            f"is version {driver_version}; install the pair from one place: {INSTALL}"
+        )
+    return chromium, chromedriver
+
+
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: apt-get install chromium chromium-driver")
-    assert CHROMEDRIVER.exists(), (
-        f"{CHROMIUM} is there but {CHROMEDRIVER} is not: apt-get install chromium-driver"
-    )
+    chromium, chromedriver = browser_programs()
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -162,7 +206,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         ) from exc
 
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
+    options.binary_location = chromium
     for arg in (
         "--headless=new",
         "--no-sandbox",
@@ -176,7 +220,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         f"--user-data-dir={tmp_path / 'chromium-profile'}",
     ):
         options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
     driver.set_page_load_timeout(20)
     try:
         yield driver
