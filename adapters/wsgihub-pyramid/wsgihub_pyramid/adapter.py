@@ -49,7 +49,7 @@ _RESERVED = frozenset({"_app_url", "_scheme", "_host", "_port", "_anchor"})
 _SPECIAL = frozenset({"_query", "_elements"}) | _RESERVED
 
 
-class PyramidAdapter(Adapter):
+class PyramidAdapter(Adapter[Any]):
     """What the hub needs from one Pyramid application.
 
     ``app`` is the :class:`pyramid.router.Router` (or whatever layer
@@ -63,7 +63,6 @@ class PyramidAdapter(Adapter):
         super().__init__(app, wsgi)
         self.registry = registry
         self.table = RouteTable(registry)
-        self.mount_name: str | None = None
         self._request = self._blank_request()
 
     def _blank_request(self) -> Any:
@@ -80,13 +79,17 @@ class PyramidAdapter(Adapter):
         return request
 
     # -- mounting -----------------------------------------------------------------
+    @property
+    def mount_name(self) -> str | None:
+        """The mount's name (kept for compatibility: :attr:`mount` is the same)."""
+        return self.mount
+
     def mounted(self, hub: Hub, peg: Peg) -> None:
-        """Remember the mount's name (for messages) and the hub in the registry.
+        """Record the hub in the app's registry.
 
         ``request.hub_url`` (see :func:`wsgihub_pyramid.includeme`) falls
         back to ``registry["wsgihub.hub"]`` outside requests the hub serves.
         """
-        self.mount_name = peg.name
         self.registry[HUB_KEY] = hub
 
     def unmounted(self, hub: Hub, peg: Peg) -> None:
@@ -141,9 +144,7 @@ class PyramidAdapter(Adapter):
         except KeyError as exc:
             raise self._missing(info, exc) from None
         except (ValueError, TypeError) as exc:  # from a pregenerator
-            raise URLBuildError(
-                f"cannot build {self._name(endpoint)!r}: {exc}", self._name(endpoint)
-            ) from exc
+            raise URLBuildError(str(exc)) from exc  # the pregenerator says why
 
     def _build_with_extras(
         self, info: RouteInfo, values: Mapping[str, Any], app_url: str, scheme: str
@@ -161,9 +162,8 @@ class PyramidAdapter(Adapter):
                     elements = (value,) if isinstance(value, (str, int)) else tuple(value)
                 else:
                     raise URLBuildError(
-                        f"cannot build {self._name(info.name)!r}: {key} is decided by the hub "
-                        "(use _external=True / _scheme= / _anchor= on hub.url_for)",
-                        self._name(info.name),
+                        f"{key} is decided by the hub "
+                        "(use _external=True / _scheme= / _anchor= on hub.url_for)"
                     )
                 continue
             kw[key] = value  # all of them: a pregenerator may want any
@@ -173,9 +173,8 @@ class PyramidAdapter(Adapter):
             if isinstance(query, str):
                 if extras:
                     raise URLBuildError(
-                        f"cannot build {self._name(info.name)!r}: _query is a string and "
-                        f"{', '.join(k for k, _ in extras)} would be query arguments too",
-                        self._name(info.name),
+                        f"_query is a string and {', '.join(k for k, _ in extras)} "
+                        "would be query arguments too"
                     )
                 extras = query  # type: ignore[assignment]
             else:
@@ -190,9 +189,7 @@ class PyramidAdapter(Adapter):
         except KeyError as exc:
             raise self._missing(info, exc) from None
         except (ValueError, TypeError) as exc:
-            raise URLBuildError(
-                f"cannot build {self._name(info.name)!r}: {exc}", self._name(info.name)
-            ) from exc
+            raise URLBuildError(str(exc)) from exc  # the pregenerator says why
 
     def _build_asset(
         self,
@@ -220,24 +217,16 @@ class PyramidAdapter(Adapter):
         except ValueError:
             raise self._unknown(endpoint) from None
 
-    def _name(self, endpoint: str) -> str:
-        return f"{self.mount_name}:{endpoint}" if self.mount_name else endpoint
-
+    # One line about the endpoint: the hub puts ``cannot build 'mount:endpoint': ``
+    # in front and sets the error's ``endpoint``.
     def _missing(self, info: RouteInfo, exc: KeyError) -> URLBuildError:
         missing = exc.args[0] if exc.args else "?"
-        return URLBuildError(
-            f"cannot build {self._name(info.name)!r}: missing value {missing!r} "
-            f"for route pattern {info.pattern!r}",
-            self._name(info.name),
-        )
+        return URLBuildError(f"missing value {missing!r} for route pattern {info.pattern!r}")
 
     def _unknown(self, endpoint: str) -> UnknownEndpointError:
         choices = self.table.names() + static_specs(self.registry)
-        where = f"mount {self.mount_name!r}" if self.mount_name else "the Pyramid app"
         return UnknownEndpointError(
-            f"cannot build {self._name(endpoint)!r}: {where} has no route or static view "
-            f"named {endpoint!r}{closest(endpoint, choices)}",
-            self._name(endpoint),
+            f"the pyramid app has no route or static view named {endpoint!r}{closest(endpoint, choices)}"
         )
 
     # -- routes -------------------------------------------------------------------------

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wsgihub import hookimpl
-from wsgihub.adapter import find_instance
+from wsgihub.adapter import detect
 
 if TYPE_CHECKING:
     from wsgihub.adapter import Adapter
     from wsgihub.types import WSGIApplication
+
+    from .adapter import PyramidAdapter
 
 __all__ = ["FRAMEWORK", "wsgihub_adapter"]
 
@@ -35,15 +37,25 @@ def wsgihub_adapter(
     visible, a layer that carries a Pyramid registry as ``.registry`` (a
     wrapper that hides the router but keeps its registry) is enough.
     """
-    if framework not in (None, FRAMEWORK):
-        return None
-    router = find_instance(layers, "pyramid.router", "Router")
-    if router is not None:
-        from .adapter import PyramidAdapter
+    return detect(
+        layers,
+        framework,
+        name=FRAMEWORK,
+        module="pyramid.router",
+        classname="Router",
+        factory=_adapter,
+        forced=_adapter_from_registry,
+    )
 
-        return PyramidAdapter(router, app, router.registry)  # type: ignore[attr-defined]
-    if framework is None:
-        return None
+
+def _adapter(router: Any, app: WSGIApplication) -> PyramidAdapter:
+    from .adapter import PyramidAdapter  # imports Pyramid: only once a Pyramid app exists
+
+    return PyramidAdapter(router, app, router.registry)
+
+
+def _adapter_from_registry(app: WSGIApplication, layers: Sequence[object]) -> PyramidAdapter | None:
+    """Forced onto an opaque wrapper: the first layer whose ``.registry`` is a Pyramid registry."""
     registry_module = sys.modules.get("pyramid.registry")
     registry_class = getattr(registry_module, "Registry", None)
     if registry_class is None:

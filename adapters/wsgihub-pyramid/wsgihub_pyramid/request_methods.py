@@ -14,9 +14,8 @@ Add them to an application with ``config.include("wsgihub_pyramid")``::
 Templates rendered through Pyramid renderers get ``hub_url`` too (a
 ``BeforeRender`` subscriber), unless the view already returned one.
 
-Which hub: the one serving this request (``environ["wsgihub.hub"]``),
-else the one serving the current thread's request
-(:func:`wsgihub.current_hub`), else the one the app was last mounted on
+Which hub: the one serving this request, else the one serving the
+current thread's request (both :func:`wsgihub.find_hub`), else the one the app was last mounted on
 (recorded in ``registry["wsgihub.hub"]`` by the adapter), so scripts and
 tests that run the app outside a hub request still build URLs.
 """
@@ -26,7 +25,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from wsgihub import current_hub
+import wsgihub
 from wsgihub.errors import WsgihubError
 
 from .adapter import HUB_KEY
@@ -39,9 +38,7 @@ __all__ = ["add_renderer_globals", "find_hub", "hub_url", "includeme"]
 
 def find_hub(request: Any) -> Hub | None:
     """The hub ``request`` belongs to (see the module docs), or ``None``."""
-    hub = request.environ.get("wsgihub.hub")
-    if hub is None:
-        hub = current_hub()
+    hub = wsgihub.find_hub(request.environ)
     if hub is None:
         registry = getattr(request, "registry", None)
         hub = registry.get(HUB_KEY) if registry is not None else None
