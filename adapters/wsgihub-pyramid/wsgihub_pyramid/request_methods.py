@@ -41,8 +41,9 @@ def find_hub(request: Any) -> Hub | None:
     hub = wsgihub.find_hub(request.environ)
     if hub is None:
         registry = getattr(request, "registry", None)
-        hub = registry.get(HUB_KEY) if registry is not None else None
-    return hub  # type: ignore[no-any-return]
+        mounting: Hub | None = registry.get(HUB_KEY) if registry is not None else None
+        return mounting
+    return hub
 
 
 def hub_url(request: Any, endpoint: str, /, **values: Any) -> str:
