@@ -196,9 +196,6 @@ CLI: list[Cli] = [
     Cli("url-external-public", "url corpus_site:public_site -e links:item id=1 --external", 0, None),
     Cli("unknown-command", "nosuch", 2, r"No such command 'nosuch'", xfail="issue 8 §12, owner S"),
     Cli("unknown-option", "routes --nosuch", 2, r"No such option.*--nosuch", xfail="issue 8 §12, owner S"),
-    Cli("serve-port-out-of-range", "serve --mount /a=live_apps.echo:app_a --port 70000", 2, r"--port.*70000", xfail="issue 8 §12, owner S"),
-    Cli("serve-workers-zero", "serve --mount /a=live_apps.echo:app_a --workers 0", 2, r"--workers.*0", xfail="issue 8 §12, owner S"),
-    Cli("serve-port-not-a-number", "serve --mount /a=live_apps.echo:app_a --port http", 2, r"--port.*'http'", xfail="issue 8 §12, owner S"),
     Cli("plugins-extra-argument", "plugins extra", 2, r"unexpected extra argument.*extra", xfail="issue 8 §12, owner S"),
     # -- site files (PasteDeploy INI) ----------------------------------------------------------
     Cli("site-file-missing", "check {tmp}/missing.ini", 2, r"site file '.*missing\.ini' does not exist"),
@@ -262,6 +259,13 @@ PROC: list[Proc] = [
     Proc("serve-bad-site-file", "serve {site} --port {port} --pid-file {pid}", 2, r"site\.ini.*unknown key 'bogus'", files={"site.ini": HUB + "bogus = a\n"}),
     Proc("serve-bad-descriptor", "serve {wsgi} --port {port} --pid-file {pid}", 2, r"site\.wsgi:2: .*key 'nmae'", files={"site.wsgi": "[corpus_site:echo_app]\nnmae = a\n"}),
     Proc("serve-port-out-of-range", f"serve {A} --port 70000 --pid-file {{pid}}", 2, r"--port.*70000", xfail="issue 8 §12, owner S"),
+    Proc("serve-port-not-a-number", f"serve {A} --port http --pid-file {{pid}}", 2, r"--port.*'http'", xfail="issue 8 §12, owner S"),
+    Proc("serve-workers-zero", f"serve {A} --workers 0 --port {{port}} --pid-file {{pid}}", 2, r"--workers.*0", xfail="issue 8 §12, owner S"),
+    Proc("serve-threads-zero", f"serve {A} --threads 0 --port {{port}} --pid-file {{pid}}", 2, r"--threads.*0", xfail="issue 8 §12, owner S"),
+    Proc("serve-drain-timeout-negative", f"serve {A} --drain-timeout -1 --port {{port}} --pid-file {{pid}}", 2, r"--drain-timeout.*-1", xfail="issue 8 §12, owner S"),
+    Proc("serve-pid-file-is-directory", f"serve {A} --port {{port}} --pid-file {{tmp}}", 2, r"--pid-file", xfail="issue 8 §12, owner S"),
+    Proc("serve-pid-file-held", f"serve {A} --port {{port}} --pid-file {{held}}", 1, r"PIDFile.*held by running process"),
+    Proc("serve-no-site", "serve --port {port} --pid-file {pid}", 2, r"no site given"),
     Proc("pipeline-port-out-of-range", "{wsgi} --port 70000", 2, r"--port.*70000", module="wsgihub.pipeline", files={"site.wsgi": "[corpus_site:echo_app]\n"}, xfail="issue 8 §5, owner L"),
     Proc("pipeline-port-in-use", "{wsgi} --port {busy}", 2, r"127\.0\.0\.1:\d+.*(in use|address)", module="wsgihub.pipeline", files={"site.wsgi": "[corpus_site:echo_app]\n"}, xfail="issue 8 §5, owner L"),
     Proc("warning-is-one-line", "routes corpus_site:shadowed", 0, r"^wsgihub: warning: .*item", xfail="issue 8 §11, owner S"),
@@ -304,6 +308,7 @@ API: list[Api] = [
     Api("public-url-no-host", _hub(public_url="https://"), ConfigError, r"public_url 'https://'"),
     Api("public-url-userinfo", _hub(public_url="https://example.com:@evil.com"), ConfigError, r"public_url 'https://example\.com:@evil\.com'", xfail="issue 8 §1, owner H"),
     Api("public-url-bad-port", _hub(public_url="https://example.com:http"), ConfigError, r"public_url 'https://example\.com:http'", xfail="issue 8 §1, owner H"),
+    Api("public-url-space-in-host", _hub(public_url="https://evil.com .example.com"), ConfigError, r"public_url 'https://evil\.com \.example\.com'", xfail="issue 8 §1, owner H"),
     Api("public-url-bad-path", _hub(public_url="https://example.com/caf\u00e9"), ConfigError, r"public_url.*caf\u00e9"),
     Api("mount-prefix-not-string", lambda hub: hub.mount(None, APP), MountError, r"prefix must be a string"),  # type: ignore[arg-type]
     Api("mount-dotdot", lambda hub: hub.mount("/x/../y", APP), MountError, r"mount '/x/\.\./y'.*'\.\.'"),
@@ -334,6 +339,9 @@ API: list[Api] = [
     Api("url-for-host-userinfo", _external_from("example.com:@evil.com"), UntrustedHostError, r"example\.com:@evil\.com", xfail="issue 8 §1, owner H"),
     Api("url-for-host-suffix-slash", _external_from("evil.com/.example.org"), UntrustedHostError, r"evil\.com/\.example\.org", xfail="issue 8 §1, owner H"),
     Api("url-for-host-backslash", _external_from("evil.com\\.example.org"), UntrustedHostError, r"evil\.com", xfail="issue 8 §1, owner H"),
+    Api("url-for-host-suffix-hash", _external_from("evil.com#.example.org"), UntrustedHostError, r"evil\.com#\.example\.org", xfail="issue 8 §1, owner H"),
+    Api("url-for-host-ipv6-unclosed", _external_from("[::1"), UntrustedHostError, r"'\[::1'", xfail="issue 8 §1, owner H"),
+    Api("url-for-host-port-twice", _external_from("example.com:80:80"), UntrustedHostError, r"example\.com:80:80", xfail="issue 8 §1, owner H"),
     Api("request-context-unknown-mount", lambda hub: hub.request_context("nosuch").__enter__(), UnknownMountError, r"no mount named 'nosuch'"),
     Api("request-context-no-adapter", lambda hub: hub.request_context("a").__enter__(), NoAdapterError, r"mount 'a' has no adapter"),
     Api("routes-of-unknown-mount", lambda hub: hub.routes("nosuch"), UnknownMountError, r"no mount named 'nosuch'"),
@@ -383,6 +391,11 @@ HTTP: list[Http] = [
     Http("host-empty", L + "Host: ", 400, UNTRUSTED),
     Http("host-missing-http10", "GET /links/ HTTP/1.0|X-No-Host: 1", 400, UNTRUSTED),
     Http("host-twice", L + "Host: example.com|Host: evil.com", 400, UNTRUSTED),
+    Http("host-twice-same", L + "Host: example.com|Host: example.com", 400, UNTRUSTED),
+    Http("host-folded", L + "Host: example.com| evil.com", 400),
+    Http("host-name-mixed-case", L + "hOsT: example.com:@evil.com", 400, xfail="issue 8 §1, owner H"),
+    Http("host-space-before-colon", L + "Host : evil.com", 400),
+    Http("host-tabs", L + "Host:\texample.com\t", 200, LINK),
     Http("host-absolute-form", "GET http://evil.com/links/ HTTP/1.1|Host: example.com", S(200, 400), r"^(http://example\.com/links/item/1|untrusted host)$"),
     Http("host-redirect-userinfo", "GET /links/go HTTP/1.1|Host: example.com:@evil.com", 400, UNTRUSTED, xfail="issue 8 §1, owner H"),
     # -- forwarded headers: never trusted -----------------------------------------------------
@@ -404,6 +417,7 @@ HTTP: list[Http] = [
     Http("path-pct-invalid", "GET /a/%zz HTTP/1.1", S(200, 400), r"%zz|Bad Request"),
     Http("path-pct-nul", "GET /a/%00 HTTP/1.1", S(200, 400, 404)),
     Http("path-not-utf8", "GET /a/%ff HTTP/1.1", 200, echoed("a", "/a", "/\\u00ff")),
+    Http("path-raw-nul", "GET /a/x\x00 HTTP/1.1", S(200, 400)),
     Http("path-upper-case-prefix", "GET /A/x HTTP/1.1", 404),
     Http("path-prefix-no-boundary", "GET /ab HTTP/1.1", 404),
     Http("path-asterisk", "GET * HTTP/1.1", S(400, 404)),
@@ -430,6 +444,9 @@ HTTP: list[Http] = [
     Http("method-graft-get", "GET /a/only-graft HTTP/1.1", 200, r"^graft$"),
     Http("method-graft-post-falls-to-base", "POST /a/only-graft HTTP/1.1|Content-Length: 0", 200, echoed("a", "/a", "/only-graft")),
     Http("method-graft-odd-falls-to-base", "PURGE /a/only-graft HTTP/1.1", 200, echoed("a", "/a", "/only-graft")),
+    Http("method-non-ascii", "G\u00c9T /a/x HTTP/1.1", 400),
+    Http("request-line-double-space", "GET  /a/x HTTP/1.1", 400),
+    Http("request-leading-empty-lines", "\r\n\r\nGET /a/x HTTP/1.1", 200, echoed("a", "/a", "/x")),
     Http("version-unknown", "GET /a/x HTTP/9.9", S(200, 400, 505)),
     Http("version-garbage", "GET /a/x JUNK", S(400, None)),
     # -- bodies ----------------------------------------------------------------------------------
@@ -443,6 +460,9 @@ HTTP: list[Http] = [
     Http("body-chunked-and-length", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked|Content-Length: 3", 400, payload=b"zz\r\n"),
     Http("body-unknown-coding", "POST /body/ HTTP/1.1|Transfer-Encoding: gzip, chunked", 501),
     Http("body-header-huge", "GET /a/x HTTP/1.1|X-Big: " + "x" * 300_000, S(431, 400, None)),
+    Http("body-chunk-extension", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked", 200, r"^read 3$", payload=b"3;ext=1\r\nabc\r\n0\r\n\r\n"),
+    Http("body-header-name-space", "GET /a/x HTTP/1.1|Bad Header: x", 400),
+    Http("body-header-nul", "GET /a/x HTTP/1.1|X-Nul: a\x00b", 400),
     Http("body-header-no-colon", "GET /a/x HTTP/1.1|no colon here", 400),
     Http("disconnect-mid-body", "POST /body/ HTTP/1.1|Content-Length: 100000", None, payload=b"x" * 1000, hangup=True),
     Http("disconnect-mid-chunk", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked", None, payload=b"100\r\nabc", hangup=True),
@@ -524,8 +544,13 @@ class Places(dict[str, str]):
     def __missing__(self, key: str) -> str:
         if key == "port":
             self[key] = str(free_port())
-            return self[key]
-        raise KeyError(key)
+        elif key == "held":  # a PID file this (live) process holds
+            held = Path(self["tmp"]) / "held.pid"
+            held.write_text(f"{os.getpid()}\n")
+            self[key] = str(held)
+        else:
+            raise KeyError(key)
+        return self[key]
 
 
 def expand(text: str, places: Places) -> str:
@@ -654,6 +679,8 @@ def test_proc(row: Proc, places: Places, tmp_path: Path, busy: None) -> None:
         if "port" in places:
             assert not listening(int(places["port"])), f"something still listens on {places['port']}"
         assert not Path(places["pid"]).exists(), "the PID file was left behind"
+        if "held" in places:
+            assert Path(places["held"]).read_text() == f"{os.getpid()}\n", "another's PID file was touched"
     finally:
         if group_alive(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
