@@ -29,6 +29,7 @@ from wsgihub.servers.waitress import WaitressServer
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 from live_apps._process import ServeProcess, run_serve
+from live_apps.echo import ARRIVED
 
 # -- options ----------------------------------------------------------------------------------
 
@@ -330,6 +331,84 @@ def test_drain_timeout_bounds_the_shutdown() -> None:
         thread.join(10)
         assert len(failures) == 1  # the request was cut at the deadline
         assert any("Drain timeout: cut 1 connection" in line for line in served.stderr)
+
+
+def _clients(url: str, count: int) -> tuple[list[threading.Thread], list[int | str]]:
+    """``count`` threads GETting ``url`` at once; their statuses (or errors) land in the list."""
+    results: list[int | str] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        try:
+            status: int | str = requests.get(url, timeout=20).status_code
+        except requests.RequestException as exc:  # pragma: no cover - reported by the assert
+            status = repr(exc)
+        with lock:
+            results.append(status)
+
+    threads = [threading.Thread(target=client) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads, results
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("to_group", [False, True], ids=["master", "group"])
+def test_gunicorn_sigint_drains_like_sigterm(to_group: bool) -> None:
+    """Ctrl-C (SIGINT to the group) or SIGINT to the master: in-flight requests finish (issue 8 §3)."""
+    with ServeProcess(
+        [
+            "live_apps.sites:slow_site",
+            "--workers", "2", "--port", "0", "--drain-timeout", "8",
+        ]  # gunicorn's sync workers: a quick shutdown would cut the requests
+    ) as served:
+        url = served.url()
+        clients, results = _clients(url + "/slow/?seconds=1.5", 2)
+        served.wait_for_lines(ARRIVED, 2)  # both are in flight
+        if to_group:
+            served.signal_group(signal.SIGINT)
+        else:
+            served.signal(signal.SIGINT)
+        code = served.wait(timeout=20)
+        for thread in clients:
+            thread.join(10)
+        assert results == [200] * 2, served.stderr
+        assert code == 0, served.stderr
+        assert served.stdout.count("MARKER stop listener ran") == 2  # each worker's bus stopped
+        assert served.stdout.count("MARKER exit listener ran") == 2
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("to_group", [False, True], ids=["parent", "group"])
+def test_reload_parent_sigint_stops_the_child_gracefully(tmp_path: Path, to_group: bool) -> None:
+    """SIGINT to the --reload parent only (a supervisor) or to the group (Ctrl-C).
+
+    The child drains, the exit code is 0 and the PID file is gone (issue 8 §4).
+    """
+    pid_file = tmp_path / "site.pid"
+    with ServeProcess(
+        ["live_apps.sites:slow_site", "--port", "0", "--reload", "--pid-file", str(pid_file)]
+    ) as served:
+        url = served.url()
+        child = int(pid_file.read_text())
+        assert child != served.pid  # the child serves and holds the PID file
+        clients, results = _clients(url + "/slow/?seconds=1", 1)
+        served.wait_for_line(ARRIVED)
+        sent = time.monotonic()
+        if to_group:
+            served.signal_group(signal.SIGINT)
+        else:
+            served.signal(signal.SIGINT)
+        code = served.wait(timeout=30)
+        took = time.monotonic() - sent
+        for thread in clients:
+            thread.join(10)
+        assert (code, results) == (0, [200]), served.stderr
+        assert not pid_file.exists()
+        assert took < 5, took  # no waiting out the reloader's shutdown interval, no SIGKILL
+        assert not any("forcefully killing" in line for line in served.stderr)
+        assert served.stdout.count("MARKER stop listener ran") == 1
+        assert served.stdout.count("MARKER exit listener ran") == 1
 
 
 # -- start failures --------------------------------------------------------------------------------------

@@ -106,12 +106,27 @@ class ServeProcess:
             if match:
                 return match
 
+    def wait_for_lines(
+        self, pattern: str | re.Pattern[str], count: int, timeout: float = 15.0
+    ) -> list[re.Match[str]]:
+        """The next ``count`` stdout lines matching ``pattern`` (all within ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        return [
+            self.wait_for_line(pattern, max(deadline - time.monotonic(), 0.01))
+            for _ in range(count)
+        ]
+
     def url(self, timeout: float = 15.0) -> str:
         """Wait for ``Serving on URL`` and return the URL."""
         return self.wait_for_line(SERVING, timeout).group(1)
 
     def signal(self, signum: int) -> None:
+        """Send ``signum`` to the command's own process only (as a supervisor does)."""
         os.kill(self.proc.pid, signum)
+
+    def signal_group(self, signum: int) -> None:
+        """Send ``signum`` to its whole process group (as Ctrl-C in a terminal does)."""
+        os.killpg(self.proc.pid, signum)
 
     def wait(self, timeout: float = 15.0) -> int:
         """Wait for the exit (and for the output to be read); return the exit code."""

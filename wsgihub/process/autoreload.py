@@ -41,9 +41,11 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import hupper
+from hupper.logger import DefaultLogger
+from hupper.reloader import ControlSignal, Reloader, find_default_monitor_factory
 
 from .plugins import SimplePlugin
 
@@ -104,8 +106,9 @@ def run_with_reloader(
 ) -> IReloaderProxy:
     """Run ``worker_path`` in a child process and restart it when files change.
 
-    In the parent this never returns: it runs until SIGINT/SIGTERM and then
-    exits with the last child's exit code.  Called again *inside* the child
+    In the parent this never returns: it runs until SIGINT/SIGTERM, stops the
+    child with SIGTERM (both signals: the child drains) and exits with the
+    child's exit code.  Called again *inside* the child
     (the pattern where ``worker_path`` is the function calling this), it
     returns hupper's reloader proxy at once, so one entry point serves both.
 
@@ -122,14 +125,32 @@ def run_with_reloader(
         if files:
             reloader.watch_files(files)
         return reloader
-    hupper.start_reloader(
-        f"{__name__}._worker_main",
+    if interval <= 0:
+        raise ValueError("interval must be greater than 0 (it throttles restarts)")
+    logger = DefaultLogger(verbose)
+    _Reloader(
+        worker_path=f"{__name__}._worker_main",
+        worker_kwargs={"worker_path": worker_path, "extra_files": files},
         reload_interval=interval,
         shutdown_interval=shutdown_interval,
-        verbose=verbose,
-        worker_kwargs={"worker_path": worker_path, "extra_files": files},
-    )
-    raise SystemExit(0)  # pragma: no cover - start_reloader() exits itself
+        monitor_factory=find_default_monitor_factory(logger),
+        logger=logger,
+    ).run()
+    raise SystemExit(0)  # pragma: no cover - Reloader.run() exits itself
+
+
+class _Reloader(Reloader):  # type: ignore[misc]
+    """hupper's reloader parent, with SIGINT handled as SIGTERM: stop the child gracefully.
+
+    hupper assumes a SIGINT came from a terminal's Ctrl-C, which the child
+    receives too, so it only waits ``shutdown_interval`` and then kills the
+    child (exit status 247, PID file left behind).  A supervisor signals the
+    parent alone; SIGTERM to the child is what drains it (its
+    :class:`~wsgihub.process.SignalHandler` exits the bus on either signal,
+    so a child that gets both after Ctrl-C exits once).
+    """
+
+    _signals: ClassVar[dict[str, bytes]] = {**Reloader._signals, "SIGINT": ControlSignal.SIGTERM}
 
 
 def _worker_main(worker_path: str, extra_files: list[str]) -> None:

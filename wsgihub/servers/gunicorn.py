@@ -5,7 +5,7 @@
     from wsgihub.servers.gunicorn import GunicornServer
 
     server = GunicornServer("site.ini", mounts=["/api=api:app"], port=8080, workers=4)
-    exit_code = server.run()        # returns when the master exits (SIGTERM, SIGINT)
+    exit_code = server.run()        # returns when the master exits (SIGTERM, SIGINT: drained)
 
 The master process never imports the site: every worker builds its own hub
 (and with it its own partyline and bus) from the site's *spec* -- the
@@ -67,6 +67,20 @@ __all__ = ["GunicornServer", "SiteProbe", "probe_site"]
 
 #: Exit status of a worker whose bus failed to start (gunicorn's own code for it).
 WORKER_BOOT_ERROR = Arbiter.WORKER_BOOT_ERROR
+
+
+class _Arbiter(Arbiter):  # type: ignore[misc]
+    """gunicorn's arbiter with SIGINT meaning what SIGTERM means: a graceful stop.
+
+    gunicorn treats SIGINT (Ctrl-C) as a quick shutdown that cuts in-flight
+    requests; ``wsgihub serve`` promises that Ctrl-C drains like SIGTERM.
+    A second SIGINT or SIGQUIT while draining still stops at once (gunicorn's
+    own check in ``Arbiter.stop``).
+    """
+
+    def handle_int(self) -> None:
+        """SIGINT: stop gracefully (what ``handle_term`` does)."""
+        self.handle_term()
 
 
 @dataclass(frozen=True)
@@ -241,7 +255,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
 
     def run(self) -> int:
         """Run the arbiter until the master exits; return its exit status."""
-        arbiter = Arbiter(self)
+        arbiter = _Arbiter(self)
         try:
             arbiter.run()
         except SystemExit as exc:
@@ -283,7 +297,14 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         self.callable = None
 
     def _post_worker_init(self, worker: Worker) -> None:
-        """Start this worker's bus; a failing start listener stops the worker boot."""
+        """Start this worker's bus; a failing start listener stops the worker boot.
+
+        SIGINT gets SIGTERM's graceful handler first: Ctrl-C in a terminal
+        reaches every worker directly, and gunicorn's own handler for it
+        exits at once, cutting the request in flight.
+        """
+        signal.signal(signal.SIGINT, worker.handle_exit)
+        signal.siginterrupt(signal.SIGINT, False)  # as gunicorn does for SIGTERM
         hub = self.hub
         if hub is None:  # pragma: no cover - load() always ran before this hook
             return
