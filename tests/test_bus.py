@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import subprocess
 import sys
@@ -395,17 +396,21 @@ def test_exit_completes_despite_failures_and_reports_them_all(bus: Bus, log: Log
 
 def test_concurrent_exits_run_the_exit_listeners_once(bus: Bus) -> None:
     calls: list[str] = []
+    overlapped: list[bool] = []
     gate = threading.Barrier(8)
+    returned = threading.Semaphore(0)
 
-    def slow_exit() -> None:
+    def held_exit() -> None:
         calls.append("exit")
-        time.sleep(0.05)
+        # Stay in the exit listener until the seven other exit() calls came back.
+        overlapped.append(all(returned.acquire(timeout=10) for _ in range(7)))
 
-    bus.subscribe("exit", slow_exit)
+    bus.subscribe("exit", held_exit)
 
     def exit_now() -> None:
         gate.wait()
         bus.exit()
+        returned.release()
 
     threads = [threading.Thread(target=exit_now) for _ in range(8)]
     for t in threads:
@@ -413,10 +418,12 @@ def test_concurrent_exits_run_the_exit_listeners_once(bus: Bus) -> None:
     for t in threads:
         t.join()
     assert calls == ["exit"]
+    assert overlapped == [True]  # they returned while the one exit was still running
 
 
 # -- waiting ---------------------------------------------------------------------------
 def test_wait_wakes_on_the_state_change_not_the_interval(bus: Bus) -> None:
+    # Time is the subject: the state changes 50 ms into a wait whose interval is 30 s.
     timer = threading.Timer(0.05, bus.start)
     began = time.monotonic()
     timer.start()
@@ -429,6 +436,7 @@ def test_wait_wakes_on_the_state_change_not_the_interval(bus: Bus) -> None:
 
 def test_wait_accepts_several_states_and_returns_at_once_if_there(bus: Bus) -> None:
     bus.wait([states.STOPPED, states.EXITING], interval=30)
+    # As above: EXITING comes 50 ms into a 30 s interval (a late timer only makes it easier).
     timer = threading.Timer(0.05, bus.exit)
     timer.start()
     bus.wait((states.STARTED, states.EXITING), interval=30)
@@ -438,37 +446,54 @@ def test_wait_accepts_several_states_and_returns_at_once_if_there(bus: Bus) -> N
 
 def test_wait_publishes_the_channel_every_interval(bus: Bus) -> None:
     ticks: list[float] = []
-    bus.subscribe("main", lambda: ticks.append(time.monotonic()))
-    timer = threading.Timer(0.3, bus.start)
-    timer.start()
+
+    def tick() -> None:
+        ticks.append(time.monotonic())
+        if len(ticks) == 3:
+            bus.start()  # from inside the wait: it returns after this publication
+
+    bus.subscribe("main", tick)
     bus.wait(states.STARTED, interval=0.02, channel="main")
-    timer.join()
-    assert len(ticks) >= 3
+    assert len(ticks) == 3
+    # Time is the subject here: one publication per interval, not a busy loop.
+    assert all(later - earlier >= 0.015 for earlier, later in itertools.pairwise(ticks))
 
 
 def test_block_returns_when_another_thread_exits_and_joins_threads(
     bus: Bus, log: LogLines
 ) -> None:
     finished: list[str] = []
+    joining = threading.Event()
 
     def worker() -> None:
-        time.sleep(0.2)
+        # Still running when block() says it waits for this thread, and only then ends.
+        joining.wait(10)
         finished.append("worker")
 
+    def on_log(msg: str, level: int = 20) -> None:
+        if msg == "Waiting for thread slow-worker.":
+            joining.set()
+
+    bus.subscribe("log", on_log)
     bus.start()
     helper = threading.Thread(target=worker, name="slow-worker")
     helper.start()
-    exiter = threading.Timer(0.05, bus.exit)
-    exiter.start()
+    threading.Thread(target=bus.exit, name="exiter").start()
 
     bus.block(interval=30)
 
     assert bus.state is states.EXITING
-    assert finished == ["worker"]  # block() waited for the non-daemon thread
+    assert joining.is_set() and finished == ["worker"]  # block() waited for the thread
     assert not helper.is_alive()
-    start = log.index("Bus EXITED")
-    assert log[start + 1] == "Waiting for child threads to terminate..."
-    assert all(line.startswith("Waiting for thread ") for line in log[start + 2 :])
+    waiting = log.index("Waiting for child threads to terminate...")
+    assert "Waiting for thread slow-worker." in log[waiting + 1 :]
+    # The exiting thread may still log its last lines while block() joins the threads.
+    exiter_lines = {"Bus EXITING", "Bus EXITED"}
+    assert exiter_lines <= set(log)
+    assert all(
+        line.startswith("Waiting for thread ") or line in exiter_lines
+        for line in log[waiting + 1 :]
+    )
 
 
 def test_block_turns_keyboard_interrupt_into_exit(bus: Bus, log: LogLines) -> None:

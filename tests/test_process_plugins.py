@@ -73,6 +73,7 @@ class Lines:
         self._queue.put(None)
 
     def wait_for(self, predicate: Callable[[str], bool], timeout: float = 15) -> str:
+        """The next line that matches ``predicate``."""
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -87,6 +88,13 @@ class Lines:
             self.seen.append(line)
             if predicate(line):
                 return line
+
+    def has_said(self, predicate: Callable[[str], bool], timeout: float = 15) -> str:
+        """A line that matches ``predicate``: one already read, else the next one."""
+        for line in self.seen:
+            if predicate(line):
+                return line
+        return self.wait_for(predicate, timeout)
 
 
 @contextlib.contextmanager
@@ -319,7 +327,7 @@ def test_pid_file_held_by_a_live_process_refuses_to_start(bus: Bus, tmp_path: Pa
     calls: list[str] = []
     bus.subscribe("stop", lambda: calls.append("stop"))
     PIDFile(bus, path).subscribe()
-    with child([sys.executable, "-c", "import time; time.sleep(60)"]) as other:
+    with child([sys.executable, "-c", "import signal; signal.pause()"]) as other:
         path.write_text(f"{other.pid}\n")
         with pytest.raises(BusError) as info:
             bus.start()
@@ -358,30 +366,28 @@ def test_pid_alive_knows_this_process_and_rejects_nonsense() -> None:
 
 
 # -- BackgroundTask / Monitor ----------------------------------------------------------
-def wait_until(predicate: Callable[[], bool], timeout: float = 5) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
-
-
 def test_monitor_runs_while_started_and_stops_on_stop(bus: Bus, log: list[str]) -> None:
     ticks: list[float] = []
-    monitor = Monitor(bus, lambda: ticks.append(time.monotonic()), frequency=0.02, name="ticker")
+    third_tick = threading.Event()
+
+    def tick() -> None:
+        ticks.append(time.monotonic())
+        if len(ticks) == 3:
+            third_tick.set()
+
+    monitor = Monitor(bus, tick, frequency=0.02, name="ticker")
     monitor.subscribe()
     assert ticks == []  # nothing before start
 
     bus.start()
     thread = monitor.thread
     assert thread is not None and thread.daemon and thread.name == "ticker"
-    assert wait_until(lambda: len(ticks) >= 3)
+    assert third_tick.wait(10), f"{len(ticks)} ticks in 10 s at 0.02 s"
 
     bus.stop()
+    # stop() joined the only thread that calls tick(): nothing can add a call after this.
     assert monitor.thread is None and not thread.is_alive()
     count = len(ticks)
-    time.sleep(0.1)
     assert len(ticks) == count  # no call after stop
     assert "Started monitor thread 'ticker'." in log and "Stopped thread 'ticker'." in log
 
@@ -470,6 +476,23 @@ def main():
 """
 
 
+# hupper's polling monitor, in the reloader parent (HUPPER_DEFAULT_MONITOR names it), saying
+# on stdout when it has first recorded a file's mtime: a change before that would be taken
+# for the file's first state and never reload.  The test waits for this line, not a time.
+RECORDING_MONITOR = """
+import os
+from hupper.polling import PollingFileMonitor
+
+
+class RecordingMonitor(PollingFileMonitor):
+    def check_reload(self, paths):
+        new = [path for path in paths if path not in self.mtimes]
+        super().check_reload(paths)
+        for path in new:
+            os.write(1, f"monitor recorded {os.path.basename(path)}\\n".encode())
+"""
+
+
 def touch(path: Path, content: str, step: int) -> None:
     """Rewrite ``path`` and move its mtime clearly forward (pollers compare mtimes)."""
     path.write_text(content)
@@ -485,11 +508,12 @@ def test_reloader_parent_restarts_a_fresh_child_when_a_watched_file_changes(
     (tmp_path / "helper.py").write_text("VALUE = 'one'\n")
     (tmp_path / "data.cfg").write_text("a\n")
     (tmp_path / "watched.txt").write_text("a\n")
+    (tmp_path / "recording_monitor.py").write_text(textwrap.dedent(RECORDING_MONITOR))
     parent_code = (
         "from wsgihub.process import run_with_reloader\n"
         "run_with_reloader('worker.main', extra_files=['watched.txt'], interval=0.2, verbose=0)\n"
     )
-    env = python_env(tmp_path, HUPPER_DEFAULT_MONITOR="hupper.polling.PollingFileMonitor")
+    env = python_env(tmp_path, HUPPER_DEFAULT_MONITOR="recording_monitor.RecordingMonitor")
     with child(
         [sys.executable, "-c", parent_code], env=env, cwd=tmp_path, stdin=subprocess.DEVNULL
     ) as parent:
@@ -513,17 +537,11 @@ def test_reloader_parent_restarts_a_fresh_child_when_a_watched_file_changes(
             pid, _value = started()
             assert pid != parent.pid and pid not in pids
             pids.append(pid)
-            time.sleep(1.0)  # let the parent's poller record the current mtimes
+            # The parent's monitor knows the file's current mtime (now or at an earlier step:
+            # it keeps them across children), so the change below is seen as one.
+            lines.has_said(lambda text, name=changed: text == f"monitor recorded {name}")
             touch(tmp_path / changed, content, step)
-
-            def exited(text: str, pid: int = pid) -> bool:
-                return text == f"child exit {pid}"
-
-            try:
-                lines.wait_for(exited, timeout=6)  # a clean exit, through SIGTERM
-            except AssertionError:  # a loaded machine: the poller saw the file late
-                touch(tmp_path / changed, content, step + 1)
-                lines.wait_for(exited)
+            lines.wait_for(lambda text, pid=pid: text == f"child exit {pid}")  # via SIGTERM
         pid, value = started()
         assert pid not in pids
         assert value == "two"  # the fresh child imported the new code
