@@ -112,7 +112,7 @@ def test_external_uses_the_trusted_request_host(hub: wsgihub.Hub) -> None:
             {"pk": 1},
             UnknownEndpointError,
             (
-                "cannot build 'legacy:blog:detial': mount 'legacy' (django) has no URL named 'blog:detial' "
+                "cannot build 'legacy:blog:detial': the django app has no URL named 'blog:detial' "
                 "(did you mean 'blog:detail'"
             ),
         ),
@@ -127,7 +127,7 @@ def test_external_uses_the_trusted_request_host(hub: wsgihub.Hub) -> None:
             "legacy:blog:detail",
             {"pk": "abc"},
             URLBuildError,
-            "cannot build 'legacy:blog:detail' with pk='abc': the values do not fit 'blog/<int:pk>/'",
+            "cannot build 'legacy:blog:detail': the values do not fit 'blog/<int:pk>/' (given: pk='abc')",
         ),
         (
             "legacy:archive",

@@ -45,7 +45,7 @@ __all__ = ["DjangoAdapter"]
 TEMPLATE_LIBRARY = "wsgihub"
 
 
-class DjangoAdapter(Adapter):
+class DjangoAdapter(Adapter[Any]):
     """What the hub needs from a Django project mounted on one peg.
 
     ``app`` is the ``WSGIHandler`` found among the layers (or the mounted
@@ -56,10 +56,14 @@ class DjangoAdapter(Adapter):
 
     def __init__(self, app: object, wsgi: WSGIApplication) -> None:
         super().__init__(app, wsgi)
-        self.mount_name = "django"
         self._table: UrlTable | None = None
         self._middleware: _Middleware | None = None
         self._prepare_steps: tuple[Any, ...] | None = None
+
+    @property
+    def mount_name(self) -> str:
+        """The mount's name, ``"django"`` before mounting (kept for compatibility: see :attr:`mount`)."""
+        return self.mount or "django"
 
     # -- mounting ---------------------------------------------------------------
     def mounted(self, hub: Hub, peg: Peg) -> None:
@@ -70,7 +74,6 @@ class DjangoAdapter(Adapter):
         serving would, instead of answering 500 to every request.
         """
         module = check_settings_module(self.app, hub, peg)
-        self.mount_name = peg.name
         try:
             self.routes()
         except AdapterError as exc:
@@ -140,19 +143,15 @@ class DjangoAdapter(Adapter):
     def _build_error(
         self, endpoint: str, values: Mapping[str, Any], plan: Plan, table: UrlTable
     ) -> URLBuildError:
-        full = f"{self.mount_name}:{endpoint}"
+        """One line about the endpoint; the hub adds ``cannot build 'mount:endpoint': ``."""
         if not plan.known:
             return UnknownEndpointError(
-                f"cannot build {full!r}: mount {self.mount_name!r} (django) has no URL named "
-                f"{endpoint!r}{closest(endpoint, table.names)}",
-                full,
+                f"the django app has no URL named {endpoint!r}{closest(endpoint, table.names)}"
             )
         if plan.error is not None:
-            return URLBuildError(f"cannot build {full!r}: {plan.error}", full)
+            return URLBuildError(plan.error)
         shown = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "no values"
-        return URLBuildError(
-            f"cannot build {full!r} with {shown}: the values do not fit {plan.rule!r}", full
-        )
+        return URLBuildError(f"the values do not fit {plan.rule!r} (given: {shown})")
 
     def match(self, path_info: str, method: str) -> bool:
         """Whether the URL conf resolves ``path_info`` (methods do not matter to Django).

@@ -1,9 +1,8 @@
 """Which hub a piece of Django code should ask: the native exposure's helper.
 
 Django has no request global, so the hub is found, in this order, from
-the request being rendered (``request.environ["wsgihub.hub"]``), from the
-request the hub is serving in this thread or task
-(:func:`wsgihub.current_hub`), and last from the hub that mounted a Django
+the request being rendered, from the request the hub is serving in this
+thread or task (both :func:`wsgihub.find_hub`), and last from the hub that mounted a Django
 app most recently in this process (code run outside requests: management
 commands, tests, background jobs).
 """
@@ -12,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wsgihub import WsgihubError, current_hub
+from wsgihub import WsgihubError, find_hub
 
 from .registry import latest_hub
 
@@ -25,9 +24,7 @@ __all__ = ["hub_for", "hub_url"]
 def hub_for(request: Any = None) -> Hub:
     """The hub that serves ``request`` (or the current request), else the mounting hub."""
     environ = getattr(request, "environ", None) if request is not None else None
-    hub = environ.get("wsgihub.hub") if isinstance(environ, dict) else None
-    if hub is None:
-        hub = current_hub() or latest_hub()
+    hub = find_hub(environ if isinstance(environ, dict) else None) or latest_hub()
     if hub is None:
         raise WsgihubError(
             "no wsgihub hub: this Django project is not mounted on a Hub and no hub serves "

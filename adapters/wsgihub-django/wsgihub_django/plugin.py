@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from wsgihub import hookimpl
-from wsgihub.adapter import find_instance
+from wsgihub.adapter import detect
 
 if TYPE_CHECKING:
     from wsgihub.types import WSGIApplication
@@ -36,16 +36,25 @@ def wsgihub_adapter(
     wrapper), the adapter still works from the mounted callable as long as
     Django is configured: Django's URL conf and settings are process-wide.
     """
-    if framework is not None and framework != FRAMEWORK:
-        return None
-    handler = find_instance(layers, "django.core.handlers.wsgi", "WSGIHandler")
-    if handler is None:
-        if framework != FRAMEWORK or not _django_configured():
-            return None
-        handler = app
-    from .adapter import DjangoAdapter
+    return detect(
+        layers,
+        framework,
+        name=FRAMEWORK,
+        module="django.core.handlers.wsgi",
+        classname="WSGIHandler",
+        factory=_adapter,
+        forced=_adapter_if_configured,
+    )
+
+
+def _adapter(handler: object, app: WSGIApplication) -> DjangoAdapter:
+    from .adapter import DjangoAdapter  # imports Django: only once a Django app exists
 
     return DjangoAdapter(handler, app)
+
+
+def _adapter_if_configured(app: WSGIApplication, layers: Sequence[object]) -> DjangoAdapter | None:
+    return _adapter(app, app) if _django_configured() else None
 
 
 def _django_configured() -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from django.conf import UserSettingsHolder, settings
 
@@ -94,7 +93,7 @@ def _raw_setting(name: str) -> object:
 
 
 def _mount_path(hub: Hub, peg: Peg) -> str:
-    root = urlsplit(hub.public_url).path.rstrip("/") if hub.public_url else ""
+    root = hub.public_origin.root if hub.public_origin is not None else ""
     return root + peg.prefix
 
 
