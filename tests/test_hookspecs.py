@@ -1,15 +1,22 @@
 """Every hook is specified, documented with its exact signature, tested, and works.
 
-The first part is datasette's discipline: every ``wsgihub_*`` spec in
-:mod:`wsgihub.hookspecs` appears in ``docs/hooks.md`` with its exact
-signature and firstresult flag, has a test named after it (in a file that
-implements it), and has a docstring that says when it is called.  The second
-part is those tests: each hook exercised through the public API with a small
-plugin registered on one hub's own plugin manager (so nothing outlives it).
+The first part is datasette's discipline, checked against what pluggy really
+calls: every ``wsgihub_*`` spec (the argument names of the spec registered on
+a hub's plugin manager, in order) has exactly one heading
+``### wsgihub_x(arg, ...)`` in ``docs/hooks.md`` with those names in that
+order, a row in the table at the top linking to that heading, a
+``firstresult: yes|no`` line that matches the spec, and ``**Called**`` and
+``**Returns**`` paragraphs; every ``def wsgihub_*`` shown in the docs' code
+takes only the spec's arguments, in the spec's order.  Every hook also has a
+test named after it (in a file that implements it) and a docstring that says
+when it is called.  The second part is those tests: each hook exercised
+through the public API with a small plugin registered on one hub's own plugin
+manager (so nothing outlives it).
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 import re
@@ -39,38 +46,136 @@ def echo_app(name: str) -> Any:
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS_DOC = ROOT / "docs" / "hooks.md"
+#: Pages whose code may show hook implementations; their ``def wsgihub_*`` are checked.
+DOCS_WITH_CODE = sorted(ROOT.glob("docs/*.md")) + [ROOT / "README.md"]
 
 SPECS: dict[str, Any] = {
     name: obj for name, obj in vars(hookspecs).items() if name.startswith("wsgihub_") and callable(obj)
 }
 
-#: A heading that documents a hook: ``## `wsgihub_adapter(app, layers, framework)` ``.
-DOC_HEADING = re.compile(r"^#{2,4}\s+`?(wsgihub_\w+)\(([^)]*)\)`?", re.MULTILINE)
+
+@functools.cache
+def spec_argnames(name: str) -> tuple[str, ...]:
+    """The arguments pluggy calls hook ``name`` with: its registered spec's, in order."""
+    caller = getattr(make_plugins(autoload=False).manager.hook, name)
+    assert caller.spec is not None, f"{name} has no spec on the plugin manager"
+    return tuple(caller.spec.argnames)
 
 
-def documented() -> dict[str, list[str]]:
-    """Hook name -> parameter names, from the headings of docs/hooks.md."""
-    found: dict[str, list[str]] = {}
-    for match in DOC_HEADING.finditer(HOOKS_DOC.read_text()):
-        found[match.group(1)] = [p.strip() for p in match.group(2).split(",") if p.strip()]
+def signature(name: str) -> str:
+    """``wsgihub_x(a, b)``: how a hook's heading must read (datasette's form)."""
+    return f"{name}({', '.join(spec_argnames(name))})"
+
+
+# -- reading docs/hooks.md ----------------------------------------------------------------------
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*$", re.MULTILINE)
+#: A heading that documents a hook: ``### wsgihub_adapter(app, layers, framework)``.
+HOOK_HEADING = re.compile(r"^`?(wsgihub_\w+)\((.*)\)`?$")
+#: A row of the table of hooks: ``| [`wsgihub_x`](#anchor) | called | yes |``.
+TABLE_ROW = re.compile(
+    r"^\|\s*\[`(wsgihub_\w+)`\]\(#([^)]*)\)\s*\|[^|]*\|\s*(\w+)\s*\|\s*$", re.MULTILINE
+)
+
+
+def headings(text: str) -> list[tuple[str, str]]:
+    """Every heading outside code blocks, with the text up to the next heading."""
+    # Blank out code blocks (same length, so offsets hold): a '# comment' there is no heading.
+    prose = re.sub(
+        r"^```.*?^```", lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.MULTILINE | re.DOTALL
+    )
+    found = list(HEADING.finditer(prose))
+    return [
+        (m.group(2), text[m.end() : found[i + 1].start() if i + 1 < len(found) else len(text)])
+        for i, m in enumerate(found)
+    ]
+
+
+def hook_sections() -> list[tuple[str, str, str]]:
+    """``(hook name, heading text, section text)`` for each heading that names a hook."""
+    out = []
+    for title, body in headings(HOOKS_DOC.read_text()):
+        if "wsgihub_" in title:
+            match = HOOK_HEADING.match(title)
+            assert match, f"docs/hooks.md: heading {title!r} names a hook but is not 'name(args)'"
+            out.append((match.group(1), title.strip("`"), body))
+    return out
+
+
+def github_anchor(title: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to '-'."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+
+
+def documented_defs() -> list[tuple[str, str, list[str]]]:
+    """``(page, hook name, parameter names)`` of each ``def wsgihub_*`` in the docs' code."""
+    found = []
+    for page in DOCS_WITH_CODE:
+        for block in re.findall(r"^```python\n(.*?)^```", page.read_text(), re.MULTILINE | re.DOTALL):
+            if "def wsgihub_" not in block:
+                continue
+            try:
+                tree = ast.parse(block)
+            except SyntaxError as exc:
+                pytest.fail(f"{page.name}: a code block with a hook implementation is not Python: {exc}")
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("wsgihub_"):
+                    args = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+                    found.append((page.name, node.name, [a.arg for a in args if a.arg != "self"]))
     return found
 
 
+# -- the specs and their documentation ----------------------------------------------------------
 def test_there_are_hookspecs() -> None:
     assert {"wsgihub_adapter", "wsgihub_unwrap", "wsgihub_start", "wsgihub_exit"} <= set(SPECS)
-    for spec in SPECS.values():
+    for name, spec in SPECS.items():
         assert hasattr(spec, "wsgihub_spec"), spec  # marked with hookspec, not a stray function
+        assert spec_argnames(name) == tuple(inspect.signature(spec).parameters), name
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_hook_is_documented_with_its_exact_signature(name: str) -> None:
-    docs = documented()
-    assert name in docs, f"{name} has no heading '## {name}(...)' in docs/hooks.md"
-    assert docs[name] == list(inspect.signature(SPECS[name]).parameters), name
+    titles = [title for hook, title, _ in hook_sections() if hook == name]
+    assert titles, f"docs/hooks.md has no heading '### {signature(name)}'"
+    assert len(titles) == 1, f"docs/hooks.md documents {name} under {len(titles)} headings: {titles}"
+    assert titles[0] == signature(name), (
+        f"docs/hooks.md documents {titles[0]!r}, the spec is {signature(name)!r}"
+    )
 
 
 def test_docs_document_no_hook_that_does_not_exist() -> None:
-    assert set(documented()) <= set(SPECS)
+    assert {hook for hook, _, _ in hook_sections()} <= set(SPECS)
+    prose = re.sub(r"\]\(#[^)]*\)", "]", HOOKS_DOC.read_text())  # anchors are not names
+    assert set(re.findall(r"\bwsgihub_\w+", prose)) <= set(SPECS)
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_hook_section_says_when_called_what_returns_and_firstresult(name: str) -> None:
+    body = next(body for hook, _, body in hook_sections() if hook == name)
+    first = bool(SPECS[name].wsgihub_spec.get("firstresult"))
+    flags = re.findall(r"^firstresult: (\w+)\s*$", body, re.MULTILINE)
+    assert flags == ["yes" if first else "no"], f"{name}: firstresult lines {flags}, spec says {first}"
+    assert "**Called**" in body and "**Returns**" in body, name
+
+
+def test_the_table_of_hooks_lists_each_once_linked_to_its_heading() -> None:
+    text = HOOKS_DOC.read_text()
+    rows = TABLE_ROW.findall(text)
+    assert sorted(name for name, _, _ in rows) == sorted(SPECS)
+    anchors = {github_anchor(title) for title, _ in headings(text)}
+    for name, anchor, firstresult in rows:
+        assert anchor == github_anchor(signature(name)) and anchor in anchors, (name, anchor)
+        assert firstresult == ("yes" if SPECS[name].wsgihub_spec.get("firstresult") else "no"), name
+
+
+def test_documented_implementations_take_the_specs_arguments_in_order() -> None:
+    """pluggy calls with keywords, so a subset is allowed; an unknown or reordered name is not."""
+    defs = documented_defs()
+    assert {name for _, name, _ in defs} >= {"wsgihub_adapter", "wsgihub_invite"}
+    for page, name, params in defs:
+        assert name in SPECS, f"{page}: 'def {name}' is no hook"
+        spec = spec_argnames(name)
+        assert set(params) <= set(spec), f"{page}: {name}({', '.join(params)}) but the spec is {signature(name)}"
+        assert params == [a for a in spec if a in params], f"{page}: {name}({', '.join(params)}) out of order"
 
 
 @functools.cache
@@ -107,15 +212,6 @@ def test_hook_is_used_by_another_test_file(name: str) -> None:
 def test_hookspec_docstring_says_when_it_is_called(name: str) -> None:
     doc = inspect.getdoc(SPECS[name]) or ""
     assert re.search(r"\bcalled\b", doc, re.IGNORECASE), f"{name}: docstring does not say when it is called"
-
-
-def test_firstresult_hooks_are_the_documented_ones() -> None:
-    """``firstresult`` in the specs matches the reference's 'First result wins'."""
-    text = HOOKS_DOC.read_text()
-    sections = dict(re.findall(r"^#{2,4}\s+`?(wsgihub_\w+)\(.*?$(.*?)(?=^#{2,4}\s|\Z)", text, re.MULTILINE | re.DOTALL))
-    for name, spec in SPECS.items():
-        first = bool(spec.wsgihub_spec.get("firstresult"))
-        assert ("firstresult: yes" in sections[name].lower()) == first, name
 
 
 # -- a tiny framework and its adapter, for the hooks to work on -------------------------------------
