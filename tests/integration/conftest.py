@@ -1,4 +1,4 @@
-"""Cross-framework tests: need Flask, Django, Pyramid, Werkzeug, requests and all four adapters.
+"""Cross-framework tests: need Flask, Django, Pyramid, Werkzeug, Bottle, requests and all four adapters.
 
 They run in the integration tox envs; the core env (no framework installed)
 leaves the directory out with ``--ignore=tests/integration``.  Anywhere else
@@ -25,6 +25,7 @@ NEEDED = (
     "wsgihub_django",
     "wsgihub_pyramid",
     "wsgihub_werkzeug",
+    "bottle",
 )
 MISSING = [name for name in NEEDED if importlib.util.find_spec(name) is None]
 
