@@ -187,17 +187,42 @@ BAD_INI = [
     ("[composite:main]\nuse = egg:wsgihub#hub\npublic_url = ftp://x\n", ["[composite]", "public_url 'ftp://x'"]),
     (
         f"[composite:main]\nuse = egg:wsgihub#hub\n/caf\u00e9 = a\n[app:a]\nuse = call:{APPS}:make_app\n",
-        ["mount /caf\u00e9 = a"],
+        ["/caf\u00e9 = a: mount 'a'"],
     ),
     (
         f"[composite:main]\nuse = egg:wsgihub#hub\ngraft a = nobody\n[app:a]\nuse = call:{APPS}:make_app\n",
         ["graft a = nobody"],
     ),
-    (f"[app:main]\nuse = call:{APPS}:make_app\ncolour = red\n", ["TypeError", "'colour'"]),
-    (f"[app:main]\nuse = call:{APPS}:nope\n", ["AttributeError", "nope"]),
-    ("[app:main]\nuse = egg:no-such-dist-xyz#app\n", ["no-such-dist-xyz"]),
+    # the graft line is quoted as written
+    (
+        f"[composite:main]\nuse = egg:wsgihub#hub\n/ = a\ngraft b c = a\n[app:a]\nuse = call:{APPS}:make_app\n",
+        ["[composite:main] graft b c = a: expected 'graft SECTION = MOUNT'"],
+    ),
+    (f"[app:main]\nuse = call:{APPS}:make_app\ncolour = red\n", ["[app:main] TypeError", "'colour'"]),
+    (f"[app:main]\nuse = call:{APPS}:nope\n", ["[app:main] AttributeError", "nope"]),
+    # egg: naming a distribution that is not installed: one line, not PackageNotFoundError
+    (
+        "[app:main]\nuse = egg:no-such-dist-xyz#app\n",
+        ["[app:main] use: distribution 'no-such-dist-xyz' is not installed"],
+    ),
+    (
+        "[composite:main]\nuse = egg:wsgihub#hub\n/x = x\n[app:x]\nuse = egg:no-such-dist-xyz#app\n",
+        ["[app:x] use: distribution 'no-such-dist-xyz' is not installed"],
+    ),
     ("[composite:other]\nuse = egg:wsgihub#hub\n", ["main"]),
     ("garbage\n", ["MissingSectionHeaderError"]),
+    # a composite that contains itself: detected at once, the sections named
+    (
+        (
+            "[composite:main]\nuse = egg:wsgihub#hub\n/ = other\n"
+            "[composite:other]\nuse = egg:wsgihub#hub\n/x = main\n"
+        ),
+        ["/x = main: circular composite: [composite:main] -> [composite:other] -> [composite:main]"],
+    ),
+    (
+        "[composite:main]\nuse = egg:wsgihub#hub\n/ = main\n",
+        ["/ = main: circular composite: [composite:main] -> [composite:main]"],
+    ),
 ]
 
 

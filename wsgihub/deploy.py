@@ -31,12 +31,16 @@ or a factory returning one.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from importlib import metadata
 from typing import Any, TypeVar
 
-from .errors import ConfigError, DeployError, MountError, WsgihubError
+from .errors import ConfigError, DeployError, WsgihubError
 from .hub import Hub
 from .pipeline import (
     _one_line,
@@ -50,19 +54,36 @@ from .pipeline import (
 _T = TypeVar("_T")
 
 __all__ = [
+    "FactoryError",
     "app_from",
     "cwd_on_sys_path",
     "hub_factory",
     "import_object",
+    "import_setting",
     "is_app_factory",
     "load",
     "parse_deployment",
     "parse_mount_spec",
+    "paste_app_factory",
 ]
 
 
+# -- PasteDeploy: the hub composite ------------------------------------------------------------
+#: The sections being loaded (outermost first), to detect a composite that contains itself.
+_LOADING: ContextVar[tuple[str, ...]] = ContextVar("wsgihub_deploy_loading", default=())
+
+#: Section prefixes PasteDeploy tries for ``loader.get_app(name)``.
+_APP_SECTIONS = ("app", "composite", "pipeline", "filter-app")
+
+
 def hub_factory(loader: Any, global_conf: dict[str, str], **local_conf: str) -> Hub:
-    """PasteDeploy composite factory: ``use = egg:wsgihub#hub``."""
+    """PasteDeploy composite factory: ``use = egg:wsgihub#hub``.
+
+    ``/PREFIX = SECTION`` mounts the app of ``SECTION``; ``graft NAME =
+    MOUNT`` grafts the app of section ``NAME`` over the mount ``MOUNT``.
+    Errors quote the line as written and name the site file; an app
+    factory's own errors also name its section and key.
+    """
     source = global_conf.get("__file__", "site file")
     trusted = local_conf.pop("trusted_hosts", "").split()
     public_url = local_conf.pop("public_url", None) or None
@@ -70,26 +91,28 @@ def hub_factory(loader: Any, global_conf: dict[str, str], **local_conf: str) -> 
         hub = Hub(trusted_hosts=trusted, public_url=public_url)
     except WsgihubError as exc:
         raise DeployError(f"{source}: [composite] {exc}") from exc
-    grafts: list[tuple[str, str]] = []
-    for key, value in local_conf.items():
-        key = key.strip()
-        section = value.strip()
+    grafts: list[tuple[str, str, str]] = []
+    for raw_key, raw_value in local_conf.items():
+        key, value = raw_key.strip(), raw_value.strip()
+        line = f"{key} = {value}"
         if key.startswith("graft "):
-            grafts.append((key[len("graft ") :].strip(), section))
+            grafts.append((key[len("graft ") :].strip(), value, line))
             continue
         if not key.startswith("/"):
             raise DeployError(f"{source}: unknown key {key!r} in the hub section (mount keys start with '/')")
-        app = _get_app(loader, section, source, key)
+        app = _get_app(loader, value, source, line)
         try:
-            hub.mount(key, app, name=_mount_name(section))
-        except MountError as exc:
-            raise DeployError(f"{source}: mount {key} = {section}: {exc}") from exc
-    for section, over in grafts:
-        app = _get_app(loader, section, source, f"graft {section}")
+            hub.mount(key, app, name=_mount_name(value))
+        except WsgihubError as exc:
+            raise DeployError(f"{source}: {line}: {_one_line(exc)}") from exc
+    for section, over, line in grafts:
+        if not section or " " in section:
+            raise DeployError(f"{source}: {line}: expected 'graft SECTION = MOUNT' (one section name)")
+        app = _get_app(loader, section, source, line)
         try:
             hub.graft(app, over=over, name=_mount_name(section))
         except WsgihubError as exc:
-            raise DeployError(f"{source}: graft {section} = {over}: {exc}") from exc
+            raise DeployError(f"{source}: {line}: {_one_line(exc)}") from exc
     return hub
 
 
@@ -97,11 +120,134 @@ def _mount_name(section: str) -> str:
     return section.split(":", 1)[-1].strip()
 
 
-def _get_app(loader: Any, section: str, source: str, key: str) -> Any:
+def _section_header(loader: Any, name: str) -> str | None:
+    """``app:NAME`` (or ``composite:NAME``, ...) as the site file spells it; ``None`` if absent."""
+    parser = getattr(loader, "parser", None)
+    sections = parser.sections() if parser is not None else []
+    if ":" in name:
+        return name if name in sections else None
+    return next((f"{kind}:{name}" for kind in _APP_SECTIONS if f"{kind}:{name}" in sections), None)
+
+
+def _get_app(loader: Any, section: str, source: str, line: str) -> Any:
+    header = _section_header(loader, section)
+    if header is None:
+        raise DeployError(f"{source}: {line}: no section [app:{section}]")
+    with _loading(header, source, line):
+        try:
+            return loader.get_app(section)
+        except Exception as exc:
+            raise _located(exc, source, header) from exc
+
+
+@contextlib.contextmanager
+def _loading(header: str, source: str, where: str) -> Iterator[None]:
+    """Record ``header`` as being loaded; refuse it if it is already (a circular composite)."""
+    stack = _LOADING.get()
+    if header in stack:
+        chain = " -> ".join(f"[{h}]" for h in (*stack[stack.index(header) :], header))
+        raise DeployError(f"{source}: {where}: circular composite: {chain}")
+    token = _LOADING.set((*stack, header))
     try:
-        return loader.get_app(section)
-    except LookupError as exc:
-        raise DeployError(f"{source}: {key} = {section}: no section [app:{section}] ({exc})") from exc
+        yield
+    finally:
+        _LOADING.reset(token)
+
+
+def _located(exc: Exception, source: str, header: str) -> WsgihubError:
+    """``exc`` raised while building section ``header`` of ``source``, as one line naming both."""
+    if isinstance(exc, FactoryError):
+        return exc.located(site_file=source, section=header)
+    if isinstance(exc, WsgihubError):
+        message = _one_line(exc)
+        rest = message.removeprefix(f"{source}: ")
+        if rest.startswith("["):
+            return exc  # a nested section already said where
+        return _with_message(exc, f"{source}: [{header}] {rest}")
+    if isinstance(exc, metadata.PackageNotFoundError):
+        return DeployError(
+            f"{source}: [{header}] use: distribution {exc.name!r} is not installed "
+            "(install it, or correct the egg: name)"
+        )
+    return DeployError(f"{source}: [{header}] {type(exc).__name__}: {_one_line(exc)}")
+
+
+# -- helpers for adapters' PasteDeploy app factories ------------------------------------------
+class FactoryError(DeployError):
+    """An app factory refusing its section: ``FILE: [app:NAME] KEY: message``.
+
+    Raise it from an adapter's PasteDeploy app factory with the ``key`` at
+    fault (``None`` for the section as a whole).  :func:`paste_app_factory`
+    adds the site file; the hub composite adds the section, so every
+    adapter's errors read the same.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        site_file: str | None = None,
+        section: str | None = None,
+    ) -> None:
+        message = "; ".join(line.strip() for line in message.splitlines() if line.strip())
+        self.detail, self.key, self.site_file, self.section = message, key, site_file, section
+        head = [f"{site_file}:" if site_file else "", f"[{section}]" if section else "", f"{key}:" if key else ""]
+        super().__init__(" ".join([*(h for h in head if h), message]))
+
+    def located(self, *, site_file: str | None = None, section: str | None = None) -> FactoryError:
+        """The same error, naming ``site_file`` and ``section`` if it did not yet."""
+        return FactoryError(
+            self.detail,
+            key=self.key,
+            site_file=self.site_file or site_file,
+            section=self.section or section,
+        )
+
+
+_Factory = TypeVar("_Factory", bound=Callable[..., Any])
+
+
+def paste_app_factory(factory: _Factory) -> _Factory:
+    """Decorate an adapter's PasteDeploy app factory ``factory(global_conf, **settings)``.
+
+    Whatever goes wrong inside becomes one line naming the site file
+    (``global_conf["__file__"]``): a :class:`FactoryError` keeps its key,
+    another wsgihub error its class (a :class:`~wsgihub.MountError` stays
+    one), anything else (the framework or the project raising) becomes a
+    :class:`FactoryError` naming the exception's class; the original is
+    chained.
+    Loaded by the ``egg:wsgihub#hub`` composite, the section is named too.
+    """
+
+    @functools.wraps(factory)
+    def wrapper(global_conf: Mapping[str, Any], *args: Any, **settings: Any) -> Any:
+        site_file = global_conf.get("__file__") or None
+        try:
+            return factory(global_conf, *args, **settings)
+        except FactoryError as exc:
+            raise exc.located(site_file=site_file) from exc
+        except WsgihubError as exc:  # e.g. the adapter's MountError: same class, naming the file
+            if site_file is None or str(exc).startswith(f"{site_file}: "):
+                raise
+            raise _with_message(exc, f"{site_file}: {_one_line(exc)}") from exc
+        except Exception as exc:  # the framework or the project failed: one line, chained
+            raise FactoryError(f"{type(exc).__name__}: {_one_line(exc)}", site_file=site_file) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def import_setting(key: str, spec: str, *, app: bool = False) -> Any:
+    """The object the setting ``key = spec`` names (``package.module:attr`` or dotted).
+
+    With ``app`` the object goes through :func:`app_from` (an app factory
+    is called).  Errors are :class:`FactoryError` naming ``key``.
+    """
+    try:
+        found = import_object(spec.strip(), repr(spec.strip()), dotted=True)
+        return app_from(found, repr(spec.strip())) if app else found
+    except DeployError as exc:
+        raise FactoryError(str(exc), key=key) from exc
 
 
 def parse_mount_spec(spec: str) -> tuple[str, str]:
@@ -204,14 +350,23 @@ def _load_ini(path: str, **options: Any) -> Hub:
     filename = os.path.abspath(filename)
     if not os.path.exists(filename):
         raise DeployError(f"site file {filename!r} does not exist")
+    # PasteDeploy is imported here, not at the top: only site files need it.
     from paste.deploy import loadapp
+    from paste.deploy.loadwsgi import ConfigLoader
 
     try:
-        app = loadapp(f"config:{filename}", name=name or None, **options)
-    except WsgihubError:
-        raise
+        header = _section_header(ConfigLoader(filename), name or "main")
+    except Exception as exc:  # configparser's errors span several lines
+        raise DeployError(f"{filename}: {type(exc).__name__}: {_one_line(exc)}") from exc
+    try:
+        with _loading(header or name or "main", filename, f"#{name or 'main'}"):
+            app = loadapp(f"config:{filename}", name=name or None, **options)
     except LookupError as exc:
+        if header is not None:
+            raise _located(exc, filename, header) from exc
         raise DeployError(f"{filename}: {_one_line(exc)}") from exc
     except Exception as exc:  # a factory or PasteDeploy itself failed: still one line (--debug shows it)
-        raise DeployError(f"{filename}: {type(exc).__name__}: {_one_line(exc)}") from exc
+        if header is None:
+            raise DeployError(f"{filename}: {type(exc).__name__}: {_one_line(exc)}") from exc
+        raise _located(exc, filename, header) from exc
     return _as_hub(app, filename)

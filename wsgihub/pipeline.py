@@ -296,7 +296,7 @@ def import_object(spec: str, what: str | None = None, *, dotted: bool = False) -
     ``what`` names the spec in errors (``"--mount /x=mod:app"``,
     ``"site.wsgi:3: [mod:make]"``; default: the spec itself).  With
     ``dotted`` the all-dots form ``package.module.attr`` is accepted too (the
-    longest importable module wins).  The current directory is put on
+    longest importable module wins; ``package.module`` alone is the module).  The current directory is put on
     ``sys.path`` first (:func:`cwd_on_sys_path`).  Every failure, including
     the imported module raising, is one :class:`DeployError` line naming
     ``what``; the original exception is chained.
@@ -308,10 +308,10 @@ def import_object(spec: str, what: str | None = None, *, dotted: bool = False) -
         candidates = [(module_name, attr)] if module_name and attr else []
     elif dotted:
         parts = module_name.split(".")
-        candidates = [(".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)]
+        candidates = [(".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts), 0, -1)]
     else:
         candidates = []
-    if not candidates or not all(all(p.isidentifier() for p in s.split(".")) for s in candidates[0]):
+    if not candidates or not all(p.isidentifier() for p in ".".join(filter(None, candidates[0])).split(".")):
         form = "'package.module:attribute' or 'package.module.attribute'" if dotted else "'package.module:attribute'"
         raise DeployError(f"{label}: expected {form}")
     cwd_on_sys_path()
@@ -327,7 +327,7 @@ def import_object(spec: str, what: str | None = None, *, dotted: bool = False) -
         except Exception as exc:  # the module itself is broken: still one line (--debug shows it)
             raise DeployError(f"{label}: importing {module_name!r} failed: {type(exc).__name__}: {_one_line(exc)}") from exc
         obj: Any = module
-        for part in attr.split("."):
+        for part in attr.split(".") if attr else ():
             try:
                 obj = getattr(obj, part)
             except AttributeError:

@@ -97,11 +97,11 @@ print("env:", os.environ["DJANGO_SETTINGS_MODULE"])
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         (
-            "error: egg:wsgihub-django#app: settings 'djsite_nope.settings' cannot be imported: "
+            "error: settings: 'djsite_nope.settings' cannot be imported: "
             "ModuleNotFoundError: No module named 'djsite_nope'"
         ),
-        "error: egg:wsgihub-django#app: unknown option(s) debug; the only option is 'settings = your_project.settings'",
-        "error: egg:wsgihub-django#app: set 'settings = your_project.settings' (or DJANGO_SETTINGS_MODULE)",
+        "error: debug: unknown setting; the only one is 'settings = your_project.settings'",
+        "error: settings: required: your_project.settings (or set DJANGO_SETTINGS_MODULE)",
         "env: None",
         "WSGIHandler djsite_legacy.settings",
         "same again: WSGIHandler",
@@ -167,7 +167,7 @@ except wsgihub.WsgihubError as exc:
         "Warning" not in result.stderr
     )  # one handler per project: no cookie collision with itself
     assert lines[4].startswith(
-        "MountError Django settings 'djsite_other.settings' cannot be loaded: this process already runs Django with 'djsite_legacy.settings'"
+        f"MountError {two}: [app:other] Django settings 'djsite_other.settings' cannot be loaded: this process already runs Django with 'djsite_legacy.settings'"
     )
 
 

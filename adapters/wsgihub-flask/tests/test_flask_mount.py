@@ -300,7 +300,7 @@ def test_paste_deploy_app_factory(tmp_path, monkeypatch, make_hub):
     assert Client(hub).get("/new/conf").text == "hello 42 file"
     bad = tmp_path / "bad.ini"
     bad.write_text("[app:main]\nuse = egg:wsgihub-flask#app\napp = newsite:create_app\nsecret = x\n")
-    with pytest.raises(wsgihub.WsgihubError, match=r"bad.ini\): unknown setting\(s\) secret"):
+    with pytest.raises(wsgihub.WsgihubError, match=r"bad.ini: secret: unknown setting"):
         loadapp(f"config:{bad}")
 
 

@@ -12,12 +12,12 @@
     PERMANENT_SESSION_LIFETIME = 3600        # JSON values are decoded, others stay strings
 
 Settings: ``app`` (required: ``"package.module:attr"`` naming a
-``flask.Flask`` or a callable returning one, called without arguments),
+``flask.Flask`` or an app factory returning one, called without arguments),
 ``config_object`` (``app.config.from_object``), ``config_file``
 (``app.config.from_pyfile``, relative to the site file), then every
 UPPERCASE key into ``app.config`` (decoded as JSON when it parses, as
 ``flask run`` does with ``FLASK_*`` variables).  Any other key is an error
-naming it.
+naming it: errors read ``site.ini: [app:new] KEY: message``.
 """
 
 from __future__ import annotations
@@ -28,39 +28,39 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from wsgihub_werkzeug.deploy import resolve, where
 
-from wsgihub.errors import DeployError
+from wsgihub.deploy import FactoryError, import_setting, paste_app_factory
 
 __all__ = ["app_factory"]
 
 KNOWN = ("app", "config_object", "config_file")
 
 
+@paste_app_factory
 def app_factory(global_config: Mapping[str, Any], **settings: str) -> Flask:
     """The Flask app named by ``app``, configured from the other settings."""
-    origin = where(global_config, "wsgihub-flask")
     unknown = sorted(k for k in settings if k not in KNOWN and not k.isupper())
     if unknown:
-        raise DeployError(
-            f"{origin}: unknown setting(s) {', '.join(unknown)}; expected "
-            f"{', '.join(KNOWN)} or UPPERCASE Flask config keys"
+        raise FactoryError(
+            f"unknown setting; expected {', '.join(KNOWN)} or UPPERCASE Flask config keys",
+            key=", ".join(unknown),
         )
     spec = settings.get("app")
     if not spec:
-        raise DeployError(f"{origin}: 'app' is required (e.g. app = mysite:create_app)")
-    found = resolve(spec, "app", origin)
-    app = found if isinstance(found, Flask) else found() if callable(found) else found
+        raise FactoryError("required (e.g. app = mysite:create_app)", key="app")
+    app = import_setting("app", spec, app=True)
     if not isinstance(app, Flask):
-        raise DeployError(f"{origin}: app = {spec!r} is not a Flask app nor returns one (got {type(app).__name__})")
+        raise FactoryError(
+            f"{spec!r} is not a Flask app nor returns one (got {type(app).__name__})", key="app"
+        )
     if settings.get("config_object"):
-        app.config.from_object(resolve(settings["config_object"], "config_object", origin))
+        app.config.from_object(import_setting("config_object", settings["config_object"]))
     if settings.get("config_file"):
         path = os.path.join(str(global_config.get("here", "")), settings["config_file"])
         try:
             app.config.from_pyfile(path)
         except OSError as exc:
-            raise DeployError(f"{origin}: config_file = {settings['config_file']!r}: {exc.strerror}") from exc
+            raise FactoryError(f"{settings['config_file']!r}: {exc.strerror}", key="config_file") from exc
     for key, raw in settings.items():
         if key.isupper():
             app.config[key] = _decode(raw)

@@ -32,6 +32,9 @@ def main(global_config, **settings):
 def ready():
     return main({}, greeting="ready")
 
+def broken_main(global_config, **settings):
+    raise KeyError("greeting")
+
 ROUTER = None
 """
 
@@ -84,13 +87,37 @@ def test_a_ready_router_is_used_as_is_and_takes_no_settings(project: Path) -> No
 @pytest.mark.parametrize(
     ("app", "message"),
     [
-        (None, "key 'app' is required"),
-        ("no_such_module_xyz:main", "cannot be imported"),
-        ("wsgihub_pyramid.routing", "without a 'main'"),
-        ("wsgihub_pyramid.adapter:HUB_KEY", "not callable"),
+        (None, "^app: required: the Pyramid main"),
+        ("no_such_module_xyz:main", "^app: 'no_such_module_xyz:main': cannot import 'no_such_module_xyz'"),
+        ("wsgihub_pyramid.routing", "^app: 'wsgihub_pyramid.routing' is a module without a 'main'"),
+        ("wsgihub_pyramid.adapter:HUB_KEY", "^app: 'wsgihub_pyramid.adapter:HUB_KEY' is not callable"),
     ],
 )
 def test_bad_app_keys_are_one_line_errors(app: str | None, message: str) -> None:
     with pytest.raises(DeployError, match=message) as info:
         app_factory({}, app=app)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("", "[app:api] app: required: the Pyramid main"),
+        ("app = {name}:broken_main\n", "[app:api] app: '{name}:broken_main' raised KeyError: 'greeting'"),
+        ("app = {name}:nope\n", "[app:api] app: '{name}:nope': module '{name}' has no attribute 'nope'"),
+        ("app = {name}:ROUTER\n", "[app:api] app: '{name}:ROUTER' is not callable"),
+    ],
+    ids=["no-app", "main-raises", "no-attribute", "not-callable"],
+)
+def test_site_file_errors_name_file_section_and_key(project: Path, body: str, expected: str) -> None:
+    """Every adapter's factory reports ``FILE: [app:NAME] KEY: message`` (one line)."""
+    site = project.parent / "site.ini"
+    site.write_text(
+        "[composite:main]\nuse = egg:wsgihub#hub\n/api = api\n\n[app:api]\nuse = egg:wsgihub-pyramid#app\n"
+        + body.format(name=project.name)
+    )
+    with pytest.raises(DeployError) as info:
+        wsgihub.load(f"config:{site}")
+    message = str(info.value)
+    assert message.startswith(f"{site}: {expected.format(name=project.name)}"), message
+    assert "\n" not in message

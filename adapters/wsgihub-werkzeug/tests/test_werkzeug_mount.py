@@ -198,7 +198,7 @@ def test_paste_deploy_app_factory(tmp_path, monkeypatch):
     assert Client(hub).get("/s/hello").text == "bonjour"
     bad = tmp_path / "bad.ini"
     bad.write_text("[app:main]\nuse = egg:wsgihub-werkzeug#app\napp = shopsite:nothing\n")
-    with pytest.raises(wsgihub.WsgihubError, match=r"bad.ini\): app = 'shopsite:nothing' cannot be imported"):
+    with pytest.raises(wsgihub.WsgihubError, match=r"bad.ini: app: 'shopsite:nothing': module 'shopsite' has no attribute 'nothing'"):
         loadapp(f"config:{bad}")
 
 
