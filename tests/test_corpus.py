@@ -295,6 +295,19 @@ def _external_from(host: str) -> Callable[[wsgihub.Hub], object]:
     return call
 
 
+def _body_iter_raises(hub: wsgihub.Hub) -> object:
+    """A grafted plain app (a cascade) answers a body whose ``__iter__`` raises: it must be closed."""
+    body = corpus_site.BadBody()
+    hub.graft(lambda environ, start_response: body, over="a", name="bad")
+    environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": "/a/x", "SERVER_NAME": "example.com",
+               "SERVER_PORT": "80", "HTTP_HOST": "example.com", "wsgi.url_scheme": "http"}
+    try:
+        return hub(environ, lambda status, headers, exc_info=None: None)
+    finally:
+        hub.unmount("bad")
+        assert body.closed, "a body whose __iter__ raised was never closed (PEP 3333)"
+
+
 def _hub(**options: Any) -> Callable[[wsgihub.Hub], object]:
     return lambda hub: corpus_site.hub(**options)
 
@@ -342,6 +355,7 @@ API: list[Api] = [
     Api("url-for-host-suffix-hash", _external_from("evil.com#.example.org"), UntrustedHostError, r"evil\.com#\.example\.org", xfail="issue 8 §1, owner H"),
     Api("url-for-host-ipv6-unclosed", _external_from("[::1"), UntrustedHostError, r"'\[::1'", xfail="issue 8 §1, owner H"),
     Api("url-for-host-port-twice", _external_from("example.com:80:80"), UntrustedHostError, r"example\.com:80:80", xfail="issue 8 §1, owner H"),
+    Api("body-iter-raises-is-closed", lambda hub: _body_iter_raises(hub), RuntimeError, r"__iter__ raised", xfail="issue 8 §10, owner H"),
     Api("request-context-unknown-mount", lambda hub: hub.request_context("nosuch").__enter__(), UnknownMountError, r"no mount named 'nosuch'"),
     Api("request-context-no-adapter", lambda hub: hub.request_context("a").__enter__(), NoAdapterError, r"mount 'a' has no adapter"),
     Api("routes-of-unknown-mount", lambda hub: hub.routes("nosuch"), UnknownMountError, r"no mount named 'nosuch'"),
@@ -467,6 +481,29 @@ HTTP: list[Http] = [
     Http("disconnect-mid-body", "POST /body/ HTTP/1.1|Content-Length: 100000", None, payload=b"x" * 1000, hangup=True),
     Http("disconnect-mid-chunk", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked", None, payload=b"100\r\nabc", hangup=True),
     Http("disconnect-mid-head", "GET /a/x HTTP/1.1|X-Half: ", None, hangup=True),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# STOP: a signal while a request is in flight (corpus_site:slow_site, /slow takes 1 s)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Stop(Row):
+    """``wsgihub serve corpus_site:slow_site ARGS``; ``signal`` to the group or the first process."""
+
+    args: str = ""
+    signal: int = signal.SIGTERM
+    group: bool = False
+    exit: int = 0
+
+
+STOP: list[Stop] = [
+    Stop("waitress-sigterm", "", signal.SIGTERM),
+    Stop("waitress-sigint-group", "", signal.SIGINT, group=True),
+    Stop("workers-sigterm", "--workers 2", signal.SIGTERM),
+    Stop("workers-sigint-group", "--workers 2", signal.SIGINT, group=True, xfail="issue 8 §3, owner S"),
+    Stop("workers-sigint-master", "--workers 2", signal.SIGINT, xfail="issue 8 §3, owner S"),
+    Stop("reload-sigint-parent", "--reload", signal.SIGINT, xfail="issue 8 §4, owner S"),
 ]
 
 
@@ -715,80 +752,96 @@ def test_api(row: Api) -> None:
     assert threading.active_count() == threads
 
 
-# -- HTTP --------------------------------------------------------------------------------------
-@dataclass
+# -- a real server (HTTP and STOP rows) ---------------------------------------------------------
 class Server:
-    """A ``wsgihub serve`` process, its port, PID file and output."""
+    """``wsgihub serve SITE ARGS --port 0 --pid-file ...`` in its own session; output collected."""
 
-    proc: subprocess.Popen[str]
-    port: int
-    pid_file: Path
-    stderr: list[str]
-    stdout: list[str]
+    def __init__(self, args: Sequence[str], tmp: Path) -> None:
+        self.pid_file = tmp / "serve.pid"
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CORPUS), str(TESTS), env.get("PYTHONPATH")]))
+        env["PYTHONUNBUFFERED"] = "1"
+        env.pop("WSGIHUB_SERVE_OPTIONS", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wsgihub.cli", "serve", *args, "--port", "0", "--pid-file", str(self.pid_file)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+            start_new_session=True, cwd=tmp,
+        )
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self._changed = threading.Condition()
+        self._readers = [
+            threading.Thread(target=self._read, args=(self.proc.stdout, self.stdout), daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stderr, self.stderr), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+        self.port = int(self.wait_for(r"^Serving on http://127\.0\.0\.1:(\d+)$").group(1))
 
-    def stop(self) -> int:
-        """SIGTERM, then wait for the exit code."""
+    def _read(self, stream: Any, sink: list[str]) -> None:
+        for line in stream:
+            with self._changed:
+                sink.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            sink.append("")  # end of stream
+            self._changed.notify_all()
+
+    def wait_for(self, pattern: str, timeout: float = 30.0) -> re.Match[str]:
+        """The first stdout line matching ``pattern`` (no sleeps: woken by each new line)."""
+        regex = re.compile(pattern)
+        seen = 0
+        with self._changed:
+            while True:
+                for line in self.stdout[seen:]:
+                    if match := regex.search(line):
+                        return match
+                seen = len(self.stdout)
+                ended = self.stdout and self.stdout[-1] == "" and self.proc.poll() is not None
+                assert not ended, f"exited before {pattern!r}\nstdout: {self.stdout}\nstderr: {self.stderr}"
+                assert self._changed.wait(timeout), f"no line {pattern!r} in {timeout} s: {self.stdout}"
+
+    def stop(self, signum: int = signal.SIGTERM, group: bool = False) -> int:
+        """Send ``signum`` (to the whole group, or the first process only); the exit code."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(20)
-        finally:
-            if group_alive(self.proc.pid):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+            if group:
+                os.killpg(self.proc.pid, signum)
+            else:
+                self.proc.send_signal(signum)
+        return self.proc.wait(30)
 
-
-def start_server(site: str, tmp: Path) -> Iterator[Server]:
-    pid_file = tmp / "serve.pid"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CORPUS), str(TESTS), env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    env.pop("WSGIHUB_SERVE_OPTIONS", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wsgihub.cli", "serve", site, "--port", "0", "--pid-file", str(pid_file), "--drain-timeout", "5"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
-        start_new_session=True, cwd=tmp,
-    )
-    stdout: list[str] = []
-    stderr: list[str] = []
-    ready = threading.Event()
-    port: list[int] = []
-
-    def read_out() -> None:
-        for line in proc.stdout:  # type: ignore[union-attr]
-            stdout.append(line)
-            match = re.match(r"Serving on http://127\.0\.0\.1:(\d+)$", line.strip())
-            if match:
-                port.append(int(match.group(1)))
-                ready.set()
-        ready.set()
-
-    def read_err() -> None:
-        stderr.extend(proc.stderr)  # type: ignore[arg-type]
-
-    readers = [threading.Thread(target=read_out, daemon=True), threading.Thread(target=read_err, daemon=True)]
-    for reader in readers:
-        reader.start()
-    try:
-        ready.wait(30)
-        assert port, f"the server did not start\nstdout: {stdout}\nstderr: {stderr}"
-        yield Server(proc, port[0], pid_file, stderr, stdout)
-    finally:
-        if group_alive(proc.pid):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-        for reader in readers:
+    def close(self) -> None:
+        if group_alive(self.proc.pid):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        for reader in self._readers:
             reader.join(5)
+
+    def check_nothing_left(self) -> None:
+        """Exit seen: no traceback, nothing listening, no PID file, no process of the group."""
+        assert not TRACEBACK.search("\n".join(self.stderr)), "\n".join(self.stderr)
+        assert not listening(self.port), f"something still listens on {self.port}"
+        assert not self.pid_file.exists(), "the PID file was left behind"
+        assert not group_alive(self.proc.pid), "a process of its group is still running"
+
+
+def start_server(args: Sequence[str], tmp: Path) -> Iterator[Server]:
+    server = Server(args, tmp)
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 @pytest.fixture(scope="module")
 def core_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from start_server("corpus_site:site", tmp_path_factory.mktemp("core-server"))
+    yield from start_server(["corpus_site:site", "--drain-timeout", "5"], tmp_path_factory.mktemp("core-server"))
 
 
 @pytest.fixture(scope="module")
 def flask_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     pytest.importorskip("flask")
-    yield from start_server("corpus_flask:site", tmp_path_factory.mktemp("flask-server"))
+    yield from start_server(["corpus_flask:site"], tmp_path_factory.mktemp("flask-server"))
 
 
 def raw_request(row: Http) -> bytes:
@@ -853,14 +906,32 @@ def test_http_server_stops_clean_and_leaves_nothing(core_server: Server) -> None
     """After the HTTP rows: SIGTERM stops the server with exit 0 and no traceback; nothing stays."""
     assert core_server.pid_file.exists()
     code = core_server.stop()
-    assert code == 0, "".join(core_server.stderr)
-    assert not TRACEBACK.search("".join(core_server.stderr)), "".join(core_server.stderr)
-    assert not listening(core_server.port)
-    assert not core_server.pid_file.exists()
-    assert not group_alive(core_server.proc.pid)
+    assert code == 0, core_server.stderr
+    core_server.check_nothing_left()
+
+
+# -- STOP --------------------------------------------------------------------------------------
+@pytest.mark.live
+@pytest.mark.parametrize("row", params(STOP))
+def test_stop(row: Stop, tmp_path: Path) -> None:
+    """Serve, have a request in flight, send the signal: it answers, the exit is clean."""
+    needs(row)
+    with contextlib.contextmanager(start_server)(["corpus_site:slow_site", *shlex.split(row.args)], tmp_path) as server:
+        answers: list[int | None] = []
+        client = threading.Thread(
+            target=lambda: answers.append(status_of(exchange(server.port, b"GET /slow/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"))),
+            daemon=True,
+        )
+        client.start()
+        server.wait_for(r"^IN FLIGHT \d+$")
+        code = server.stop(row.signal, group=row.group)
+        client.join(15)
+        assert answers == [200], f"the request in flight got {answers}\nstderr: {server.stderr}"
+        assert code == row.exit, f"exit {code}, expected {row.exit}\nstderr: {server.stderr}"
+        server.check_nothing_left()
 
 
 def test_corpus_is_big_enough() -> None:
     """Issue 8 asks for at least 80 rows across all kinds of input."""
-    assert len(CLI) + len(PROC) + len(API) + len(HTTP) >= 80
+    assert len(CLI) + len(PROC) + len(API) + len(HTTP) + len(STOP) >= 80
     assert all(len(table) >= 10 for table in (CLI, PROC, API, HTTP))

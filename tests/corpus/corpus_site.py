@@ -20,9 +20,12 @@ with, so the hostile-Host rows run in the core environment too.  The site
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 from urllib.parse import urlencode
@@ -244,3 +247,32 @@ def shadowed() -> Hub:
 def crash(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
     """An app that raises on every request."""
     raise RuntimeError("crash")
+
+
+class BadBody:
+    """A response body whose ``__iter__`` raises; records whether it was closed (PEP 3333)."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        raise RuntimeError("the body's __iter__ raised")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def slow(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """Print ``IN FLIGHT`` (flushed, so a test sees the request arrive), sleep 1 s, answer 200."""
+    sys.stdout.write(f"IN FLIGHT {os.getpid()}\n")
+    sys.stdout.flush()
+    time.sleep(1.0)
+    return _answer(start_response, "200 OK", b"slept")
+
+
+def slow_site() -> Hub:
+    """``/slow`` (a request in flight for 1 s) and ``/a`` (echo)."""
+    new = hub()
+    new.mount("/slow", slow)
+    new.mount("/a", echo("a"))
+    return new
