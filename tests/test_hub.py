@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import warnings
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from wsgi_helpers import call, echo_app
 
 import wsgihub
-from wsgihub import Adapter, AppRoute, Cookie, Hub, MountWarning, hookimpl
+from wsgihub import Adapter, Hub, MountWarning, hookimpl
 from wsgihub.errors import (
     MountError,
     NoAdapterError,
@@ -23,86 +21,34 @@ from wsgihub.errors import (
     WsgihubError,
 )
 from wsgihub.plugins import make_plugins
+from wsgihub.testing import ReferenceAdapter, ReferenceApp, reference_hub
 
 
-class MiniApp:
-    """A tiny routed framework: ``{endpoint: "/users/{uid}"}``; GET only unless listed."""
+class MiniApp(ReferenceApp):
+    """The testing kit's reference framework, answering ``name:endpoint``.
+
+    Routes take GET (and HEAD); ``post`` endpoints take POST too.
+    """
 
     def __init__(self, name: str, routes: Mapping[str, str], post: tuple[str, ...] = (), cookie: str | None = None) -> None:
-        self.name, self.rules, self.post, self.cookie = name, dict(routes), post, cookie
-        self.calls: list[str] = []
-        self.on_request: Any = None
+        super().__init__(name, routes, methods={e: ("GET", "HEAD", "POST") for e in post}, cookie=cookie)
 
-    def find(self, path: str, method: str) -> str | None:
-        for endpoint, rule in self.rules.items():
-            pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", rule) + "$"
-            if re.match(pattern, path or "/") and (method in ("GET", "HEAD") or endpoint in self.post):
-                return endpoint
-        return None
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        self.calls.append(environ["PATH_INFO"])
-        endpoint = self.find(environ["PATH_INFO"], environ["REQUEST_METHOD"])
-        if endpoint is None:
-            start_response("404 Not Found", [])
-            return [b"not found in " + self.name.encode()]
-        text = f"{self.name}:{endpoint}"
-        if self.on_request is not None:
-            text += " " + str(self.on_request(environ))
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [text.encode()]
+    def render(self, environ: dict[str, Any], endpoint: str, values: Mapping[str, Any]) -> str:
+        return f"{self.name}:{endpoint}"
 
 
-class MiniAdapter(Adapter):
-    framework = "mini"
-
-    def routes(self) -> Iterator[AppRoute]:
-        for endpoint, rule in self.app.rules.items():  # type: ignore[attr-defined]
-            methods = frozenset({"GET", "POST"} if endpoint in self.app.post else {"GET"})  # type: ignore[attr-defined]
-            yield AppRoute(endpoint, rule, methods)
-
-    def build(self, endpoint: str, values: Mapping[str, Any], *, script_name: str, scheme: str, host: str | None, method: str | None = None) -> str:
-        rules = self.app.rules  # type: ignore[attr-defined]
-        if endpoint not in rules:
-            raise UnknownEndpointError(f"no endpoint {endpoint!r}{wsgihub.errors.closest(endpoint, rules)}", endpoint)
-        try:
-            path = rules[endpoint].format(**values)
-        except KeyError as exc:
-            raise URLBuildError(f"endpoint {endpoint!r} needs value {exc.args[0]!r}", endpoint) from None
-        url = script_name + path
-        return f"{scheme}://{host}{url}" if host else url
-
-    def match(self, path_info: str, method: str) -> bool:
-        return self.app.find(path_info, method) is not None  # type: ignore[attr-defined]
-
-    @contextmanager
-    def request_context(self, environ: dict[str, Any]) -> Iterator[Any]:
-        yield {"app": self.app.name, "script_name": environ["SCRIPT_NAME"]}  # type: ignore[attr-defined]
-
-    def cookies(self) -> list[Cookie]:
-        return [Cookie(self.app.cookie)] if self.app.cookie else []  # type: ignore[attr-defined]
-
-
-class MiniPlugin:
-    @hookimpl
-    def wsgihub_adapter(self, app: Any, layers: Any, framework: str | None) -> Adapter | None:
-        if framework not in (None, "mini"):
-            return None
-        for layer in layers:
-            if isinstance(layer, MiniApp):
-                return MiniAdapter(layer, app)
-        return None
+MiniAdapter = ReferenceAdapter
 
 
 def make_hub(**options: Any) -> Hub:
-    return Hub(plugins=make_plugins(autoload=False, plugins=[MiniPlugin()]), **options)
+    return reference_hub(**options)
 
 
 @pytest.fixture
 def site() -> Hub:
     hub = make_hub(trusted_hosts=["example.com", ".example.org"])
-    hub.mount("/", MiniApp("legacy", {"index": "/", "detail": "/blog/{pk}/"}), name="legacy")
-    hub.mount("/new", MiniApp("new", {"user": "/users/{uid}", "home": "/"}))
+    hub.mount("/", MiniApp("legacy", {"index": "/", "detail": "/blog/<pk>/"}), name="legacy")
+    hub.mount("/new", MiniApp("new", {"user": "/users/<uid>", "home": "/"}))
     return hub
 
 
@@ -130,7 +76,7 @@ def test_untrusted_hosts_never_make_absolute_urls(site: Hub) -> None:
 
 def test_public_url_outside_requests_and_for_untrusted_hosts() -> None:
     hub = make_hub(public_url="https://example.com/site")
-    app = MiniApp("new", {"user": "/users/{uid}"})
+    app = MiniApp("new", {"user": "/users/<uid>"})
     hub.mount("/new", app)
     assert hub.url_for("new:user", uid=2, _external=True) == "https://example.com/site/new/users/2"
     assert hub.url_for("new:user", uid=2) == "/site/new/users/2"
@@ -144,7 +90,7 @@ def test_url_for_errors_name_the_mount_and_endpoint(site: Hub) -> None:
         site.url_for("nwe:user", uid=1)
     with pytest.raises(UnknownEndpointError, match="'usr'.*'user'"):
         site.url_for("new:usr", uid=1)
-    with pytest.raises(URLBuildError, match="'user' needs value 'uid'"):
+    with pytest.raises(URLBuildError, match="missing value 'uid' for rule '/users/<uid>'"):
         site.url_for("new:user")
     with pytest.raises(URLBuildError, match="names no mount"):
         site.url_for("user")
@@ -157,16 +103,16 @@ def test_url_for_errors_name_the_mount_and_endpoint(site: Hub) -> None:
 
 def test_endpoint_splits_at_the_first_colon() -> None:
     hub = make_hub()
-    hub.mount("/", MiniApp("legacy", {"blog:detail": "/blog/{pk}/"}), name="legacy")
+    hub.mount("/", MiniApp("legacy", {"blog:detail": "/blog/<pk>/"}), name="legacy")
     assert hub.url_for("legacy:blog:detail", pk=3) == "/blog/3/"
 
 
 def test_routes_apply_prefixes_and_list_plain_mounts(site: Hub) -> None:
     site.mount("/plain", echo_app("plain"))
     routes = {r.name: r for r in site.routes()}
-    assert routes["new:user"].rule == "/new/users/{uid}"
-    assert routes["new:user"].methods == frozenset({"GET"}) and routes["new:user"].framework == "mini"
-    assert routes["legacy:detail"].rule == "/blog/{pk}/"
+    assert routes["new:user"].rule == "/new/users/<uid>"
+    assert routes["new:user"].methods == frozenset({"GET", "HEAD"}) and routes["new:user"].framework == "reference"
+    assert routes["legacy:detail"].rule == "/blog/<pk>/"
     assert routes["plain"].rule == "/plain/<path:rest>" and routes["plain"].endpoint is None
     with pytest.raises(NoAdapterError, match="'plain'"):
         site.routes("plain")
@@ -183,7 +129,7 @@ def test_forced_framework() -> None:
         hub.mount("/x", closure, framework="flask")
     assert hub.mount("/y", closure).adapter is None
     closure.__wrapped__ = inner  # type: ignore[attr-defined]
-    assert hub.mount("/z", closure, framework="mini").framework == "mini"
+    assert hub.mount("/z", closure, framework="reference").framework == "reference"
 
 
 def test_apps_are_seen_through_middleware() -> None:
@@ -202,8 +148,8 @@ def test_apps_are_seen_through_middleware() -> None:
         return app(environ, start_response)
 
     hub = make_hub()
-    assert hub.mount("/m", Middleware(Middleware(inner))).framework == "mini"
-    assert hub.mount("/p", functools.partial(partial_app, inner)).framework == "mini"
+    assert hub.mount("/m", Middleware(Middleware(inner))).framework == "reference"
+    assert hub.mount("/p", functools.partial(partial_app, inner)).framework == "reference"
 
 
 def test_graft_sends_matching_routes_to_the_graft_exactly_once(site: Hub) -> None:
@@ -237,13 +183,13 @@ def test_graft_of_an_unreadable_app_cascades_on_404(site: Hub) -> None:
 
 def test_request_context_runs_code_inside_an_app(site: Hub) -> None:
     with site.request_context("new") as request:
-        assert request == {"app": "new", "script_name": "/new"}
+        assert request.app.name == "new" and request.environ["SCRIPT_NAME"] == "/new"
         assert wsgihub.url_for("legacy:detail", pk=1) == "/blog/1/"
     legacy = site.peg("legacy").app
 
     def inside(environ: Any) -> Any:
         with site.request_context("new", environ) as request:
-            return request["script_name"]
+            return request.environ["SCRIPT_NAME"]
 
     legacy.on_request = inside  # type: ignore[attr-defined]
     assert call(site, "/", script_name="/site").text == "legacy:index /site/new"
@@ -251,7 +197,7 @@ def test_request_context_runs_code_inside_an_app(site: Hub) -> None:
 
 def test_checks_warn_about_cookie_collisions_and_shadowed_routes() -> None:
     hub = make_hub()
-    hub.mount("/", MiniApp("legacy", {"blog": "/blog/{pk}", "shop": "/shop/cart"}, cookie="session"), name="legacy")
+    hub.mount("/", MiniApp("legacy", {"blog": "/blog/<pk>", "shop": "/shop/cart"}, cookie="session"), name="legacy")
     with pytest.warns(MountWarning, match="mounts 'legacy' and 'new' both set a session cookie named 'session'"):
         hub.mount("/new", MiniApp("new", {"home": "/"}, cookie="session"))
     with pytest.warns(MountWarning, match=r"route legacy:shop \(/shop/cart\) is shadowed by mount 'shop'"):
@@ -362,7 +308,7 @@ def test_build_errors_are_named_mount_endpoint_by_the_hub(site: Hub) -> None:
     with pytest.raises(UnknownEndpointError, match=r"^cannot build 'new:usr': no endpoint 'usr'") as info:
         site.url_for("new:usr")
     assert isinstance(info.value.__cause__, UnknownEndpointError)
-    with pytest.raises(URLBuildError, match=r"^cannot build 'new:user': endpoint 'user' needs value 'uid'$"):
+    with pytest.raises(URLBuildError, match=r"^cannot build 'new:user': missing value 'uid' for rule '/users/<uid>'$"):
         site.url_for("new:user")
 
 
