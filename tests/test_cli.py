@@ -159,10 +159,10 @@ def test_routes_table_from_mounts(site: Path, capsys: pytest.CaptureFixture[str]
     code, out, err = run(capsys, "routes", *MOUNTS)
     assert (code, err) == (0, "")
     assert out.splitlines() == [
-        "ENDPOINT  METHODS   RULE          FRAMEWORK",
-        "root      *         /<path:rest>  wsgi",
-        "t:index   GET,HEAD  /t/           table",
-        "t:user    GET,HEAD  /t/u/<uid>    table",
+        "NAME     METHODS   RULE          FRAMEWORK",
+        "root     *         /<path:rest>  wsgi",
+        "t:index  GET,HEAD  /t/           table",
+        "t:user   GET,HEAD  /t/u/<uid>    table",
     ]
 
 
@@ -170,9 +170,9 @@ def test_routes_json_from_mounts(site: Path, capsys: pytest.CaptureFixture[str])
     code, out, _ = run(capsys, "routes", "--json", *MOUNTS)
     assert code == 0
     assert json.loads(out) == [
-        {"endpoint": "root", "rule": "/<path:rest>", "methods": None, "framework": None, "grafted": False},
-        {"endpoint": "t:index", "rule": "/t/", "methods": ["GET", "HEAD"], "framework": "table", "grafted": False},
-        {"endpoint": "t:user", "rule": "/t/u/<uid>", "methods": ["GET", "HEAD"], "framework": "table", "grafted": False},
+        {"name": "root", "mount": "root", "endpoint": None, "rule": "/<path:rest>", "methods": None, "framework": None, "grafted": False},
+        {"name": "t:index", "mount": "t", "endpoint": "index", "rule": "/t/", "methods": ["GET", "HEAD"], "framework": "table", "grafted": False},
+        {"name": "t:user", "mount": "t", "endpoint": "user", "rule": "/t/u/<uid>", "methods": ["GET", "HEAD"], "framework": "table", "grafted": False},
     ]
 
 
@@ -180,17 +180,17 @@ def test_routes_from_a_pastedeploy_ini(site: Path, capsys: pytest.CaptureFixture
     for spec in ("site.ini", "config:site.ini", str(site / "site.ini"), "site.ini#main"):
         code, out, err = run(capsys, "routes", "--json", spec)
         assert (code, err) == (0, ""), spec
-        assert [r["endpoint"] for r in json.loads(out)] == ["home", "tables:index", "tables:user"], spec
+        assert [r["name"] for r in json.loads(out)] == ["home", "tables:index", "tables:user"], spec
 
 
 def test_routes_from_a_hub_factory(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "routes", "--json", "cli_site_apps:make_hub")
-    assert code == 0 and [r["endpoint"] for r in json.loads(out)] == ["t:index", "t:user"]
+    assert code == 0 and [r["name"] for r in json.loads(out)] == ["t:index", "t:user"]
 
 
 def test_routes_see_through_middleware_with_the_plugins_unwrap(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "routes", "--json", "--mount", "/h=cli_site_apps:hidden")
-    assert code == 0 and json.loads(out)[0]["endpoint"] == "h:page"
+    assert code == 0 and json.loads(out)[0]["name"] == "h:page"
 
 
 def test_routes_with_the_plugin_blocked(site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,7 +198,7 @@ def test_routes_with_the_plugin_blocked(site: Path, capsys: pytest.CaptureFixtur
     monkeypatch.setenv("WSGIHUB_BLOCK_PLUGINS", "tables")
     code, out, _ = run(capsys, "routes", "--json", "--mount", "/t=cli_site_apps:tables")
     assert code == 0 and json.loads(out) == [
-        {"endpoint": "t", "rule": "/t/<path:rest>", "methods": None, "framework": None, "grafted": False}
+        {"name": "t", "mount": "t", "endpoint": None, "rule": "/t/<path:rest>", "methods": None, "framework": None, "grafted": False}
     ]
 
 
@@ -231,6 +231,51 @@ def test_url_errors(site: Path, capsys: pytest.CaptureFixture[str], argv: list[s
     code, out, err = run(capsys, "url", *MOUNTS, *argv)
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and err.startswith("wsgihub: error: ") and expected in err
+
+
+def test_url_takes_the_route_after_site(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "url", "site.ini", "tables:user", "uid=3") == (0, "/t/u/3\n", "")
+    assert run(capsys, "url", *MOUNTS, "t:user", "uid=5") == (0, "/t/u/5\n", "")
+    assert run(capsys, "url", "cli_site_apps:make_hub", "t:user", "uid=6") == (0, "/t/u/6\n", "")
+    assert run(capsys, "url", "site.ini", "-e", "tables:user", "uid=3") == (0, "/t/u/3\n", "")
+    assert run(capsys, "url", *MOUNTS, "t:user", "uid=5", "--anchor", "top") == (0, "/t/u/5#top\n", "")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([*MOUNTS, "-e", "t:user", "5"], "value '5': expected NAME=VALUE"),
+        ([*MOUNTS, "t:user", "5"], "value '5': expected NAME=VALUE"),
+        ([*MOUNTS, "t:user", "=5"], "value '=5': expected NAME=VALUE"),
+        ([*MOUNTS, "t:user", "1x=5"], "value '1x=5': expected NAME=VALUE"),
+        (["site.ini", "tables:user", "uid"], "value 'uid': expected NAME=VALUE"),
+        (["site.ini", "tables:user", "uid=1", "x", "y"], "value 'x': expected NAME=VALUE"),
+        ([*MOUNTS, "uid=5"], "no route given: expected [SITE] MOUNT:ENDPOINT [NAME=VALUE]..."),
+        (["site.ini"], "route 'site.ini': expected [SITE] MOUNT:ENDPOINT"),
+        (
+            ["--mount", "/shop=cli_site_apps:tables", "-e", "shop:user", "uid=1", "_external=1"],
+            "value '_external=1': '_external' is url_for's own keyword, not a route value; use --external",
+        ),
+        ([*MOUNTS, "t:user", "uid=1", "_anchor=x"], "use --anchor"),
+        (
+            [*MOUNTS, "t:user", "--external", "uid=1"],
+            (
+                "--external needs the site's public_url: set 'public_url = https://example.com' "
+                "in the site file's hub section ([composite:main]), or Hub(public_url=...) in Python"
+            ),
+        ),
+    ],
+    ids=[
+        "not-a-value-after-e", "not-a-value", "no-name", "bad-name", "no-equals", "word-after-values",
+        "no-route", "site-only", "url_for-keyword", "url_for-anchor", "external-without-public-url",
+    ],
+)
+def test_url_argument_errors_name_the_argument(
+    site: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    code, out, err = run(capsys, "url", *argv)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and err.startswith("wsgihub: error: ") and expected in err, err
 
 
 # -- check --------------------------------------------------------------------------------------
@@ -308,16 +353,58 @@ def test_bad_ini_is_one_line_naming_the_file(
     assert err.count("\n") == 1 and str(ini) in err and expected in err, err
 
 
+@pytest.mark.parametrize("command", [["routes"], ["url", "-e", "x:y"], ["check"], ["serve", "--port", "0"]])
+def test_an_app_failing_while_the_site_is_built_is_one_line(
+    site: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """Flask's ``current_app`` raises RuntimeError (a multi-line message) when mounted (issue 8 §7)."""
+    pytest.importorskip("flask")
+    code, out, err = run(capsys, *command, "--mount", "/x=flask:current_app")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1, err
+    assert err.startswith("wsgihub: error: --mount /x=flask:current_app: RuntimeError: Working outside")
+
+
+def test_a_mount_warning_is_one_line_once(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shadowed = ["--mount", "/=cli_site_apps:shadowing", "--mount", "/t=cli_site_apps:home"]
+    warning = "wsgihub: warning: route root:inner (/t/page) is shadowed by mount 't' at '/t'\n"
+    code, out, err = run(capsys, "routes", *shadowed)
+    assert (code, err) == (0, warning)
+    assert run(capsys, "url", *shadowed, "root:front") == (0, "/\n", warning)
+    code, out, err = run(capsys, "check", *shadowed)  # check lists it as a WARN line instead
+    assert (code, err) == (1, "") and out.count("is shadowed") == 1
+
+
+def test_debug_after_the_command_raises_too(site: Path) -> None:
+    with pytest.raises(DeployError, match="no_such_module_xyz"):
+        main(["routes", "--mount", "/x=no_such_module_xyz:app", "--debug"])
+
+
 def test_debug_raises_for_the_traceback(site: Path) -> None:
     with pytest.raises(DeployError, match="no_such_module_xyz"):
         main(["--debug", "routes", "--mount", "/x=no_such_module_xyz:app"])
 
 
-def test_usage_errors_exit_2(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "url", *MOUNTS)  # -e is required
-    assert code == 2 and "Missing option" in err
-    code, _, err = run(capsys, "no-such-command")
-    assert code == 2 and "No such command" in err
+@pytest.mark.parametrize(
+    ("argv", "fragment", "command"),
+    [
+        (["no-such-command"], "No such command", "wsgihub"),
+        (["routes", "--nope"], "--nope", "wsgihub routes"),
+        (["url", "-e"], "'-e' requires an argument", None),
+        (["routes", "--mount"], "'--mount' requires an argument", None),
+        (["serve", "--prot", "0"], "--port", "wsgihub serve"),  # click's "did you mean"
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(
+    site: Path, capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str, command: str | None
+) -> None:
+    """click's usage errors (three lines of its own) become one line pointing at --help."""
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and err.startswith("wsgihub: error: ") and fragment in err, err
+    assert err.endswith(" --help')\n"), err
+    if command is not None:
+        assert err.endswith(f"(see '{command} --help')\n"), err
 
 
 def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:

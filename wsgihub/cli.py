@@ -17,17 +17,21 @@ as flask's ``ScriptInfo`` does -- not in module globals.
 from __future__ import annotations
 
 import json
+import os
 import sys
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .deploy import load
-from .errors import WsgihubError
+from .errors import ConfigError, WsgihubError
 from .serve import ServeOption, run, serve_options
+from .servers import mount_warnings
+
+if TYPE_CHECKING:
+    from .hub import Hub
 
 __all__ = ["CliState", "cli", "main", "site_options"]
 
@@ -103,18 +107,41 @@ def plugins(as_json: bool, show_all: bool) -> None:
         click.echo(f"    hooks: {', '.join(info.hooks)}")
 
 
+def _load(site: str | None, mounts: Sequence[str], *, show_warnings: bool = True) -> Hub:
+    """The hub for SITE and ``--mount`` (:func:`wsgihub.deploy.load`).
+
+    Each :class:`~wsgihub.errors.MountWarning` is printed once as
+    ``wsgihub: warning: ...`` (``warnings`` would print two lines pointing
+    into wsgihub's own source), or dropped where the command reports the
+    same problems itself (``check``).
+    """
+    with mount_warnings() as found:
+        hub = load(site, mounts=mounts)
+    if show_warnings:
+        for message in found:
+            click.echo(f"wsgihub: warning: {message}", err=True)
+    return hub
+
+
 @cli.command()
 @debug_option
 @site_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def routes(site: str | None, mounts: tuple[str, ...], as_json: bool) -> None:
-    """List every route of the site: endpoint, methods, rule, framework."""
-    hub = load(site, mounts=mounts)
+    """List every route of the site: name (mount:endpoint), methods, rule, framework.
+
+    With --json each route has "name" (mount:endpoint, what url takes),
+    "mount", "endpoint" (the framework's own name, null if none), "rule",
+    "methods" (null: any), "framework" and "grafted".
+    """
+    hub = _load(site, mounts)
     table = hub.routes()
     if as_json:
         rows = [
             {
-                "endpoint": r.name,
+                "name": r.name,
+                "mount": r.mount,
+                "endpoint": r.endpoint,
                 "rule": r.rule,
                 "methods": sorted(r.methods) if r.methods is not None else None,
                 "framework": r.framework,
@@ -125,43 +152,128 @@ def routes(site: str | None, mounts: tuple[str, ...], as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     rows_text = [
-        (r.name, ",".join(sorted(r.methods)) if r.methods else "*", r.rule, (r.framework or "wsgi") + (" (graft)" if r.grafted else ""))
+        (
+            r.name,
+            ",".join(sorted(r.methods)) if r.methods else "*",
+            r.rule,
+            (r.framework or "wsgi") + (" (graft)" if r.grafted else ""),
+        )
         for r in table
     ]
-    headers = ("ENDPOINT", "METHODS", "RULE", "FRAMEWORK")
+    headers = ("NAME", "METHODS", "RULE", "FRAMEWORK")
     widths = [max([len(h)] + [len(row[i]) for row in rows_text]) for i, h in enumerate(headers)]
     for row in [headers, *rows_text]:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
 
 
+#: ``url_for``'s own keywords and the ``url`` options that set them.
+_URL_FOR_OPTIONS = {
+    "_external": "--external",
+    "_anchor": "--anchor",
+    "_method": "--method",
+    "_scheme": "--scheme",
+}
+
+
 @cli.command()
 @debug_option
-@site_options
-@click.option("-e", "--endpoint", required=True, help="mount:endpoint")
-@click.option("--external", is_flag=True, help="Absolute URL (needs public_url).")
-@click.argument("values", nargs=-1, metavar="[NAME=VALUE]...")
-def url(site: str | None, mounts: tuple[str, ...], endpoint: str, external: bool, values: tuple[str, ...]) -> None:
-    """Build the URL of ENDPOINT with NAME=VALUE arguments."""
-    from .errors import ConfigError
+@click.option(
+    "--mount",
+    "mounts",
+    multiple=True,
+    metavar="PREFIX=MODULE:ATTR",
+    help="Mount an app (repeatable), e.g. --mount /new=newsite:app",
+)
+@click.option(
+    "-e",
+    "--endpoint",
+    "endpoint_option",
+    metavar="MOUNT:ENDPOINT",
+    help="The route (or give it after SITE).",
+)
+@click.option("--external", is_flag=True, help="Absolute URL (needs the site's public_url).")
+@click.option("--anchor", default=None, help="Append #ANCHOR.")
+@click.option("--method", default=None, help="Pick the route for this HTTP method.")
+@click.option("--scheme", default=None, help="Scheme of an absolute URL (with --external).")
+@click.argument("arguments", nargs=-1, metavar="[SITE] MOUNT:ENDPOINT [NAME=VALUE]...")
+def url(
+    mounts: tuple[str, ...],
+    endpoint_option: str | None,
+    external: bool,
+    anchor: str | None,
+    method: str | None,
+    scheme: str | None,
+    arguments: tuple[str, ...],
+) -> None:
+    """Build the URL of the route MOUNT:ENDPOINT with NAME=VALUE values.
 
-    if site is not None and _looks_like_value(site):
-        # with --mount and no SITE, click hands the first NAME=VALUE to SITE
-        values = (site, *values)
-        site = None
-    kwargs: dict[str, Any] = {}
-    for item in values:
+    \b
+    wsgihub url site.ini new:user uid=5
+    wsgihub url --mount /new=newsite:app new:user uid=5
+    wsgihub url site.ini -e new:user uid=5 --external
+    """
+    site, endpoint, values = _url_arguments(arguments, endpoint_option, has_mounts=bool(mounts))
+    hub = _load(site, mounts)
+    if external and hub.public_url is None:
+        raise ConfigError(
+            "--external needs the site's public_url: set 'public_url = https://example.com' "
+            "in the site file's hub section ([composite:main]), or Hub(public_url=...) in Python"
+        )
+    options: dict[str, Any] = {"_external": external}
+    if anchor is not None:
+        options["_anchor"] = anchor
+    if method is not None:
+        options["_method"] = method.upper()
+    if scheme is not None:
+        options["_scheme"] = scheme
+    click.echo(hub.url_for(endpoint, **options, **values))
+
+
+def _url_arguments(
+    arguments: Sequence[str], endpoint: str | None, *, has_mounts: bool
+) -> tuple[str | None, str, dict[str, Any]]:
+    """Sort ``url``'s positional arguments into SITE, MOUNT:ENDPOINT and NAME=VALUE values.
+
+    ``NAME=VALUE`` items (NAME a Python identifier) are values; the words
+    before them are ``[SITE] MOUNT:ENDPOINT`` (just ``[SITE]`` with ``-e``).
+    A word after a value, a word holding ``=``, an extra word or one without
+    a colon where the route belongs is a malformed NAME=VALUE, and says so.
+    """
+    words: list[str] = []
+    values: dict[str, Any] = {}
+    for item in arguments:
         key, sep, value = item.partition("=")
-        if not sep or not key:
+        if sep and key.isidentifier():
+            if key in _URL_FOR_OPTIONS:
+                raise ConfigError(
+                    f"value {item!r}: {key!r} is url_for's own keyword, not a route value; "
+                    f"use {_URL_FOR_OPTIONS[key]}"
+                )
+            values[key] = value
+        elif values or sep:
             raise ConfigError(f"value {item!r}: expected NAME=VALUE")
-        kwargs[key] = value
-    hub = load(site, mounts=mounts)
-    click.echo(hub.url_for(endpoint, _external=external, **kwargs))
+        else:
+            words.append(item)
+    usage = "expected [SITE] MOUNT:ENDPOINT [NAME=VALUE]..."
+    if endpoint is None:
+        if not words:
+            raise ConfigError(f"no route given: {usage} (or -e MOUNT:ENDPOINT)")
+        *words, endpoint = words
+        if ":" not in endpoint:
+            if words or has_mounts:
+                raise ConfigError(f"value {endpoint!r}: expected NAME=VALUE")
+            raise ConfigError(f"route {endpoint!r}: {usage}")
+    if len(words) > 1:
+        raise ConfigError(f"value {words[1]!r}: expected NAME=VALUE")
+    site = words[0] if words else None
+    if site is not None and has_mounts and not _could_be_site(site):
+        raise ConfigError(f"value {site!r}: expected NAME=VALUE")
+    return site, endpoint, values
 
 
-def _looks_like_value(arg: str) -> bool:
-    """``uid=5`` is a NAME=VALUE argument; a site (file, ``module:attr``) is never one."""
-    key, sep, _ = arg.partition("=")
-    return bool(sep) and key.isidentifier()
+def _could_be_site(word: str) -> bool:
+    """A site is a file (``site.ini``, a path) or ``module:attr``; ``5`` or ``uid`` is not."""
+    return ":" in word or "." in word or "/" in word or os.path.exists(word)
 
 
 @cli.command()
@@ -169,9 +281,7 @@ def _looks_like_value(arg: str) -> bool:
 @site_options
 def check(site: str | None, mounts: tuple[str, ...]) -> None:
     """Load the site and report problems (exit 1 if there are any)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        hub = load(site, mounts=mounts)
+    hub = _load(site, mounts, show_warnings=False)  # listed below as WARN lines
     problems = hub.check()
     for peg in hub.pegs():
         where = f"grafted over {peg.over.name}" if peg.over is not None else f"at {peg.prefix or '/'}"
@@ -257,7 +367,13 @@ def serve(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit code (2 for bad input, one line on stderr)."""
+    """Run the CLI; return the exit code.
+
+    Bad input -- a click usage error or a :class:`WsgihubError` -- is one
+    line on stderr, ``wsgihub: error: ...``, and exit code 2; anything else
+    that goes wrong is one line too, exit code 1.  With ``--debug`` (before
+    or after the command) the exception propagates with its traceback.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     state = CliState()
     try:
@@ -265,17 +381,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 1
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "wsgihub"
+        _fail(f"{_one_line(exc.format_message())} (see '{command} --help')")
+        return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        _fail(_one_line(exc.format_message()))
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except WsgihubError as exc:
         if state.debug:
             raise
-        click.echo(f"wsgihub: error: {exc}", err=True)
+        _fail(_one_line(str(exc)))
         return EXIT_BAD_INPUT
+    except Exception as exc:
+        if state.debug:
+            raise
+        _fail(f"{type(exc).__name__}: {_one_line(str(exc))} (--debug shows the traceback)")
+        return 1
     return result if isinstance(result, int) else 0
+
+
+def _fail(line: str) -> None:
+    click.echo(f"wsgihub: error: {line}", err=True)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 if __name__ == "__main__":  # pragma: no cover
