@@ -75,5 +75,7 @@ trap 'rm -f "$journal"' EXIT
 status=$?
 
 # Each env's pytest summary lines (run-parallel shows only OK/FAIL), the notices, the total.
-.cache/toolenv/bin/python scripts/tox_summary.py "$journal" "${notices[@]}" || true
+if [ -s "$journal" ]; then
+    .cache/toolenv/bin/python scripts/tox_summary.py "$journal" ${notices[@]+"${notices[@]}"} || true
+fi
 exit "$status"
