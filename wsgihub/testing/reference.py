@@ -12,7 +12,8 @@ app with routes::
     hub.url_for("new:user", uid=5, tab="x")        # '/new/users/5?tab=x'
 
 :class:`ReferenceApp` answers ``name:endpoint SCRIPT_NAME|PATH_INFO`` for
-its routes (plus what ``on_request(environ)`` returns, if set), 405 to a
+its routes (:meth:`ReferenceApp.render`; plus what ``on_request(environ)``
+returns, if set), 405 to a
 known path with another method, 404 elsewhere.  Rules are ``/users/<uid>``
 (any segment) or ``/users/<int:uid>`` (digits; building refuses a value
 that is not an integer).  Routes take ``GET`` and ``HEAD`` unless
@@ -174,6 +175,10 @@ class ReferenceApp:
         found = self.resolve(path, method)
         return found[0].endpoint if found is not None else None
 
+    def render(self, environ: Environ, endpoint: str, values: Mapping[str, Any]) -> str:
+        """The body of a routed request: ``name:endpoint SCRIPT_NAME|PATH_INFO`` (override at will)."""
+        return f"{self.name}:{endpoint} {environ.get('SCRIPT_NAME', '')}|{environ.get('PATH_INFO') or '/'}"
+
     def __call__(self, environ: Environ, start_response: StartResponse) -> list[bytes]:
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
@@ -188,7 +193,7 @@ class ReferenceApp:
             return [f"not found in {self.name}".encode()]
         token = _current.set(ReferenceRequest(environ, self))
         try:
-            text = f"{self.name}:{found[0].endpoint} {environ.get('SCRIPT_NAME', '')}|{path}"
+            text = self.render(environ, found[0].endpoint, found[1])
             if self.on_request is not None:
                 text += " " + str(self.on_request(environ))
         finally:
