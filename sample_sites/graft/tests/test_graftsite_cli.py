@@ -11,13 +11,15 @@ from wsgihub.cli import main
 
 def test_routes_lists_every_app(hub: Any, site_ini: Path, capsys: Any) -> None:
     assert main(["routes", str(site_ini), "--json"]) == 0
-    rows = {row["endpoint"]: row for row in json.loads(capsys.readouterr().out)}
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert rows["legacy:blog:index"]["rule"] == "/blog/"
     assert rows["legacy:blog:detail"]["rule"] == "/blog/<int:pk>/"
     assert rows["legacy:blog:detail"]["framework"] == "django"
     assert rows["legacy:admin:index"]["rule"] == "/admin/"
     assert rows["new:reports"] == {
-        "endpoint": "new:reports",
+        "name": "new:reports",
+        "mount": "new",
+        "endpoint": "reports",
         "rule": "/reports/",
         "methods": ["GET", "HEAD", "OPTIONS"],
         "framework": "flask",
@@ -33,7 +35,7 @@ def test_routes_lists_every_app(hub: Any, site_ini: Path, capsys: Any) -> None:
 def test_routes_table(hub: Any, site_ini: Path, capsys: Any) -> None:
     assert main(["routes", str(site_ini)]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split() == ["ENDPOINT", "METHODS", "RULE", "FRAMEWORK"]
+    assert out.splitlines()[0].split() == ["NAME", "METHODS", "RULE", "FRAMEWORK"]
     line = next(line for line in out.splitlines() if line.startswith("new:reports "))
     assert line.split()[-2:] == ["flask", "(graft)"]
 
