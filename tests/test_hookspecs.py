@@ -23,15 +23,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from wsgi_helpers import call
 
 import wsgihub
-from wsgihub import Adapter, AppRoute, hookimpl, hookspecs
-from wsgihub.errors import MountError, NoSuchServiceName, UnknownEndpointError
+from wsgihub import Adapter, hookimpl, hookspecs
+from wsgihub.adapter import detect
+from wsgihub.errors import MountError, NoSuchServiceName
 from wsgihub.plugins import make_plugins
+from wsgihub.testing import ReferenceAdapter, ReferenceApp
 
 
 def echo_app(name: str) -> Any:
@@ -215,70 +216,21 @@ def test_hookspec_docstring_says_when_it_is_called(name: str) -> None:
 
 
 # -- a tiny framework and its adapter, for the hooks to work on -------------------------------------
-class TableApp:
-    """A WSGI app whose routes are a table ``{endpoint: "/rule/<name>"}``."""
+class TableApp(ReferenceApp):
+    """The testing kit's reference framework: routes ``{endpoint: "/rule/<name>"}`` taking GET."""
 
     def __init__(self, name: str, table: Mapping[str, str]) -> None:
-        self.name = name
-        self.table = dict(table)
+        super().__init__(name, table)
 
-    def find(self, path: str) -> str | None:
-        for endpoint, rule in self.table.items():
-            pattern = "^" + re.sub(r"<(\w+)>", r"(?P<\1>[^/]+)", rule) + "$"
-            if re.match(pattern, path):
-                return endpoint
-        return None
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        endpoint = self.find(environ.get("PATH_INFO") or "/")
-        if endpoint is None:
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"table 404"]
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [f"{self.name}:{endpoint} {environ['SCRIPT_NAME']}|{environ['PATH_INFO']}".encode()]
+    @property
+    def table(self) -> dict[str, str]:
+        return {endpoint: rule.rule for endpoint, rule in self.rules.items()}
 
 
-class TableAdapter(Adapter):
-    """Routes, URLs and graft matching for :class:`TableApp`."""
+class TableAdapter(ReferenceAdapter):
+    """The testing kit's reference adapter, under the framework name ``table``."""
 
     framework = "table"
-
-    def __init__(self, app: TableApp, wsgi: Any, events: list[str] | None = None) -> None:
-        super().__init__(app, wsgi)
-        self.table_app = app
-        self.events = events
-
-    def routes(self) -> Iterable[AppRoute]:
-        return [AppRoute(e, r, frozenset({"GET"})) for e, r in self.table_app.table.items()]
-
-    def build(
-        self,
-        endpoint: str,
-        values: Mapping[str, Any],
-        *,
-        script_name: str,
-        scheme: str,
-        host: str | None,
-        method: str | None = None,
-    ) -> str:
-        rule = self.table_app.table.get(endpoint)
-        if rule is None:
-            raise UnknownEndpointError(f"table app {self.table_app.name!r} has no endpoint {endpoint!r}", endpoint)
-        rest = dict(values)
-        path = re.sub(r"<(\w+)>", lambda m: str(rest.pop(m.group(1))), rule)
-        url = script_name + path + ("?" + urlencode(rest) if rest else "")
-        return f"{scheme}://{host}{url}" if host else url
-
-    def match(self, path_info: str, method: str) -> bool | None:
-        return self.table_app.find(path_info) is not None
-
-    def start(self) -> None:
-        if self.events is not None:
-            self.events.append(f"adapter start {self.table_app.name}")
-
-    def stop(self) -> None:
-        if self.events is not None:
-            self.events.append(f"adapter stop {self.table_app.name}")
 
 
 class TablePlugin:
@@ -291,12 +243,13 @@ class TablePlugin:
     @hookimpl
     def wsgihub_adapter(self, app: Any, layers: Sequence[object], framework: str | None) -> Adapter | None:
         self.seen.append((app, tuple(layers), framework))
-        if framework not in (None, "table"):
-            return None
-        for layer in layers:
-            if isinstance(layer, TableApp):
-                return TableAdapter(layer, app, self.events)
-        return None
+        return detect(
+            layers,
+            framework,
+            name="table",
+            find=lambda found: next((layer for layer in found if isinstance(layer, TableApp)), None),
+            factory=lambda table_app, wsgi: TableAdapter(table_app, wsgi, self.events),
+        )
 
 
 def hub_with(*plugins: object) -> wsgihub.Hub:
