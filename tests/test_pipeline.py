@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import selectors
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 import urllib.request
 from pathlib import Path
 from types import ModuleType
@@ -308,32 +312,72 @@ def test_load_of_a_bad_pipeline_is_a_deploy_error(site: Path) -> None:
         wsgihub.load(str(path))
 
 
-def test_module_main_reports_bad_input_in_one_line(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``python -m wsgihub.pipeline BAD`` exits 2 with one line and no traceback."""
+def _runner() -> ModuleType:
+    """``wsgihub/pipeline/__main__.py``, the ``python -m wsgihub.pipeline`` runner."""
+    return importlib.import_module("wsgihub.pipeline.__main__")
+
+
+def test_runner_reports_a_bad_descriptor_in_one_line(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m wsgihub.pipeline BAD`` is ``wsgihub serve BAD``: exit 2, one line, no traceback."""
     path = write(site, f"[{PARTS}:make_app]\ncolour = red\n")
-    assert pipeline.main([str(path), "--port", "0"]) == 2
+    assert _runner().main([str(path), "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith("wsgihub.pipeline: error: ") and "key 'colour'" in err
+    assert err.startswith("wsgihub: error: ") and "key 'colour'" in err
     with pytest.raises(DeployError):
-        pipeline.main([str(path), "--debug"])
+        _runner().main([str(path), "--debug"])
 
 
-# -- running through the #! line -------------------------------------------------------------
-def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
-    """The first stdout line of ``proc``, waiting at most ``timeout`` seconds."""
+def test_runner_checks_serve_options(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The runner is not a second server: ``--port 70000`` is refused as ``wsgihub serve`` refuses it."""
+    path = write(site, f"[{PARTS}:make_app]\n")
+    assert _runner().main([str(path), "--port", "70000"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("wsgihub: error: --port 70000"), captured.err
+
+
+def test_runner_names_an_address_in_use(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(site, f"[{PARTS}:make_app]\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert _runner().main([str(path), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"127.0.0.1:{port}" in err and "address already in use" in err, err
+
+
+# -- running through the #! line and python -m ---------------------------------------------------
+def _wait_for_line(proc: subprocess.Popen[bytes], prefix: str, timeout: float) -> str:
+    """The first stdout line of ``proc`` starting with ``prefix`` (waits on output, not on time)."""
     assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    buffer = b""
+    deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            raise AssertionError(f"no output within {timeout}s")
-    return proc.stdout.readline()
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                if line.decode().startswith(prefix):
+                    return line.decode()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                raise AssertionError(f"no line starting with {prefix!r} within {timeout}s")
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise AssertionError(f"the runner exited before {prefix!r}: {proc.wait()}")
+            buffer += chunk
 
 
 @pytest.mark.live
 @pytest.mark.skipif(sys.platform == "win32" or not os.path.exists("/usr/bin/env"), reason="needs #! and env -S")
-def test_descriptor_runs_through_its_shebang_line(site: Path) -> None:
-    """``chmod +x site.wsgi && ./site.wsgi --port 0`` serves it with waitress."""
+@pytest.mark.parametrize("how", ["shebang", "python -m"])
+def test_descriptor_is_served_by_wsgihub_serve(site: Path, how: str) -> None:
+    """``./site.wsgi --port 0`` and ``python -m wsgihub.pipeline site.wsgi --port 0`` run ``wsgihub serve``:
+    waitress answers, SIGTERM drains and stops with exit code 0.  The parts module is found
+    because the current directory is on ``sys.path`` (no PYTHONPATH)."""
     path = write(
         site,
         f"""
@@ -345,35 +389,32 @@ def test_descriptor_runs_through_its_shebang_line(site: Path) -> None:
         """,
     )
     path.chmod(0o755)
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), env.get("PYTHONPATH", "")) if p)
+    argv = [str(path)] if how == "shebang" else [sys.executable, "-m", "wsgihub.pipeline", path.name]
     proc = subprocess.Popen(
-        [str(path), "--host", "127.0.0.1", "--port", "0"],
+        [*argv, "--host", "127.0.0.1", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
         env=env,
         cwd=site,
     )
     try:
-        line = _read_line(proc, timeout=15)
-        assert line.startswith(f"Serving {path} on http://127.0.0.1:"), (line, proc.stderr)
-        url = line.split(" on ", 1)[1].strip()
+        line = _wait_for_line(proc, "Serving on ", timeout=30)
+        url = line.removeprefix("Serving on ").strip()
+        assert url.startswith("http://127.0.0.1:"), line
         with urllib.request.urlopen(url + "/hello", timeout=10) as response:
             assert response.status == 200
             assert response.read() == b"<live>served! |/hello</live>"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        finally:
-            if proc.poll() is None:  # pragma: no cover - only on a hung server
-                proc.kill()
-            assert proc.stdout is not None and proc.stderr is not None
-            proc.stdout.close()
-            proc.stderr.close()
-    assert proc.returncode == 0
+        if proc.poll() is None:  # pragma: no cover - only on a hung server
+            proc.kill()
+            proc.wait()
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        proc.stderr.close()
 
 
 def test_shebang_line_is_documented() -> None:

@@ -7,7 +7,7 @@ section builds the application; every section above it builds middleware
 wrapped around what the sections below it built, so the file reads in the
 order a request travels::
 
-    #!/usr/bin/env -S python -m wsgihub.pipeline
+    #!/usr/bin/env -S wsgihub serve
     # site.wsgi: a request meets gzip first, then the app
 
     [myproject.middleware:make_gzip]
@@ -42,31 +42,35 @@ identifiers.  Lines starting with ``#`` or ``;`` are comments; an indented
 line continues the value above it.
 
 :func:`parse_deployment` returns the WSGI callable;
-``wsgihub.load("site.wsgi")`` mounts it on a Hub at ``/``.  Run a descriptor
-with ``python -m wsgihub.pipeline site.wsgi --port 8080`` (waitress), or
-make it executable and let its ``#!`` line do that.  Every mistake raises
-:class:`~wsgihub.errors.DeployError` with one line naming the file, line,
-section and key at fault.
+``wsgihub.load("site.wsgi")`` mounts it on a Hub at ``/``.  A descriptor is
+served like any site, by ``wsgihub serve site.wsgi --port 8080``; make it
+executable and its ``#!`` line (:data:`SHEBANG`) does that, and so does
+``python -m wsgihub.pipeline site.wsgi [serve options]`` (the runner in
+``wsgihub/pipeline/__main__.py``, which nothing imports).  Every mistake
+raises :class:`~wsgihub.errors.DeployError` with one line naming the file,
+line, section and key at fault.
+
+This module is also the bottom of the deploy layer: the one importer of
+``"module:attr"`` specs (:func:`import_object`, which puts the current
+directory on ``sys.path``) and the one rule for app factories
+(:func:`app_from`) live here, beside the descriptor whose sections are
+import specs; :mod:`wsgihub.deploy` re-exports them.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import inspect
 import os
-import signal
 import sys
-import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
-from .errors import DeployError, closest
+from ..errors import DeployError, closest
 
 if TYPE_CHECKING:
-    from .types import WSGIApplication
+    from ..types import WSGIApplication
 
 __all__ = [
     "Section",
@@ -74,7 +78,6 @@ __all__ = [
     "cwd_on_sys_path",
     "import_object",
     "is_app_factory",
-    "main",
     "parse_deployment",
     "read_descriptor",
 ]
@@ -83,8 +86,9 @@ __all__ = [
 APP_GROUPS: tuple[str, ...] = ("paste.app_factory",)
 MIDDLEWARE_GROUPS: tuple[str, ...] = ("paste.filter_app_factory", "paste.filter_factory")
 
-#: The ``#!`` line that makes a descriptor executable.
-SHEBANG = "#!/usr/bin/env -S python -m wsgihub.pipeline"
+#: The ``#!`` line that makes a descriptor executable: it is served by ``wsgihub serve``
+#: (the same bus, drain, option checks and messages as any site).
+SHEBANG = "#!/usr/bin/env -S wsgihub serve"
 
 
 @dataclass
@@ -486,59 +490,3 @@ def _check_signature(path: str, section: Section, obj: Any, args: tuple[Any, ...
             hint = " (is it middleware? only the last section is the application)"
         raise DeployError(f"{_Where(path, section)}: missing required key {required[0]!r}{hint}")
     raise DeployError(f"{_Where(path, section)}: cannot call the factory: {problem}")
-
-
-# -- running a descriptor -------------------------------------------------------------
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m wsgihub.pipeline",
-        description="Serve a pipeline descriptor (.wsgi file) with waitress.",
-    )
-    parser.add_argument("descriptor", help="the .wsgi file")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Serve the descriptor named in ``argv``; return the exit code.
-
-    Prints ``Serving DESCRIPTOR on http://HOST:PORT`` once listening (the
-    real port when ``--port 0``) and serves until interrupted or sent
-    SIGTERM.  Bad input: one line on stderr, exit code 2.
-    """
-    args = _parser().parse_args(argv)
-    try:
-        app = parse_deployment(args.descriptor)
-        import waitress
-
-        server = waitress.create_server(app, host=args.host, port=args.port)
-    except Exception as exc:
-        if args.debug:
-            raise
-        print(f"wsgihub.pipeline: error: {exc}", file=sys.stderr)
-        return 2
-    host = getattr(server, "effective_host", args.host)
-    port = getattr(server, "effective_port", args.port)
-    shown = f"[{host}]" if ":" in str(host) else host
-    print(f"Serving {args.descriptor} on http://{shown}:{port}", flush=True)
-
-    def terminate(signum: int, frame: Any) -> None:
-        raise SystemExit(0)
-
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, terminate) if in_main_thread else None
-    try:
-        server.run()
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        server.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
