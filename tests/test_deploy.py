@@ -500,3 +500,10 @@ def test_check_fails_on_a_django_url_conf_that_raises(startproject: tuple[Path, 
     assert (done.returncode, done.stdout) == (2, ""), (done.stdout, done.stderr)
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("wsgihub: error: "), done.stderr
     assert "URL conf cannot be read: LookupError: the urls module is half-written" in done.stderr, done.stderr
+
+
+def test_options_are_for_site_files_only(site: Path) -> None:
+    (site / "vars.ini").write_text(f"[app:main]\nuse = call:{APPS}:make_app\ngreeting = %(word)s\n")
+    assert call(load("vars.ini", global_conf={"word": "given"}), "/x").text == "given |/x"
+    with pytest.raises(ConfigError, match=rf"^site '{APPS}:app': global_conf: only a PasteDeploy site file takes options$"):
+        load(f"{APPS}:app", global_conf={"who": "x"})

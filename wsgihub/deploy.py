@@ -23,10 +23,19 @@ Keys starting with ``/`` mount the named section's app at that prefix (the
 mount is named after the section); ``graft NAME = MOUNT`` grafts the app of
 section ``NAME`` over mount ``MOUNT``.
 
-:func:`load` accepts ``config:site.ini`` / ``site.ini`` (optionally
-``#name``), a pipeline descriptor (``site.wsgi``, see
-:mod:`wsgihub.pipeline`) or ``package.module:attr`` naming a Hub, a WSGI app
-or a factory returning one.
+:func:`load` is the one site loader: every CLI command, every server and
+every gunicorn worker builds its hub with it.  It takes a site --
+``config:site.ini`` / ``site.ini`` (optionally ``#name``), a pipeline
+descriptor (``site.wsgi``, see :mod:`wsgihub.pipeline`) or
+``package.module:attr`` naming a Hub, a WSGI app or an app factory -- and/or
+``--mount`` specs (``/new=newsite:create_app``).  It puts the current
+directory on ``sys.path`` first, applies one rule to app factories
+(:func:`app_from`), and turns any failure into one line naming the site
+file, section and key, the import spec or the mount at fault.
+
+The adapters' PasteDeploy app factories share :class:`FactoryError`,
+:func:`paste_app_factory` and :func:`import_setting`, so that their errors
+all read ``FILE: [app:NAME] KEY: message``.
 """
 
 from __future__ import annotations
@@ -323,9 +332,13 @@ def _mount(hub: Hub, prefix: str, target: str) -> None:
 def _load_site(site: str, **options: Any) -> Hub:
     path = site.removeprefix("config:")
     filename = path.split("#", 1)[0]
+    is_ini = site.startswith("config:") or filename.endswith((".ini", ".cfg")) or os.path.isfile(filename)
+    if options and (filename.endswith(".wsgi") or not is_ini):
+        given = ", ".join(sorted(options))
+        raise ConfigError(f"site {site!r}: {given}: only a PasteDeploy site file takes options")
     if filename.endswith(".wsgi"):
         return _as_hub(parse_deployment(filename), filename)
-    if site.startswith("config:") or filename.endswith((".ini", ".cfg")) or os.path.isfile(filename):
+    if is_ini:
         return _load_ini(path, **options)
     if ":" not in site:
         raise DeployError(
