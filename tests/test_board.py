@@ -13,6 +13,7 @@ from wsgi_helpers import call, echo_app, make_environ
 from wsgihub import MountError, Pegboard, PegboardApplication
 from wsgihub.board import normalize_prefix
 from wsgihub.compat.werkzeug import DispatcherMiddleware
+from wsgihub.compose import Component
 from wsgihub.contrib.cascade import Cascade
 
 
@@ -298,3 +299,85 @@ def test_cascade_tries_until_not_404() -> None:
     result = call(site, "/zzz")
     assert result.code == 404 and calls == ["A", "B", "C"]
     assert result.environ["touched"] == "C"
+
+
+class BrokenIterBody:
+    """A response body whose ``__iter__`` raises (PEP 3333: it must still be closed)."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def __iter__(self) -> Any:
+        raise RuntimeError("iter failed")
+
+    def close(self) -> None:
+        self.log.append("closed")
+
+
+def test_a_body_whose_iter_raises_is_closed_on_the_compose_path() -> None:
+    log: list[str] = []
+
+    class Composer:
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            return BrokenIterBody(log)  # start_response not called yet: the board pulls a chunk
+
+        def __compose__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            return None
+
+    board = PegboardApplication({"/": Composer()})
+    with pytest.raises(RuntimeError, match="iter failed"):
+        call(board, "/")
+    assert log == ["closed"]
+
+
+def test_a_body_whose_iter_raises_is_closed_by_the_cascade() -> None:
+    log: list[str] = []
+    site = Cascade([lambda environ, start_response: BrokenIterBody(log), echo_app("last")])
+    with pytest.raises(RuntimeError, match="iter failed"):
+        call(site, "/")
+    assert log == ["closed"]
+
+
+def test_plain_named_hooks_on_pegboard_aware_components() -> None:
+    log: list[str] = []
+
+    class Aware(Component):
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            start_response("200 OK", [])
+            return [self.name.encode()]
+
+        def cleanup(self, environ: dict[str, Any]) -> None:
+            log.append(f"cleanup {self.name}")
+
+        def setup(self, peg: Any) -> None:
+            log.append(f"setup {peg.name}")
+
+        def teardown(self, peg: Any) -> None:
+            log.append(f"teardown {peg.name}")
+
+    class Unaware:
+        """Has methods of those names but never said it is pegboard-aware: left alone."""
+
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            start_response("200 OK", [])
+            return [b"unaware"]
+
+        def cleanup(self, environ: Any) -> None:
+            log.append("WRONG cleanup")
+
+        def setup(self, peg: Any) -> None:
+            log.append("WRONG setup")
+
+        def teardown(self, peg: Any) -> None:
+            log.append("WRONG teardown")
+
+    board = PegboardApplication({"/": Aware("root"), "/a": Aware("a"), "/u": Unaware()})
+    board.setup()
+    assert call(board, "/a/x").body == b"a"
+    assert call(board, "/u/x").body == b"unaware"
+    board.teardown()
+    assert log == ["setup root", "setup a", "cleanup a", "cleanup root", "cleanup root", "teardown root", "teardown a"]
+    assert board.peg("u").handler is not board.peg("u").app  # root's cleanup still wraps /u

@@ -156,7 +156,7 @@ def test_graft_sends_matching_routes_to_the_graft_exactly_once(site: Hub) -> Non
     legacy = site.peg("legacy").app
     reports = MiniApp("reports", {"list": "/reports/", "form": "/reports/new"}, post=("list",))
     peg = site.graft(reports, over="legacy", name="reports")
-    assert peg.is_graft and peg.prefix == ""
+    assert peg.over is site.peg("legacy") and peg.prefix == ""
     assert call(site, "/reports/").text == "reports:list"
     assert call(site, "/reports/", "POST").text == "reports:list"
     assert call(site, "/reports/new", "POST").code == 404  # GET-only route: the base answers

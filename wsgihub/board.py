@@ -13,49 +13,39 @@ segment boundary wins; ``SCRIPT_NAME`` gains the matched prefix and
 Every request carries ``environ["pegboard.board"]`` (the board) and
 ``environ["pegboard.peg"]`` (the peg of the called component).
 
-Pegboard-aware components may define phase hooks, run in a fixed order:
-
-``__before__(environ, start_response)``
-    on every component along the path, root first; a non-``None`` return
-    value is the response and skips the rest (a guard that answers early).
-``__call__(environ, start_response)``
-    on the target, as any WSGI app.
-``__compose__(environ, start_response)``
-    target first, then up to the root, after processing.  The response so
-    far is ``environ["pegboard.response"]`` (``status``, ``headers``,
-    ``body``); calling ``start_response`` replaces status and headers, and
-    returning an iterable replaces the body.
-``__cleanup__(environ)``
-    target first, then up to the root, when the response iterable is closed
-    (also after a client disconnect or an exception).
-``__setup__(peg)`` / ``__teardown__(peg)``
-    lifecycle: :meth:`Pegboard.setup` and :meth:`Pegboard.teardown` call
-    them from parents to children until the tree is traversed.
-
+Pegboard-aware components may define phase hooks (``__before__``,
+``__compose__``, ``cleanup``) and lifecycle hooks (``setup``, ``teardown``);
+:mod:`wsgihub.compose` runs them and documents their order.  Grafts (apps
+sharing a mount's URL space) are dispatched by :mod:`wsgihub.grafts`.
 Plain WSGI callables only ever get ``__call__``: a board whose components
 define no hooks adds nothing but the walk to a request.
+
+Subclasses extend three methods: :meth:`Pegboard._attach` and
+:meth:`Pegboard._detach` when a peg is hung or taken off, and
+:meth:`Pegboard._handle`, which calls a resolved peg's handler (the hub
+records the request there for ``wsgihub.url_for``).
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from . import grafts as _grafts
+from .compose import PegResponse, component_hook, phased
 from .errors import MountError, UnknownMountError, closest
-from .wsgi import close_body
 
 if TYPE_CHECKING:
     from .adapter import Adapter
     from .partyline import PartylineOperator
-    from .types import Environ, ExcInfo, Headers, StartResponse, WSGIApplication
+    from .types import Environ, StartResponse, WSGIApplication
 
 __all__ = [
     "Peg",
-    "PegResponse",
+    "PegResponse",  # moved to wsgihub.compose; importable from here as before
     "Pegboard",
     "PegboardApplication",
     "normalize_prefix",
@@ -67,8 +57,6 @@ _SEGMENT = re.compile(r"[A-Za-z0-9\-._~]+\Z")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 #: Resolved paths kept per board (bounded: clients choose paths).
 RESOLVE_CACHE_SIZE = 4096
-
-PHASES = ("__before__", "__compose__", "__cleanup__")
 
 
 def normalize_prefix(prefix: str, mount: str | None = None) -> str:
@@ -154,7 +142,7 @@ class Peg:
 
     @property
     def is_graft(self) -> bool:
-        """True for an app grafted into another mount's URL space."""
+        """Compatibility alias of ``peg.over is not None`` (a graft has a mount beneath it)."""
         return self.over is not None
 
     def mount(self, prefix: str, app: WSGIApplication, name: str | None = None, **options: Any) -> Peg:
@@ -184,129 +172,6 @@ class _Node:
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
         self.peg: Peg | None = None
-
-
-class PegResponse:
-    """The response being composed: status, headers and body so far."""
-
-    __slots__ = ("body", "exc_info", "headers", "status")
-
-    def __init__(self) -> None:
-        self.status: str | None = None
-        self.headers: Headers = []
-        self.exc_info: ExcInfo | None = None
-        self.body: Iterable[bytes] = ()
-
-    def start_response(
-        self, status: str, headers: Headers, exc_info: ExcInfo | None = None
-    ) -> Callable[[bytes], object]:
-        """Record (or replace) status and headers; ``write`` is not supported."""
-        self.status, self.headers, self.exc_info = status, list(headers), exc_info
-        return self._write
-
-    @staticmethod
-    def _write(data: bytes) -> object:
-        raise NotImplementedError("write() is not supported by components that compose")
-
-    def prime(self, body: Iterable[bytes]) -> Iterable[bytes]:
-        """Make sure ``start_response`` was called, pulling a first chunk if needed."""
-        if self.status is not None:
-            return body
-        iterator = iter(body)
-        try:
-            first = next(iterator)
-        except StopIteration:
-            close_body(body)
-            return []
-        except BaseException:
-            close_body(body)
-            raise
-        return _Chain(first, iterator, body)
-
-
-class _Chain:
-    """A first chunk already pulled, then the rest of an iterable (closes it)."""
-
-    def __init__(self, first: bytes, rest: Iterator[bytes], original: Iterable[bytes]) -> None:
-        self.first, self.rest, self.original = first, rest, original
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield self.first
-        yield from self.rest
-
-    def close(self) -> None:
-        close_body(self.original)
-
-
-def _hooks(components: Iterable[object], name: str) -> tuple[Callable[..., Any], ...]:
-    """The ``name`` phase hooks the components define (``None`` means none)."""
-    found = (getattr(c, name, None) for c in components)
-    return tuple(hook for hook in found if hook is not None)
-
-
-class _Closing:
-    """Wraps a response iterable; runs cleanups when the server closes it."""
-
-    __slots__ = ("body", "cleanups", "environ")
-
-    def __init__(self, body: Iterable[bytes], cleanups: tuple[Callable[..., Any], ...], environ: Environ) -> None:
-        self.body, self.cleanups, self.environ = body, cleanups, environ
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.body)
-
-    def close(self) -> None:
-        try:
-            close_body(self.body)
-        finally:
-            _run_cleanups(self.cleanups, self.environ)
-
-
-def _run_cleanups(cleanups: tuple[Callable[..., Any], ...], environ: Environ) -> None:
-    error: BaseException | None = None
-    for cleanup in cleanups:
-        try:
-            cleanup(environ)
-        except BaseException as exc:  # every cleanup runs; the first error wins
-            error = error or exc
-    if error is not None:
-        raise error
-
-
-def _run_phases(
-    befores: tuple[Callable[..., Any], ...],
-    target: WSGIApplication,
-    composes: tuple[Callable[..., Any], ...],
-    cleanups: tuple[Callable[..., Any], ...],
-    environ: Environ,
-    start_response: StartResponse,
-) -> Iterable[bytes]:
-    try:
-        body: Iterable[bytes] | None = None
-        for before in befores:
-            body = before(environ, start_response)
-            if body is not None:
-                break
-        else:
-            if composes:
-                response = PegResponse()
-                environ["pegboard.response"] = response
-                response.body = response.prime(target(environ, response.start_response))
-                for compose in composes:
-                    replaced = compose(environ, response.start_response)
-                    if replaced is not None and replaced is not response.body:
-                        close_body(response.body)
-                        response.body = replaced
-                if response.status is None:
-                    raise RuntimeError("no component started the response")
-                start_response(response.status, response.headers, response.exc_info)
-                body = response.body
-            else:
-                body = target(environ, start_response)
-    except BaseException:
-        _run_cleanups(cleanups, environ)
-        raise
-    return _Closing(body, cleanups, environ) if cleanups else body
 
 
 class Pegboard:
@@ -350,13 +215,16 @@ class Pegboard:
             self._relink()
             return self._hang(peg, options)
 
-    def graft_peg(self, app: WSGIApplication, over: str | Peg, name: str | None = None, **options: Any) -> Peg:
-        """Hang ``app`` in the URL space of the mount ``over`` (see ``Hub.graft``)."""
+    def graft(self, app: WSGIApplication, over: str | Peg, name: str | None = None, **options: Any) -> Peg:
+        """Hang ``app`` in the URL space of the mount ``over``; return its peg.
+
+        See :mod:`wsgihub.grafts` for how requests are shared (and
+        :meth:`wsgihub.Hub.graft`).  ``name`` defaults to ``over.graftN``.
+        """
         with self._lock:
             base = over if isinstance(over, Peg) else self.peg(over)
-            if base.over is not None:
-                raise MountError(f"graft {name!r}: cannot graft onto graft {base.name!r}; graft onto {base.over.name!r}", name)
-            name = f"{base.name}.graft{len(base.grafts) + 1}" if name is None else name
+            _grafts.check_over(base, name)
+            name = _grafts.default_name(base) if name is None else name
             self._check_new(name, app)
             peg = Peg(self, name, base.prefix, app)
             peg.over = base
@@ -364,6 +232,10 @@ class Pegboard:
             self._pegs[name] = peg
             base.grafts.append(peg)
             return self._hang(peg, options)
+
+    def graft_peg(self, app: WSGIApplication, over: str | Peg, name: str | None = None, **options: Any) -> Peg:
+        """Compatibility alias of :meth:`graft`."""
+        return self.graft(app, over, name, **options)
 
     def _hang(self, peg: Peg, options: Mapping[str, Any]) -> Peg:
         """Attach a peg just put in the tree, or take it off again if attaching fails."""
@@ -515,48 +387,53 @@ class Pegboard:
         self._cache: dict[str, tuple[Peg | None, str, str]] = {}
 
     def _compile(self, peg: Peg) -> WSGIApplication:
-        """The callable a request for ``peg`` runs: the app, plus phases if any."""
-        target = self._target(peg)
-        components = [p.app for p in peg.lineage()]
-        befores = _hooks(components, "__before__")
-        composes = _hooks(reversed(components), "__compose__")
-        cleanups = _hooks(reversed(components), "__cleanup__")
-        if befores or composes or cleanups:
-            return functools.partial(_run_phases, befores, target, composes, cleanups)
-        return target
+        """The callable a request for ``peg`` runs: the app, plus grafts and phases if any."""
+        return phased([p.app for p in peg.lineage()], self._target(peg))
 
     def _target(self, peg: Peg) -> WSGIApplication:
-        """The processing callable of ``peg`` (the Hub adds grafts and invites)."""
-        return peg.app
+        """The processing callable of ``peg``: its app, or the dispatch among its grafts.
+
+        The hub wraps it further (invite routes).
+        """
+        return _grafts.dispatcher(peg)
 
     # -- WSGI -------------------------------------------------------------------
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        try:  # cheaper than .get() while the key is there (servers put it)
-            path = environ["PATH_INFO"]
-        except KeyError:
-            path = ""
-        cache = self._cache
-        try:
-            peg, matched, rest = cache[path]
-        except KeyError:
-            peg, matched, rest = self._miss(cache, path)
+        """Resolve the path to a peg, shift ``SCRIPT_NAME``/``PATH_INFO``, call :meth:`_handle`."""
+        path = environ.get("PATH_INFO", "")
+        hit = self._cache.get(path)
+        peg, matched, rest = hit if hit is not None else self._miss(self._cache, path)
         if peg is None:
             return self._not_found(environ, start_response)
-        if matched:
-            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + matched
-            environ["PATH_INFO"] = rest
+        root = environ.get("SCRIPT_NAME", "")
+        environ["SCRIPT_NAME"] = root + matched
+        environ["PATH_INFO"] = rest
         environ["pegboard.board"] = self
         environ["pegboard.peg"] = peg
+        return self._handle(peg, environ, start_response, root)
+
+    def _handle(self, peg: Peg, environ: Environ, start_response: StartResponse, root: str) -> Iterable[bytes]:
+        """Run a request resolved to ``peg`` (``root``: the ``SCRIPT_NAME`` in front of the board).
+
+        The hook for subclasses that do something around every request;
+        the :class:`~wsgihub.Hub` records the current request here.
+        """
         return peg.handler(environ, start_response)
 
     # -- lifecycle --------------------------------------------------------------
     def setup(self) -> None:
-        """Call ``__setup__(peg)`` on every component, parents before children."""
-        self._propagate("__setup__")
+        """Call ``setup(peg)`` on every pegboard-aware component, parents before children.
+
+        (``__setup__(peg)`` on any component, the older spelling, too.)
+        """
+        self._propagate("setup")
 
     def teardown(self) -> None:
-        """Call ``__teardown__(peg)`` on every component, parents before children."""
-        self._propagate("__teardown__")
+        """Call ``teardown(peg)`` on every pegboard-aware component, parents before children.
+
+        (``__teardown__(peg)`` on any component, the older spelling, too.)
+        """
+        self._propagate("teardown")
 
     def walk_pegs(self) -> Iterator[Peg]:
         """Every peg, parents before children (breadth first), grafts after their base."""
@@ -571,7 +448,7 @@ class Pegboard:
 
     def _propagate(self, hook: str) -> None:
         for peg in self.walk_pegs():
-            method = getattr(peg.app, hook, None)
+            method = component_hook(peg.app, hook)
             if method is not None:
                 method(peg)
 

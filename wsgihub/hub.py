@@ -24,14 +24,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from threading import get_ident as _get_ident
 from typing import TYPE_CHECKING, Any
 
 from . import adapter as _adapter
 from . import current as _current
 from .board import Peg, PegboardApplication, default_name, normalize_prefix
-from .contrib.cascade import cascade
-from .current import existing_slot as _existing_slot  # bare names: Hub.__call__ runs per request
+from .checks import cookie_collisions, shadowed_routes
 from .errors import (
     InviteError,
     MountError,
@@ -140,32 +138,10 @@ class Hub(PegboardApplication):
         self._bus: Bus | None = None
 
     # -- WSGI -------------------------------------------------------------------
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        # Subscripts in try blocks: cheaper than .get() while the keys are
-        # there, as servers put them (PEP 3333 lets them be left out).
-        try:
-            root = environ["SCRIPT_NAME"]
-            path = environ["PATH_INFO"]
-        except KeyError:
-            root = environ.get("SCRIPT_NAME", "")
-            path = environ.get("PATH_INFO", "")
-        cache = self._cache
-        try:
-            peg, matched, rest = cache[path]
-        except KeyError:
-            peg, matched, rest = self._miss(cache, path)
-        if peg is None:
-            return self._not_found(environ, start_response)
-        environ["SCRIPT_NAME"] = root + matched
-        environ["PATH_INFO"] = rest
-        environ["pegboard.board"] = environ["wsgihub.hub"] = self
-        environ["pegboard.peg"] = peg
-        try:
-            slot = _existing_slot()
-            if slot.owner != _get_ident():  # a context copied from another thread
-                slot = _current.slot()
-        except LookupError:
-            slot = _current.slot()
+    def _handle(self, peg: Peg, environ: Environ, start_response: StartResponse, root: str) -> Iterable[bytes]:
+        """Run a request the board resolved, recording it for ``wsgihub.url_for`` and ``find_hub``."""
+        environ["wsgihub.hub"] = self
+        slot = _current.slot()
         outer = slot.request
         slot.request = (self, environ, root)
         try:
@@ -214,10 +190,10 @@ class Hub(PegboardApplication):
             raise
         return peg
 
-    def graft(
+    def graft(  # type: ignore[override]
         self,
         app: WSGIApplication,
-        over: str,
+        over: str | Peg,
         name: str | None = None,
         *,
         framework: str | None = None,
@@ -229,7 +205,7 @@ class Hub(PegboardApplication):
         When the hub cannot read ``app``'s routes, ``app`` is tried first and
         a 404 from it falls through to the app beneath (a cascade).
         """
-        return self.graft_peg(app, over, name, framework=framework)
+        return super().graft(app, over, name, framework=framework)
 
     def _layers(self, app: object) -> tuple[object, ...]:
         return _adapter.layers(app, self.plugins.hook.wsgihub_unwrap)
@@ -273,9 +249,7 @@ class Hub(PegboardApplication):
             peg.adapter.unmounted(self, peg)
 
     def _target(self, peg: Peg) -> WSGIApplication:
-        target: WSGIApplication = peg.app
-        if peg.grafts:
-            target = partial(_dispatch_grafts, peg, tuple(peg.grafts))
+        target = super()._target(peg)
         if peg.invite_path is not None:
             target = guard(peg.invite_path, target)
         return target
@@ -420,8 +394,6 @@ class Hub(PegboardApplication):
 
     def _problems_of(self, peg: Peg) -> list[str]:
         """Problems that involve ``peg``."""
-        from .checks import cookie_collisions, shadowed_routes
-
         found: list[str] = []
         if peg.adapter is not None:
             found.extend(peg.adapter.problems(self, peg))
@@ -483,23 +455,3 @@ class Hub(PegboardApplication):
 
     def __repr__(self) -> str:
         return f"<Hub {self.name!r} mounts={list(self._pegs)}>"
-
-
-def _dispatch_grafts(
-    base: Peg, grafts: tuple[Peg, ...], environ: Environ, start_response: StartResponse
-) -> Iterable[bytes]:
-    """Send a request to the graft that has its route, else to the app beneath."""
-    path = environ.get("PATH_INFO") or "/"
-    method = environ.get("REQUEST_METHOD", "GET")
-    undecided: list[WSGIApplication] = []
-    for graft in grafts:
-        adapter = graft.adapter
-        verdict = adapter.match(path, method) if adapter is not None else None
-        if verdict:
-            environ["pegboard.peg"] = graft
-            return graft.app(environ, start_response)
-        if verdict is None:
-            undecided.append(graft.app)
-    if undecided:
-        return cascade([*undecided, base.app], environ, start_response)
-    return base.app(environ, start_response)
