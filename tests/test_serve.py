@@ -263,76 +263,6 @@ def test_cli_debug_shows_the_traceback() -> None:
 # -- a drained shutdown -----------------------------------------------------------------------------
 
 
-@pytest.mark.live
-def test_sigterm_drains_in_flight_requests_and_exits_0() -> None:
-    """20 requests of ~1 s are in flight at SIGTERM: all answer 200, new connections are refused."""
-    with ServeProcess(
-        ["live_apps.sites:slow_site", "--port", "0", "--threads", "25", "--drain-timeout", "8"]
-    ) as served:
-        url = served.url()
-        host, port = url.removeprefix("http://").rsplit(":", 1)
-        assert requests.get(url + "/a/", timeout=5).json()["script_name"] == "/a"
-
-        results: list[int | str] = []
-        lock = threading.Lock()
-
-        def client() -> None:
-            try:
-                status: int | str = requests.get(url + "/slow/?seconds=1.2", timeout=15).status_code
-            except requests.RequestException as exc:  # pragma: no cover - reported by the assert
-                status = repr(exc)
-            with lock:
-                results.append(status)
-
-        clients = [threading.Thread(target=client) for _ in range(20)]
-        for thread in clients:
-            thread.start()
-        time.sleep(0.5)  # every request is received and sleeping
-        sent = time.monotonic()
-        served.signal(signal.SIGTERM)
-
-        time.sleep(0.3)
-        with pytest.raises(ConnectionRefusedError):
-            socket.create_connection((host, int(port)), timeout=2).close()
-
-        code = served.wait(timeout=10)
-        elapsed = time.monotonic() - sent
-        for thread in clients:
-            thread.join(10)
-        assert results == [200] * 20
-        assert code == 0, served.stderr
-        assert elapsed < 8
-        assert served.stdout.count("MARKER stop listener ran") == 1
-        assert served.stdout.count("MARKER exit listener ran") == 1
-        assert served.stderr == []
-
-
-@pytest.mark.live
-def test_drain_timeout_bounds_the_shutdown() -> None:
-    with ServeProcess(
-        ["live_apps.sites:slow_site", "--port", "0", "--drain-timeout", "0.5"]
-    ) as served:
-        url = served.url()
-        failures: list[BaseException] = []
-
-        def client() -> None:
-            try:
-                requests.get(url + "/slow/?seconds=5", timeout=10)
-            except requests.RequestException as exc:
-                failures.append(exc)
-
-        thread = threading.Thread(target=client)
-        thread.start()
-        time.sleep(0.3)
-        sent = time.monotonic()
-        served.signal(signal.SIGTERM)
-        assert served.wait(timeout=10) == 0
-        assert time.monotonic() - sent < 3
-        thread.join(10)
-        assert len(failures) == 1  # the request was cut at the deadline
-        assert any("Drain timeout: cut 1 connection" in line for line in served.stderr)
-
-
 def _clients(url: str, count: int) -> tuple[list[threading.Thread], list[int | str]]:
     """``count`` threads GETting ``url`` at once; their statuses (or errors) land in the list."""
     results: list[int | str] = []
@@ -350,6 +280,55 @@ def _clients(url: str, count: int) -> tuple[list[threading.Thread], list[int | s
     for thread in threads:
         thread.start()
     return threads, results
+
+
+@pytest.mark.live
+def test_sigterm_drains_in_flight_requests_and_exits_0() -> None:
+    """20 requests of ~1 s are in flight at SIGTERM: all answer 200, new connections are refused."""
+    with ServeProcess(
+        ["live_apps.sites:slow_site", "--port", "0", "--threads", "25", "--drain-timeout", "8", "-v"]
+    ) as served:
+        url = served.url()
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        assert requests.get(url + "/a/", timeout=5).json()["script_name"] == "/a"
+
+        clients, results = _clients(url + "/slow/?seconds=1.2", 20)
+        served.wait_for_lines(ARRIVED, 20)  # every request is received and sleeping
+        sent = time.monotonic()
+        served.signal(signal.SIGTERM)
+
+        served.wait_for_line("Stopped accepting on .*; 20 connection", stderr=True)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((host, int(port)), timeout=2).close()
+        assert results == []  # refused while all twenty are still running
+
+        code = served.wait(timeout=10)
+        elapsed = time.monotonic() - sent
+        for thread in clients:
+            thread.join(10)
+        assert results == [200] * 20
+        assert code == 0, served.stderr
+        assert elapsed < 8
+        assert served.stdout.count("MARKER stop listener ran") == 1
+        assert served.stdout.count("MARKER exit listener ran") == 1
+        assert [line for line in served.stderr if not line.startswith("INFO ")] == []
+
+
+@pytest.mark.live
+def test_drain_timeout_bounds_the_shutdown() -> None:
+    with ServeProcess(
+        ["live_apps.sites:slow_site", "--port", "0", "--drain-timeout", "0.5"]
+    ) as served:
+        url = served.url()
+        clients, results = _clients(url + "/slow/?seconds=5", 1)
+        served.wait_for_line(ARRIVED)
+        sent = time.monotonic()
+        served.signal(signal.SIGTERM)
+        assert served.wait(timeout=10) == 0
+        assert time.monotonic() - sent < 3
+        clients[0].join(10)
+        assert len(results) == 1 and results[0] != 200  # the request was cut at the deadline
+        assert any("Drain timeout: cut 1 connection" in line for line in served.stderr)
 
 
 @pytest.mark.live
@@ -496,19 +475,23 @@ def test_reload_serves_the_new_code_after_a_change(tmp_path: Path, server: list[
     with ServeProcess(args, pythonpath=[tmp_path]) as served:
         url = served.url()
         assert requests.get(url + "/r/", timeout=5).text == "one"
-        time.sleep(1.2)  # the reloader polls every second: let it see the file once first
         module.write_text(_RELOADABLE.replace("VERSION", "two"))
-        later = time.time() + 2  # a newer mtime, also on file systems with 1 s resolution
-        os.utime(module, (later, later))
-        deadline = time.monotonic() + 20
-        seen = "one"
-        while time.monotonic() < deadline and seen != "two":
+        # The reloader polls every second and compares with the mtime it saw
+        # first, which may already be the new one: push the mtime forward until
+        # it says it saw the change, then wait for the new child.
+        stamp = time.time()
+        for _ in range(20):
+            stamp += 2  # a newer mtime, also on file systems with 1 s resolution
+            os.utime(module, (stamp, stamp))
             try:
-                seen = requests.get(url + "/r/", timeout=2).text
-            except requests.ConnectionError:
-                pass  # between the old child and the new one
-            time.sleep(0.2)
-        assert seen == "two", served.stderr
-        assert served.url(timeout=1) == url  # the new child says so, on the same port
+                served.wait_for_line("reloadable_app.py changed; reloading", 1.5, stderr=True)
+                break
+            except AssertionError as exc:
+                if "process exited" in str(exc):
+                    raise
+        else:
+            raise AssertionError(f"the reloader never saw the change: {served.stderr}")
+        assert served.url(timeout=20) == url  # the new child says so, on the same port
+        assert requests.get(url + "/r/", timeout=5).text == "two"
         served.signal(signal.SIGTERM)
         served.wait(timeout=15)

@@ -40,12 +40,39 @@ from live_apps._process import ServeProcess
 Environ = dict[str, Any]
 
 
-def sleepy(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """``/?seconds`` sleeps that long, then answers 200."""
-    seconds = float(environ.get("QUERY_STRING") or 0)
-    time.sleep(seconds)
+def ok_app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """Answers 200 ``ok`` at once."""
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
     return [b"ok"]
+
+
+class Gate:
+    """A WSGI app whose ``/held`` requests announce their arrival and wait until the gate opens.
+
+    Tests wait for requests to be in flight (:meth:`wait_arrived`) and decide
+    when they finish (:meth:`open`), instead of sleeping and hoping.
+    """
+
+    def __init__(self) -> None:
+        self.arrived = 0
+        self._arrival = threading.Condition()
+        self._open = threading.Event()
+
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != "/held":
+            return ok_app(environ, start_response)
+        with self._arrival:
+            self.arrived += 1
+            self._arrival.notify_all()
+        self._open.wait(30)
+        return ok_app(environ, start_response)
+
+    def wait_arrived(self, count: int, timeout: float = 10) -> bool:
+        with self._arrival:
+            return self._arrival.wait_for(lambda: self.arrived >= count, timeout)
+
+    def open(self) -> None:
+        self._open.set()
 
 
 @pytest.fixture
@@ -113,7 +140,7 @@ def start_me() -> None:
 
 def test_listener_names_and_start_failure_report() -> None:
     assert listener_name(start_me) == f"{__name__}.start_me"
-    server = WaitressServer(Bus(), sleepy)
+    server = WaitressServer(Bus(), ok_app)
     assert listener_name(server.start) == "wsgihub.servers.waitress.WaitressServer.start"
 
     bus = Bus()
@@ -151,7 +178,7 @@ def test_exit_after_failed_start_does_not_stop_twice() -> None:
 
 
 def test_waitress_serves_between_start_and_stop(bus: Bus) -> None:
-    server = WaitressServer(bus, sleepy, port=0, threads=2)
+    server = WaitressServer(bus, ok_app, port=0, threads=2)
     server.subscribe()
     bus.start()
     assert server.bound is not None and server.bound[1] > 0
@@ -166,7 +193,7 @@ def test_waitress_serves_between_start_and_stop(bus: Bus) -> None:
 def test_waitress_restarts_on_the_same_port(bus: Bus) -> None:
     sock = bind_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    server = WaitressServer(bus, sleepy, sock=sock)
+    server = WaitressServer(bus, ok_app, sock=sock)
     server.subscribe()
     bus.start()
     bus.stop()
@@ -177,13 +204,14 @@ def test_waitress_restarts_on_the_same_port(bus: Bus) -> None:
 
 def test_waitress_stop_without_start_closes_the_given_socket(bus: Bus) -> None:
     sock = bind_socket("127.0.0.1", 0)
-    WaitressServer(bus, sleepy, sock=sock).subscribe()
+    WaitressServer(bus, ok_app, sock=sock).subscribe()
     bus.stop()
     assert sock.fileno() == -1
 
 
 def test_waitress_drains_in_flight_requests(bus: Bus) -> None:
-    server = WaitressServer(bus, sleepy, port=0, threads=10, drain_timeout=10)
+    gate = Gate()
+    server = WaitressServer(bus, gate, port=0, threads=10, drain_timeout=10)
     server.subscribe()
     bus.start()
     assert server.bound is not None
@@ -192,52 +220,56 @@ def test_waitress_drains_in_flight_requests(bus: Bus) -> None:
     statuses: list[int] = []
 
     def client() -> None:
-        statuses.append(requests.get(server.url + "/?0.8", timeout=10).status_code)
+        statuses.append(requests.get(server.url + "/held", timeout=10).status_code)
 
     clients = [threading.Thread(target=client) for _ in range(8)]
     for thread in clients:
         thread.start()
-    time.sleep(0.3)
-    probe: list[bool] = []
-    prober = threading.Timer(0.2, lambda: probe.append(refused(server.bound)))  # type: ignore[arg-type]
-    prober.start()
-    started = time.monotonic()
-    bus.stop()
-    took = time.monotonic() - started
-    for thread in [*clients, prober]:
+    assert gate.wait_arrived(8)
+    stopper = threading.Thread(target=bus.stop)
+    stopper.start()
+    assert server.wait_refusing(5)
+    assert refused(server.bound)  # refused while the requests are still running
+    assert statuses == [] and stopper.is_alive()  # the stop waits for them
+    gate.open()
+    stopper.join(10)
+    for thread in clients:
         thread.join(5)
     assert statuses == [200] * 8
-    assert probe == [True]  # refused while the requests were still running
-    assert 0.2 < took < 3
+    assert server.wait_drained(0)
+    assert bus.state is states.STOPPED
 
 
 def test_waitress_drain_timeout_cuts_what_is_left(bus: Bus) -> None:
     lines: list[str] = []
     bus.subscribe("log", lambda msg, level=20: lines.append(msg))
-    server = WaitressServer(bus, sleepy, port=0, drain_timeout=0.3)
+    gate = Gate()
+    server = WaitressServer(bus, gate, port=0, drain_timeout=0.3)
     server.subscribe()
     bus.start()
     errors: list[BaseException] = []
 
     def client() -> None:
         try:
-            requests.get(server.url + "/?3", timeout=10)
+            requests.get(server.url + "/held", timeout=10)
         except requests.RequestException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=client)
     thread.start()
-    time.sleep(0.2)
+    assert gate.wait_arrived(1)
     started = time.monotonic()
-    bus.stop()
+    bus.stop()  # the gate stays shut: the request is still running at the deadline
     assert time.monotonic() - started < 2.5
     thread.join(10)
+    gate.open()
     assert len(errors) == 1
+    assert "Stopped accepting on " + server.url + "; 1 connection(s) with requests in flight." in lines
     assert "Drain timeout: cut 1 connection(s) with requests in flight." in lines
 
 
 def test_waitress_bad_option_fails_the_start(bus: Bus) -> None:
-    WaitressServer(bus, sleepy, port=0, options={"no_such_adjustment": 1}).subscribe()
+    WaitressServer(bus, ok_app, port=0, options={"no_such_adjustment": 1}).subscribe()
     with pytest.raises(ServeError, match="waitress cannot serve on http://127.0.0.1:0"):
         bus.start()
     assert bus.state is states.STOPPED
@@ -295,49 +327,64 @@ def test_gunicorn_settings_come_from_the_arguments() -> None:
         GunicornServer("site.ini", options={"timout": 7})
 
 
-def _hammer(
-    url: str,
-    paths: list[str],
-    stop: threading.Event,
-    seen: list[tuple[str, dict[str, Any]]],
-    failures: list[str],
-) -> None:
-    while not stop.is_set():
-        for path in paths:
-            try:
-                response = requests.get(url + path, timeout=10)
-                response.raise_for_status()
-                seen.append((path, response.json()))
-            except (requests.RequestException, ValueError) as exc:
-                failures.append(f"{path}: {exc!r}")
+class Hammer:
+    """Client threads requesting ``paths`` in a loop until stopped; responses in :attr:`seen`."""
+
+    def __init__(self, url: str, paths: list[str], threads: int = 2) -> None:
+        self.url = url
+        self.paths = paths
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+        self.failures: list[str] = []
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for path in self.paths:
+                try:
+                    response = requests.get(self.url + path, timeout=10)
+                    response.raise_for_status()
+                    with self._changed:
+                        self.seen.append((path, response.json()))
+                        self._changed.notify_all()
+                except (requests.RequestException, ValueError) as exc:
+                    self.failures.append(f"{path}: {exc!r}")
+
+    def wait_for(self, predicate: Callable[[list[tuple[str, dict[str, Any]]]], bool], timeout: float) -> bool:
+        """Wait until ``predicate(seen)`` holds (checked at every response)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: predicate(self.seen), timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(15)
 
 
 @pytest.mark.live
 def test_gunicorn_sighup_reloads_workers_without_failing_a_request() -> None:
     with ServeProcess(["live_apps.sites:two_apps", "--workers", "2", "--port", "0"]) as served:
         url = served.url()
-        stop = threading.Event()
-        seen: list[tuple[str, dict[str, Any]]] = []
-        failures: list[str] = []
-        clients = [
-            threading.Thread(
-                target=_hammer,
-                args=(url, ["/a/x", "/b/deeper/y/z", "/b/deeper"], stop, seen, failures),
+        hammer = Hammer(url, ["/a/x", "/b/deeper/y/z", "/b/deeper"])
+        try:
+            # both old workers have answered
+            assert hammer.wait_for(lambda seen: len({b["pid"] for _, b in seen}) == 2 and len(seen) > 10, 20)
+            before = {body["pid"] for _, body in hammer.seen}
+            count_before = len(hammer.seen)
+            served.signal(signal.SIGHUP)
+            # twenty answers in a row from fresh workers: the old ones are gone
+            assert hammer.wait_for(
+                lambda seen: len(seen) > count_before + 20
+                and not {b["pid"] for _, b in seen[-20:]} & before,
+                30,
             )
-            for _ in range(2)
-        ]
-        for thread in clients:
-            thread.start()
-        time.sleep(1.0)
-        before = {body["pid"] for _, body in seen}
-        count_before = len(seen)
-        served.signal(signal.SIGHUP)
-        time.sleep(2.5)
-        stop.set()
-        for thread in clients:
-            thread.join(15)
+        finally:
+            hammer.stop()
+        seen, failures = hammer.seen, hammer.failures
         assert failures == []
-        assert count_before > 10 and len(seen) > count_before + 10
         expected = {
             "/a/x": ("a", "/a", "/x"),
             "/b/deeper/y/z": ("b", "/b/deeper", "/y/z"),
@@ -382,8 +429,7 @@ def test_gunicorn_cross_app_urls_survive_a_reload() -> None:
         deadline = time.monotonic() + 15
         after = check()
         while after & before and time.monotonic() < deadline:
-            time.sleep(0.2)
-            after = check()
+            after = check()  # twelve requests a round: until only fresh workers answer
         assert not after & before
         served.signal(signal.SIGTERM)
         assert served.wait(timeout=20) == 0

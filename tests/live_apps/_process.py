@@ -56,31 +56,36 @@ class ServeProcess:
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self._lines: queue.Queue[str] = queue.Queue()
+        self._error_lines: queue.Queue[str] = queue.Queue()
         self._readers = [
             threading.Thread(
-                target=self._read, args=(self.proc.stdout, self.stdout, True), daemon=True
+                target=self._read, args=(self.proc.stdout, self.stdout, self._lines), daemon=True
             ),
             threading.Thread(
-                target=self._read, args=(self.proc.stderr, self.stderr, False), daemon=True
+                target=self._read,
+                args=(self.proc.stderr, self.stderr, self._error_lines),
+                daemon=True,
             ),
         ]
         for reader in self._readers:
             reader.start()
 
-    def _read(self, stream: object, sink: list[str], notify: bool) -> None:
+    def _read(self, stream: object, sink: list[str], lines: queue.Queue[str]) -> None:
         for line in stream:  # type: ignore[attr-defined]
             line = line.rstrip("\n")
             sink.append(line)
-            if notify:
-                self._lines.put(line)
+            lines.put(line)
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
-    def wait_for_line(self, pattern: str | re.Pattern[str], timeout: float = 15.0) -> re.Match[str]:
-        """The first stdout line (from now on) matching ``pattern``; AssertionError on timeout."""
+    def wait_for_line(
+        self, pattern: str | re.Pattern[str], timeout: float = 15.0, *, stderr: bool = False
+    ) -> re.Match[str]:
+        """The next stdout (or stderr) line matching ``pattern``; AssertionError on timeout."""
         regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        lines, reader = (self._error_lines, self._readers[1]) if stderr else (self._lines, self._readers[0])
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -90,13 +95,9 @@ class ServeProcess:
                     f"stdout: {self.stdout}\nstderr: {self.stderr[-30:]}\nexit: {self.proc.poll()}"
                 )
             try:
-                line = self._lines.get(timeout=min(remaining, 0.2))
+                line = lines.get(timeout=min(remaining, 0.2))
             except queue.Empty:
-                if (
-                    self.proc.poll() is not None
-                    and self._lines.empty()
-                    and not self._readers[0].is_alive()
-                ):
+                if self.proc.poll() is not None and lines.empty() and not reader.is_alive():
                     raise AssertionError(
                         f"process exited ({self.proc.returncode}) before a line matching {regex.pattern!r}\n"
                         f"stdout: {self.stdout}\nstderr: {self.stderr[-30:]}"

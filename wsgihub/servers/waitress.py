@@ -88,6 +88,7 @@ class WaitressServer(SimplePlugin):
         self._lock = threading.Lock()
         self._deadline: float | None = None
         self._drained = threading.Event()
+        self._refusing = threading.Event()
         self._cut = 0
 
     # -- the bus's channels --------------------------------------------------------------
@@ -117,6 +118,7 @@ class WaitressServer(SimplePlugin):
             self._deadline = None
             self._cut = 0
             self._drained.clear()
+            self._refusing.clear()
             self.thread = threading.Thread(
                 target=self._serve, name=f"waitress {self.url}", daemon=True
             )
@@ -168,6 +170,14 @@ class WaitressServer(SimplePlugin):
         """Wait until a stop finished draining (for tests and tooling)."""
         return self._drained.wait(timeout)
 
+    def wait_refusing(self, timeout: float | None = None) -> bool:
+        """Wait until a stop closed the listening socket: new connections are refused.
+
+        In-flight requests may still be running (see :meth:`wait_drained`).
+        For tests and tooling.
+        """
+        return self._refusing.wait(timeout)
+
     # -- the socket loop (its own thread) ----------------------------------------------------
     def _serve(self) -> None:
         server = self.server
@@ -186,15 +196,21 @@ class WaitressServer(SimplePlugin):
             for channel in list(server.active_channels.values()):
                 channel.handle_close()
         finally:
+            self._refusing.set()
             self._drained.set()
 
     def _drain_step(self, server: BaseWSGIServer) -> bool:
         """One step of a drain, in the loop thread; True once no connection is left."""
+        channels = list(server.active_channels.values())
         if server.socket is not None:
             # Stop accepting: the listening socket goes, new connections are refused.
             server.accepting = False
             wasyncore.dispatcher.close(server)
-        channels = list(server.active_channels.values())
+            self._refusing.set()
+            busy = sum(1 for channel in channels if channel.requests)
+            self.bus.log(
+                f"Stopped accepting on {self.url}; {busy} connection(s) with requests in flight."
+            )
         assert self._deadline is not None
         if time.monotonic() >= self._deadline:
             self._cut = sum(1 for channel in channels if channel.requests)
