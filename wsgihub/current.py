@@ -1,4 +1,4 @@
-"""Which hub request is running here: the state behind ``wsgihub.url_for``.
+"""Which hub request is running here: ``find_hub``, ``current_hub``, ``url_for``.
 
 Code deep inside a mounted app (a Django view, a Jinja template) must find
 the hub and the request it serves without being handed either.  A plain
@@ -30,7 +30,9 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from threading import get_ident
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from .errors import WsgihubError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
     from .hub import Hub
     from .types import Environ
 
-__all__ = ["Request", "Slot", "existing_slot", "find_hub", "get", "slot"]
+__all__ = ["Request", "Slot", "current_hub", "find_hub", "get", "slot", "url_for"]
 
 #: (hub, environ, root): the hub, the request's environ as the hub saw it,
 #: and the ``SCRIPT_NAME`` in front of the hub.
@@ -61,12 +63,6 @@ class Slot:
 
 
 _slot: ContextVar[Slot] = ContextVar("wsgihub_request_slot")
-
-#: This context's slot; raises :class:`LookupError` if it has none yet.
-#: The hub's per-request path calls it, checks ``owner`` against
-#: :func:`threading.get_ident`, and calls :func:`slot` only on a miss.
-existing_slot = _slot.get
-
 
 def slot() -> Slot:
     """The slot this thread may swap in this context, created when needed."""
@@ -105,3 +101,27 @@ def find_hub(environ: Mapping[str, object] | None = None) -> Hub | None:
             return hub  # type: ignore[return-value]
     current = get()
     return current[0] if current is not None else None
+
+
+def current_hub() -> Hub | None:
+    """The hub serving the current request (thread or task), or ``None``.
+
+    Same as :func:`find_hub` without an environ.
+    """
+    current = get()
+    return current[0] if current is not None else None
+
+
+def url_for(endpoint: str, /, **values: Any) -> str:
+    """``hub.url_for`` for the hub serving the current request.
+
+    Works from any mounted app's code while it handles a request the hub
+    passed to it; outside such a request it raises :class:`~wsgihub.errors.WsgihubError`.
+    """
+    current = get()
+    if current is None:
+        raise WsgihubError(
+            f"wsgihub.url_for({endpoint!r}) called outside a request served by a hub; "
+            "call hub.url_for() on the hub instead"
+        )
+    return current[0].url_for(endpoint, **values)

@@ -30,12 +30,12 @@ from . import adapter as _adapter
 from . import current as _current
 from .board import Peg, PegboardApplication, default_name, normalize_prefix
 from .checks import cookie_collisions, shadowed_routes
+from .current import current_hub, url_for  # the current-request API, importable from here as before
 from .errors import (
     InviteError,
     MountError,
     MountWarning,
     NoAdapterError,
-    WsgihubError,
 )
 from .invitation import guard, invitation_environ, send_invitation
 from .partyline import Partyline
@@ -71,30 +71,6 @@ class Route:
     def name(self) -> str:
         """``mount:endpoint``, the name ``url_for`` takes (``mount`` alone if none)."""
         return f"{self.mount}:{self.endpoint}" if self.endpoint is not None else self.mount
-
-
-def current_hub() -> Hub | None:
-    """The hub serving the current request (thread or task), or ``None``.
-
-    Same as :func:`wsgihub.find_hub` without an environ.
-    """
-    current = _current.get()
-    return current[0] if current is not None else None
-
-
-def url_for(endpoint: str, /, **values: Any) -> str:
-    """``hub.url_for`` for the hub serving the current request.
-
-    Works from any mounted app's code while it handles a request the hub
-    passed to it; outside such a request it raises :class:`WsgihubError`.
-    """
-    current = _current.get()
-    if current is None:
-        raise WsgihubError(
-            f"wsgihub.url_for({endpoint!r}) called outside a request served by a hub; "
-            "call hub.url_for() on the hub instead"
-        )
-    return current[0].url_for(endpoint, **values)
 
 
 class Hub(PegboardApplication):
