@@ -128,7 +128,7 @@ def _load(site: str | None, mounts: Sequence[str], *, show_warnings: bool = True
 @site_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def routes(site: str | None, mounts: tuple[str, ...], as_json: bool) -> None:
-    """List every route of the site: name (mount:endpoint), methods, rule, framework.
+    """List every route of the site: name, methods, rule, framework.
 
     With --json each route has "name" (mount:endpoint, what url takes),
     "mount", "endpoint" (the framework's own name, null if none), "rule",
