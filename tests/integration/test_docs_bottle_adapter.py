@@ -1,6 +1,6 @@
 """docs/plugins.md's Bottle adapter, exactly as printed, passes the adapter conformance suite.
 
-The module is the ``# file: wsgihub_bottle.py`` block of the guide; the
+The module is the ``# wsgihub_bottle.py`` block of the guide; the
 app is a real Bottle app; the suite is the one every built-in adapter runs.
 So is the guide's own conformance example (the block that subclasses
 ``AdapterConformance``), run here as printed.
@@ -37,7 +37,7 @@ def _load_module(name: str, source: str) -> types.ModuleType:
     return module
 
 
-wsgihub_bottle = _load_module("wsgihub_bottle", _block("# file: wsgihub_bottle.py"))
+wsgihub_bottle = _load_module("wsgihub_bottle", _block("# wsgihub_bottle.py\n"))
 
 
 def make_app() -> bottle.Bottle:
