@@ -51,6 +51,7 @@ def test_options_need_a_site() -> None:
         ({"verbosity": 7}, "--verbosity 7"),
         ({"host": " "}, "--host  : expected a host name"),
         ({"pid_file": "/no/such/dir/site.pid"}, "--pid-file /no/such/dir/site.pid"),
+        ({"pid_file": "/"}, "--pid-file /: is a directory"),
     ],
 )
 def test_options_name_the_bad_one(changes: dict[str, object], message: str) -> None:

@@ -111,6 +111,8 @@ def _host(value: Any) -> str | None:
 
 
 def _pid_file(value: Any) -> str | None:
+    if os.path.isdir(value):
+        return "is a directory; give the path of a file in it"
     directory = os.path.dirname(os.path.abspath(value))
     return None if os.path.isdir(directory) else f"directory {directory} does not exist"
 
