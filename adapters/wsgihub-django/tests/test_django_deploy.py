@@ -1,12 +1,19 @@
-"""``egg:wsgihub-django#app`` in a real site file: errors read ``FILE: [app:NAME] KEY: message``.
+"""``egg:wsgihub-django#app`` in a real site file, and real ``django-admin startproject`` folders.
 
-The test process runs the djsite_legacy project (see conftest); a settings
-module that cannot be imported is tried in a fresh interpreter.
+Errors read ``FILE: [app:NAME] KEY: message``.  The test process runs the
+djsite_legacy project (see conftest); a settings module that cannot be
+imported, and the startproject folders, run in fresh interpreters (the
+installed ``wsgihub`` script, with no PYTHONPATH: the loader puts the
+current directory on ``sys.path``).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +78,77 @@ except wsgihub.WsgihubError as exc:
     assert result.returncode == 0, result.stderr
     kind, message = json.loads(result.stdout)
     assert kind == "FactoryError" and message == f"{path}: {expected}"
+
+
+# -- a real django-admin startproject folder: the cwd is on sys.path; loading reads the URL conf --------
+def _wsgihub_script() -> list[str]:
+    """The installed ``wsgihub`` console script (its sys.path[0] is its own directory, not the cwd)."""
+    beside = Path(sys.executable).with_name("wsgihub")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("wsgihub")
+    if found is None:  # pragma: no cover - the core is installed with its script
+        pytest.skip("the wsgihub console script is not installed")
+    return [found]
+
+
+@pytest.fixture
+def startproject(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A fresh ``django-admin startproject legacy .`` folder and an environment without PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE")}
+    subprocess.run(
+        [sys.executable, "-m", "django", "startproject", "legacy", "."],
+        cwd=tmp_path, env=env, check=True, capture_output=True, timeout=120,
+    )
+    return tmp_path, env
+
+
+@pytest.mark.live
+def test_a_mount_from_a_fresh_django_project_imports_from_the_cwd(startproject: tuple[Path, dict[str, str]]) -> None:
+    folder, env = startproject
+    done = subprocess.run(
+        [*_wsgihub_script(), "routes", "--mount", "/=legacy.wsgi:application"],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert "root:admin:index" in done.stdout and "django" in done.stdout, done.stdout
+
+
+@pytest.mark.live
+def test_a_site_file_in_a_fresh_django_project_imports_from_the_cwd(startproject: tuple[Path, dict[str, str]]) -> None:
+    folder, env = startproject
+    (folder / "site.ini").write_text(
+        "[composite:main]\nuse = egg:wsgihub#hub\n/ = legacy\n\n"
+        "[app:legacy]\nuse = egg:wsgihub-django#app\nsettings = legacy.settings\n"
+    )
+    done = subprocess.run(
+        [*_wsgihub_script(), "routes", "site.ini"],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert "legacy:admin:index" in done.stdout, done.stdout
+
+
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("how", ["mount", "site-file"])
+def test_check_fails_on_a_django_url_conf_that_raises(startproject: tuple[Path, dict[str, str]], how: str) -> None:
+    """Loading imports the URL conf as the first request would: ``check`` exits 2 where serving would 500."""
+    folder, env = startproject
+    urls = folder / "legacy" / "urls.py"
+    urls.write_text(urls.read_text() + "\nraise LookupError('the urls module is half-written')\n")
+    if how == "mount":
+        argv = ["check", "--mount", "/=legacy.wsgi:application"]
+    else:
+        (folder / "site.ini").write_text(
+            "[composite:main]\nuse = egg:wsgihub#hub\n/ = legacy\n\n"
+            "[app:legacy]\nuse = egg:wsgihub-django#app\nsettings = legacy.settings\n"
+        )
+        argv = ["check", "site.ini"]
+    done = subprocess.run(
+        [*_wsgihub_script(), *argv], cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout) == (2, ""), (done.stdout, done.stderr)
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("wsgihub: error: "), done.stderr
+    assert "URL conf cannot be read: LookupError: the urls module is half-written" in done.stderr, done.stderr

@@ -81,3 +81,13 @@ def test_errors_name_file_section_and_key(site: Path, body: str, expected: str) 
         wsgihub.load(str(path))
     assert str(info.value) == f"{path}: {expected}" or str(info.value).startswith(f"{path}: {expected}"), info.value
     assert "\n" not in str(info.value)
+
+
+def test_a_mount_naming_a_factory_mounts_the_flask_app(site: Path) -> None:
+    """``--mount /new=pkg:create_app`` mounts the app the factory returns (issue 8 §9), as SITE does."""
+    hub = wsgihub.load(mounts=[f"/new={MODULE}:create_app"])
+    assert hub.peg("new").framework == "flask" and isinstance(hub.peg("new").app, flask.Flask)
+    assert hub.url_for("new:hi") == "/new/hi"
+    assert Client(hub).get("/new/hi").text == "hi ?"
+    as_site = wsgihub.load(f"{MODULE}:create_app")
+    assert [p.framework for p in as_site.pegs()] == ["flask"]
