@@ -8,6 +8,7 @@ tests see; one test checks the entry point separately.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -17,9 +18,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 import wsgihub
-from wsgihub.bus import Bus
 from wsgihub.plugins import make_plugins
-from wsgihub.servers.waitress import WaitressServer
+from wsgihub.testing import serving
 
 
 class ShopApp:
@@ -87,20 +87,9 @@ def shop() -> ShopApp:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[[Any], str]]:
-    """``serve(app) -> "http://127.0.0.1:PORT"``: wsgihub's waitress server on loopback."""
-    buses: list[Bus] = []
-
-    def start(app: Any) -> str:
-        bus = Bus()
-        server = WaitressServer(bus, app, "127.0.0.1", 0, threads=2)
-        server.subscribe()
-        bus.start()
-        buses.append(bus)
-        return server.url
-
-    yield start
-    for bus in buses:
-        bus.exit()  # drains and closes every connection
+    """``serve(app) -> "http://127.0.0.1:PORT"``: wsgihub's waitress server on loopback (the testing kit's)."""
+    with ExitStack() as stack:
+        yield lambda app: stack.enter_context(serving(app)).url
 
 
 @pytest.fixture
