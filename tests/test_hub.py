@@ -357,3 +357,19 @@ def test_bad_api_input_is_one_line_wsgihub_error(site: Hub) -> None:
         site.unmount(None)  # type: ignore[arg-type]
     with pytest.raises(URLBuildError, match="url_for: endpoint must be"):
         site.url_for(None)  # type: ignore[arg-type]
+
+
+def test_an_app_whose_attributes_raise_is_refused_in_one_line() -> None:
+    class Proxy:
+        """Like flask.current_app outside an app context: every attribute raises."""
+
+        def __call__(self, environ: Any, start_response: Any) -> Any:
+            raise AssertionError("never called")
+
+        def __getattr__(self, name: str) -> Any:
+            raise RuntimeError("Working outside of application context.\n\nThis typically means ...")
+
+    hub = make_hub()
+    with pytest.raises(MountError, match=r"^mount 'other': looking into Proxy raised RuntimeError: Working outside of application context\.$"):
+        hub.mount("/other", Proxy())
+    assert hub.pegs() == []

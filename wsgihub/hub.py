@@ -20,11 +20,11 @@ surprises, and a process bus whose transitions reach every plugin and peg.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import adapter as _adapter
 from . import current as _current
@@ -36,6 +36,7 @@ from .errors import (
     MountError,
     MountWarning,
     NoAdapterError,
+    WsgihubError,
 )
 from .invitation import guard, invitation_environ, send_invitation
 from .partyline import Partyline
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from .types import Environ, StartResponse, WSGIApplication
 
 __all__ = ["Hub", "Route", "current_hub", "url_for"]
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +147,8 @@ class Hub(PegboardApplication):
         dispatcher (``DispatcherMiddleware``...) is read as more mounts.
         """
         if framework is None:
-            expanded = self.plugins.submounts(app, self._layers(app))
+            mount = name if name is not None else default_name(normalize_prefix(prefix, name))
+            expanded = self._inspect(mount, app, lambda: self.plugins.submounts(app, self._layers(app)))
             if expanded is not None:
                 return self._mount_tree(prefix, name, *expanded)
         return super().mount(prefix, app, name, framework=framework, invite_path=invite_path)
@@ -186,11 +190,31 @@ class Hub(PegboardApplication):
     def _layers(self, app: object) -> tuple[object, ...]:
         return _adapter.layers(app, self.plugins.hook.wsgihub_unwrap)
 
+    @staticmethod
+    def _inspect(mount: str, app: object, look: Callable[[], _T]) -> _T:
+        """Run ``look`` (reading ``app``'s layers, finding its adapter) with errors named.
+
+        An app whose attributes raise (``flask.current_app`` outside an app
+        context, a broken proxy) gets one line naming the mount instead of
+        a traceback from inside the detection; wsgihub's own errors pass as they are.
+        """
+        try:
+            return look()
+        except WsgihubError:
+            raise
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise MountError(
+                f"mount {mount!r}: looking into {type(app).__name__} raised {type(exc).__name__}: {first}", mount
+            ) from exc
+
     def _attach(self, peg: Peg, **options: Any) -> None:
         framework: str | None = options.pop("framework", None)
         invite_path: str | None = options.pop("invite_path", None)
         super()._attach(peg, **options)
-        adapter = self.plugins.adapter(peg.app, self._layers(peg.app), framework)
+        adapter = self._inspect(
+            peg.name, peg.app, lambda: self.plugins.adapter(peg.app, self._layers(peg.app), framework)
+        )
         if adapter is None and framework is not None:
             raise MountError(f"mount {peg.name!r}: no installed adapter handles framework {framework!r}", peg.name)
         peg.adapter = adapter
