@@ -9,21 +9,13 @@ from typing import Any
 import pytest
 
 import wsgihub
-from wsgihub.bus import Bus
-from wsgihub.servers.waitress import WaitressServer
+from wsgihub.testing import serving
 
 
 @pytest.fixture
 def server(hub: wsgihub.Hub) -> Iterator[tuple[str, int]]:
-    bus = Bus()
-    waitress = WaitressServer(bus, hub, "127.0.0.1", 0, threads=4)
-    waitress.subscribe()
-    bus.start()
-    try:
-        assert waitress.bound is not None
-        yield waitress.bound
-    finally:
-        bus.exit()  # drains and closes every connection
+    with serving(hub, threads=4) as live:  # drains and closes every connection at the end
+        yield live.host, live.port
 
 
 def get(

@@ -18,6 +18,7 @@ from pyramid.session import SignedCookieSessionFactory
 
 import wsgihub
 from wsgihub.errors import UntrustedHostError
+from wsgihub.testing import serving
 
 pytestmark = pytest.mark.live
 
@@ -26,8 +27,6 @@ pytestmark = pytest.mark.live
 def served(
     hub: wsgihub.Hub, make_pyramid: Any, make_flask: Any
 ) -> Iterator[tuple[wsgihub.Hub, int]]:
-    from wsgihub.servers.waitress import WaitressServer
-
     def where(request: Any) -> Response:
         try:
             return Response(
@@ -50,16 +49,9 @@ def served(
 
     hub.mount("/", make_pyramid(setup), name="legacy")
     hub.mount("/new", make_flask())
-    server = WaitressServer(hub.bus, hub, host="127.0.0.1", port=0, threads=2, drain_timeout=2)
-    server.subscribe()
-    hub.start()
-    try:
-        assert server.bound is not None
-        yield hub, server.bound[1]
-    finally:
-        hub.stop()
-        server.unsubscribe()
-    assert server.wait_drained(5)
+    with serving(hub, drain_timeout=2) as live:  # on hub.bus: stopped and drained at the end
+        yield hub, live.port
+    assert live.server.wait_drained(5)
 
 
 def request(
