@@ -35,8 +35,8 @@ The app is mounted at ``/conf`` (mount ``conf``) on a hub that trusts
 - **request contexts**: ``hub.request_context`` enters as a request whose
   environ has the mount's ``SCRIPT_NAME`` and the path; inside,
   :func:`wsgihub.find_hub` is the hub; the framework's own state
-  (:meth:`AdapterConformance.framework_state`) is put back on exit, on
-  error and when nested;
+  (:meth:`AdapterConformance.framework_state`) is set inside and put back
+  on exit, on error and when nested;
 - **the partyline ``url`` service** answers for the mount's endpoints;
 - **cookies**: the app reports the cookies it sets, and two apps that set
   the same one on overlapping paths are reported;
@@ -329,6 +329,8 @@ class AdapterConformance:
             assert environ["SCRIPT_NAME"] == PREFIX
             assert environ["PATH_INFO"] == self.route.path
             assert find_hub() is hub
+            if type(self).framework_state is not AdapterConformance.framework_state:
+                assert self.framework_state() != before, "the framework's state is not set inside"
         assert find_hub() is None
         assert self.framework_state() == before
 
