@@ -23,21 +23,20 @@ from wsgihub.cli import main
 from wsgihub.errors import DeployError
 
 PLUGIN_SOURCE = '''
-"""wsgihub-tables: an adapter for TableApp, a tiny framework with a route table."""
-import re
-from urllib.parse import urlencode
-
-from wsgihub import Adapter, AppRoute, hookimpl
-from wsgihub.errors import UnknownEndpointError
+"""wsgihub-tables: an adapter for TableApp, the testing kit's reference framework under another name."""
+from wsgihub import hookimpl
+from wsgihub.adapter import detect
+from wsgihub.testing import ReferenceAdapter, ReferenceApp
 
 
-class TableApp:
+class TableApp(ReferenceApp):
+    """Routes ``{endpoint: "/rule/<name>"}``; every routed request answers ``table``."""
+
     def __init__(self, table):
-        self.table = dict(table)
+        super().__init__("table", table)
 
-    def __call__(self, environ, start_response):
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"table"]
+    def render(self, environ, endpoint, values):
+        return "table"
 
 
 class Odd:
@@ -50,29 +49,13 @@ class Odd:
         return self.inner_thing(environ, start_response)
 
 
-class TableAdapter(Adapter):
+class TableAdapter(ReferenceAdapter):
     framework = "table"
-
-    def routes(self):
-        return [AppRoute(e, r, frozenset({"GET", "HEAD"})) for e, r in self.app.table.items()]
-
-    def build(self, endpoint, values, *, script_name, scheme, host, method=None):
-        if endpoint not in self.app.table:
-            raise UnknownEndpointError(f"table app has no endpoint {endpoint!r}", endpoint)
-        rest = dict(values)
-        path = re.sub(r"<(\\w+)>", lambda m: str(rest.pop(m.group(1))), self.app.table[endpoint])
-        url = script_name + path + ("?" + urlencode(rest) if rest else "")
-        return f"{scheme}://{host}{url}" if host else url
 
 
 @hookimpl
 def wsgihub_adapter(app, layers, framework):
-    if framework not in (None, "table"):
-        return None
-    for layer in layers:
-        if isinstance(layer, TableApp):
-            return TableAdapter(layer, app)
-    return None
+    return detect(layers, framework, name="table", module=__name__, classname="TableApp", factory=TableAdapter)
 
 
 @hookimpl
