@@ -129,7 +129,16 @@ class Adapter(Generic[AppT]):
     def mount(self) -> str | None:
         """The name of the mount the app hangs on (``None`` before it is mounted)."""
         peg = self.peg
-        return peg.name if peg is not None else None
+        if peg is not None:
+            return peg.name
+        named: str | None = self.__dict__.get("_mount_name")
+        return named
+
+    @mount.setter
+    def mount(self, name: str | None) -> None:
+        # Adapters written before the hub set ``peg`` kept the name themselves
+        # (``self.mount = peg.name`` in mounted()); that keeps working.
+        self.__dict__["_mount_name"] = name
 
     def describe(self) -> str:
         """``mount 'new' (flask)``: how the adapter's own messages name the app."""
