@@ -178,6 +178,7 @@ def test_exit_after_failed_start_does_not_stop_twice() -> None:
 
 
 def test_waitress_serves_between_start_and_stop(bus: Bus) -> None:
+    before = set(threading.enumerate())  # other tests' servers may still be winding down
     server = WaitressServer(bus, ok_app, port=0, threads=2)
     server.subscribe()
     bus.start()
@@ -187,7 +188,7 @@ def test_waitress_serves_between_start_and_stop(bus: Bus) -> None:
     bus.stop()
     assert refused(server.bound)
     assert server.wait_drained(0)
-    assert not [t for t in threading.enumerate() if t.name.startswith("waitress")]
+    assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("waitress")]
 
 
 def test_waitress_restarts_on_the_same_port(bus: Bus) -> None:
@@ -321,6 +322,9 @@ def test_gunicorn_settings_come_from_the_arguments() -> None:
     assert (cfg.workers, cfg.threads, cfg.worker_class_str) == (3, 4, "gthread")
     assert cfg.graceful_timeout == 3  # whole seconds, rounded up
     assert cfg.timeout == 7
+    assert cfg.forwarded_allow_ips == []  # no proxy trusted, not even loopback (gunicorn's default)
+    trusting = GunicornServer("site.ini", options={"forwarded_allow_ips": "10.0.0.5"})
+    assert trusting.cfg.forwarded_allow_ips == ["10.0.0.5"]
     server.reload()  # what SIGHUP does: the same settings again, the bus untouched
     assert server.cfg.workers == 3 and server.cfg.when_ready == server._when_ready
     with pytest.raises(ConfigError, match="unknown gunicorn setting\\(s\\): timout"):

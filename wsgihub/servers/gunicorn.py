@@ -240,6 +240,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "worker_exit": self._worker_exit,
             # several servers on one host must not fight over gunicornc's socket
             "control_socket_disable": True,
+            # Trust no proxy's forwarded headers (X-Forwarded-Proto, a SCRIPT_NAME
+            # header ...), as waitress does: gunicorn's own default trusts
+            # 127.0.0.1, so any local client could set them.  Trusting a proxy is
+            # opt-in: options={"forwarded_allow_ips": "10.0.0.5"}.
+            "forwarded_allow_ips": "",
         }
         for key, value in settings.items():
             if key in self.cfg.settings:  # older gunicorns lack some (control_socket_disable)
