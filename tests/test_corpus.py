@@ -6,9 +6,9 @@ HTTP status), a pattern for the one-line message that names the culprit
 left behind.  Adding a case is one line in one of the tables below:
 
 ``CLI``    ``wsgihub ARGS`` in this process through :func:`wsgihub.cli.main`
-           (site files and pipeline descriptors too): exit code, exactly one
-           stderr line matching the pattern (or none), no traceback, no
-           socket, thread or child process left open.
+           (site files, pipeline descriptors and broken plugin distributions
+           too): exit code, exactly one stderr line matching the pattern (or
+           none), no traceback, no socket, thread or child process left open.
 ``PROC``   ``python -m wsgihub.cli ARGS`` (or ``-m wsgihub.pipeline``) as a real
            process in its own session, for everything that might serve or
            leave processes behind: exit code, one stderr line, then nothing
@@ -20,7 +20,11 @@ left behind.  Adding a case is one line in one of the tables below:
            (:mod:`corpus_site` under ``tests/corpus``): the status (or a closed
            connection), a pattern for the body, never the attacker's host in
            the answer, and the server still answers afterwards; at the end it
-           stops on SIGTERM with exit 0 and leaves nothing behind.
+           stops on SIGTERM with exit 0 and leaves nothing behind.  Rows with
+           ``server="workers"`` go to ``serve --workers 1`` (gunicorn).
+``STOP``   a signal to ``wsgihub serve`` (waitress, gunicorn, ``--reload``; to the
+           group or the first process) while a request is in flight: the
+           request answers 200, the exit code is 0, nothing is left behind.
 
 Placeholders in arguments and file texts: ``{tmp}`` the row's temporary
 directory, ``{site}`` / ``{wsgi}`` the site file / descriptor the row wrote,
@@ -156,6 +160,19 @@ def S(*codes: int) -> frozenset[int]:
 # CLI (in process): arguments, site files, pipeline descriptors
 # ---------------------------------------------------------------------------------------------
 HUB = "[composite:main]\nuse = egg:wsgihub#hub\n"
+
+
+def plugin(module: str, source: str | None = None) -> dict[str, str]:
+    """Files of a distribution ``corpus-plugin`` whose ``wsgihub`` entry point ``corpus`` is ``module``."""
+    files = {
+        "corpus_plugin-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: corpus-plugin\nVersion: 0.1\n",
+        "corpus_plugin-0.1.dist-info/entry_points.txt": f"[wsgihub]\ncorpus = {module}\n",
+    }
+    if source is not None:
+        files[f"{module}.py"] = source
+    return files
+
+
 ECHO = "[app:a]\nuse = call:corpus_site:echo_factory\n"
 
 CLI: list[Cli] = [
@@ -199,6 +216,12 @@ CLI: list[Cli] = [
     Cli("unknown-command", "nosuch", 2, r"No such command 'nosuch'"),
     Cli("unknown-option", "routes --nosuch", 2, r"No such option.*--nosuch"),
     Cli("plugins-extra-argument", "plugins extra", 2, r"unexpected extra argument.*extra"),
+    # -- plugins (a distribution in the row's tmp dir with a ``wsgihub`` entry point) -----------------
+    Cli("plugin-module-missing", "plugins", 2, r"plugin 'corpus' \(distribution corpus-plugin 0\.1\).*'corpus_plugin_nowhere'.*failed to load", files=plugin("corpus_plugin_nowhere")),
+    Cli("plugin-module-raises", "plugins", 2, r"plugin 'corpus' \(distribution corpus-plugin 0\.1\).*ZeroDivisionError", files=plugin("corpus_plugin", "RATIO = 1 / 0\n")),
+    Cli("plugin-unknown-hook", "plugins", 2, r"plugin 'corpus'.*wsgihub_adaptr.*(did you mean 'wsgihub_adapter'|unknown)", files=plugin("corpus_plugin", "from wsgihub import hookimpl\n@hookimpl\ndef wsgihub_adaptr(app, layers, framework):\n    return None\n")),
+    Cli("plugin-bad-signature", "plugins", 2, r"plugin 'corpus'.*wsgihub_adapter.*(application|nonsense)", files=plugin("corpus_plugin", "from wsgihub import hookimpl\n@hookimpl\ndef wsgihub_adapter(application, nonsense):\n    return None\n")),
+    Cli("plugin-broken-while-routing", "routes --mount /a=live_apps.echo:app_a", 2, r"plugin 'corpus'.*failed to load", files=plugin("corpus_plugin_nowhere")),
     # -- site files (PasteDeploy INI) ----------------------------------------------------------
     Cli("site-file-missing", "check {tmp}/missing.ini", 2, r"site file '.*missing\.ini' does not exist"),
     Site("site-file-empty", "", 2, r"site\.ini.*(main|section)"),
