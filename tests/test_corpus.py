@@ -242,7 +242,6 @@ CLI: list[Cli] = [
     Site("site-file-unknown-name", HUB + "/a = a\n" + ECHO, 2, r"site\.ini.*nosuch", cmd="check config:{site}#nosuch"),
     Site("site-file-bad-interpolation", HUB + "/a = %(nosuch)s\n" + ECHO, 2, r"site\.ini.*nosuch"),
     Site("site-file-duplicate-section", HUB + ECHO + ECHO, 2, r"site\.ini.*(duplicate|already exists).*a"),
-    Site("site-file-django-no-settings", HUB + "/ = legacy\n[app:legacy]\nuse = egg:wsgihub-django#app\nsettings = corpus_nosuch.settings\n", 2, r"site\.ini.*\[app:legacy\].*corpus_nosuch\.settings", needs="django wsgihub_django"),
     Site("site-file-pyramid-no-app", HUB + "/api = api\n[app:api]\nuse = egg:wsgihub-pyramid#app\napp = corpus_nowhere:main\n", 2, r"site\.ini.*\[app:api\].*corpus_nowhere", needs="pyramid wsgihub_pyramid"),
     # -- pipeline descriptors (.wsgi) ------------------------------------------------------------
     Cli("wsgi-missing", "check {tmp}/missing.wsgi", 2, r"pipeline descriptor '.*missing\.wsgi' does not exist"),
@@ -303,6 +302,9 @@ PROC: list[Proc] = [
         "proj/urls.py": "raise RuntimeError('broken urlconf')\n",
         "proj/wsgi.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\nfrom django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n",
     }, needs="django wsgihub_django"),
+    # Django reads one settings module per process: its rows run in processes of their own
+    Proc("site-file-django-no-settings", "check {site}", 2, r"site\.ini.*\[app:legacy\].*corpus_nosuch\.settings", files={"site.ini": HUB + "/ = legacy\n[app:legacy]\nuse = egg:wsgihub-django#app\nsettings = corpus_nosuch.settings\n"}, needs="django wsgihub_django"),
+    Proc("site-file-django-unknown-option", "check {site}", 2, r"site\.ini.*\[app:legacy\].*setings", files={"site.ini": HUB + "/ = legacy\n[app:legacy]\nuse = egg:wsgihub-django#app\nsetings = proj.settings\n"}, needs="django wsgihub_django"),
     Proc("flask-url-external-twice", "url --mount /shop=live_apps.flask_sites:shop -e shop:item item_id=1 _external=1", 2, r"_external", needs="flask wsgihub_flask"),
     Proc("flask-mount-current-app", "routes --mount /x=flask:current_app", 2, r"--mount /x.*(RuntimeError|application context)", needs="flask"),
 ]
