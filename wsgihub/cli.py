@@ -27,6 +27,7 @@ import click
 
 from .deploy import load
 from .errors import ConfigError, WsgihubError
+from .plugins import make_plugins
 from .serve import ServeOption, run, serve_options
 from .servers import mount_warnings
 
@@ -93,8 +94,6 @@ def cli() -> None:
 @click.option("--all", "show_all", is_flag=True, help="Include built-in plugins.")
 def plugins(as_json: bool, show_all: bool) -> None:
     """List installed plugins: name, version, distribution and hooks."""
-    from .plugins import make_plugins
-
     infos = [i for i in make_plugins().info() if show_all or not i.builtin]
     if as_json:
         click.echo(json.dumps([i.as_dict() for i in infos], indent=2))

@@ -49,8 +49,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import IO, TYPE_CHECKING, Any
 
+import hupper
+
 from .deploy import load, parse_mount_spec
 from .errors import ConfigError, WsgihubError
+from .process import Autoreloader, PIDFile, SignalHandler, run_with_reloader
 from .servers import (
     DEFAULT_DRAIN_TIMEOUT,
     DEFAULT_THREADS,
@@ -63,6 +66,7 @@ from .servers import (
     is_start_failure_line,
     mount_warnings,
 )
+from .servers.waitress import WaitressServer
 
 if TYPE_CHECKING:
     from .bus import Bus
@@ -316,9 +320,6 @@ def _load(options: ServeOptions) -> Hub:
 # -- waitress ----------------------------------------------------------------------------
 def _run_waitress(options: ServeOptions, out: IO[str]) -> int:
     """One process: hub.bus gets SignalHandler, PIDFile, waitress; start; block."""
-    from .process import PIDFile, SignalHandler
-    from .servers.waitress import WaitressServer
-
     sock = bind_socket(options.host, options.port)  # address in use: nothing started yet
     try:
         hub = _load(options)
@@ -374,8 +375,6 @@ def _watch_site(bus: Bus, hub: Hub, options: ServeOptions) -> None:
     mounted apps come from wherever they live (an app installed in
     site-packages while being worked on) and the site file.
     """
-    from .process import Autoreloader
-
     modules: list[str] = []
     for peg in hub.pegs():
         import_name = getattr(peg.app, "import_name", None)  # Flask names its module
@@ -391,7 +390,7 @@ def _watch_site(bus: Bus, hub: Hub, options: ServeOptions) -> None:
 # -- gunicorn ------------------------------------------------------------------------------
 def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
     """N worker processes; the master checks the site in a throw-away child first."""
-    try:
+    try:  # gunicorn is an optional dependency (the 'gunicorn' extra)
         from .servers.gunicorn import GunicornServer, probe_site
     except ImportError as exc:
         raise ConfigError(
@@ -405,8 +404,6 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
     _print_mounts(probe.mounts, options, out)
     if _in_reloader_child():
         # The master never imports the apps, so the reloader cannot see them by itself.
-        import hupper
-
         hupper.get_reloader().watch_files(probe.files)
     server = GunicornServer(
         options.site,
@@ -425,8 +422,6 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
 
 # -- --reload --------------------------------------------------------------------------------
 def _in_reloader_child() -> bool:
-    import hupper
-
     return bool(hupper.is_active())
 
 
@@ -438,8 +433,6 @@ def _run_reloader(options: ServeOptions) -> int:
     child being replaced or stopped gets its drain timeout (plus the time
     its stop and exit listeners take) before the parent kills it.
     """
-    from .process import run_with_reloader
-
     options.port = check_address(options.host, options.port)
     os.environ[_RELOAD_ENV] = options.to_json()
     site_file = _site_file(options.site)
