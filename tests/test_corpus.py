@@ -371,7 +371,7 @@ API: list[Api] = [
     Api("mount-empty-name", lambda hub: hub.mount("/other", APP, name=""), MountError, r"mount '': invalid name"),
     Api("mount-not-callable", lambda hub: hub.mount("/other", "app"), MountError, r"mount 'other'.*not a WSGI callable"),  # type: ignore[arg-type]
     Api("mount-unknown-framework", lambda hub: hub.mount("/other", APP, framework="nosuch"), MountError, r"mount 'other'.*framework 'nosuch'"),
-    Api("mount-proxy-raises", lambda hub: hub.mount("/other", corpus_site.proxy), WsgihubError, r"mount 'other'.*RuntimeError", xfail="issue 8 §7 on the API side: Hub.mount lets the RuntimeError of an app's attribute (flask.current_app) through raw; the CLI wraps it, owner H"),
+    Api("mount-proxy-raises", lambda hub: hub.mount("/other", corpus_site.proxy), WsgihubError, r"mount 'other'.*RuntimeError"),
     Api("mount-invite-refused", lambda hub: hub.mount("/other", corpus_site.graft, invite_path="/__invite__/"), InviteError, r"mount 'other'.*invitation to '/__invite__/' answered '404 Not Found'"),
     Api("mount-invite-raises", lambda hub: hub.mount("/other", corpus_site.crash, invite_path="/__invite__/"), InviteError, r"mount 'other'.*invitation to '/__invite__/' raised RuntimeError"),
     Api("graft-unknown-over", lambda hub: hub.graft(APP, over="nosuch"), UnknownMountError, r"no mount named 'nosuch'"),
@@ -421,14 +421,6 @@ def echoed(app: str, script_name: str, path_info: str) -> str:
     """Body pattern of the echo apps."""
     return re.escape(f'"app": "{app}"') + r".*" + re.escape(f'"script_name": "{script_name}", "path_info": "{path_info}"')
 
-
-#: Found by the corpus (not in issue 8's list): gunicorn's default forwarded_allow_ips is
-#: 127.0.0.1, so behind a proxy on the same host (or from any local client) it takes the scheme
-#: from X-Forwarded-Proto/-Ssl and SCRIPT_NAME from a ``SCRIPT_NAME:`` header; waitress trusts none.
-GUNICORN_TRUSTS_LOOPBACK = (
-    "serve --workers: gunicorn trusts forwarded headers and a SCRIPT_NAME header from 127.0.0.1 "
-    "(forwarded_allow_ips default); waitress does not; owner S"
-)
 
 HTTP: list[Http] = [
     # -- Host (issue 8 §1): trusted_hosts = example.com .example.org localhost [::1] ---------------
@@ -507,17 +499,18 @@ HTTP: list[Http] = [
     Http("invite-post", "POST /old/__invite__/ HTTP/1.1|Content-Length: 0", 404),
     Http("invite-flask-exact", "GET /old/__invite__/ HTTP/1.1", 404, server="flask", needs="flask"),
     Http("invite-flask-double-slash", "GET /old//__invite__/ HTTP/1.1", S(404, 308), r"^(?!.*INVITE-VIEW-RAN)", server="flask", needs="flask"),
-    # -- the same under gunicorn (`serve --workers 1`) -----------------------------------------------
+    # -- the same under gunicorn (`serve --workers 1`); the corpus found gunicorn trusting forwarded
+    # headers and a SCRIPT_NAME header from 127.0.0.1 (its own default), fixed in d6e2e6f -------------
     Http("workers-host-trusted", L + "Host: example.com", 200, LINK, server="workers"),
     Http("workers-host-userinfo", L + "Host: example.com:@evil.com", 400, UNTRUSTED, server="workers"),
     Http("workers-host-suffix-space", L + "Host: evil.com .example.org", 400, UNTRUSTED, server="workers"),
     Http("workers-host-twice", L + "Host: example.com|Host: evil.com", 400, server="workers"),
     Http("workers-fwd-x-forwarded-host", L + "X-Forwarded-Host: evil.com", 200, LINK, server="workers"),
     Http("workers-fwd-forwarded", L + "Forwarded: host=evil.com;proto=https", 200, LINK, server="workers"),
-    Http("workers-fwd-x-forwarded-proto", L + "X-Forwarded-Proto: https", 200, LINK, server="workers", xfail=GUNICORN_TRUSTS_LOOPBACK),
-    Http("workers-fwd-x-forwarded-ssl", L + "X-Forwarded-Ssl: on", 200, LINK, server="workers", xfail=GUNICORN_TRUSTS_LOOPBACK),
-    Http("workers-fwd-script-name-header", "GET /evil/links/ HTTP/1.1|SCRIPT_NAME: /evil", 404, server="workers", xfail=GUNICORN_TRUSTS_LOOPBACK),
-    Http("workers-fwd-script-name-header-mismatch", "GET /a/x HTTP/1.1|SCRIPT_NAME: /elsewhere", 200, echoed("a", "/a", "/x"), server="workers", xfail=GUNICORN_TRUSTS_LOOPBACK),
+    Http("workers-fwd-x-forwarded-proto", L + "X-Forwarded-Proto: https", 200, LINK, server="workers"),
+    Http("workers-fwd-x-forwarded-ssl", L + "X-Forwarded-Ssl: on", 200, LINK, server="workers"),
+    Http("workers-fwd-script-name-header", "GET /evil/links/ HTTP/1.1|SCRIPT_NAME: /evil", 404, server="workers"),
+    Http("workers-fwd-script-name-header-mismatch", "GET /a/x HTTP/1.1|SCRIPT_NAME: /elsewhere", 200, echoed("a", "/a", "/x"), server="workers"),
     Http("workers-fwd-x-script-name", "GET /a/x HTTP/1.1|X-Script-Name: /evil", 200, echoed("a", "/a", "/x"), server="workers"),
     Http("workers-invite-double-slash", "GET /old//__invite__/ HTTP/1.1", 404, server="workers"),
     Http("workers-invite-dot-segment", "GET /old/./__invite__/ HTTP/1.1", 404, server="workers"),
