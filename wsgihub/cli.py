@@ -3,9 +3,19 @@
 Every command that needs a site takes ``SITE`` (a site file ``site.ini``,
 ``config:site.ini#name``, a pipeline descriptor ``site.wsgi``, or
 ``package.module:hub``) and/or ``--mount PREFIX=package.module:app``
-(repeatable).  Bad input gives one line on stderr and exit code 2; add
-``--debug`` for the traceback.  :func:`main` takes ``argv`` and returns the
-exit code, so the CLI is testable without a subprocess.
+(repeatable)::
+
+    wsgihub routes site.ini --json
+    wsgihub url site.ini new:user uid=5          # or: -e new:user
+    wsgihub check --mount /=legacy.wsgi:application --mount /new=newsite:app
+    wsgihub serve site.ini --workers 4
+
+Bad input -- a usage error, a site that cannot be built, an argument out of
+place -- gives one line on stderr, ``wsgihub: error: ...``, and exit code 2;
+a site that works but will surprise gives one ``wsgihub: warning: ...`` line
+per problem.  ``--debug`` (before or after the command) shows the
+traceback instead.  :func:`main` takes ``argv`` and returns the exit code,
+so the CLI is testable without a subprocess.
 
 This module holds click commands only and nothing in wsgihub imports it:
 the site is loaded by :mod:`wsgihub.deploy`, ``serve`` runs
