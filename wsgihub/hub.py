@@ -15,6 +15,13 @@ On top of the board the hub adds: an adapter per mount (found by the
 URL building across apps, route listing, the framework's request context
 on demand, grafts, wsgi_party invitations, checks that warn about
 surprises, and a process bus whose transitions reach every plugin and peg.
+
+This module wires those together; each concern lives in its own module:
+dispatch and pegs in :mod:`wsgihub.board`, phases and composition in
+:mod:`wsgihub.compose`, grafts in :mod:`wsgihub.grafts`, origins, host trust
+and URL building in :mod:`wsgihub.urls`, the wsgi_party invitation in
+:mod:`wsgihub.invitation`, the current request in :mod:`wsgihub.current`,
+checks in :mod:`wsgihub.checks`.
 """
 
 from __future__ import annotations
@@ -328,11 +335,11 @@ class Hub(PegboardApplication):
             if peg.adapter is None:
                 if mount is not None:
                     raise NoAdapterError(f"mount {peg.name!r} has no adapter: its routes cannot be read", peg.name)
-                out.append(Route(peg.name, None, (peg.prefix or "") + "/<path:rest>", None, None, peg.is_graft))
+                out.append(Route(peg.name, None, (peg.prefix or "") + "/<path:rest>", None, None, peg.over is not None))
                 continue
             for r in peg.adapter.routes():
                 rule = r.rule if r.rule.startswith("/") else "/" + r.rule
-                out.append(Route(peg.name, r.endpoint, peg.prefix + rule, r.methods, peg.framework, peg.is_graft))
+                out.append(Route(peg.name, r.endpoint, peg.prefix + rule, r.methods, peg.framework, peg.over is not None))
         return out
 
     # -- running code in an app ------------------------------------------------------------
