@@ -233,6 +233,13 @@ CLI: list[Cli] = [
     Site("site-file-graft-unknown-mount", HUB + "/a = a\ngraft a2 = nomount\n" + ECHO + "[app:a2]\nuse = call:corpus_site:echo_factory\n", 2, r"site\.ini.*graft a2 = nomount.*no mount named 'nomount'"),
     Site("site-file-graft-misquoted", HUB + "/a = a\ngraft b c = a\n" + ECHO, 2, r"site\.ini.*graft b c = a"),
     Site("site-file-egg-not-installed", HUB + "/a = a\n[app:a]\nuse = egg:corpus-nosuch-dist#app\n", 2, r"site\.ini.*\[app:a\].*corpus-nosuch-dist.*not installed"),
+    Site("site-file-graft-no-name", HUB + "/a = a\ngraft = a\n" + ECHO, 2, r"site\.ini.*\[composite:main\].*'graft'"),
+    Site("site-file-mount-no-section", HUB + "/a =\n", 2, r"site\.ini.*/a = .*no section"),
+    Site("site-file-section-mounted-twice", HUB + "/a = a\n/b = a\n" + ECHO, 2, r"site\.ini.*/b = a.*'a'.*taken"),
+    Site("site-file-factory-unknown-key", HUB + "/a = a\n" + ECHO + "nmae = x\n", 2, r"site\.ini.*\[app:a\].*'nmae'"),
+    Site("site-file-is-a-descriptor", "[corpus_site:echo_app]\nname = a\n", 2, r"site\.ini.*No section 'main'"),
+    Cli("descriptor-is-a-site-file", "routes {tmp}/site.wsgi", 2, r"site\.wsgi:3: \[composite:main\] key '/a'", files={"site.wsgi": HUB + "/a = a\n" + ECHO}),
+    Site("site-file-json-error-keeps-stdout-empty", HUB + "bogus = a\n", 2, r"unknown key 'bogus'", cmd="routes --json {site}"),
     Site("site-file-call-no-module", HUB + "/a = a\n[app:a]\nuse = call:corpus_nowhere:make\n", 2, r"site\.ini.*corpus_nowhere"),
     Site("site-file-factory-raises", HUB + "/a = a\n[app:a]\nuse = call:corpus_site:failing_factory\n", 2, r"site\.ini.*RuntimeError.*the database is not there"),
     Site("site-file-factory-names-section", HUB + "/a = a\n[app:a]\nuse = call:corpus_site:failing_factory\n", 2, r"site\.ini.*\[app:a\].*the database is not there"),
@@ -713,6 +720,8 @@ def test_cli(row: Cli, places: Places, tmp_path: Path, capsys: pytest.CaptureFix
     out, err = capsys.readouterr()
     assert code == row.exit, f"exit {code}, expected {row.exit}\nstdout: {out}\nstderr: {err}"
     check_one_line(err, row.message, f"wsgihub {row.args}")
+    if row.exit == 2:
+        assert out == "", f"bad input, yet stdout got: {out!r}"  # scripts read stdout (--json)
     # nothing left behind: no socket, thread or child process, no PID file
     assert own_sockets() - sockets == set()
     assert threading.active_count() == threads
