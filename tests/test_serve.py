@@ -360,15 +360,17 @@ def test_gunicorn_sigint_drains_like_sigterm(to_group: bool) -> None:
 
 @pytest.mark.live
 @pytest.mark.parametrize("to_group", [False, True], ids=["parent", "group"])
-def test_reload_parent_sigint_stops_the_child_gracefully(tmp_path: Path, to_group: bool) -> None:
+@pytest.mark.parametrize("server", [[], ["--workers", "2"]], ids=["waitress", "gunicorn"])
+def test_reload_parent_sigint_stops_the_child_gracefully(
+    tmp_path: Path, to_group: bool, server: list[str]
+) -> None:
     """SIGINT to the --reload parent only (a supervisor) or to the group (Ctrl-C).
 
     The child drains, the exit code is 0 and the PID file is gone (issue 8 §4).
     """
     pid_file = tmp_path / "site.pid"
-    with ServeProcess(
-        ["live_apps.sites:slow_site", "--port", "0", "--reload", "--pid-file", str(pid_file)]
-    ) as served:
+    args = ["live_apps.sites:slow_site", "--port", "0", "--reload", "--pid-file", str(pid_file)]
+    with ServeProcess([*args, *server]) as served:
         url = served.url()
         child = int(pid_file.read_text())
         assert child != served.pid  # the child serves and holds the PID file
@@ -387,8 +389,10 @@ def test_reload_parent_sigint_stops_the_child_gracefully(tmp_path: Path, to_grou
         assert not pid_file.exists()
         assert took < 5, took  # no waiting out the reloader's shutdown interval, no SIGKILL
         assert not any("forcefully killing" in line for line in served.stderr)
-        assert served.stdout.count("MARKER stop listener ran") == 1
-        assert served.stdout.count("MARKER exit listener ran") == 1
+        # one bus per process serving the site (a gunicorn worker still booting has none yet)
+        stops = served.stdout.count("MARKER stop listener ran")
+        assert stops == 1 if not server else 1 <= stops <= 2
+        assert served.stdout.count("MARKER exit listener ran") == stops
 
 
 # -- start failures --------------------------------------------------------------------------------------
