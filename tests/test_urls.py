@@ -168,9 +168,11 @@ def test_bad_trusted_host_entries_are_refused(entry: Any) -> None:
         HostTrust([entry])
 
 
-def test_a_bare_string_is_refused() -> None:
+def test_a_bare_string_or_none_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"not the string 'example.com': write trusted_hosts=\['example.com'\]"):
         Hub(trusted_hosts="example.com", plugins=make_plugins(autoload=False))
+    with pytest.raises(ConfigError, match=r"^trusted_hosts must be a list of host names, not None$"):
+        Hub(trusted_hosts=None, plugins=make_plugins(autoload=False))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

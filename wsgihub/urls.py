@@ -209,6 +209,8 @@ class HostTrust:
                 f"trusted_hosts must be a list of host names, not the string {trusted!r}: "
                 f"write trusted_hosts=[{trusted!r}]"
             )
+        if not isinstance(trusted, Iterable):
+            raise ConfigError(f"trusted_hosts must be a list of host names, not {trusted!r}")
         entries = [_trusted_entry(e) for e in trusted if not (isinstance(e, str) and not e.strip())]
         self.trusted: tuple[str, ...] = tuple(dict.fromkeys(entries))
         self.public = public
