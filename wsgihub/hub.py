@@ -43,12 +43,21 @@ from .errors import (
     MountError,
     MountWarning,
     NoAdapterError,
+    UntrustedHostError,
     WsgihubError,
 )
 from .invitation import guard, invitation_environ, send_invitation
 from .partyline import Partyline
 from .plugins import Plugins, make_plugins
-from .urls import HostTrust, Origin, build_url, parse_public_url, request_host, request_origin
+from .urls import (
+    HostTrust,
+    Origin,
+    build_url,
+    parse_public_url,
+    refuse_untrusted_host,
+    request_host,
+    request_origin,
+)
 from .wsgi import blank_environ
 
 if TYPE_CHECKING:
@@ -132,6 +141,8 @@ class Hub(PegboardApplication):
         slot.request = (self, environ, root)
         try:
             return peg.handler(environ, start_response)
+        except UntrustedHostError as error:  # the client's Host, not the site, is at fault
+            return refuse_untrusted_host(environ, start_response, error)
         finally:
             slot.request = outer
 

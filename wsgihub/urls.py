@@ -32,6 +32,7 @@ header.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -52,7 +53,9 @@ from .errors import (
 if TYPE_CHECKING:
     from .board import Peg
     from .hub import Hub
-    from .types import Environ
+    from .types import Environ, StartResponse
+
+_log = logging.getLogger("wsgihub.security")
 
 __all__ = [
     "HostTrust",
@@ -60,7 +63,9 @@ __all__ = [
     "build_url",
     "parse_host",
     "parse_public_url",
+    "refuse_untrusted_host",
     "request_host",
+    "request_origin",
 ]
 
 #: Characters Flask and Werkzeug leave unquoted in an anchor.
@@ -353,3 +358,22 @@ def _named(exc: URLBuildError, mount: str, endpoint: str) -> URLBuildError:
     if getattr(named, "endpoint", None) is None:
         named.endpoint = endpoint
     return named
+
+
+def refuse_untrusted_host(environ: Environ, start_response: StartResponse, error: UntrustedHostError) -> list[bytes]:
+    """Answer ``400 Bad Request`` for a request whose app needed an untrusted Host.
+
+    The hub calls this when :class:`~wsgihub.errors.UntrustedHostError`
+    escapes from an app (an absolute URL for a Host that is not trusted and no
+    ``public_url``): the client sent the bad Host, so it gets a client error,
+    as Django answers ``DisallowedHost``, not a 500.  The body does not echo
+    the Host; the ``wsgihub.security`` logger gets one line with it.
+    """
+    _log.warning("400 for %s %s: %s", environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), error)
+    body = b"Bad Request: untrusted Host\n"
+    start_response(
+        "400 Bad Request",
+        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+        (type(error), error, error.__traceback__),  # lets a server that already sent headers re-raise
+    )
+    return [body]
