@@ -381,3 +381,14 @@ def test_plain_named_hooks_on_pegboard_aware_components() -> None:
     board.teardown()
     assert log == ["setup root", "setup a", "cleanup a", "cleanup root", "cleanup root", "teardown root", "teardown a"]
     assert board.peg("u").handler is not board.peg("u").app  # root's cleanup still wraps /u
+
+
+def test_graft_names_and_compatibility_aliases() -> None:
+    board = PegboardApplication({"/": echo_app("root")})
+    first = board.graft(echo_app("g1"), over="root")
+    second = board.graft_peg(echo_app("g2"), over=board.peg("root"))  # the old name still works
+    assert [first.name, second.name] == ["root.graft1", "root.graft2"]
+    assert first.over is second.over is board.peg("root") and first.is_graft
+    assert board.peg("root").grafts == [first, second] and not board.peg("root").is_graft
+    with pytest.raises(MountError, match="cannot graft onto graft 'root.graft1'; graft onto 'root'"):
+        board.graft(echo_app("g3"), over="root.graft1")
