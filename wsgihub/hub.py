@@ -95,10 +95,12 @@ class Route:
 class Hub(PegboardApplication):
     """A WSGI application that runs many apps as one site.
 
-    ``trusted_hosts``: Host header values absolute URLs may use (``example.com``,
-    ``.example.com`` for it and its subdomains, ``*`` for any).  ``public_url``:
-    the site's canonical ``scheme://host[:port][/path]``, used for absolute URLs
-    outside requests or from untrusted hosts, and as a trusted host itself.
+    ``trusted_hosts``: a list of Host values absolute URLs may use (``example.com``,
+    ``.example.com`` for it and its subdomains, ``[::1]``, ``*`` for any host that
+    parses; a bare string is refused).  ``public_url``: the site's canonical
+    ``scheme://host[:port][/path]``, used for absolute URLs outside requests or
+    from untrusted hosts, and as a trusted host itself.  Both are parsed strictly
+    (:mod:`wsgihub.urls`; docs/security.md).
     ``plugins``: a :class:`~wsgihub.plugins.Plugins` manager (default:
     :func:`~wsgihub.plugins.make_plugins`).
     """
