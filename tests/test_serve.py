@@ -48,7 +48,7 @@ def test_options_need_a_site() -> None:
         ({"workers": 0}, "--workers 0"),
         ({"threads": 0}, "--threads 0"),
         ({"drain_timeout": -1.0}, "--drain-timeout -1: expected 0 seconds or more"),
-        ({"verbosity": 7}, "--verbosity 7"),
+        ({"verbosity": 7}, "verbosity=7: expected 0 (errors only) .. 3 (debug)"),
         ({"host": " "}, "--host  : expected a host name"),
         ({"pid_file": "/no/such/dir/site.pid"}, "--pid-file /no/such/dir/site.pid"),
         ({"pid_file": "/"}, "--pid-file /: is a directory"),

@@ -150,8 +150,12 @@ class ServeOption:
 
     @property
     def flag(self) -> str:
-        """The option's command-line spelling, also used in every message: ``--drain-timeout``."""
+        """The option's command-line spelling: ``--drain-timeout``."""
         return "--" + self.name.replace("_", "-")
+
+    def _named(self, shown: str) -> str:
+        """``--port 70000`` in messages; ``verbosity=7`` for an option the CLI spells otherwise."""
+        return f"{self.flag} {shown}" if self.cli else f"{self.name}={shown}"
 
     def parse(self, text: str) -> Any:
         """The value of ``text`` (a command-line argument, later an environment variable).
@@ -163,9 +167,7 @@ class ServeOption:
                 return _parse_bool(text)
             return self.kind(text.strip() if self.kind is not str else text)
         except ValueError:
-            raise ConfigError(
-                f"{self.flag} {text!r}: expected {_KIND_NAMES.get(self.kind, self.kind.__name__)}"
-            ) from None
+            raise ConfigError(f"{self._named(repr(text))}: expected {self._kind_name}") from None
 
     def complaint(self, value: Any) -> str | None:
         """The one-line error for ``value``, or ``None`` if it is fine."""
@@ -173,12 +175,16 @@ class ServeOption:
             return None
         kinds: tuple[type, ...] = (int, float) if self.kind is float else (self.kind,)
         if not isinstance(value, kinds) or (self.kind is not bool and isinstance(value, bool)):
-            return f"{self.flag} {value!r}: expected {_KIND_NAMES.get(self.kind, self.kind.__name__)}"
+            return f"{self._named(repr(value))}: expected {self._kind_name}"
         problem = self.check(value) if self.check is not None else None
         if problem is None:
             return None
         shown = f"{value:g}" if isinstance(value, float) else str(value)
-        return f"{self.flag} {shown}: {problem}"
+        return f"{self._named(shown)}: {problem}"
+
+    @property
+    def _kind_name(self) -> str:
+        return _KIND_NAMES.get(self.kind, self.kind.__name__)
 
 
 def _option(default: Any, kind: type, help: str, **more: Any) -> Any:
