@@ -94,7 +94,18 @@ def test_outside_requests_never_reach_the_invite_route(served: tuple[str, int, l
 
 @pytest.mark.parametrize(
     "path",
-    ["/__invite__/", "/__invite__", "//__invite__/", "/./__invite__/", "/a/../__invite__//", "/__Invite__/", "/../__invite__/"],
+    [
+        "/__invite__/",
+        "/__invite__",
+        "//__invite__/",
+        "/./__invite__/",
+        "/a/../__invite__//",
+        "/__Invite__/",
+        "/../__invite__/",
+        "/%5F%5Finvite%5F%5F/",  # escapes a server left in PATH_INFO
+        "/%2F__invite__",
+        "/%2e/__invite__/",
+    ],
 )
 def test_spellings_that_a_router_would_send_to_the_invite_path(path: str) -> None:
     assert outside_path_reaches(path, "/__invite__/")

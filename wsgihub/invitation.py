@@ -15,7 +15,8 @@ to the invite route, however it is spelled: repeated slashes
 (``/old/./__invite__/``, ``/old/x/../__invite__/``), a missing or doubled
 trailing slash, any letter case.  Percent-escapes are decoded by the server
 before ``PATH_INFO`` is filled, so ``%2F`` and ``%5F`` spellings arrive as
-the characters themselves.
+the characters themselves; a path that still holds escapes (a server or
+middleware that left them) is compared decoded as well.
 
 :mod:`wsgihub.compat.wsgi_party` sends its invitations with the same marker.
 """
@@ -26,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from .board import not_found
 from .errors import InviteError
@@ -110,17 +112,21 @@ def outside_path_reaches(path: str, invite_path: str) -> bool:
     """Whether a router could send ``path`` (a ``PATH_INFO``) to the invite route.
 
     Compares with slashes merged, dot segments resolved, trailing slashes
-    ignored and case folded: refusing a path that a strict router would
-    not have matched costs nothing, letting one through would cost the site.
+    ignored and case folded, and once more percent-decoded if the path holds
+    escapes: refusing a path that a strict router would not have matched
+    costs nothing, letting one through would cost the site.
     """
-    return _segments(path) == _segments(invite_path)
+    wanted = _segments(invite_path)
+    if _segments(path) == wanted:
+        return True
+    return "%" in path and _segments(unquote(path)) == wanted
 
 
 def _guarded(
     invite_path: str, last: str, target: WSGIApplication, environ: Environ, start_response: StartResponse
 ) -> Iterable[bytes]:
     path = environ.get("PATH_INFO") or "/"
-    if last in path.casefold() and not is_invitation(environ) and outside_path_reaches(path, invite_path):
+    if (last in path.casefold() or "%" in path) and not is_invitation(environ) and outside_path_reaches(path, invite_path):
         return not_found(environ, start_response)
     return target(environ, start_response)
 
