@@ -147,9 +147,13 @@ class Http(Row):
     status: int | frozenset[int] | None = 200
     body: str | None = None
     payload: bytes = b""
-    #: send the head and this much of ``payload``, then close the connection
+    #: send the head and ``payload``, then close the connection without reading
     hangup: bool = False
+    #: with ``hangup``: stop in the middle of the head
+    unfinished: bool = False
     server: str = "core"
+    #: a line the server must print afterwards (``{id}`` is the row's id)
+    after: str | None = None
 
 
 def S(*codes: int) -> frozenset[int]:
@@ -430,6 +434,8 @@ def echoed(app: str, script_name: str, path_info: str) -> str:
     return re.escape(f'"app": "{app}"') + r".*" + re.escape(f'"script_name": "{script_name}", "path_info": "{path_info}"')
 
 
+#: The server closed the response body of a client that went away (PEP 3333).
+CLOSED = r"^CLOSED {id}$"
 #: What the sample-site rows need (served in a process of its own: one Django settings module).
 SAMPLE = "django flask pyramid wsgihub_django wsgihub_flask wsgihub_pyramid"
 #: Found by the corpus: the Pyramid API's hub.url_for(_external=True) raises UntrustedHostError
@@ -595,7 +601,11 @@ HTTP: list[Http] = [
     Http("body-header-no-colon", "GET /a/x HTTP/1.1|no colon here", 400),
     Http("disconnect-mid-body", "POST /body/ HTTP/1.1|Content-Length: 100000", None, payload=b"x" * 1000, hangup=True),
     Http("disconnect-mid-chunk", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked", None, payload=b"100\r\nabc", hangup=True),
-    Http("disconnect-mid-head", "GET /a/x HTTP/1.1|X-Half: ", None, hangup=True),
+    Http("disconnect-mid-head", "GET /a/x HTTP/1.1|X-Half: ", None, hangup=True, unfinished=True),
+    Http("disconnect-mid-response", "GET /stream/?disconnect-mid-response HTTP/1.1", None, hangup=True, after=CLOSED),
+    Http("disconnect-mid-response-grafted", "GET /gstream/?disconnect-mid-response-grafted HTTP/1.1", None, hangup=True, after=CLOSED),
+    Http("workers-disconnect-mid-response", "GET /stream/?workers-disconnect-mid-response HTTP/1.1", None, hangup=True, after=CLOSED, server="workers"),
+    Http("workers-disconnect-mid-response-grafted", "GET /gstream/?workers-disconnect-mid-response-grafted HTTP/1.1", None, hangup=True, after=CLOSED, server="workers"),
 ]
 
 
@@ -994,8 +1004,10 @@ def raw_request(row: Http) -> bytes:
     if not any(line.lower().startswith("host:") for line in lines[1:]) and "HTTP/1.0" not in lines[0]:
         lines.insert(1, "Host: example.com")
     head = "\r\n".join(lines) + "\r\n"
+    if row.hangup and row.unfinished:
+        return head.encode("latin-1")
     if row.hangup:
-        return head.encode("latin-1") + (b"\r\n" + row.payload if row.payload else b"")
+        return head.encode("latin-1") + b"\r\n" + row.payload
     return (head + "Connection: close\r\n\r\n").encode("latin-1") + row.payload
 
 
@@ -1040,6 +1052,8 @@ def test_http(row: Http, request: pytest.FixtureRequest) -> None:
         assert re.search(row.body, body, re.DOTALL), f"body {body[:300]!r} does not match {row.body!r}"
     assert b"evil" not in (answer or b"").lower(), f"the attacker's host is in the answer: {answer!r}"
     assert "INVITE-VIEW-RAN" not in body, "an outside request ran the invite view"
+    if row.after is not None:
+        server.wait_for(row.after.format(id=re.escape(row.id)), timeout=20)
     # the server is still there and still answers
     assert server.proc.poll() is None, f"the server died: {server.stderr}"
     health = exchange(server.port, HEALTH.get(row.server, b"GET /a/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"))

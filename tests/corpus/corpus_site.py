@@ -15,6 +15,8 @@ with, so the hostile-Host rows run in the core environment too.  The site
                 that, like Werkzeug, collapses ``//`` and resolves dot
                 segments before routing
 ``/body``       reads the request body and answers its length
+``/stream``     streams 256 MB and prints ``CLOSED <query>`` when closed; under
+                ``/gstream`` the same app is grafted (a cascade primes it)
 """
 
 from __future__ import annotations
@@ -192,6 +194,9 @@ def site() -> Hub:
     new.mount("/b/deeper", echo("b"))
     new.mount("/old", old, invite_path="/__invite__/")
     new.mount("/body", body)
+    new.mount("/stream", stream)
+    new.mount("/gstream", echo("gstream"))
+    new.graft(stream, over="gstream", name="gstream.stream")  # no adapter: a cascade primes it
     return new
 
 
@@ -276,3 +281,25 @@ def slow_site() -> Hub:
     new.mount("/slow", slow)
     new.mount("/a", echo("a"))
     return new
+
+
+class _Stream:
+    """A long response body that says when the server closed it (``CLOSED <token>``)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __iter__(self) -> Iterator[bytes]:
+        chunk = b"x" * 65536
+        for _ in range(4096):  # 256 MB at most: far more than any server buffers
+            yield chunk
+
+    def close(self) -> None:
+        sys.stdout.write(f"CLOSED {self.token}\n")
+        sys.stdout.flush()
+
+
+def stream(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """Stream until the client goes away; the query string is the token printed on close."""
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    return _Stream(environ.get("QUERY_STRING") or "-")
