@@ -303,3 +303,34 @@ def stream(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
     """Stream until the client goes away; the query string is the token printed on close."""
     start_response("200 OK", [("Content-Type", "application/octet-stream")])
     return _Stream(environ.get("QUERY_STRING") or "-")
+
+
+# -- things given where an app (or an app factory) belongs -------------------------------------
+def needs_config(config: object) -> object:
+    """A factory that wants an argument: neither an app nor a no-argument factory."""
+    raise AssertionError("never called")
+
+
+def returns_none() -> None:
+    """A factory that forgot its ``return``."""
+
+
+async def asgi_app(scope: object, receive: object, send: object) -> None:
+    """An ASGI application, where a WSGI one belongs."""
+
+
+class OldStyleApp:
+    """A class as the WSGI app (PEP 3333 allows it): calling it is the request."""
+
+    def __init__(self, environ: Environ, start_response: StartResponse) -> None:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([b"old style"])
+
+
+class AppClass:
+    """A class whose instances are WSGI apps: the class is the factory."""
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        return _answer(start_response, "200 OK", b"instance")
