@@ -46,6 +46,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,8 @@ class Http(Row):
     server: str = "core"
     #: a line the server must print afterwards (``{id}`` is the row's id)
     after: str | None = None
+    #: several requests on one connection (``||`` between them): each answer's (status, body pattern)
+    chain: tuple[tuple[int, str], ...] = ()
 
 
 def S(*codes: int) -> frozenset[int]:
@@ -498,6 +501,11 @@ HTTP: list[Http] = [
     Http("host-tabs", L + "Host:\texample.com\t", 200, LINK),
     Http("host-absolute-form", "GET http://evil.com/links/ HTTP/1.1|Host: example.com", S(200, 400), r"^(http://example\.com/links/item/1|untrusted host)$"),
     Http("host-redirect-userinfo", "GET /links/go HTTP/1.1|Host: example.com:@evil.com", 400, UNTRUSTED),
+    # -- one connection, several Hosts: nothing is remembered from one request to the next --------
+    Http("keepalive-host-changes", L + "Host: example.com||" + L + "Host: www.example.org||" + L + "Host: evil.com", 200, chain=((200, LINK), (200, r"^http://www\.example\.org/links/item/1$"), (400, UNTRUSTED))),
+    Http("keepalive-untrusted-first", L + "Host: evil.com||" + L + "Host: example.com", 400, chain=((400, UNTRUSTED), (200, LINK))),
+    Http("keepalive-userinfo-then-trusted", L + "Host: example.com:@evil.com||" + L + "Host: example.com", 400, chain=((400, UNTRUSTED), (200, LINK))),
+    Http("keepalive-invite-after-home", "GET /old/ HTTP/1.1||GET /old//__invite__/ HTTP/1.1", 200, chain=((200, r"^old home$"), (404, r""))),
     # -- forwarded headers: never trusted -----------------------------------------------------
     Http("fwd-x-forwarded-host", L + "X-Forwarded-Host: evil.com", 200, LINK),
     Http("fwd-forwarded-host", L + "Forwarded: host=evil.com;proto=https", 200, LINK),
@@ -1012,15 +1020,34 @@ HEALTH = {"sample": b"GET /api/posts HTTP/1.1\r\nHost: localhost\r\nConnection: 
 
 
 def raw_request(row: Http) -> bytes:
-    lines = row.request.split("|")
+    """The bytes of the row's request (several on one connection for ``||``)."""
+    *earlier, last = row.request.split("||")
+    kept = b"".join(_head(text.strip()).encode("latin-1") + b"\r\n" for text in earlier)
+    head = _head(last.strip())
+    if row.hangup and row.unfinished:
+        return kept + head.encode("latin-1")
+    if row.hangup:
+        return kept + head.encode("latin-1") + b"\r\n" + row.payload
+    return kept + (head + "Connection: close\r\n\r\n").encode("latin-1") + row.payload
+
+
+def _head(text: str) -> str:
+    lines = text.split("|")
     if not any(line.lower().startswith("host:") for line in lines[1:]) and "HTTP/1.0" not in lines[0]:
         lines.insert(1, "Host: example.com")
-    head = "\r\n".join(lines) + "\r\n"
-    if row.hangup and row.unfinished:
-        return head.encode("latin-1")
-    if row.hangup:
-        return head.encode("latin-1") + b"\r\n" + row.payload
-    return (head + "Connection: close\r\n\r\n").encode("latin-1") + row.payload
+    return "\r\n".join(lines) + "\r\n"
+
+
+def split_answers(data: bytes) -> list[tuple[int, str]]:
+    """``(status, body)`` of each answer on a kept-alive connection (all have Content-Length)."""
+    answers = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+        size = int(length.group(1)) if length else len(rest)
+        answers.append((status_of(head + b"\r\n\r\n") or 0, rest[:size].decode("latin-1")))
+        data = rest[size:]
+    return answers
 
 
 def exchange(port: int, data: bytes, hangup: bool = False) -> bytes | None:
@@ -1060,6 +1087,11 @@ def test_http(row: Http, request: pytest.FixtureRequest) -> None:
     expected = row.status if isinstance(row.status, frozenset) else {row.status}
     assert status in expected, f"status {status}, expected {sorted(expected, key=str)}: {(answer or b'')[:300]!r}"
     body = (answer or b"").partition(b"\r\n\r\n")[2].decode("latin-1")
+    if row.chain:
+        got = split_answers(answer or b"")
+        assert [code for code, _ in got] == [code for code, _ in row.chain], got
+        for (_, text), (_, pattern) in zip(got, row.chain, strict=True):
+            assert re.search(pattern, text), f"{text!r} does not match {pattern!r}"
     if row.body is not None and answer is not None:
         assert re.search(row.body, body, re.DOTALL), f"body {body[:300]!r} does not match {row.body!r}"
     assert b"evil" not in (answer or b"").lower(), f"the attacker's host is in the answer: {answer!r}"
@@ -1070,6 +1102,24 @@ def test_http(row: Http, request: pytest.FixtureRequest) -> None:
     assert server.proc.poll() is None, f"the server died: {server.stderr}"
     health = exchange(server.port, HEALTH.get(row.server, b"GET /a/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"))
     assert status_of(health) == 200
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("name", ["core", "workers"])
+def test_http_concurrent_hosts_do_not_mix(name: str, request: pytest.FixtureRequest) -> None:
+    """Many clients at once, trusted and hostile Hosts mixed: each gets its own host's link or 400."""
+    server: Server = request.getfixturevalue(f"{name}_server")
+    hosts = ["example.com", "www.example.org", "evil.com", "localhost:8000", "example.com:@evil.com"] * 12
+
+    def one(host: str) -> tuple[str, list[tuple[int, str]]]:
+        data = f"GET /links/ HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+        return host, split_answers(exchange(server.port, data) or b"")
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(one, hosts))
+    for host, answers in results:
+        expected = (400, "untrusted host") if "evil" in host else (200, f"http://{host}/links/item/1")
+        assert answers == [expected], f"Host {host!r} got {answers}"
 
 
 @pytest.mark.live
