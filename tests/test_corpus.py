@@ -21,16 +21,20 @@ left behind.  Adding a case is one line in one of the tables below:
            connection), a pattern for the body, never the attacker's host in
            the answer, and the server still answers afterwards; at the end it
            stops on SIGTERM with exit 0 and leaves nothing behind.  Rows with
-           ``server="workers"`` go to ``serve --workers 1`` (gunicorn).
+           ``server="workers"`` go to ``serve --workers 1`` (gunicorn),
+           ``"flask"`` to a Flask app with an invite route, ``"sample"`` to the
+           sample site; ``||`` sends several requests on one connection.
 ``STOP``   a signal to ``wsgihub serve`` (waitress, gunicorn, ``--reload``; to the
            group or the first process) while a request is in flight: the
            request answers 200, the exit code is 0, nothing is left behind.
 
-Placeholders in arguments and file texts: ``{tmp}`` the row's temporary
-directory, ``{site}`` / ``{wsgi}`` the site file / descriptor the row wrote,
+Placeholders in arguments: ``{tmp}`` the row's temporary directory,
+``{site}`` / ``{wsgi}`` the site file / descriptor the row wrote (``files``),
 ``{port}`` a free port, ``{busy}`` a port another socket listens on, ``{pid}``
-a PID file path.  Rows that fail because of an open bug of issue 8 carry
-``xfail="issue 8 §N, owner X"`` (strict: the fix must remove it).
+a PID file path, ``{held}`` a PID file this live process holds.  Rows that
+fail because of an open bug carry ``xfail="..., owner X"`` saying which
+(issue 8 section, or "found by the corpus"); the xfail is strict, so the fix
+must remove it.  Run ``pytest tests/test_corpus.py -rx`` to list them.
 """
 
 from __future__ import annotations
@@ -168,6 +172,7 @@ def S(*codes: int) -> frozenset[int]:
 # CLI (in process): arguments, site files, pipeline descriptors
 # ---------------------------------------------------------------------------------------------
 HUB = "[composite:main]\nuse = egg:wsgihub#hub\n"
+ECHO = "[app:a]\nuse = call:corpus_site:echo_factory\n"
 #: Found by the corpus: url_for's _scheme (and `wsgihub url --scheme`) is used verbatim, so
 #: _scheme="http://evil.com/#" builds "http://evil.com/#://example.com/..." past trusted_hosts.
 SCHEME = "found by the corpus: _scheme is not checked to be a scheme (RFC 3986) and can point an absolute URL anywhere; owner H"
@@ -183,8 +188,6 @@ def plugin(module: str, source: str | None = None) -> dict[str, str]:
         files[f"{module}.py"] = source
     return files
 
-
-ECHO = "[app:a]\nuse = call:corpus_site:echo_factory\n"
 
 CLI: list[Cli] = [
     # -- arguments ---------------------------------------------------------------------------
