@@ -178,6 +178,20 @@ ECHO = "[app:a]\nuse = call:corpus_site:echo_factory\n"
 SCHEME = "found by the corpus: _scheme is not checked to be a scheme (RFC 3986) and can point an absolute URL anywhere; owner H"
 
 
+#: A Flask app factory module (issue 8 §9: a factory is called the same way everywhere).
+FLASK_FACTORY = """
+import flask
+
+def create_app():
+    app = flask.Flask("corpus_ff")
+    app.add_url_rule("/", "home", lambda: "home")
+    return app
+
+def broken_app():
+    raise RuntimeError("no database")
+"""
+
+
 def plugin(module: str, source: str | None = None) -> dict[str, str]:
     """Files of a distribution ``corpus-plugin`` whose ``wsgihub`` entry point ``corpus`` is ``module``."""
     files = {
@@ -215,6 +229,10 @@ CLI: list[Cli] = [
     Cli("mount-old-style-class-app", "check --mount /a=corpus_site:OldStyleApp", 0, None),
     Cli("mount-app-class-is-factory", "check --mount /a=corpus_site:AppClass", 0, None),
     Cli("check-shadowed-route", "check corpus_site:shadowed", 1, None),
+    Cli("flask-factory-mounted", "check --mount /new=corpus_ff:create_app", 0, None, files={"corpus_ff.py": FLASK_FACTORY}, needs="flask wsgihub_flask"),
+    Cli("flask-factory-raises", "check --mount /new=corpus_ff:broken_app", 2, r"--mount /new=corpus_ff:broken_app.*RuntimeError.*no database", files={"corpus_ff.py": FLASK_FACTORY}, needs="flask wsgihub_flask"),
+    Cli("flask-factory-in-site-file", "check {site}", 0, None, files={"corpus_ff.py": FLASK_FACTORY, "site.ini": HUB + "/new = new\n[app:new]\nuse = egg:wsgihub-flask#app\napp = corpus_ff:create_app\n"}, needs="flask wsgihub_flask"),
+    Cli("flask-factory-raises-in-site-file", "check {site}", 2, r"site\.ini.*\[app:new\].*no database", files={"corpus_ff.py": FLASK_FACTORY, "site.ini": HUB + "/new = new\n[app:new]\nuse = egg:wsgihub-flask#app\napp = corpus_ff:broken_app\n"}, needs="flask wsgihub_flask"),
     Cli("site-not-a-site", "routes corpus_nowhere", 2, r"site 'corpus_nowhere': expected a site file"),
     Cli("site-directory", "routes {tmp}", 2, r"site '.*': expected a site file"),
     Cli("site-no-module", "routes corpus_nowhere:hub", 2, r"site 'corpus_nowhere:hub'.*cannot import"),
