@@ -66,6 +66,7 @@ from .servers import (
     is_start_failure_line,
     mount_warnings,
 )
+from .servers.front import front
 from .servers.waitress import WaitressServer
 
 if TYPE_CHECKING:
@@ -343,7 +344,7 @@ def _run_waitress(options: ServeOptions, out: IO[str]) -> int:
         _watch_site(bus, hub, options)
     server = WaitressServer(
         bus,
-        hub,
+        front(hub, options),
         options.host,
         options.port,
         threads=options.threads or DEFAULT_THREADS,
@@ -422,6 +423,7 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
         pid_file=options.pid_file,
         loglevel=logging.getLevelName(_level(options)).lower(),
         on_ready=lambda url: _echo(f"Serving on {url}", out),
+        front_options=options,
     )
     return server.run()
 

@@ -57,11 +57,13 @@ from .base import (
     is_start_failure_line,
     mount_warnings,
 )
+from .front import front
 
 if TYPE_CHECKING:
     from gunicorn.workers.base import Worker
 
     from ..hub import Hub
+    from ..types import WSGIApplication
 
 __all__ = ["GunicornServer", "SiteProbe", "probe_site"]
 
@@ -180,6 +182,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
     ``graceful_timeout``: how long stopping workers may finish their
     requests.  ``on_ready(url)`` is called in the master once it listens.
     ``options`` are more gunicorn settings (``timeout``, ``accesslog`` ...).
+    ``front_options`` are what each worker wraps its hub with
+    (:func:`~wsgihub.servers.front.front`; ``wsgihub serve`` passes its
+    :class:`~wsgihub.serve.ServeOptions`).
     """
 
     def __init__(
@@ -196,6 +201,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         loglevel: str = "warning",
         on_ready: Callable[[str], Any] | None = None,
         options: Mapping[str, Any] | None = None,
+        front_options: Any = None,
     ) -> None:
         self.site = site
         self.mounts = tuple(mounts)
@@ -208,6 +214,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         self.loglevel = loglevel
         self.on_ready = on_ready
         self.options = dict(options or {})
+        #: What :func:`~wsgihub.servers.front.front` builds each worker's
+        #: serving stack from (a :class:`wsgihub.serve.ServeOptions`).
+        self.front_options = front_options
         unknown = sorted(set(self.options) - set(make_settings()))
         if unknown:
             raise ConfigError(f"unknown gunicorn setting(s): {', '.join(unknown)}")
@@ -252,11 +261,15 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Hub:
-        """Build this worker's hub from the site spec (runs in the worker)."""
+    def load(self) -> WSGIApplication:
+        """Build this worker's hub from the site spec (runs in the worker).
+
+        What the worker serves is the hub wrapped in the front middlewares
+        (:func:`~wsgihub.servers.front.front`), as under waitress.
+        """
         with mount_warnings():  # the master reported them, from probe_site
             self.hub = load(self.site, mounts=self.mounts)
-        return self.hub
+        return front(self.hub, self.front_options)
 
     def run(self) -> int:
         """Run the arbiter until the master exits; return its exit status."""

@@ -1,0 +1,54 @@
+"""The front of the serving stack: the middlewares ``wsgihub serve`` wraps the hub in.
+
+::
+
+    from wsgihub.servers.front import front
+
+    app = front(hub, options)      # what waitress and every gunicorn worker serve
+
+Both servers call this ONE function (waitress in ``wsgihub serve``'s own
+process, gunicorn in each worker after loading the site), so a request meets
+the same layers whichever server runs.  Outermost first:
+
+1. forwarded-header handling (client address, scheme, host from trusted proxies);
+2. request ID and access log (:mod:`wsgihub.requestid`, :mod:`wsgihub.accesslog`);
+3. health path and inspector;
+4. the hub itself, whose own dispatch (``Pegboard.__call__``) is left as it is.
+
+A layer that is switched off is not in the chain at all: with no option
+given, ``front(hub, options)`` is the hub itself and costs nothing per
+request.  ``options`` is a :class:`wsgihub.serve.ServeOptions` (or anything
+with the same attributes); an attribute it lacks counts as its default, so
+code that builds the front for a hub of its own may pass ``None``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..hub import Hub
+    from ..types import WSGIApplication
+
+__all__ = ["front"]
+
+
+def _option(options: Any, name: str, default: Any = None) -> Any:
+    """``options.name``, or ``default`` when options is ``None`` or lacks it."""
+    return getattr(options, name, default) if options is not None else default
+
+
+def front(hub: Hub, options: Any = None) -> WSGIApplication:
+    """The hub wrapped in the serving stack's front middlewares (see the module docstring).
+
+    Each layer is added innermost first, so the last one added meets the
+    request first.
+    """
+    app: WSGIApplication = hub
+    # 3. health path and inspector (innermost: they answer before any app is called)
+
+    # 2. request ID and access log
+
+    # 1. forwarded headers from trusted proxies (outermost)
+
+    return app
