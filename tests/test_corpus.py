@@ -15,7 +15,8 @@ left behind.  Adding a case is one line in one of the tables below:
            listens on the port, no PID file, no process of its group lives.
 ``API``    a call on a hub (``Hub``, ``mount``, ``graft``, ``unmount``,
            ``url_for``, ``trusted_hosts``, ``public_url``): the exception type,
-           a one-line message, and the hub's mounts and partyline unchanged.
+           a one-line message, and the hub's mounts and partyline unchanged
+           (``exc=None``: a spelling that must be accepted, and its result).
 ``HTTP``   raw bytes to one real ``wsgihub serve`` (waitress) per module
            (:mod:`corpus_site` under ``tests/corpus``): the status (or a closed
            connection), a pattern for the body, never the attacker's host in
@@ -135,7 +136,8 @@ class Api(Row):
     """``call(hub)`` on a corpus hub (``links`` at /links, echo ``a`` at /a) raises ``exc``."""
 
     call: Callable[[wsgihub.Hub], object] = lambda hub: None
-    exc: type[BaseException] | tuple[type[BaseException], ...] = WsgihubError
+    #: ``None``: the call must succeed and ``str()`` of its result match ``message``
+    exc: type[BaseException] | tuple[type[BaseException], ...] | None = WsgihubError
     message: str = ""
 
 
@@ -394,6 +396,13 @@ def _body_iter_raises(hub: wsgihub.Hub) -> object:
         assert body.closed, "a body whose __iter__ raised was never closed (PEP 3333)"
 
 
+def _public(url: str) -> wsgihub.Hub:
+    """A hub with ``public_url=url`` and the ``links`` app."""
+    hub = corpus_site.hub(public_url=url)
+    hub.mount("/links", corpus_site.links)
+    return hub
+
+
 def _hub(**options: Any) -> Callable[[wsgihub.Hub], object]:
     return lambda hub: corpus_site.hub(**options)
 
@@ -412,6 +421,11 @@ API: list[Api] = [
     Api("public-url-query", _hub(public_url="https://example.com/?x=1"), ConfigError, r"public_url 'https://example\.com/\?x=1'"),
     Api("public-url-user", _hub(public_url="https://user:pw@example.com/"), ConfigError, r"public_url 'https://user:pw@example\.com/'"),
     Api("public-url-port-range", _hub(public_url="https://example.com:99999/"), ConfigError, r"public_url 'https://example\.com:99999/'"),
+    Api("public-url-ipv6-accepted", lambda hub: _public("https://[::1]:8443/site").url_for("links:item", id=1, _external=True), None, r"^https://\[::1\]:8443/site/links/item/1$"),
+    Api("public-url-upper-case-accepted", lambda hub: _public("HTTPS://Example.COM").url_for("links:item", id=1, _external=True), None, r"^https://example\.com/links/item/1$"),
+    Api("public-url-default-port-dropped", lambda hub: _public("https://example.com:443/").url_for("links:item", id=1, _external=True), None, r"^https://example\.com/links/item/1$"),
+    Api("url-for-upper-case-host", _external_from("WWW.Example.ORG:8080"), None, r"^http://www\.example\.org:8080/links/item/1$"),
+    Api("url-for-ipv6-host", _external_from("[::1]:8080"), None, r"^http://\[::1\]:8080/links/item/1$"),
     Api("public-url-ftp", _hub(public_url="ftp://example.com"), ConfigError, r"public_url 'ftp://example\.com'"),
     Api("public-url-no-host", _hub(public_url="https://"), ConfigError, r"public_url 'https://'"),
     Api("public-url-userinfo", _hub(public_url="https://example.com:@evil.com"), ConfigError, r"public_url 'https://example\.com:@evil\.com'"),
@@ -935,6 +949,10 @@ def test_api(row: Api) -> None:
     hub.graft(corpus_site.graft, over="a", name="g")
     before = _state(hub)
     threads = threading.active_count()
+    if row.exc is None:  # a spelling that must be accepted: the result matches the pattern
+        result = str(row.call(hub))
+        assert re.search(row.message, result), f"{result!r} does not match {row.message!r}"
+        return
     with pytest.raises(row.exc) as info:
         row.call(hub)
     message = str(info.value)
