@@ -499,9 +499,6 @@ def echoed(app: str, script_name: str, path_info: str) -> str:
 CLOSED = r"^CLOSED {id}$"
 #: What the sample-site rows need (served in a process of its own: one Django settings module).
 SAMPLE = "django flask pyramid wsgihub_django wsgihub_flask wsgihub_pyramid"
-#: Found by the corpus: the Pyramid API's hub.url_for(_external=True) raises UntrustedHostError
-#: out of the whole hub (waitress answers 500), where Django answers 400 (DisallowedHost).
-UNTRUSTED_500 = "an untrusted Host makes the sample API answer 500 (UntrustedHostError escapes), not 400; owner H"
 #: Found by the corpus: Werkzeug's own strict-slashes / merge-slashes redirects build
 #: ``Location: http://<Host>/...`` from any Host; Flask checks hosts only with TRUSTED_HOSTS.
 FLASK_REDIRECT = (
