@@ -658,6 +658,10 @@ HTTP: list[Http] = [
     Http("method-non-ascii", "G\u00c9T /a/x HTTP/1.1", 400),
     Http("request-line-double-space", "GET  /a/x HTTP/1.1", 400),
     Http("request-leading-empty-lines", "\r\n\r\nGET /a/x HTTP/1.1", 200, echoed("a", "/a", "/x")),
+    Http("http2-preface", "PRI * HTTP/2.0|SM|", S(400, 404, 505, None)),
+    Http("tls-client-hello", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", S(400, None)),
+    Http("workers-http2-preface", "PRI * HTTP/2.0|SM|", S(400, 404, 505, None), server="workers"),
+    Http("workers-tls-client-hello", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", S(400, None), server="workers"),
     Http("version-unknown", "GET /a/x HTTP/9.9", S(200, 400, 505)),
     Http("version-garbage", "GET /a/x JUNK", S(400, None)),
     # -- bodies ----------------------------------------------------------------------------------
