@@ -68,7 +68,9 @@ __all__ = [
 
 
 #: Submodules reachable as attributes without importing them up front.
-_LAZY_SUBMODULES = frozenset({"bus", "compat", "contrib", "deploy", "pipeline", "process", "servers", "cli"})
+_LAZY_SUBMODULES = frozenset(
+    {"bus", "compat", "contrib", "deploy", "identity", "pipeline", "process", "servers", "cli"}
+)
 
 
 def __getattr__(name: str) -> object:

@@ -16,11 +16,12 @@ from wsgihub import hookimpl
 from wsgihub.adapter import detect
 
 if TYPE_CHECKING:
+    from wsgihub import Hub, PartylineOperator, Peg
     from wsgihub.types import WSGIApplication
 
     from .adapter import DjangoAdapter
 
-__all__ = ["FRAMEWORK", "wsgihub_adapter"]
+__all__ = ["FRAMEWORK", "wsgihub_adapter", "wsgihub_invite"]
 
 #: The name users force with ``hub.mount(..., framework="django")``.
 FRAMEWORK = "django"
@@ -45,6 +46,15 @@ def wsgihub_adapter(
         factory=_adapter,
         forced=_adapter_if_configured,
     )
+
+
+@hookimpl
+def wsgihub_invite(hub: Hub, peg: Peg, operator: PartylineOperator) -> None:
+    """A Django mount answers the partyline ``identity`` and ``logout`` services (docs/login.md)."""
+    if peg.adapter is not None and peg.adapter.framework == FRAMEWORK:
+        from .identity import connect  # imports Django: a Django app is mounted
+
+        connect(hub, peg, operator)
 
 
 def _adapter(handler: object, app: WSGIApplication) -> DjangoAdapter:

@@ -19,14 +19,22 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .adapter import FlaskAdapter
+    from .identity import current_user, login_with_hub, logout_user
     from .native import hub_url
 
-__all__ = ["FlaskAdapter", "hub_url"]
+__all__ = ["FlaskAdapter", "current_user", "hub_url", "login_with_hub", "logout_user"]
 __version__ = "0.1.0"
 
 # Importing the package (the plugin entry point does) must not import
 # Flask: the names below load their module on first use.
-_LAZY = {"FlaskAdapter": "adapter", "hub_url": "native"}
+_LAZY = {
+    "FlaskAdapter": "adapter",
+    "hub_url": "native",
+    # the site's login (docs/login.md)
+    "current_user": "identity",
+    "login_with_hub": "identity",
+    "logout_user": "identity",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -30,7 +30,7 @@ from wsgihub_werkzeug.urls import MapURLs
 
 from wsgihub.adapter import Adapter, AppRoute, Cookie
 
-from . import native
+from . import identity, native
 
 if TYPE_CHECKING:
     from wsgihub import Hub, Peg
@@ -51,20 +51,24 @@ class FlaskAdapter(Adapter[Flask]):
         self._bound = self.urls.bound
         self._url_defaults = app.url_default_functions
         self._hub_url: HubURL | None = None
+        self._hub_user: object | None = None
 
     # -- mounting -------------------------------------------------------------
     def mounted(self, hub: Hub, peg: Peg) -> None:
-        """Add the ``hub_url`` Jinja global.
+        """Add the ``hub_url`` and ``hub_user`` Jinja globals.
 
         Reading ``app.jinja_env`` creates Flask's Jinja environment, so set
         ``jinja_options`` and ``TEMPLATES_AUTO_RELOAD`` before mounting.
         """
         self._hub_url = native.expose(self.app, hub)
+        self._hub_user = identity.expose(self.app)  # {{ hub_user.username }} (docs/login.md)
 
     def unmounted(self, hub: Hub, peg: Peg) -> None:
-        """Remove the ``hub_url`` Jinja global this mount added."""
+        """Remove the ``hub_url`` and ``hub_user`` Jinja globals this mount added."""
         native.conceal(self.app, self._hub_url)
         self._hub_url = None
+        identity.conceal(self.app, self._hub_user)
+        self._hub_user = None
 
     # -- routes and URLs ----------------------------------------------------------
     def routes(self) -> Iterator[AppRoute]:
