@@ -1,0 +1,186 @@
+"""Request IDs: one per request, kept from the client when well-formed, on every log record.
+
+::
+
+    from wsgihub.requestid import RequestID, current_request_id
+
+    app = RequestID(hub)                       # header "X-Request-ID" (the default)
+    app = RequestID(hub, header="X-Trace")     # another header name
+
+For each request the middleware takes the incoming header (``X-Request-ID``
+unless told otherwise) when it is well-formed -- 1 to 128 characters of
+``A-Z a-z 0-9 . _ : -`` -- and otherwise makes one (:func:`new_request_id`,
+32 hex digits like ``uuid.uuid4().hex``).  The ID is then
+
+- in the environ as ``environ["wsgihub.request_id"]`` (any app, any framework);
+- in the response's header of the same name (unless the app set that header itself);
+- on every :class:`logging.LogRecord` created while the request runs, as
+  ``record.request_id`` (``"-"`` outside a request), whichever logger emits
+  it -- Django's, Flask's, waitress's: a format string may say
+  ``%(request_id)s``.  This is a log-record factory reading a
+  :class:`contextvars.ContextVar` (:func:`install_record_factory`), so no
+  handler or logger needs configuring; :class:`RequestIdFilter` does the same
+  for handlers of a logging configuration that is set up elsewhere.
+
+"While the request runs" is from the call of the app until the server closes
+the response body, the body's iteration included (a streamed response that
+logs from its generator has the ID too).  Servers run each request in one
+thread (waitress, gunicorn's sync and gthread workers), which is what the
+context variable follows.
+
+This module imports nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar, Token
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .types import Environ, StartResponse, WSGIApplication
+
+__all__ = [
+    "DEFAULT_HEADER",
+    "ENVIRON_KEY",
+    "RequestID",
+    "RequestIdFilter",
+    "current_request_id",
+    "install_record_factory",
+    "is_valid_request_id",
+    "new_request_id",
+]
+
+#: The header read from requests and set on responses unless told otherwise.
+DEFAULT_HEADER = "X-Request-ID"
+
+#: The environ key holding the request's ID.
+ENVIRON_KEY = "wsgihub.request_id"
+
+#: What an incoming ID must look like to be kept (bounded: at most 128 characters).
+_VALID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+#: The ID of the request running in this context (``"-"``: none).
+_current: ContextVar[str] = ContextVar("wsgihub.request_id", default="-")
+
+
+def current_request_id() -> str:
+    """The ID of the request running in this thread (or context), ``"-"`` outside one."""
+    return _current.get()
+
+
+def is_valid_request_id(value: str) -> bool:
+    """Whether an incoming ID is kept: 1-128 characters of ``A-Za-z0-9._:-``."""
+    return _VALID.fullmatch(value) is not None
+
+
+def new_request_id() -> str:
+    """A fresh ID: 32 random hex digits (the shape of ``uuid.uuid4().hex``)."""
+    return os.urandom(16).hex()
+
+
+class RequestIdFilter(logging.Filter):
+    """A logging filter that sets ``record.request_id`` (for configured handlers).
+
+    Not needed where :func:`install_record_factory` ran (``wsgihub serve``
+    installs it); useful in a ``dictConfig`` of a process that serves the
+    hub some other way: ``"filters": {"rid": {"()": "wsgihub.requestid.RequestIdFilter"}}``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Set ``record.request_id`` (when not set already); never drops a record."""
+        if not hasattr(record, "request_id"):
+            record.request_id = _current.get()
+        return True
+
+
+_installed = False
+
+
+def install_record_factory() -> None:
+    """Make every :class:`logging.LogRecord` carry ``request_id`` (once per process).
+
+    Wraps the current record factory, so a factory installed before (by
+    OpenTelemetry's logging instrumentation, say) keeps working.
+    """
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+    current = _current.get
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = current()
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
+
+
+class RequestID:
+    """WSGI middleware giving each request its ID (see the module docstring).
+
+    ``header`` is the header name read and written (``X-Request-ID``).
+    Creating one installs the log-record factory (:func:`install_record_factory`).
+    """
+
+    def __init__(self, app: WSGIApplication, header: str = DEFAULT_HEADER) -> None:
+        self.app = app
+        self.header = header
+        self._environ_key = "HTTP_" + header.upper().replace("-", "_")
+        self._lower = header.lower()
+        install_record_factory()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """Run the app with the request's ID set; the ID stays set until the body is closed."""
+        incoming = environ.get(self._environ_key)
+        if incoming is not None and _VALID.fullmatch(incoming) is not None:
+            request_id: str = incoming
+        else:
+            request_id = os.urandom(16).hex()
+        environ[ENVIRON_KEY] = request_id
+        header, lower = self.header, self._lower
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            for name, _value in headers:
+                if name.lower() == lower:
+                    break
+            else:
+                headers = [*headers, (header, request_id)]
+            return start_response(status, headers, exc_info)
+
+        token = _current.set(request_id)
+        try:
+            body = self.app(environ, start)
+        except BaseException:
+            _current.reset(token)
+            raise
+        return _Body(body, token)
+
+
+class _Body:
+    """The app's body; closing it ends the request's context (resets the ID)."""
+
+    __slots__ = ("_body", "_token")
+
+    def __init__(self, body: Iterable[bytes], token: Token[str]) -> None:
+        self._body = body
+        self._token = token
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            try:
+                _current.reset(self._token)
+            except (ValueError, RuntimeError):  # closed in another context than it started in
+                _current.set("-")
