@@ -690,7 +690,7 @@ HTTP: list[Http] = [
 
 
 # ---------------------------------------------------------------------------------------------
-# STOP: a signal while a request is in flight (corpus_site:slow_site, /slow takes 1 s)
+# STOP: a signal while a request is in flight (corpus_site:slow_site, /slow takes 0.5 s)
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Stop(Row):
@@ -700,6 +700,8 @@ class Stop(Row):
     signal: int = signal.SIGTERM
     group: bool = False
     exit: int = 0
+    #: what the PID file holds before the start (a stale or garbage one is taken over)
+    pid_file: str | None = None
 
 
 STOP: list[Stop] = [
@@ -709,6 +711,12 @@ STOP: list[Stop] = [
     Stop("workers-sigint-group", "--workers 2", signal.SIGINT, group=True),
     Stop("workers-sigint-master", "--workers 2", signal.SIGINT),
     Stop("reload-sigint-parent", "--reload", signal.SIGINT),
+    Stop("reload-sigint-group", "--reload", signal.SIGINT, group=True),
+    Stop("reload-sigterm-parent", "--reload", signal.SIGTERM),
+    Stop("reload-workers-sigint-group", "--reload --workers 1", signal.SIGINT, group=True),
+    Stop("stale-pid-file", "", signal.SIGTERM, pid_file="999999\n"),
+    Stop("garbage-pid-file", "", signal.SIGTERM, pid_file="not a pid\n"),
+    Stop("empty-pid-file", "--workers 1", signal.SIGTERM, pid_file=""),
 ]
 
 
@@ -1203,6 +1211,8 @@ def test_http_servers_stop_clean_and_leave_nothing(name: str, request: pytest.Fi
 def test_stop(row: Stop, tmp_path: Path) -> None:
     """Serve, have a request in flight, send the signal: it answers, the exit is clean."""
     needs(row)
+    if row.pid_file is not None:
+        (tmp_path / "serve.pid").write_text(row.pid_file)
     with contextlib.contextmanager(start_server)(["corpus_site:slow_site", *shlex.split(row.args)], tmp_path) as server:
         answers: list[int | None] = []
         client = threading.Thread(

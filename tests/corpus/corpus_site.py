@@ -268,15 +268,15 @@ class BadBody:
 
 
 def slow(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-    """Print ``IN FLIGHT`` (flushed, so a test sees the request arrive), sleep 1 s, answer 200."""
+    """Print ``IN FLIGHT`` (flushed, so a test sees the request arrive), sleep 0.5 s, answer 200."""
     sys.stdout.write(f"IN FLIGHT {os.getpid()}\n")
     sys.stdout.flush()
-    time.sleep(1.0)
+    time.sleep(0.5)
     return _answer(start_response, "200 OK", b"slept")
 
 
 def slow_site() -> Hub:
-    """``/slow`` (a request in flight for 1 s) and ``/a`` (echo)."""
+    """``/slow`` (a request in flight for 0.5 s) and ``/a`` (echo)."""
     new = hub()
     new.mount("/slow", slow)
     new.mount("/a", echo("a"))
