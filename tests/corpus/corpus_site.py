@@ -242,10 +242,10 @@ proxy = _Proxy()
 
 
 def shadowed() -> Hub:
-    """A site whose ``/item`` mount shadows the route ``links:item`` (a MountWarning)."""
+    """A site whose ``/go`` mount shadows the route ``links:go`` (a MountWarning)."""
     new = hub()
     new.mount("/", links, name="links")
-    new.mount("/item", echo("item"))
+    new.mount("/go", echo("go"))
     return new
 
 
