@@ -41,7 +41,9 @@ value is unknown)::
 - ``mount`` is the name of the peg that served the request
   (``environ["pegboard.peg"]``), ``endpoint`` the framework's own route name,
   asked of the mount's adapter (:meth:`wsgihub.adapter.Adapter.endpoint`)
-  only when the line is written, never during the request.
+  only when a line is to be written: when the app calls ``start_response``
+  (while the framework's request state is still up, so Flask's matched rule
+  is read rather than matched again), or at the end if it never did.
 - ``request_id`` is ``environ["wsgihub.request_id"]`` (see
   :mod:`wsgihub.requestid`); given ``request_id_header``, this middleware
   also does the request-ID work itself (one layer instead of two).
@@ -245,7 +247,9 @@ class AccessLog:
         if not logger.isEnabledFor(logging.INFO):
             return
         environ = request.environ
-        mount, endpoint = endpoint_of(environ)
+        mount, endpoint = request.mount, request.endpoint
+        if mount is None:  # start_response was never called
+            mount, endpoint = endpoint_of(environ)
         status = request.status
         sent = request.sent
         if sent is None:  # a file_wrapper body: what it announced
@@ -298,10 +302,12 @@ class _Request:
     __slots__ = (
         "began",
         "done",
+        "endpoint",
         "environ",
         "headers",
         "log",
         "method",
+        "mount",
         "path",
         "request_id",
         "sent",
@@ -325,6 +331,9 @@ class _Request:
         self.request_id: str | None = None
         self.token: Token[str] | None = None
         self.done = False
+        #: ``(mount, endpoint)`` once asked (from start_response), else unknown.
+        self.mount: str | None = None
+        self.endpoint: str | None = None
 
     def start_response(self, start_response: StartResponse) -> StartResponse:
         """The ``start_response`` the app gets: records the status, adds the ID header."""
@@ -333,6 +342,10 @@ class _Request:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             self.status = status
             self.headers = headers
+            if log.logger.isEnabledFor(logging.INFO):
+                # Asked now, while the framework's request state is still up
+                # (Flask's request object): cheaper than matching again later.
+                self.mount, self.endpoint = endpoint_of(self.environ)
             request_id = self.request_id
             if request_id is not None:
                 lower = log._rid_lower

@@ -198,6 +198,16 @@ class Adapter(Generic[AppT]):
         """
         return None
 
+    def endpoint(self, environ: Environ) -> str | None:
+        """The endpoint that served the request ``environ`` was, after the app ran.
+
+        For the access log (:mod:`wsgihub.accesslog`), which asks only when
+        it writes a line: read what the framework left in the environ (cheap)
+        or match the path again.  ``environ`` has the app's own
+        ``SCRIPT_NAME``/``PATH_INFO``.  ``None`` (the default): cannot tell.
+        """
+        return None
+
     # -- running code inside the app ------------------------------------
     def request_context(self, environ: Environ) -> AbstractContextManager[Any]:
         """A context manager inside which the framework's request helpers work.

@@ -174,6 +174,18 @@ class DjangoAdapter(Adapter[Any]):
                 pass
         return False
 
+    def endpoint(self, environ: Environ) -> str | None:
+        """The name of the URL pattern that takes the path (resolved again; for the access log).
+
+        ``namespace:name`` as :meth:`routes` names it; an unnamed pattern
+        has no endpoint (``None``).
+        """
+        try:
+            found = get_resolver().resolve(environ.get("PATH_INFO") or "/")
+        except Resolver404:
+            return None
+        return found.view_name if found.url_name else None
+
     # -- running code inside Django ------------------------------------------------
     def request_context(self, environ: Environ) -> AbstractContextManager[WSGIRequest]:
         """A real ``WSGIRequest`` with ``request.session`` and ``request.user`` when installed."""

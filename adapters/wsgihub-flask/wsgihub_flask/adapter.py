@@ -129,6 +129,21 @@ class FlaskAdapter(Adapter[Flask]):
         """Whether a rule takes the path and method; a slash redirect counts."""
         return self.urls.match(path_info, method)
 
+    def endpoint(self, environ: Environ) -> str | None:
+        """The endpoint Flask matched (for the access log and tracing).
+
+        While Flask's request context is still up (the access log asks from
+        ``start_response``), its request object is in the environ
+        (``werkzeug.request``) with the rule it matched: nothing is matched
+        again.  Otherwise (the context is gone, or the request is another
+        app's) the path is matched against the URL map again.
+        """
+        rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+        if rule is not None and rule.map is self.app.url_map:
+            endpoint: str = rule.endpoint
+            return endpoint
+        return self.urls.endpoint(environ.get("PATH_INFO") or "/", environ.get("REQUEST_METHOD", "GET"))
+
     # -- running code inside the app ----------------------------------------------
     @contextmanager
     def request_context(self, environ: Environ) -> Iterator[Request]:

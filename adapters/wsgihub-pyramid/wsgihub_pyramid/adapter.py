@@ -234,6 +234,25 @@ class PyramidAdapter(Adapter[Any]):
         """Every route but external ones; static views as their ``__name/`` routes."""
         return [AppRoute(info.name, info.rule, info.methods) for info in self.table.listed()]
 
+    def endpoint(self, environ: Environ) -> str | None:
+        """The name of the route that takes the request (matched again; for the access log)."""
+        table = self.table.matching()
+        if table is None:
+            return None
+        method = environ.get("REQUEST_METHOD", "GET")
+        try:
+            path = (environ.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            return None
+        for info in table:
+            if info.route.match(path) is None:
+                continue
+            if info.route_methods is not None and method not in info.route_methods:
+                continue
+            name: str = info.route.name
+            return name
+        return None
+
     def match(self, path_info: str, method: str) -> bool | None:
         """Would Pyramid route this path and method to a view?
 

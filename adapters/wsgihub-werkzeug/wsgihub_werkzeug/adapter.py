@@ -94,6 +94,12 @@ class WerkzeugAdapter(Adapter[object]):
         """Whether ``url_map`` has a rule for the path and method (redirects count)."""
         return self.urls.match(path_info, method) if self.urls is not None else None
 
+    def endpoint(self, environ: Environ) -> str | None:
+        """The endpoint of the rule that takes the request (matched again; for the access log)."""
+        if self.urls is None:
+            return None
+        return self.urls.endpoint(environ.get("PATH_INFO") or "/", environ.get("REQUEST_METHOD", "GET"))
+
     # -- running code inside the app ----------------------------------------------
     @contextmanager
     def request_context(self, environ: Environ) -> Iterator[Request]:
