@@ -44,6 +44,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -51,9 +52,12 @@ from typing import IO, TYPE_CHECKING, Any
 
 import hupper
 
+from .accesslog import LOG_FORMATS
 from .deploy import load, parse_mount_spec
 from .errors import ConfigError, WsgihubError
+from .logconfig import configure_logging
 from .process import Autoreloader, PIDFile, SignalHandler, run_with_reloader
+from .requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
 from .servers import (
     DEFAULT_DRAIN_TIMEOUT,
     DEFAULT_THREADS,
@@ -120,6 +124,29 @@ def _pid_file(value: Any) -> str | None:
         return "is a directory; give the path of a file in it"
     directory = os.path.dirname(os.path.abspath(value))
     return None if os.path.isdir(directory) else f"directory {directory} does not exist"
+
+
+def _log_target(value: Any) -> str | None:
+    if value == "-":
+        return None
+    if os.path.isdir(value):
+        return "is a directory; give the path of a file in it (or - for stdout)"
+    directory = os.path.dirname(os.path.abspath(value))
+    return None if os.path.isdir(directory) else f"directory {directory} does not exist"
+
+
+def _log_format(value: Any) -> str | None:
+    return None if value in LOG_FORMATS else f"expected {' or '.join(LOG_FORMATS)}"
+
+
+def _existing_file(value: Any) -> str | None:
+    return None if os.path.isfile(value) else "no such file (a dictConfig .json or a fileConfig .ini)"
+
+
+def _header_name(value: Any) -> str | None:
+    if value == "" or re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", value):
+        return None
+    return "expected a header name such as X-Request-ID (letters, digits, '-'), or '' for none"
 
 
 _KIND_NAMES: dict[type, str] = {
@@ -234,6 +261,37 @@ class ServeOptions:
     )
     pid_file: str | None = _option(
         None, str, "Write the process id to this file while serving.", check=_pid_file, metavar="PATH"
+    )
+    access_log: str | None = _option(
+        None,
+        str,
+        "Write one access-log line per request to FILE (- for stdout).",
+        check=_log_target,
+        metavar="FILE",
+    )
+    log_format: str = _option(
+        "text", str, "Access-log lines as text or json.", check=_log_format, metavar="text|json"
+    )
+    log_config: str | None = _option(
+        None,
+        str,
+        "Configure logging from FILE: a dictConfig .json or a fileConfig .ini "
+        "(instead of the site file's [loggers] sections).",
+        check=_existing_file,
+        metavar="FILE",
+    )
+    request_id_header: str = _option(
+        DEFAULT_REQUEST_ID_HEADER,
+        str,
+        "Header carrying the request ID in and out ('' turns request IDs off).",
+        check=_header_name,
+        metavar="NAME",
+    )
+    otel: bool = _option(
+        False,
+        bool,
+        "Trace each request with OpenTelemetry, one span named mount:endpoint "
+        "(needs wsgihub[otel]).",
     )
     verbosity: int = _option(1, int, "0 errors only, 1 warnings, 2 info, 3 debug.", check=_verbosity, cli=False)
     debug: bool = _option(False, bool, "Show tracebacks for errors.", cli=False)
@@ -500,15 +558,19 @@ def _level(options: ServeOptions) -> int:
 
 
 def _configure_logging(options: ServeOptions) -> None:
-    """Send the servers' logging (waitress, gunicorn, the apps) to stderr at our level."""
-    level = _level(options)
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(levelname)s [%(name)s] %(message)s"
-    )
-    logging.getLogger("waitress").setLevel(level)
-    if options.verbosity < 2:
+    """Logging from --log-config, else the site file's [loggers], else stderr at our level.
+
+    See :mod:`wsgihub.logconfig`; ``--access-log`` adds the access log's handler.
+    """
+    configure_logging(
+        level=_level(options),
+        site_file=_site_file(options.site),
+        log_config=options.log_config,
+        access_log=options.access_log,
+        variables=getattr(options, "variables", None),
         # "Task queue depth is N" on every busy moment is noise at the default level.
-        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        quiet_loggers={"waitress.queue": logging.ERROR} if options.verbosity < 2 else None,
+    )
 
 
 def _bus_log_listener(options: ServeOptions) -> Callable[..., None]:

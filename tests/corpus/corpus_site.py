@@ -9,7 +9,8 @@ with, so the hostile-Host rows run in the core environment too.  The site
                 builds for ``links:item`` (400 ``untrusted host`` when the
                 hub refuses the Host), ``/links/go`` redirects to it
 ``/a``          echo app (``SCRIPT_NAME`` / ``PATH_INFO`` as JSON), with a
-                graft over it that takes ``GET /a/only-graft``
+                graft over it that takes ``GET /a/only-graft`` and answers
+                404 to ``GET|POST /a/maybe/<x>``
 ``/b/deeper``   echo app
 ``/old``        an app with a wsgi_party invite route at ``/__invite__/``
                 that, like Werkzeug, collapses ``//`` and resolves dot
@@ -17,6 +18,9 @@ with, so the hostile-Host rows run in the core environment too.  The site
 ``/body``       reads the request body and answers its length
 ``/stream``     streams 256 MB and prints ``CLOSED <query>`` when closed; under
                 ``/gstream`` the same app is grafted (a cascade primes it)
+``/cas``        an app with a graft the hub cannot read (a cascade): the graft
+                counts its calls and answers 404, the app beneath tells how
+                often the graft ran for the same query string
 """
 
 from __future__ import annotations
@@ -132,10 +136,16 @@ links = TableApp(
     _links_view,
 )
 
+def _graft_view(endpoint: str, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    if endpoint == "maybe":  # the route matches, the object is not there
+        return _answer(start_response, "404 Not Found", b"graft 404")
+    return _answer(start_response, "200 OK", b"graft")
+
+
 graft = TableApp(
     "graft",
-    {"only": ("/only-graft", GET)},
-    lambda endpoint, environ, start_response: _answer(start_response, "200 OK", b"graft"),
+    {"only": ("/only-graft", GET), "maybe": ("/maybe/<x>", GET | {"POST"})},
+    _graft_view,
 )
 
 
@@ -197,6 +207,8 @@ def site() -> Hub:
     new.mount("/stream", stream)
     new.mount("/gstream", echo("gstream"))
     new.graft(stream, over="gstream", name="gstream.stream")  # no adapter: a cascade primes it
+    new.mount("/cas", counting_base)
+    new.graft(unreadable_graft, over="cas", name="cas.graft")
     return new
 
 
@@ -334,3 +346,20 @@ class AppClass:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         return _answer(start_response, "200 OK", b"instance")
+
+
+# -- a graft the hub cannot read (a cascade), and the app beneath it ------------------------
+_graft_runs: dict[str, int] = {}
+
+
+def unreadable_graft(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """A plain app grafted over ``/cas``: it counts its calls (per query string) and answers 404."""
+    token = environ.get("QUERY_STRING", "")
+    _graft_runs[token] = _graft_runs.get(token, 0) + 1
+    return _answer(start_response, "404 Not Found", b"graft 404")
+
+
+def counting_base(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """The app beneath: says how often the graft ran for this request's query string."""
+    runs = _graft_runs.get(environ.get("QUERY_STRING", ""), 0)
+    return _answer(start_response, "200 OK", f"base; graft ran {runs}x".encode())

@@ -11,13 +11,15 @@ process, gunicorn in each worker after loading the site), so a request meets
 the same layers whichever server runs.  Outermost first:
 
 1. forwarded-header handling (client address, scheme, host from trusted proxies);
-2. request ID and access log (:mod:`wsgihub.requestid`, :mod:`wsgihub.accesslog`);
+2. request ID and access log (:mod:`wsgihub.requestid`, :mod:`wsgihub.accesslog`),
+   one layer when both are on, and OpenTelemetry tracing around them
+   (``--otel``, :mod:`wsgihub.tracing`);
 3. health path and inspector;
 4. the hub itself, whose own dispatch (``Pegboard.__call__``) is left as it is.
 
-A layer that is switched off is not in the chain at all: with no option
-given, ``front(hub, options)`` is the hub itself and costs nothing per
-request.  ``options`` is a :class:`wsgihub.serve.ServeOptions` (or anything
+A layer that is switched off is not in the chain at all: with the options'
+defaults only the request-ID layer is there (``--request-id-header ''``
+takes it out too, and ``front`` then returns the hub itself).  ``options`` is a :class:`wsgihub.serve.ServeOptions` (or anything
 with the same attributes); an attribute it lacks counts as its default, so
 code that builds the front for a hub of its own may pass ``None``.
 """
@@ -25,6 +27,12 @@ code that builds the front for a hub of its own may pass ``None``.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from ..accesslog import AccessLog
+from ..logconfig import access_log_configured
+from ..requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
+from ..requestid import RequestID
+from ..tracing import traced
 
 if TYPE_CHECKING:
     from ..hub import Hub
@@ -47,7 +55,15 @@ def front(hub: Hub, options: Any = None) -> WSGIApplication:
     app: WSGIApplication = hub
     # 3. health path and inspector (innermost: they answer before any app is called)
 
-    # 2. request ID and access log
+    # 2. request ID and access log (one layer when both are on)
+    header = _option(options, "request_id_header", DEFAULT_REQUEST_ID_HEADER) or None
+    if _option(options, "access_log") or access_log_configured():
+        log_format = _option(options, "log_format", "text")
+        app = AccessLog(app, log_format=log_format, request_id_header=header)
+    elif header is not None:
+        app = RequestID(app, header)
+    if _option(options, "otel", False):
+        app = traced(app)
 
     # 1. forwarded headers from trusted proxies (outermost)
 
