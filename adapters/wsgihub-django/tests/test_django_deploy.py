@@ -37,7 +37,8 @@ def test_an_unknown_key_names_file_section_and_key(tmp_path: Path) -> None:
     with pytest.raises(DeployError) as info:
         wsgihub.load(str(path))
     assert str(info.value) == (
-        f"{path}: [app:legacy] debug: unknown setting; the only one is 'settings = your_project.settings'"
+        f"{path}: [app:legacy] debug: unknown setting; the settings are 'settings = your_project.settings' and "
+        "'static = auto|insecure|whitenoise|off'"
     )
 
 

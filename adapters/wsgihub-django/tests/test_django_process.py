@@ -100,7 +100,10 @@ print("env:", os.environ["DJANGO_SETTINGS_MODULE"])
             "error: settings: 'djsite_nope.settings' cannot be imported: "
             "ModuleNotFoundError: No module named 'djsite_nope'"
         ),
-        "error: debug: unknown setting; the only one is 'settings = your_project.settings'",
+        (
+            "error: debug: unknown setting; the settings are 'settings = your_project.settings' and "
+            "'static = auto|insecure|whitenoise|off'"
+        ),
         "error: settings: required: your_project.settings (or set DJANGO_SETTINGS_MODULE)",
         "env: None",
         "WSGIHandler djsite_legacy.settings",
