@@ -147,6 +147,14 @@ def _taken(beneath: Peg, graft: Peg) -> list[str]:
     return taken
 
 
+def _graft_takes(hub: Hub) -> dict[str, list[str]]:
+    """Per graft, what it takes from the mount beneath (``hub.graft_report()`` where it exists)."""
+    report = getattr(hub, "graft_report", None)
+    if not callable(report):
+        return {peg.name: _taken(peg.over, peg) for peg in hub.pegs() if peg.over is not None}
+    return {r.graft: [t.message for t in [*r.takes, *r.partial]] for r in report()}
+
+
 def _findings(hub: Hub) -> list[dict[str, Any]]:
     """The checks' findings: ``hub.findings()`` where it exists, else ``hub.check()``'s messages."""
     find = getattr(hub, "findings", None)
@@ -177,6 +185,7 @@ def _services(hub: Hub) -> list[dict[str, Any]]:
 def inspect_hub(hub: Hub) -> dict[str, Any]:
     """Everything the inspector shows, as JSON-ready data (no settings, no secrets)."""
     pegs = hub.pegs()
+    takes = _graft_takes(hub)
     mounts = []
     for peg in pegs:
         adapter = peg.adapter
@@ -188,7 +197,7 @@ def inspect_hub(hub: Hub) -> dict[str, Any]:
                 "adapter": f"{type(adapter).__module__}.{type(adapter).__qualname__}" if adapter else None,
                 "over": peg.over.name if peg.over is not None else None,
                 "grafts": [g.name for g in getattr(peg, "grafts", ())],
-                "takes": _taken(peg.over, peg) if peg.over is not None else [],
+                "takes": takes.get(peg.name, []),
                 "routes": len(_routes_of(peg)),
             }
         )

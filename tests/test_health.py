@@ -1,0 +1,220 @@
+"""The health path (issue 11 §4): 200 while the bus is started, 503 starting, draining, stopping.
+
+The in-process tests drive a real hub's real bus (and a real waitress for
+the STARTING window); the live tests run ``wsgihub serve`` under waitress
+and under gunicorn, send SIGTERM with a slow request in flight and poll the
+health path while the process drains: it answers 503 while the listener
+still accepts (``--drain-delay``), before the socket closes.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+import wsgihub
+from wsgihub.health import DRAIN_CHANNEL, DrainDelay, HealthCheck, announce_drain
+from wsgihub.servers.front import front
+from wsgihub.servers.waitress import WaitressServer
+from wsgihub.testing.client import call
+
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from live_apps._process import ServeProcess
+from live_apps.echo import ARRIVED
+
+
+class Recorder:
+    """A plain WSGI app that records every call (health must never call it)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        self.calls.append(environ["PATH_INFO"])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"app"]
+
+
+@pytest.fixture
+def site() -> Iterator[tuple[wsgihub.Hub, Recorder]]:
+    app = Recorder()
+    hub = wsgihub.Hub()
+    hub.mount("/", app, name="legacy")
+    hub.mount("/api", Recorder(), name="api")
+    yield hub, app
+    hub.bus.exit()
+
+
+def test_health_follows_the_bus_and_never_calls_an_app(site: tuple[wsgihub.Hub, Recorder]) -> None:
+    hub, app = site
+    served = HealthCheck(hub, hub, "/healthz")
+
+    stopped = call(served, "/healthz")
+    assert stopped.code == 503
+    assert json.loads(stopped.body) == {"status": "stopped", "state": "STOPPED", "mounts": ["legacy", "api"]}
+
+    hub.bus.start()
+    ok = call(served, "/healthz")
+    assert ok.code == 200 and ok.header("Content-Type") == "application/json"
+    assert ok.header("Cache-Control") == "no-store"
+    assert json.loads(ok.body) == {"status": "ok", "state": "STARTED", "mounts": ["legacy", "api"]}
+
+    announce_drain(hub.bus)  # a shutdown began
+    draining = call(served, "/healthz")
+    assert draining.code == 503 and json.loads(draining.body)["status"] == "draining"
+
+    hub.bus.stop()
+    hub.bus.start()  # a new start: healthy again
+    assert call(served, "/healthz").code == 200
+
+    assert app.calls == []
+    assert call(served, "/healthz/").code == 200 and app.calls == ["/healthz/"]  # exact path only
+
+
+def test_health_answers_head_and_refuses_other_methods(site: tuple[wsgihub.Hub, Recorder]) -> None:
+    hub, app = site
+    served = HealthCheck(hub, hub, "/healthz")
+    hub.bus.start()
+    head = call(served, "/healthz", method="HEAD")
+    assert head.code == 200 and head.body == b""
+    post = call(served, "/healthz", method="POST")
+    assert post.code == 405 and post.header("Allow") == "GET, HEAD"
+    assert app.calls == []
+
+
+def test_front_adds_health_only_when_asked(site: tuple[wsgihub.Hub, Recorder]) -> None:
+    hub, _app = site
+
+    class Options:
+        health_path = "/-/health"
+
+    assert not isinstance(front(hub, None), HealthCheck)
+    hub.bus.start()
+    assert call(front(hub, Options()), "/-/health").code == 200
+
+
+def test_health_is_503_while_the_bus_is_starting(site: tuple[wsgihub.Hub, Recorder]) -> None:
+    """waitress listens (priority 75) before the bus is STARTED: a slow start listener shows it."""
+    hub, app = site
+    bus = hub.bus
+    release = threading.Event()
+    listening = threading.Event()
+    server = WaitressServer(bus, HealthCheck(hub, hub, "/healthz"), "127.0.0.1", 0, threads=2)
+    server.subscribe()
+
+    def slow_start() -> None:  # after waitress's start listener
+        listening.set()
+        release.wait(10)
+
+    bus.subscribe("start", slow_start, priority=90)
+    starter = threading.Thread(target=bus.start)
+    starter.start()
+    try:
+        assert listening.wait(10)
+        host, port = server.bound or ("", 0)
+        connection = http.client.HTTPConnection(host, port, timeout=10)
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        assert response.status == 503
+        assert json.loads(response.read())["state"] == "STARTING"
+        release.set()
+        starter.join(10)
+        connection.request("GET", "/healthz")  # the same keep-alive connection
+        response = connection.getresponse()
+        assert response.status == 200 and json.loads(response.read())["state"] == "STARTED"
+        connection.close()
+    finally:
+        release.set()
+        starter.join(10)
+        bus.stop()
+    assert app.calls == []
+
+
+def test_drain_delay_announces_then_waits_before_the_server_stops(site: tuple[wsgihub.Hub, Recorder]) -> None:
+    hub, _app = site
+    bus = hub.bus
+    seen: list[str] = []
+    delay = DrainDelay(bus, 30)
+    delay.subscribe()
+    bus.subscribe(DRAIN_CHANNEL, lambda: seen.append("drain"))
+    bus.subscribe("stop", lambda: seen.append("server stops"), priority=40)  # waitress's priority
+    bus.start()
+    bus.subscribe(DRAIN_CHANNEL, lambda: delay.cut_short())  # end the delay as soon as it begins
+    bus.stop()
+    assert seen == ["drain", "server stops"]
+
+
+# -- live: real processes ----------------------------------------------------------------------
+def _health(url: str, session: requests.Session | None = None) -> tuple[int, dict[str, Any]]:
+    response = (session or requests).get(url + "/healthz", timeout=5)
+    return response.status_code, response.json()
+
+
+def _slow_request(url: str, results: list[int | str]) -> threading.Thread:
+    def client() -> None:
+        try:
+            results.append(requests.get(url + "/slow/?seconds=3", timeout=20).status_code)
+        except requests.RequestException as exc:
+            results.append(type(exc).__name__)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    return thread
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    "server_args",
+    [["--threads", "4"], ["--workers", "1", "--threads", "4"]],
+    ids=["waitress", "gunicorn"],
+)
+def test_health_is_503_during_the_drain_before_the_listener_closes(server_args: list[str]) -> None:
+    """SIGTERM with a slow request in flight: health says 503 on a kept-alive and on a new
+    connection while the server still accepts, then the listener closes and the slow
+    request still finishes with 200."""
+    with ServeProcess(
+        [
+            "live_apps.sites:slow_site",
+            "--port", "0",
+            "--health-path", "/healthz",
+            "--drain-delay", "2",
+            "--drain-timeout", "8",
+            "-v",
+            *server_args,
+        ]
+    ) as served:
+        url = served.url()
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        session = requests.Session()  # one kept-alive connection to the server
+        code, report = _health(url, session)
+        assert (code, report["status"], report["state"]) == (200, "ok", "STARTED")
+        assert report["mounts"] == ["slow", "a"]
+
+        results: list[int | str] = []
+        slow = _slow_request(url, results)
+        served.wait_for_line(ARRIVED)
+        served.signal(signal.SIGTERM)
+        served.wait_for_line("Draining: health answers 503", stderr=True)
+
+        code, report = _health(url, session)  # the kept-alive connection
+        assert (code, report["status"]) == (503, "draining")
+        code, report = _health(url)  # a new connection: the listener still accepts
+        assert (code, report["status"]) == (503, "draining")
+        assert requests.get(url + "/a/", timeout=5).status_code == 200  # other requests are served
+
+        slow.join(20)
+        assert results == [200]
+        assert served.wait(timeout=20) == 0
+        with pytest.raises(OSError):
+            socket.create_connection((host, int(port)), timeout=2).close()
