@@ -1,0 +1,380 @@
+"""The access log (issue 11 §2): one line per request, the same under waitress and gunicorn.
+
+Live tests run ``wsgihub serve`` in a subprocess on port 0 with ``--access-log -``
+(lines on stdout, waited for like the ``Serving on`` line) or with a file
+read after the server stopped.  The framework rows (mount and endpoint of a
+Django, Flask and Pyramid route) are skipped where the frameworks are not
+installed (the core tox env) and run in the integration envs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import signal
+import socket
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from wsgihub import Hub
+from wsgihub.accesslog import FIELDS, AccessLog
+
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from live_apps._process import ServeProcess, run_serve
+
+pytestmark = pytest.mark.live
+
+SERVERS = {"waitress": [], "gunicorn": ["--workers", "1"]}
+
+#: time remote "method path" status bytes duration mount endpoint request_id
+TEXT_LINE = re.compile(
+    r'^(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (?P<remote>\S+) '
+    r'"(?P<method>\S+) (?P<path>.*)" (?P<status>\d{3}|-) (?P<bytes>\d+|-) '
+    r"(?P<duration>\d+\.\d{3})ms (?P<mount>\S+) (?P<endpoint>\S+) (?P<rid>\S+)$"
+)
+
+PLAIN_SITE = '''
+import sys
+from wsgihub import Hub
+
+def hello(environ, start_response):
+    body = b"hello"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    return [body]
+
+class Stream:
+    """256 MB at most, in 64 KB chunks: the client goes away long before."""
+    def __iter__(self):
+        chunk = b"x" * 65536
+        for _ in range(4096):
+            yield chunk
+    def close(self):
+        sys.stdout.write("CLOSED stream\\n")
+        sys.stdout.flush()
+
+def stream(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    return Stream()
+
+def boom(environ, start_response):
+    raise RuntimeError("boom")
+
+def site():
+    hub = Hub()
+    hub.mount("/plain", hello, name="plain")
+    hub.mount("/stream", stream, name="stream")
+    hub.mount("/boom", boom, name="boom")
+    return hub
+'''
+
+
+@pytest.fixture
+def plain_site(tmp_path: Path) -> Path:
+    (tmp_path / "plain_site.py").write_text(textwrap.dedent(PLAIN_SITE))
+    return tmp_path
+
+
+def _serve(site_dir: Path, *args: str) -> ServeProcess:
+    return ServeProcess(["plain_site:site", "--port", "0", *args], pythonpath=[site_dir])
+
+
+# -- text and JSON lines, both servers ----------------------------------------------------------
+@pytest.mark.parametrize("server", SERVERS)
+def test_text_line_per_request(plain_site: Path, server: str) -> None:
+    with _serve(plain_site, "--access-log", "-", *SERVERS[server]) as proc:
+        url = proc.url()
+        answer = requests.get(url + "/plain/x", headers={"X-Request-ID": "abc-123"}, timeout=10)
+        assert answer.status_code == 200
+        line = proc.wait_for_line(TEXT_LINE)
+        assert line["method"] == "GET"
+        assert line["path"] == "/plain/x"
+        assert line["status"] == "200"
+        assert line["bytes"] == "5"
+        assert line["mount"] == "plain"
+        assert line["endpoint"] == "-"  # a plain WSGI app has no endpoints
+        assert line["rid"] == "abc-123" == answer.headers["X-Request-ID"]
+        assert line["remote"] == "127.0.0.1"
+        assert float(line["duration"]) >= 0
+
+        # a path no mount takes: no mount, a 404, a generated ID
+        answer = requests.get(url + "/nowhere", timeout=10)
+        line = proc.wait_for_line(TEXT_LINE)
+        assert (line["status"], line["mount"], line["path"]) == ("404", "-", "/nowhere")
+        assert re.fullmatch(r"[0-9a-f]{32}", line["rid"])
+        assert line["rid"] == answer.headers["X-Request-ID"]
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_json_lines_to_a_file(plain_site: Path, tmp_path: Path, server: str) -> None:
+    log = tmp_path / "access.log"
+    with _serve(plain_site, "--access-log", str(log), "--log-format", "json", *SERVERS[server]) as proc:
+        url = proc.url()
+        first = requests.get(url + "/plain/a?token=secret", timeout=10)
+        second = requests.post(url + "/plain/b", data=b"12345", timeout=10)
+        proc.signal(signal.SIGTERM)
+        assert proc.wait() == 0
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(records) == 2
+    for record in records:
+        assert tuple(record) == FIELDS
+        assert record["mount"] == "plain"
+        assert record["endpoint"] is None
+        assert record["remote_addr"] == "127.0.0.1"
+        assert record["status"] == 200 and record["bytes"] == 5
+        assert isinstance(record["duration_ms"], float)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record["time"])
+    assert [r["method"] for r in records] == ["GET", "POST"]
+    assert records[0]["path"] == "/plain/a"  # the query string (tokens) is left out
+    assert [r["request_id"] for r in records] == [
+        first.headers["X-Request-ID"],
+        second.headers["X-Request-ID"],
+    ]
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_client_that_goes_away_is_logged_with_the_bytes_so_far(
+    plain_site: Path, server: str
+) -> None:
+    with _serve(plain_site, "--access-log", "-", *SERVERS[server]) as proc:
+        url = proc.url()
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(b"GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            received = 0
+            while received < 200_000:
+                data = sock.recv(65536)
+                assert data
+                received += len(data)
+        proc.wait_for_line("^CLOSED stream$", timeout=30)
+        line = proc.wait_for_line(TEXT_LINE, timeout=30)
+        assert line["mount"] == "stream"
+        assert line["status"] == "200"
+        assert 0 < int(line["bytes"]) < 4096 * 65536
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_an_app_that_raises_is_logged_as_500(plain_site: Path, server: str) -> None:
+    with _serve(plain_site, "--access-log", "-", *SERVERS[server]) as proc:
+        answer = requests.get(proc.url() + "/boom", timeout=10)
+        assert answer.status_code == 500
+        line = proc.wait_for_line(TEXT_LINE)
+        assert (line["status"], line["bytes"], line["mount"]) == ("500", "0", "boom")
+
+
+def test_no_access_log_by_default(plain_site: Path) -> None:
+    with _serve(plain_site) as proc:
+        url = proc.url()
+        assert requests.get(url + "/plain/", timeout=10).status_code == 200
+        proc.signal(signal.SIGTERM)
+        assert proc.wait() == 0
+    assert not [line for line in proc.stdout + proc.stderr if TEXT_LINE.match(line)]
+
+
+# -- logging configuration ----------------------------------------------------------------------
+SITE_INI_LOGGING = """
+[composite:main]
+use = egg:wsgihub#hub
+/plain = plain
+
+[app:plain]
+paste.app_factory = plain_site:plain_factory
+
+[loggers]
+keys = root, access
+
+[handlers]
+keys = stderr, accessfile
+
+[formatters]
+keys = plain, access
+
+[logger_root]
+level = WARNING
+handlers = stderr
+
+[logger_access]
+level = INFO
+handlers = accessfile
+qualname = wsgihub.access
+propagate = 0
+
+[handler_stderr]
+class = StreamHandler
+args = (sys.stderr,)
+formatter = plain
+
+[handler_accessfile]
+class = FileHandler
+args = (r'%(here)s/from-site-file.log', 'a', 'utf-8')
+formatter = access
+
+[formatter_plain]
+format = %(levelname)s %(name)s %(message)s
+
+[formatter_access]
+format = ACCESS %(status)s %(mount)s %(request_id)s
+"""
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_site_file_logging_sections_turn_the_access_log_on(
+    plain_site: Path, server: str
+) -> None:
+    (plain_site / "plain_site.py").write_text(
+        textwrap.dedent(PLAIN_SITE) + "\n\ndef plain_factory(global_conf, **local):\n    return hello\n"
+    )
+    (plain_site / "site.ini").write_text(SITE_INI_LOGGING)
+    with ServeProcess(
+        [str(plain_site / "site.ini"), "--port", "0", *SERVERS[server]], pythonpath=[plain_site]
+    ) as proc:
+        answer = requests.get(proc.url() + "/plain/", timeout=10)
+        proc.signal(signal.SIGTERM)
+        assert proc.wait() == 0
+    lines = (plain_site / "from-site-file.log").read_text().splitlines()
+    assert lines == [f"ACCESS 200 plain {answer.headers['X-Request-ID']}"]
+
+
+@pytest.mark.parametrize("kind", ["json", "ini"])
+def test_log_config_file(plain_site: Path, tmp_path: Path, kind: str) -> None:
+    target = tmp_path / f"via-{kind}.log"
+    if kind == "json":
+        config = tmp_path / "logging.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "version": 1,
+                    "formatters": {"f": {"format": "%(name)s|%(status)s|%(path)s"}},
+                    "handlers": {
+                        "file": {"class": "logging.FileHandler", "filename": str(target), "formatter": "f"}
+                    },
+                    "loggers": {"wsgihub.access": {"handlers": ["file"], "level": "INFO", "propagate": False}},
+                }
+            )
+        )
+    else:
+        config = tmp_path / "logging.ini"
+        config.write_text(
+            SITE_INI_LOGGING.split("[loggers]", 1)[1]
+            .replace("%(here)s/from-site-file.log", str(target))
+            .replace("ACCESS %(status)s %(mount)s %(request_id)s", "%(name)s|%(status)s|%(path)s")
+            .join(["[loggers]", ""])
+        )
+    with _serve(plain_site, "--log-config", str(config)) as proc:
+        requests.get(proc.url() + "/plain/z", timeout=10)
+        proc.signal(signal.SIGTERM)
+        assert proc.wait() == 0
+    assert target.read_text().splitlines() == ["wsgihub.access|200|/plain/z"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--log-format", "xml"], "--log-format xml: expected text or json"),
+        (["--access-log", "/no/such/dir/access.log"], "--access-log /no/such/dir/access.log: directory"),
+        (["--log-config", "/no/such/logging.json"], "--log-config /no/such/logging.json: no such file"),
+        (["--request-id-header", "X Bad"], "--request-id-header X Bad: expected a header name"),
+    ],
+)
+def test_bad_logging_options_are_one_line(args: list[str], message: str) -> None:
+    done = run_serve(["--mount", "/a=live_apps.echo:app_a", "--port", "0", *args])
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert message in done.stderr
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "not JSON"),
+        ('{"version": 1, "handlers": {"h": {"class": "no.such.Handler"}}}', "ValueError"),
+    ],
+)
+def test_a_broken_log_config_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "logging.json"
+    config.write_text(text)
+    done = run_serve(["--mount", "/a=live_apps.echo:app_a", "--port", "0", "--log-config", str(config)])
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert f"--log-config {config}: " in done.stderr and message in done.stderr
+
+
+# -- the middleware on its own --------------------------------------------------------------
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def records() -> Iterator[list[logging.LogRecord]]:
+    handler = _Records()
+    logger = logging.getLogger("test.accesslog")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    yield handler.records
+    logger.removeHandler(handler)
+
+
+def _call(app: Any, path: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    got: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        got["status"], got["headers"] = status, headers
+        return lambda data: None
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "REMOTE_ADDR": "10.0.0.1",
+        "wsgi.url_scheme": "http",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "localhost",
+    }
+    body = app(environ, start_response)
+    try:
+        data = b"".join(body)
+    finally:
+        body.close()
+    return got["status"], got["headers"], data
+
+
+def test_a_path_cannot_forge_a_line(records: list[logging.LogRecord]) -> None:
+    hub = Hub()
+    hub.mount("/a", lambda e, s: (s("200 OK", []), [b"ok"])[1], name="a")
+    app = AccessLog(hub, logger=logging.getLogger("test.accesslog"), request_id_header="X-Request-ID")
+    _call(app, '/a/x"\n2026-01-01T00:00:00.000Z 1.2.3.4 "GET /admin" 200')
+    (record,) = records
+    line = record.getMessage()
+    assert "\n" not in line
+    assert '/a/x\\"\\x0a2026' in line
+    assert record.path.startswith('/a/x"\n')  # the attribute keeps the real value
+
+
+def test_the_line_is_written_when_the_body_is_closed(records: list[logging.LogRecord]) -> None:
+    def chunks(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("201 Created", [("Content-Type", "text/plain")])
+        yield b"abc"
+        yield b"defg"
+
+    app = AccessLog(chunks, logger=logging.getLogger("test.accesslog"), log_format="json")
+    status, headers, data = _call(app, "/x")
+    assert (status, data) == ("201 Created", b"abcdefg")
+    assert ("X-Request-ID" not in dict(headers))  # IDs left to another layer here
+    (record,) = records
+    assert json.loads(record.getMessage())["bytes"] == 7
+    assert (record.status, record.mount, record.request_id) == (201, None, None)
