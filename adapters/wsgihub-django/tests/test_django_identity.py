@@ -199,7 +199,9 @@ def test_flask_and_pyramid_see_the_django_login(site: str, alice: User) -> None:
     assert browser.get(f"{site}/flask/me", timeout=10).text == f"alice id={alice.pk} staff=True groups=editors"
     assert browser.get(f"{site}/flask/template", timeout=10).text == "hello alice"
     assert browser.get(f"{site}/me/", timeout=10).text == "alice"  # Django's own page
-    assert browser.get(f"{site}/api/me", timeout=10).text == f"alice userid={alice.pk} authenticated=True"
+    api = browser.get(f"{site}/api/me", timeout=10)
+    assert api.text == f"alice userid={alice.pk} authenticated=True"
+    assert "Cookie" in api.headers["Vary"]
     assert browser.get(f"{site}/api/staff", timeout=10).text == "staff only"
     assert browser.get(f"{site}/api/edit", timeout=10).text == "editors only"
 
