@@ -252,7 +252,7 @@ CLI: list[Cli] = [
     Cli("site-factory-raises", "routes live_apps.sites:broken_site", 2, r"site 'live_apps\.sites:broken_site'.*KeyError.*SECRET_KEY"),
     Cli("site-not-an-app", "routes corpus_site:TRUSTED_HOSTS", 2, r"site 'corpus_site:TRUSTED_HOSTS'.*neither a Hub nor a WSGI application"),
     Cli("url-no-route", "url --mount /a=live_apps.echo:app_a", 2, r"no route given.*MOUNT:ENDPOINT"),
-    Cli("url-site-but-no-route", "url corpus_site:site", 2, r"no site given|no route given"),
+    Cli("url-site-but-no-route", "url corpus_site:site", 2, r"(no site given|no route given).*'corpus_site:site'", xfail="found by the corpus: one positional is taken as the route and the user told 'no site given' without naming what was read as what; owner S"),
     Cli("url-endpoint-no-mount-part", "url corpus_site:site -e item", 2, r"endpoint 'item' names no mount"),
     Cli("url-unknown-mount", "url corpus_site:site -e link:item id=1", 2, r"no mount named 'link'.*did you mean 'links'"),
     Cli("url-unknown-endpoint", "url corpus_site:site -e links:itme id=1", 2, r"links has no endpoint 'itme'"),

@@ -41,6 +41,7 @@ This module never imports click or :mod:`wsgihub.cli`; it sits on
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -72,6 +73,7 @@ from .servers import (
 )
 from .servers.front import front
 from .servers.waitress import WaitressServer
+from .tracing import MISSING as OTEL_MISSING
 
 if TYPE_CHECKING:
     from .bus import Bus
@@ -141,6 +143,16 @@ def _log_format(value: Any) -> str | None:
 
 def _existing_file(value: Any) -> str | None:
     return None if os.path.isfile(value) else "no such file (a dictConfig .json or a fileConfig .ini)"
+
+
+def _otel(value: Any) -> str | None:
+    if not value:
+        return None
+    try:  # a missing parent package raises instead of answering None
+        found = importlib.util.find_spec("opentelemetry.instrumentation.wsgi") is not None
+    except ImportError:
+        found = False
+    return None if found else f"needs OpenTelemetry: {OTEL_MISSING.split(': ', 1)[1]}"
 
 
 def _header_name(value: Any) -> str | None:
@@ -292,6 +304,7 @@ class ServeOptions:
         bool,
         "Trace each request with OpenTelemetry, one span named mount:endpoint "
         "(needs wsgihub[otel]).",
+        check=_otel,
     )
     verbosity: int = _option(1, int, "0 errors only, 1 warnings, 2 info, 3 debug.", check=_verbosity, cli=False)
     debug: bool = _option(False, bool, "Show tracebacks for errors.", cli=False)
