@@ -7,7 +7,8 @@ with, so the hostile-Host rows run in the core environment too.  The site
 
 ``/links``      TableApp; ``GET /links/`` answers the absolute URL the hub
                 builds for ``links:item`` (400 ``untrusted host`` when the
-                hub refuses the Host), ``/links/go`` redirects to it
+                hub refuses the Host), ``/links/go`` redirects to it,
+                ``/links/raw`` lets the hub's UntrustedHostError escape
 ``/a``          echo app (``SCRIPT_NAME`` / ``PATH_INFO`` as JSON), with a
                 graft over it that takes ``GET /a/only-graft`` and answers
                 404 to ``GET|POST /a/maybe/<x>``
@@ -121,6 +122,9 @@ GET = frozenset({"GET", "HEAD"})
 
 def _links_view(endpoint: str, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
     hub: Hub = environ["wsgihub.hub"]
+    if endpoint == "raw":  # leaves UntrustedHostError to the hub
+        url = hub.url_for("links:item", id=1, _external=True)
+        return _answer(start_response, "200 OK", url.encode("latin-1"))
     try:
         url = hub.url_for("links:item", id=1, _external=True)
     except UntrustedHostError:
@@ -132,7 +136,7 @@ def _links_view(endpoint: str, environ: Environ, start_response: StartResponse) 
 
 links = TableApp(
     "links",
-    {"index": ("/", GET), "go": ("/go", GET), "item": ("/item/<id>", GET)},
+    {"index": ("/", GET), "go": ("/go", GET), "raw": ("/raw", GET), "item": ("/item/<id>", GET)},
     _links_view,
 )
 
