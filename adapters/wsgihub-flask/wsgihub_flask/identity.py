@@ -8,7 +8,7 @@ login (a Django project) reads who is logged in without a login of its own::
     @app.get("/reports")
     def reports():
         if not current_user.is_authenticated:
-            return redirect(hub_url("legacy:login", next=request.path))
+            return redirect(hub_url("legacy:login", next=request.path))  # Django's login page
         return f"hello {current_user.username}"   # staff: current_user.is_staff
 
     @app.post("/logout")
