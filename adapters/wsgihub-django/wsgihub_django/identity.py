@@ -25,9 +25,9 @@ headers delete the session cookie.
 
 One Django project runs per process, so when it is mounted at several
 prefixes only the first Django mount of the hub answers.  The services are
-connected when the project has ``django.contrib.auth``,
-``django.contrib.sessions`` and a ``SessionMiddleware`` in ``MIDDLEWARE``;
-a project without them has no login to share.
+connected when the project has ``django.contrib.auth`` and a
+``SessionMiddleware`` in ``MIDDLEWARE``; a project without them has no
+login to share.
 """
 
 from __future__ import annotations
@@ -61,11 +61,13 @@ _NOT_CARRIED: Final = ("HTTP_CONTENT_LENGTH", "HTTP_CONTENT_TYPE")
 
 
 def shares_login(adapter: DjangoAdapter) -> bool:
-    """Whether the project keeps a login to share: auth, sessions and SessionMiddleware."""
-    return (
-        apps.is_installed("django.contrib.auth")
-        and apps.is_installed("django.contrib.sessions")
-        and any(issubclass(cls, SessionMiddleware) for cls in adapter._middleware_classes())
+    """Whether the project keeps a login to share: ``django.contrib.auth`` and a SessionMiddleware.
+
+    (``django.contrib.sessions`` need not be installed: the signed-cookie
+    session engine works without its models.)
+    """
+    return apps.is_installed("django.contrib.auth") and any(
+        issubclass(cls, SessionMiddleware) for cls in adapter._middleware_classes()
     )
 
 
