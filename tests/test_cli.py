@@ -153,9 +153,9 @@ def test_routes_json_from_mounts(site: Path, capsys: pytest.CaptureFixture[str])
     code, out, _ = run(capsys, "routes", "--json", *MOUNTS)
     assert code == 0
     assert json.loads(out) == [
-        {"name": "root", "mount": "root", "endpoint": None, "rule": "/<path:rest>", "methods": None, "framework": None, "grafted": False},
-        {"name": "t:index", "mount": "t", "endpoint": "index", "rule": "/t/", "methods": ["GET", "HEAD"], "framework": "table", "grafted": False},
-        {"name": "t:user", "mount": "t", "endpoint": "user", "rule": "/t/u/<uid>", "methods": ["GET", "HEAD"], "framework": "table", "grafted": False},
+        {"name": "root", "mount": "root", "endpoint": None, "rule": "/<path:rest>", "methods": None, "framework": None, "grafted": False, "taken_by": []},
+        {"name": "t:index", "mount": "t", "endpoint": "index", "rule": "/t/", "methods": ["GET", "HEAD"], "framework": "table", "grafted": False, "taken_by": []},
+        {"name": "t:user", "mount": "t", "endpoint": "user", "rule": "/t/u/<uid>", "methods": ["GET", "HEAD"], "framework": "table", "grafted": False, "taken_by": []},
     ]
 
 
@@ -181,7 +181,7 @@ def test_routes_with_the_plugin_blocked(site: Path, capsys: pytest.CaptureFixtur
     monkeypatch.setenv("WSGIHUB_BLOCK_PLUGINS", "tables")
     code, out, _ = run(capsys, "routes", "--json", "--mount", "/t=cli_site_apps:tables")
     assert code == 0 and json.loads(out) == [
-        {"name": "t", "mount": "t", "endpoint": None, "rule": "/t/<path:rest>", "methods": None, "framework": None, "grafted": False}
+        {"name": "t", "mount": "t", "endpoint": None, "rule": "/t/<path:rest>", "methods": None, "framework": None, "grafted": False, "taken_by": []}
     ]
 
 
@@ -275,7 +275,7 @@ def test_check_reports_a_shadowed_route(site: Path, capsys: pytest.CaptureFixtur
     assert (code, err) == (1, "")
     lines = out.splitlines()
     assert lines[:2] == ["ok   root: table at /", "ok   t: wsgi at /t"]
-    assert lines[2:] == ["WARN route root:inner (/t/page) is shadowed by mount 't' at '/t'"]
+    assert lines[2:] == ["WARN W001 route root:inner (/t/page) is shadowed by mount 't' at '/t'"]
 
 
 def test_check_from_an_ini_lists_grafts(site: Path, capsys: pytest.CaptureFixture[str]) -> None:

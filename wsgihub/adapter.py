@@ -87,11 +87,21 @@ class AppRoute:
     ``rule`` is the framework's own rule text with its converters
     (``/users/<int:uid>``, ``blog/<int:pk>/``); ``methods`` is ``None`` when
     the framework does not restrict methods (Django).
+
+    Optional, for the graft analysis (:mod:`wsgihub.rules`): ``regex`` is
+    the regular expression the framework matches the path against (``/``
+    first, matched in full) when the rule text alone does not say it
+    (Django's ``re_path`` and included prefixes); ``None`` lets the hub
+    read ``rule`` in the framework's grammar.  ``static`` marks a route
+    that serves files (Flask's ``static``, Django's staticfiles, Pyramid
+    static views).
     """
 
     endpoint: str
     rule: str
     methods: frozenset[str] | None = None
+    regex: str | None = None
+    static: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +207,27 @@ class Adapter(Generic[AppT]):
         back to a cascade that tries the app and falls through on 404.
         """
         return None
+
+    def match_endpoint(self, path_info: str, method: str) -> str | bool | None:
+        """The endpoint of the route that takes this path and method (scoped grafts).
+
+        The endpoint's name (as :meth:`routes` lists it) when a route takes
+        the request, ``False`` when none does, ``True`` when one does but
+        cannot be named, ``None`` when the adapter cannot tell.  The default
+        answers :meth:`match`: a graft scoped with ``only=``/``exclude=``
+        then counts every route as in scope.
+        """
+        return self.match(path_info, method)
+
+    def reachable_routes(self) -> Iterable[AppRoute]:
+        """Every route a request can reach, for the graft analysis (``wsgihub check``).
+
+        :meth:`routes` plus the routes that cannot be built (Django's
+        unnamed patterns, named after their view), minus the ones that
+        only build URLs (Pyramid's static routes).  The default is
+        :meth:`routes`.
+        """
+        return self.routes()
 
     def endpoint(self, environ: Environ) -> str | None:
         """The endpoint that served the request ``environ`` was, after the app ran.

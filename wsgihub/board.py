@@ -40,6 +40,7 @@ from .errors import MountError, UnknownMountError, closest
 
 if TYPE_CHECKING:
     from .adapter import Adapter
+    from .grafts import Sharing
     from .partyline import PartylineOperator
     from .types import Environ, StartResponse, WSGIApplication
 
@@ -118,6 +119,7 @@ class Peg:
         "over",
         "parent",
         "prefix",
+        "sharing",
     )
 
     def __init__(self, board: Pegboard, name: str, prefix: str, app: WSGIApplication) -> None:
@@ -131,6 +133,9 @@ class Peg:
         self.framework: str | None = None
         self.grafts: list[Peg] = []
         self.over: Peg | None = None
+        #: How a graft shares the URL space of ``over`` (:class:`wsgihub.grafts.Sharing`;
+        #: ``None``: the defaults).
+        self.sharing: Sharing | None = None
         self.operator: PartylineOperator | None = None
         self.invite_path: str | None = None
         self.handler: WSGIApplication = app

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .checks import LEVELS, level_at_least
 from .deploy import load
 from .errors import ConfigError, WsgihubError
 from .plugins import make_plugins
@@ -42,6 +43,7 @@ from .serve import ServeOption, run, serve_options
 from .servers import mount_warnings
 
 if TYPE_CHECKING:
+    from .grafts import GraftReport
     from .hub import Hub
 
 __all__ = ["CliState", "cli", "main", "site_options"]
@@ -136,15 +138,28 @@ def _load(site: str | None, mounts: Sequence[str], *, show_warnings: bool = True
 @debug_option
 @site_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def routes(site: str | None, mounts: tuple[str, ...], as_json: bool) -> None:
-    """List every route of the site: name, methods, rule, framework.
+@click.option("--grafts", "show_grafts", is_flag=True, help="The migration report: what each graft takes, adds, leaves.")
+def routes(site: str | None, mounts: tuple[str, ...], as_json: bool, show_grafts: bool) -> None:
+    """List every route of the site: name, methods, rule, framework, and the graft taking it.
 
     With --json each route has "name" (mount:endpoint, what url takes),
     "mount", "endpoint" (the framework's own name, null if none), "rule",
-    "methods" (null: any), "framework" and "grafted".
+    "methods" (null: any), "framework", "grafted" and "taken_by" (the graft
+    routes that take all or part of it: [{"name", "overlap"}]).  With
+    --grafts: the migration report, per graft (see docs/grafts.md).
     """
     hub = _load(site, mounts)
+    reports = hub.graft_report()
+    if show_grafts:
+        _graft_report(reports, as_json)
+        return
     table = hub.routes()
+    taken_by: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for report in reports:
+        for takeover in [*report.takes, *report.partial]:
+            taken_by.setdefault((takeover.taken.name, takeover.taken.rule), []).append(
+                (takeover.route.name, takeover.overlap)
+            )
     if as_json:
         rows = [
             {
@@ -155,6 +170,7 @@ def routes(site: str | None, mounts: tuple[str, ...], as_json: bool) -> None:
                 "methods": sorted(r.methods) if r.methods is not None else None,
                 "framework": r.framework,
                 "grafted": r.grafted,
+                "taken_by": [{"name": n, "overlap": o} for n, o in taken_by.get((r.name, r.rule), [])],
             }
             for r in table
         ]
@@ -166,13 +182,47 @@ def routes(site: str | None, mounts: tuple[str, ...], as_json: bool) -> None:
             ",".join(sorted(r.methods)) if r.methods else "*",
             r.rule,
             (r.framework or "wsgi") + (" (graft)" if r.grafted else ""),
+            ", ".join(n + (" (part)" if o != "takes" else "") for n, o in taken_by.get((r.name, r.rule), [])),
         )
         for r in table
     ]
-    headers = ("NAME", "METHODS", "RULE", "FRAMEWORK")
+    headers = ("NAME", "METHODS", "RULE", "FRAMEWORK", "TAKEN BY" if taken_by else "")
     widths = [max([len(h)] + [len(row[i]) for row in rows_text]) for i, h in enumerate(headers)]
     for row in [headers, *rows_text]:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def _graft_report(reports: Sequence[GraftReport], as_json: bool) -> None:
+    """``wsgihub routes --grafts``: per graft, what it takes, adds and leaves, then a summary line."""
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in reports], indent=2))
+        return
+    if not reports:
+        click.echo("no grafts")
+    for report in reports:
+        scope = []
+        if report.sharing.only:
+            scope.append("only " + " ".join(report.sharing.only))
+        if report.sharing.exclude:
+            scope.append("exclude " + " ".join(report.sharing.exclude))
+        if not report.sharing.fall_through:
+            scope.append("no fall-through")
+        click.echo(f"graft {report.graft} over {report.over}" + (f" ({'; '.join(scope)})" if scope else ""))
+        sections = [
+            ("takes", [t.message for t in report.takes]),
+            ("takes part of", [t.message for t in report.partial]),
+            ("adds", [f"{r.name} {r.rule}" for r in report.adds]),
+            ("leaves beneath", [f"{r.name} {r.rule}" for r in report.leaves]),
+            ("out of scope", [f"{r.name} {r.rule}" for r in report.out_of_scope]),
+        ]
+        for title, lines in sections:
+            if lines:
+                click.echo(f"  {title}:")
+                for line in lines:
+                    click.echo(f"    {line}")
+        for pattern in report.unmatched_patterns:
+            click.echo(f"  pattern {pattern!r} names no endpoint")
+        click.echo(f"  {report.summary}")
 
 
 #: ``url_for``'s own keywords and the ``url`` options that set them.
@@ -288,17 +338,40 @@ def _could_be_site(word: str) -> bool:
 @cli.command()
 @debug_option
 @site_options
-def check(site: str | None, mounts: tuple[str, ...]) -> None:
-    """Load the site and report problems (exit 1 if there are any)."""
-    hub = _load(site, mounts, show_warnings=False)  # listed below as WARN lines
-    problems = hub.check()
-    for peg in hub.pegs():
-        where = f"grafted over {peg.over.name}" if peg.over is not None else f"at {peg.prefix or '/'}"
-        click.echo(f"ok   {peg.name}: {peg.framework or 'wsgi'} {where}")
-    for problem in problems:
-        click.echo(f"WARN {problem}")
-    if problems:
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option(
+    "--fail-level",
+    type=click.Choice(LEVELS),
+    default="warning",
+    show_default=True,
+    help="Exit 1 when a finding is at this level or above.",
+)
+def check(site: str | None, mounts: tuple[str, ...], as_json: bool, fail_level: str) -> None:
+    """Load the site and report findings (exit 1 if any is at --fail-level or above).
+
+    Exit 2 when the site cannot be loaded.  Each finding has a stable id
+    (W001 shadowed route, W002 cookie collision, W003 adapter's own, W010
+    graft takes a route, W011 graft takes part of one, W012 scope pattern
+    names nothing, I001/I010 information); the site file's 'silence = W010'
+    leaves ids out.  --json prints [{"id", "level", "message", "mounts"}].
+    """
+    hub = _load(site, mounts, show_warnings=False)  # listed below as findings
+    findings = hub.findings()
+    failing = [f for f in findings if level_at_least(f.level, fail_level)]
+    if as_json:
+        click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
+    else:
+        for peg in hub.pegs():
+            where = f"grafted over {peg.over.name}" if peg.over is not None else f"at {peg.prefix or '/'}"
+            click.echo(f"ok   {peg.name}: {peg.framework or 'wsgi'} {where}")
+        for finding in findings:
+            click.echo(f"{_TAGS[finding.level]} {finding.id} {finding.message}")
+    if failing:
         raise SystemExit(1)
+
+
+#: How ``check`` tags each level (four letters, aligned with ``ok``).
+_TAGS = {"info": "INFO", "warning": "WARN", "error": "ERR "}
 
 
 def _parser(option: ServeOption) -> Any:

@@ -21,7 +21,11 @@ factory::
 
 Keys starting with ``/`` mount the named section's app at that prefix (the
 mount is named after the section); ``graft NAME = MOUNT`` grafts the app of
-section ``NAME`` over mount ``MOUNT``.
+section ``NAME`` over mount ``MOUNT``, and ``graft NAME only = ...`` /
+``graft NAME exclude = ...`` (endpoint names or globs, white-space
+separated) / ``graft NAME fall_through = false`` are the arguments of
+:meth:`wsgihub.Hub.graft`.  ``silence = W010 W011`` leaves those finding ids
+out of ``wsgihub check`` and the warnings at load time (docs/grafts.md).
 
 :func:`load` is the one site loader: every CLI command, every server and
 every gunicorn worker builds its hub with it.  It takes a site --
@@ -89,22 +93,31 @@ def hub_factory(loader: Any, global_conf: dict[str, str], **local_conf: str) -> 
     """PasteDeploy composite factory: ``use = egg:wsgihub#hub``.
 
     ``/PREFIX = SECTION`` mounts the app of ``SECTION``; ``graft NAME =
-    MOUNT`` grafts the app of section ``NAME`` over the mount ``MOUNT``.
-    Errors quote the line as written and name the site file; an app
-    factory's own errors also name its section and key.
+    MOUNT`` grafts the app of section ``NAME`` over the mount ``MOUNT``,
+    scoped by ``graft NAME only = ...`` / ``graft NAME exclude = ...`` and
+    ``graft NAME fall_through = false``; ``silence = ID ...`` silences
+    findings.  Errors quote the line as written and name the site file; an
+    app factory's own errors also name its section and key.
     """
     source = global_conf.get("__file__", "site file")
     trusted = local_conf.pop("trusted_hosts", "").split()
     public_url = local_conf.pop("public_url", None) or None
+    silence = local_conf.pop("silence", "")
     try:
-        hub = Hub(trusted_hosts=trusted, public_url=public_url)
+        hub = Hub(trusted_hosts=trusted, public_url=public_url, silence=silence)
     except WsgihubError as exc:
         raise DeployError(f"{source}: [composite] {exc}") from exc
     grafts: list[tuple[str, str, str]] = []
+    graft_options: dict[str, dict[str, Any]] = {}
     for raw_key, raw_value in local_conf.items():
         key, value = raw_key.strip(), raw_value.strip()
         line = f"{key} = {value}"
         if key.startswith("graft "):
+            words = key.split()
+            if len(words) == 3 and words[2] in _GRAFT_OPTIONS:
+                options = graft_options.setdefault(words[1], {})
+                options[words[2]] = _graft_option(words[2], value, source, line)
+                continue
             grafts.append((key[len("graft ") :].strip(), value, line))
             continue
         if not key.startswith("/"):
@@ -116,13 +129,36 @@ def hub_factory(loader: Any, global_conf: dict[str, str], **local_conf: str) -> 
             raise DeployError(f"{source}: {line}: {_one_line(exc)}") from exc
     for section, over, line in grafts:
         if not section or " " in section:
-            raise DeployError(f"{source}: {line}: expected 'graft SECTION = MOUNT' (one section name)")
+            raise DeployError(
+                f"{source}: {line}: expected 'graft SECTION = MOUNT' (one section name), or "
+                f"'graft SECTION {{{' | '.join(_GRAFT_OPTIONS)}}} = ...'"
+            )
         app = _get_app(loader, section, source, line)
         try:
-            hub.graft(app, over=over, name=_mount_name(section))
+            hub.graft(app, over=over, name=_mount_name(section), **graft_options.pop(section, {}))
         except WsgihubError as exc:
             raise DeployError(f"{source}: {line}: {_one_line(exc)}") from exc
+    for section in graft_options:
+        raise DeployError(
+            f"{source}: 'graft {section} ...' options given, but no 'graft {section} = MOUNT' line grafts it"
+        )
     return hub
+
+
+#: The options a ``graft NAME OPTION = value`` line may set (``hub.graft``'s keywords).
+_GRAFT_OPTIONS = ("only", "exclude", "fall_through")
+
+
+def _graft_option(option: str, value: str, source: str, line: str) -> Any:
+    """The value of ``graft NAME OPTION = value``: patterns, or a boolean for fall_through."""
+    if option != "fall_through":
+        return value.split()
+    word = value.lower()
+    if word in ("true", "yes", "on", "1"):
+        return True
+    if word in ("false", "no", "off", "0"):
+        return False
+    raise DeployError(f"{source}: {line}: fall_through must be true or false")
 
 
 def _mount_name(section: str) -> str:

@@ -3,38 +3,73 @@
 ::
 
     hub.mount("/", legacy_django_app, name="legacy")
-    hub.graft(reports_flask_app, over="legacy", name="reports")
+    hub.graft(new_flask_app, over="legacy", name="new")
+    hub.graft(new_flask_app, over="legacy", name="new", only=["user*", "blog.index"])
 
 A graft hangs on a peg of its own whose ``over`` is the mount beneath it
 and whose prefix is that mount's.  A request for that prefix goes to the
-first graft whose adapter matches its path and method
-(:meth:`wsgihub.Adapter.match`), else to the app beneath, and no app runs
-twice.  A graft whose adapter cannot tell (``match`` returns ``None``: a
-plain WSGI app, an adapter without routing) is tried in a *cascade*: it
-runs on a copy of the request and its 404 falls through to the next one
-(:func:`wsgihub.compose.cascade`).
+first graft whose adapter has a route for its path and method
+(:meth:`wsgihub.Adapter.match`), else to the app beneath.
+
+**Safe by default** (``fall_through=True``): a graft that took a ``GET`` or
+``HEAD`` request and answers it ``404`` hands it on to the next graft that
+wants it, then to the app beneath, so a route of the graft that happens to
+cover a path of the app beneath (Flask's ``/static/<path:filename>`` over
+Django's ``/static/``) does not break it.  Only the status is looked at:
+the body of a successful answer streams as the app gives it.  A request
+with any other method (``POST``, ``PUT``, ``DELETE``...) runs in the graft
+that took it and nowhere else, whatever it answers: nothing with side
+effects runs twice.  ``fall_through=False`` makes the graft's answer final
+for every method.
+
+**Scoped** (``only=`` / ``exclude=``, endpoint names or :mod:`fnmatch` globs):
+a route of the graft outside the scope is not taken; its requests go on to
+the next graft or the app beneath.  A graft whose adapter cannot tell
+(``match`` returns ``None``: a plain WSGI app, an adapter without routing)
+is tried in a *cascade* for every method: it runs on a copy of the request
+and its 404 falls through (:func:`wsgihub.compose.cascade`).
 
 This module holds what grafting adds to the board: the rules for hanging a
-graft (:func:`check_over`, :func:`default_name`) and the dispatch of a
-request among a mount and its grafts (:func:`dispatcher`).  The board keeps
-grafts in ``peg.grafts`` (on the mount beneath) and ``peg.over`` (on the
-graft); :mod:`wsgihub.checks` reports the routes each graft takes.
+graft (:func:`check_over`, :func:`default_name`, :func:`sharing`), the
+dispatch of a request among a mount and its grafts (:func:`dispatcher`),
+and which routes of the app beneath each graft takes (:func:`report`,
+read by :mod:`wsgihub.checks`, ``wsgihub check`` and ``wsgihub routes``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from . import rules as _rules
 from .compose import cascade
 from .errors import MountError
 
 if TYPE_CHECKING:
+    from .adapter import AppRoute
     from .board import Peg
     from .types import Environ, StartResponse, WSGIApplication
 
-__all__ = ["check_over", "default_name", "dispatch", "dispatcher"]
+__all__ = [
+    "SAFE_METHODS",
+    "GraftReport",
+    "RouteRef",
+    "Sharing",
+    "Takeover",
+    "check_over",
+    "default_name",
+    "dispatch",
+    "dispatcher",
+    "report",
+    "route_refs",
+    "sharing",
+]
+
+#: Methods whose 404 from a graft falls through to the app beneath (by default).
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def check_over(over: Peg, name: str | None) -> None:
@@ -50,26 +85,352 @@ def default_name(over: Peg) -> str:
     return f"{over.name}.graft{len(over.grafts) + 1}"
 
 
-def dispatch(over: Peg, grafts: tuple[Peg, ...], environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-    """Send a request to the graft that has its route, else to the app beneath."""
+# -- how a graft shares the URL space ------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Sharing:
+    """How a graft shares the URL space of the mount beneath it.
+
+    ``only``: endpoint names or globs the graft takes (empty: all);
+    ``exclude``: those it never takes; ``fall_through``: a 404 to GET/HEAD
+    goes on to the app beneath.
+    """
+
+    only: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    fall_through: bool = True
+
+    @property
+    def scoped(self) -> bool:
+        """Whether ``only`` or ``exclude`` restricts the graft."""
+        return bool(self.only or self.exclude)
+
+    def in_scope(self, endpoint: str, mount: str) -> bool:
+        """Whether the route ``endpoint`` of the graft named ``mount`` is taken.
+
+        A pattern matches the endpoint (``blog.*``) or its full name
+        (``new:blog.*``).
+        """
+        names = (endpoint, f"{mount}:{endpoint}")
+        if self.only and not any(fnmatchcase(n, p) for p in self.only for n in names):
+            return False
+        return not any(fnmatchcase(n, p) for p in self.exclude for n in names)
+
+
+def _patterns(value: Any, key: str, mount: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(value.split())
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise MountError(
+            f"graft {mount!r}: {key} must be endpoint names or globs, not {type(value).__name__}", mount
+        ) from None
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise MountError(f"graft {mount!r}: {key} must be endpoint names or globs, not {item!r}", mount)
+    return tuple(item.strip() for item in items)
+
+
+def sharing(mount: str, only: Any = None, exclude: Any = None, fall_through: Any = True) -> Sharing:
+    """A :class:`Sharing` from ``hub.graft``'s arguments, refusing bad ones in one line.
+
+    ``only``/``exclude`` are lists of endpoint names or globs (a string is
+    split at white space).
+    """
+    if not isinstance(fall_through, bool):
+        raise MountError(f"graft {mount!r}: fall_through must be True or False, not {fall_through!r}", mount)
+    return Sharing(_patterns(only, "only", mount), _patterns(exclude, "exclude", mount), fall_through)
+
+
+# -- dispatch ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """One graft as the dispatch sees it."""
+
+    peg: Peg
+    app: WSGIApplication
+    test: Callable[[str, str], bool | str | None]
+    fall_through: bool
+
+
+def _run_as(peg: Peg, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    environ["pegboard.peg"] = peg
+    return peg.app(environ, start_response)
+
+
+def _undecided(path: str, method: str) -> None:
+    return None
+
+
+def _scoped_test(peg: Peg, rules: Sharing) -> Callable[[str, str], bool | None]:
+    adapter = peg.adapter
+    assert adapter is not None
+    decided: dict[str, bool] = {}
+    name = peg.name
+
+    listed: list[tuple[_rules.PathPattern, frozenset[str] | None, bool]] | None = None
+
+    def by_rules(path: str, method: str) -> bool:
+        """The adapter takes the request but cannot name the route: find it among the listed ones."""
+        nonlocal listed
+        if listed is None:
+            listed = [
+                (pattern, ref.methods, rules.in_scope(ref.endpoint, name)) for ref, pattern in route_refs(peg) or []
+            ]
+        hits = [inside for pattern, methods, inside in listed if (methods is None or method in methods) and pattern.matches(path)]
+        return any(hits) or not hits
+
+    def test(path: str, method: str) -> bool | None:
+        verdict = adapter.match_endpoint(path, method)
+        if isinstance(verdict, str):
+            inside = decided.get(verdict)
+            if inside is None:
+                inside = rules.in_scope(verdict, name)
+                if len(decided) < 4096:  # endpoints come from the app, but stay bounded
+                    decided[verdict] = inside
+            return inside
+        if verdict is True:
+            return by_rules(path, method)
+        return verdict
+
+    return test
+
+
+def _claim(peg: Peg) -> _Claim:
+    rules = peg.sharing or Sharing()
+    adapter = peg.adapter
+    if adapter is None:
+        test: Callable[[str, str], Any] = _undecided
+    elif rules.scoped:
+        test = _scoped_test(peg, rules)
+    else:
+        test = adapter.match
+    return _Claim(peg, partial(_run_as, peg), test, rules.fall_through)
+
+
+def dispatch(
+    over: WSGIApplication, claims: tuple[_Claim, ...], environ: Environ, start_response: StartResponse
+) -> Iterable[bytes]:
+    """Send a request to the graft that takes it, else to the app beneath (``over``).
+
+    A graft that takes a GET/HEAD with ``fall_through`` and grafts that
+    cannot tell are tried in a cascade (their 404 falls through); a graft
+    that takes any other request answers it.
+    """
     path = environ.get("PATH_INFO") or "/"
     method = environ.get("REQUEST_METHOD", "GET")
-    undecided: list[WSGIApplication] = []
-    for graft in grafts:
-        adapter = graft.adapter
-        verdict = adapter.match(path, method) if adapter is not None else None
+    chain: list[WSGIApplication] | None = None
+    for claim in claims:
+        verdict = claim.test(path, method)
         if verdict:
-            environ["pegboard.peg"] = graft
-            return graft.app(environ, start_response)
+            if claim.fall_through and method in SAFE_METHODS:
+                chain = [claim.app] if chain is None else [*chain, claim.app]
+                continue
+            if chain is None:
+                environ["pegboard.peg"] = claim.peg
+                return claim.peg.app(environ, start_response)
+            return cascade([*chain, claim.app], environ, start_response)
         if verdict is None:
-            undecided.append(graft.app)
-    if undecided:
-        return cascade([*undecided, over.app], environ, start_response)
-    return over.app(environ, start_response)
+            chain = [claim.app] if chain is None else [*chain, claim.app]
+    if chain is None:
+        return over(environ, start_response)
+    return cascade([*chain, over], environ, start_response)
 
 
 def dispatcher(over: Peg) -> WSGIApplication:
     """The processing callable of a mount with grafts (its own app if it has none)."""
     if not over.grafts:
         return over.app
-    return partial(dispatch, over, tuple(over.grafts))
+    return partial(dispatch, over.app, tuple(_claim(g) for g in over.grafts))
+
+
+# -- which routes a graft takes --------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RouteRef:
+    """A route of one mount, as the graft report names it (``rule`` with the mount prefix)."""
+
+    mount: str
+    endpoint: str
+    rule: str
+    methods: frozenset[str] | None = None
+    static: bool = False
+
+    @property
+    def name(self) -> str:
+        """``mount:endpoint``."""
+        return f"{self.mount}:{self.endpoint}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (``methods`` sorted, ``null`` for any)."""
+        return {
+            "name": self.name,
+            "mount": self.mount,
+            "endpoint": self.endpoint,
+            "rule": self.rule,
+            "methods": sorted(self.methods) if self.methods is not None else None,
+            "static": self.static,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Takeover:
+    """A route of a graft (``route``) taking all (``takes``) or part (``partial``) of one beneath (``taken``).
+
+    ``methods`` are the methods both take (``None``: any).
+    """
+
+    route: RouteRef
+    taken: RouteRef
+    overlap: str
+    methods: frozenset[str] | None
+
+    @property
+    def message(self) -> str:
+        """``new:blog.index takes '/' from legacy:home`` (what ``wsgihub check`` prints)."""
+        how = "takes" if self.overlap == _rules.TAKES else "takes part of"
+        text = f"{self.route.name} {how} {self.taken.rule!r} from {self.taken.name}"
+        if self.overlap != _rules.TAKES:
+            text += f" (its rule {self.route.rule!r} overlaps it)"
+        if self.methods is not None and self.methods != self.taken.methods:
+            text += f" for {', '.join(sorted(self.methods))}; other methods stay with {self.taken.mount}"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "route": self.route.as_dict(),
+            "taken": self.taken.as_dict(),
+            "overlap": self.overlap,
+            "methods": sorted(self.methods) if self.methods is not None else None,
+        }
+
+
+@dataclass(slots=True)
+class GraftReport:
+    """What one graft does to the mount beneath it (the migration report).
+
+    ``takes``: routes beneath it takes in full; ``partial``: routes beneath
+    it takes some paths of; ``adds``: its routes (in scope) that take
+    nothing from beneath; ``leaves``: routes beneath it does not touch;
+    ``out_of_scope``: its routes ``only``/``exclude`` leave out;
+    ``readable``: whether its routes could be read at all.
+    """
+
+    graft: str
+    over: str
+    sharing: Sharing
+    takes: list[Takeover] = field(default_factory=list)
+    partial: list[Takeover] = field(default_factory=list)
+    adds: list[RouteRef] = field(default_factory=list)
+    leaves: list[RouteRef] = field(default_factory=list)
+    out_of_scope: list[RouteRef] = field(default_factory=list)
+    beneath: int = 0
+    readable: bool = True
+    unmatched_patterns: list[str] = field(default_factory=list)
+
+    @property
+    def taken_routes(self) -> list[RouteRef]:
+        """Routes beneath taken in full (each once)."""
+        return _unique(t.taken for t in self.takes)
+
+    @property
+    def partly_taken_routes(self) -> list[RouteRef]:
+        """Routes beneath taken in part only (each once)."""
+        full = {r.name for r in self.taken_routes}
+        return [r for r in _unique(t.taken for t in self.partial) if r.name not in full]
+
+    @property
+    def summary(self) -> str:
+        """``new takes 12 of 240 routes of legacy`` (and how many it overlaps, adds, leaves out)."""
+        if not self.readable:
+            return f"{self.graft}: its routes cannot be read; every request is tried there first (404 falls through)"
+        text = f"{self.graft} takes {len(self.taken_routes)} of {self.beneath} routes of {self.over}"
+        extra = []
+        if self.partly_taken_routes:
+            extra.append(f"part of {len(self.partly_taken_routes)} more")
+        extra.append(f"adds {len(self.adds)}")
+        if self.out_of_scope:
+            extra.append(f"leaves {len(self.out_of_scope)} of its own out of scope")
+        return text + " (" + ", ".join(extra) + ")"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form ``wsgihub routes --grafts --json`` prints."""
+        return {
+            "graft": self.graft,
+            "over": self.over,
+            "only": list(self.sharing.only),
+            "exclude": list(self.sharing.exclude),
+            "fall_through": self.sharing.fall_through,
+            "readable": self.readable,
+            "summary": self.summary,
+            "takes": [t.as_dict() for t in self.takes],
+            "partial": [t.as_dict() for t in self.partial],
+            "adds": [r.as_dict() for r in self.adds],
+            "leaves": [r.as_dict() for r in self.leaves],
+            "out_of_scope": [r.as_dict() for r in self.out_of_scope],
+            "unmatched_patterns": list(self.unmatched_patterns),
+        }
+
+
+def _unique(refs: Iterable[RouteRef]) -> list[RouteRef]:
+    seen: dict[str, RouteRef] = {}
+    for ref in refs:
+        seen.setdefault(f"{ref.name} {ref.rule}", ref)
+    return list(seen.values())
+
+
+def route_refs(peg: Peg) -> list[tuple[RouteRef, _rules.PathPattern]] | None:
+    """Every route a request can reach in ``peg``'s app, with its paths; ``None`` if unreadable."""
+    adapter = peg.adapter
+    if adapter is None:
+        return None
+    syntax = _rules.syntax_of(peg.framework)
+    out: list[tuple[RouteRef, _rules.PathPattern]] = []
+    routes: Sequence[AppRoute] = list(adapter.reachable_routes())
+    for route in routes:
+        rule = route.rule if route.rule.startswith("/") else "/" + route.rule
+        ref = RouteRef(peg.name, route.endpoint, peg.prefix + rule, route.methods, route.static)
+        out.append((ref, _rules.parse_rule(route.rule, syntax, route.regex)))
+    return out
+
+
+def report(graft: Peg) -> GraftReport:
+    """Which routes of the app beneath ``graft`` it takes, in full or in part, and what it adds."""
+    over = graft.over
+    if over is None:
+        raise MountError(f"mount {graft.name!r} is not a graft", graft.name)
+    rules = graft.sharing or Sharing()
+    result = GraftReport(graft.name, over.name, rules)
+    mine = route_refs(graft)
+    beneath = route_refs(over) or []
+    result.beneath = len(beneath)
+    if mine is None:
+        result.readable = False
+        return result
+    in_scope = [(ref, pattern) for ref, pattern in mine if rules.in_scope(ref.endpoint, graft.name)]
+    result.out_of_scope = [ref for ref, _ in mine if not rules.in_scope(ref.endpoint, graft.name)]
+    touched: set[int] = set()
+    for ref, pattern in in_scope:
+        added = True
+        for index, (below, below_pattern) in enumerate(beneath):
+            methods = _rules.methods_overlap(ref.methods, below.methods)
+            if methods is not None and not methods:
+                continue
+            found = _rules.overlap(pattern, below_pattern)
+            if found == _rules.DISJOINT:
+                continue
+            added = False
+            touched.add(index)
+            (result.takes if found == _rules.TAKES else result.partial).append(Takeover(ref, below, found, methods))
+        if added:
+            result.adds.append(ref)
+    result.leaves = [ref for index, (ref, _) in enumerate(beneath) if index not in touched]
+    endpoints = [ref.endpoint for ref, _ in mine]
+    for glob in (*rules.only, *rules.exclude):
+        probe = Sharing(only=(glob,))
+        if not any(probe.in_scope(e, graft.name) for e in endpoints):
+            result.unmatched_patterns.append(glob)
+    return result
+

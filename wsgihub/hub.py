@@ -34,11 +34,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import adapter as _adapter
+from . import checks as _checks
 from . import current as _current
+from . import grafts as _grafts
 from .board import Peg, PegboardApplication, default_name, normalize_prefix
-from .checks import cookie_collisions, shadowed_routes
 from .current import current_hub, url_for  # the current-request API, importable from here as before
 from .errors import (
+    ConfigError,
     InviteError,
     MountError,
     MountWarning,
@@ -113,9 +115,13 @@ class Hub(PegboardApplication):
         plugins: Plugins | None = None,
         ignore_missing_services: bool = False,
         name: str = "wsgihub",
+        silence: Iterable[str] = (),
     ) -> None:
         super().__init__()
         self.name = name
+        #: Finding ids (``W010``...) that :meth:`findings`, :meth:`check` and the
+        #: warnings at mount time leave out (the site file's ``silence`` key).
+        self.silence: frozenset[str] = _silence(silence)
         self.plugins = plugins if plugins is not None else make_plugins()
         #: The parsed ``public_url`` (``None`` if not set): where absolute URLs
         #: point outside requests and for requests from untrusted hosts.
@@ -197,15 +203,24 @@ class Hub(PegboardApplication):
         name: str | None = None,
         *,
         framework: str | None = None,
+        only: Iterable[str] | str | None = None,
+        exclude: Iterable[str] | str | None = None,
+        fall_through: bool = True,
     ) -> Peg:
         """Put ``app`` into the URL space of the mount ``over``.
 
         A request whose path and method match a route of ``app`` goes to it;
-        every other request goes to the app beneath, and none runs twice.
-        When the hub cannot read ``app``'s routes, ``app`` is tried first and
-        a 404 from it falls through to the app beneath (a cascade).
+        every other request goes to the app beneath.  With ``fall_through``
+        (the default) a 404 from ``app`` to a GET or HEAD request falls
+        through to the app beneath; any other request runs in one app only.
+        ``only`` / ``exclude`` (endpoint names or fnmatch globs, ``blog.*``)
+        restrict the routes the graft takes: the others go beneath.  When
+        the hub cannot read ``app``'s routes, ``app`` is tried first and a
+        404 from it falls through (a cascade).  See :mod:`wsgihub.grafts`.
         """
-        return super().graft(app, over, name, framework=framework)
+        return super().graft(
+            app, over, name, framework=framework, only=only, exclude=exclude, fall_through=fall_through
+        )
 
     def _layers(self, app: object) -> tuple[object, ...]:
         return _adapter.layers(app, self.plugins.hook.wsgihub_unwrap)
@@ -231,6 +246,10 @@ class Hub(PegboardApplication):
     def _attach(self, peg: Peg, **options: Any) -> None:
         framework: str | None = options.pop("framework", None)
         invite_path: str | None = options.pop("invite_path", None)
+        if peg.over is not None:
+            peg.sharing = _grafts.sharing(
+                peg.name, options.pop("only", None), options.pop("exclude", None), options.pop("fall_through", True)
+            )
         super()._attach(peg, **options)
         adapter = self._inspect(
             peg.name, peg.app, lambda: self.plugins.adapter(peg.app, self._layers(peg.app), framework)
@@ -403,23 +422,26 @@ class Hub(PegboardApplication):
         return blank_environ(path, scheme=scheme, host=host, script_name=root + peg.prefix)
 
     # -- checks ----------------------------------------------------------------------
+    def findings(self) -> list[_checks.Finding]:
+        """Every finding of the site (:class:`wsgihub.checks.Finding`), silenced ids left out.
+
+        Shadowed routes, cookie collisions, adapters' own findings, and each
+        route a graft takes (``wsgihub check --json`` prints these).
+        """
+        return [f for f in _checks.site_findings(self) if f.id not in self.silence]
+
     def check(self) -> list[str]:
-        """Every problem the hub can see: shadowed routes, cookie collisions, adapters' own."""
-        problems: list[str] = []
-        for peg in self.pegs():
-            for problem in self._problems_of(peg):
-                if problem not in problems:
-                    problems.append(problem)
-        return problems
+        """The messages of :meth:`findings` at warning level or above (one line each)."""
+        return [f.message for f in self.findings() if _checks.level_at_least(f.level, "warning")]
+
+    def graft_report(self, graft: str | None = None) -> list[_grafts.GraftReport]:
+        """The migration report: for each graft (or the one named), what it takes, adds and leaves."""
+        pegs = [self.peg(graft)] if graft is not None else [p for p in self.pegs() if p.over is not None]
+        return [_grafts.report(peg) for peg in pegs]
 
     def _problems_of(self, peg: Peg) -> list[str]:
-        """Problems that involve ``peg``."""
-        found: list[str] = []
-        if peg.adapter is not None:
-            found.extend(peg.adapter.problems(self, peg))
-        found.extend(shadowed_routes(self, peg))
-        found.extend(cookie_collisions(self, peg))
-        return found
+        """Problems that involve ``peg`` (the hub warns about them when it is mounted)."""
+        return [f.message for f in _checks.mount_findings(self, peg) if f.id not in self.silence]
 
     # -- lifecycle ---------------------------------------------------------------------
     @property
@@ -475,3 +497,14 @@ class Hub(PegboardApplication):
 
     def __repr__(self) -> str:
         return f"<Hub {self.name!r} mounts={list(self._pegs)}>"
+
+
+def _silence(ids: Iterable[str]) -> frozenset[str]:
+    """Finding ids to silence: a list, or a string of ids split at white space or commas."""
+    if isinstance(ids, str):
+        ids = ids.replace(",", " ").split()
+    try:
+        found = frozenset(str(i).strip().upper() for i in ids)
+    except TypeError:
+        raise ConfigError(f"silence: expected finding ids such as W010, not {ids!r}") from None
+    return frozenset(i for i in found if i)

@@ -25,11 +25,17 @@ def home() -> str:
     return "old home"
 
 
+@old.route("/ext")
+def ext() -> str:
+    """An absolute URL built through the hub (an untrusted Host must give 400, not 500)."""
+    return wsgihub.url_for("old:home", _external=True)
+
+
 def site() -> wsgihub.Hub:
     """``/old``: the Flask app, invited at ``/__invite__/``; ``/a``: an echo app (health)."""
     import corpus_site
 
-    hub = wsgihub.Hub()
+    hub = wsgihub.Hub(trusted_hosts=["example.com"])
     hub.mount("/old", old, invite_path="/__invite__/")
     hub.mount("/a", corpus_site.echo("a"))
     return hub

@@ -184,3 +184,56 @@ class UrlTable:
         best = min(usable, key=lambda c: len(c.params - keys))
         missing = ", ".join(sorted(best.params - keys))
         return Plan((), True, best.rule, f"missing value(s) {missing} for {best.rule!r}")
+
+
+# -- every reachable pattern, for the graft analysis ----------------------------------------------
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
+def _regex_piece(pattern: object, endpoint: bool) -> str:
+    """One level's regex as the resolver applies it, anchors dropped, groups unnamed.
+
+    Django searches each level from its ``^``; the last level must reach the
+    end only when its regex ends with ``$`` / ``\\Z`` (else the rest is free).
+    """
+    regex = getattr(pattern, "regex", None)
+    text: str = regex.pattern if regex is not None else re.escape(str(pattern))
+    text = _NAMED_GROUP.sub("(?:", text)
+    if text.startswith("^"):
+        text = text[1:]
+    elif isinstance(pattern, RegexPattern):  # searched, not anchored: it may match further on
+        text = "(?:.*?)" + text
+    if text.endswith("\\Z") and not text.endswith("\\\\Z"):
+        return text[:-2]
+    if text.endswith("$") and not text.endswith("\\$"):
+        return text[:-1]
+    return text + ".*" if endpoint else text
+
+
+def _view_path(callback: Any) -> str:
+    """The dotted path Django names an unnamed pattern's view by (``ResolverMatch._func_path``)."""
+    func = getattr(callback, "view_class", callback)
+    if not hasattr(func, "__name__"):
+        return f"{type(func).__module__}.{type(func).__name__}"
+    return f"{func.__module__}.{func.__name__}"
+
+
+def reachable(patterns: Sequence[Any]) -> Iterator[tuple[str, str, str]]:
+    """``(endpoint, rule, regex)`` for every pattern a request can reach, named or not.
+
+    ``endpoint`` is what ``resolve()`` calls ``view_name`` (namespaces
+    joined with ``:``; an unnamed pattern by its view's dotted path);
+    ``regex`` matches the whole path, ``/`` first.
+    """
+
+    def visit(patterns: Sequence[Any], ns: str, rule: str, regex: str) -> Iterator[tuple[str, str, str]]:
+        for entry in patterns:
+            text = rule + pattern_text(entry.pattern)
+            if isinstance(entry, URLResolver):
+                inner_ns = f"{ns}{entry.namespace}:" if entry.namespace else ns
+                yield from visit(entry.url_patterns, inner_ns, text, regex + _regex_piece(entry.pattern, False))
+            elif isinstance(entry, URLPattern):
+                name = entry.name or _view_path(entry.callback)
+                yield ns + name, text, regex + _regex_piece(entry.pattern, True)
+
+    return visit(patterns, "", "", "/")

@@ -232,7 +232,10 @@ class PyramidAdapter(Adapter[Any]):
     # -- routes -------------------------------------------------------------------------
     def routes(self) -> Iterable[AppRoute]:
         """Every route but external ones; static views as their ``__name/`` routes."""
-        return [AppRoute(info.name, info.rule, info.methods) for info in self.table.listed()]
+        return [
+            AppRoute(info.name, info.rule, info.methods, static=info.name.startswith("__") and not info.static)
+            for info in self.table.listed()
+        ]
 
     def endpoint(self, environ: Environ) -> str | None:
         """The name of the route that takes the request (matched again; for the access log)."""
@@ -278,6 +281,32 @@ class PyramidAdapter(Adapter[Any]):
                 return True
             return info.view_methods is None or method in info.view_methods
         return None if self.table.global_views() is not False else False
+
+    def match_endpoint(self, path_info: str, method: str) -> str | bool | None:
+        """For scoped grafts: the name of the route :meth:`match` finds (``False``/``None`` as it answers)."""
+        table = self.table.matching()
+        if table is None:
+            return None
+        try:
+            path = (path_info or "/").encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            return None
+        for info in table:
+            if info.route.match(path) is None:
+                continue
+            if info.route_methods is not None and method not in info.route_methods:
+                continue
+            if info.other_predicates or info.view_methods is None or method in info.view_methods:
+                return info.name
+            return False
+        return None if self.table.global_views() is not False else False
+
+    def reachable_routes(self) -> Iterable[AppRoute]:
+        """The routes Pyramid matches requests against (not generation-only ones); static views marked."""
+        table = self.table.matching() or ()
+        return [
+            AppRoute(info.name, info.rule, info.methods, static=info.name.startswith("__")) for info in table
+        ]
 
     # -- requests -------------------------------------------------------------------------
     @contextmanager

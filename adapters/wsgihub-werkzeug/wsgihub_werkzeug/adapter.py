@@ -94,6 +94,10 @@ class WerkzeugAdapter(Adapter[object]):
         """Whether ``url_map`` has a rule for the path and method (redirects count)."""
         return self.urls.match(path_info, method) if self.urls is not None else None
 
+    def match_endpoint(self, path_info: str, method: str) -> str | bool | None:
+        """The endpoint of the rule taking the path and method (scoped grafts; a redirect is ``True``)."""
+        return self.urls.match_endpoint(path_info, method) if self.urls is not None else None
+
     def endpoint(self, environ: Environ) -> str | None:
         """The endpoint of the rule that takes the request (matched again; for the access log)."""
         if self.urls is None:

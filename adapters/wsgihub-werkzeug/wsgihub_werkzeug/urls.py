@@ -210,6 +210,23 @@ class MapURLs:
         endpoint = rule.endpoint
         return endpoint if isinstance(endpoint, str) else None
 
+    def match_endpoint(self, path_info: str, method: str) -> str | bool | None:
+        """For scoped grafts: the endpoint taking the request, ``False`` if none, ``True`` for a redirect."""
+        if self.url_map.host_matching:
+            return None
+        matcher = self._matcher
+        if matcher is None:
+            matcher = self._matcher = self.url_map.bind(PLACEHOLDER_HOST, "/")
+        if not path_info.isascii():  # PEP 3333: PATH_INFO is bytes decoded as latin-1
+            path_info = path_info.encode("latin-1").decode("utf-8", "replace")
+        try:
+            rule, _values = matcher.match(path_info, method, return_rule=True)
+        except (NotFound, MethodNotAllowed):
+            return False
+        except (HTTPException, RoutingException):
+            return True
+        return endpoint_name(rule.endpoint)
+
     # -- routes -----------------------------------------------------------------
     def routes(self) -> Iterator[AppRoute]:
         """Every rule, as the app sees it; ``methods`` ``None`` for rules that take any."""
