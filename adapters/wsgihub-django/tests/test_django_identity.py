@@ -295,6 +295,36 @@ def test_flask_login_current_user_is_the_django_user(hub: wsgihub.Hub, alice: Us
         assert page.text == f"private page of alice (id {alice.pk}, staff=True)"
 
 
+def test_mounted_side_by_side_below_a_prefix(django_app: Any, alice: User) -> None:
+    """Django at /legacy only, Flask mounted at /new: the login page is /legacy/accounts/login/."""
+    plugins = make_plugins(autoload=False, plugins=[wsgihub_django.plugin, wsgihub_flask.plugin])
+    with override_settings(ROOT_URLCONF="djsite_identity_urls"):
+        hub = wsgihub.Hub(plugins=plugins, trusted_hosts=["127.0.0.1"])
+        hub.mount("/legacy", django_app, name="legacy")
+        hub.mount("/new", flask_app(), name="new")
+        try:
+            with serving(hub) as live:
+                site = live.url.rstrip("/")
+                browser = requests.Session()
+                form = browser.get(f"{site}/legacy/accounts/login/", timeout=10)
+                token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+                assert token is not None, form.text
+                answer = browser.post(
+                    f"{site}/legacy/accounts/login/",
+                    data={"username": "alice", "password": PASSWORD, "next": "/new/flask/me",
+                          "csrfmiddlewaretoken": token.group(1)},
+                    timeout=10,
+                )
+                assert answer.url == f"{site}/new/flask/me"  # followed Django's redirect into Flask
+                assert answer.text.startswith("alice ")
+                assert browser.get(f"{site}/legacy/me/", timeout=10).text == "alice"
+                assert browser.post(f"{site}/new/flask/logout", timeout=10).text == "bye, now anonymous"
+                assert browser.get(f"{site}/legacy/me/", timeout=10).text == "anonymous"
+        finally:
+            for peg in list(hub.pegs()):
+                hub.unmount(peg)
+
+
 def test_the_partyline_service_and_the_hub_helper(hub: wsgihub.Hub, alice: User) -> None:
     """``ask_around("identity", environ)`` gets one answer (the first Django mount), as an Identity."""
     with serving(hub) as live:
