@@ -30,10 +30,10 @@ from wsgihub import AppRoute, Cookie
 from wsgihub.adapter import Adapter
 from wsgihub.errors import AdapterError, MountError, UnknownEndpointError, URLBuildError, closest
 
-from . import registry
+from . import registry, static
 from .context import close_connections, django_request, reverse_at, track_django_requests
 from .project import check_settings_module, settings_problems
-from .urlconf import ALL, Plan, UrlTable
+from .urlconf import ALL, Plan, UrlTable, reachable
 
 if TYPE_CHECKING:
     from wsgihub import Hub, Peg
@@ -59,6 +59,7 @@ class DjangoAdapter(Adapter[Any]):
         self._table: UrlTable | None = None
         self._middleware: _Middleware | None = None
         self._prepare_steps: tuple[Any, ...] | None = None
+        self._static: static.StaticFiles | None = None
 
     @property
     def mount_name(self) -> str:
@@ -79,11 +80,13 @@ class DjangoAdapter(Adapter[Any]):
         except AdapterError as exc:
             raise MountError(str(exc), peg.name) from exc
         registry.remember(hub, peg, module)
+        self._static = static.attach(peg)  # static files as runserver serves them (static.py)
         track_django_requests()
         _offer_template_library()
 
     def unmounted(self, hub: Hub, peg: Peg) -> None:
         registry.forget(peg)
+        self._static = None
 
     # -- routes and URLs --------------------------------------------------------
     def _load_table(self, resolver: Any) -> UrlTable:
@@ -97,13 +100,57 @@ class DjangoAdapter(Adapter[Any]):
         return table
 
     def routes(self) -> Iterable[AppRoute]:
-        """Every named URL pattern; unnamed ones cannot be built and are left out."""
+        """Every named URL pattern (unnamed ones cannot be built), then the static files.
+
+        With ``django.contrib.staticfiles`` and a ``STATIC_URL`` inside the
+        mount, the static files are the route ``static/<path:path>`` named
+        ``django.contrib.staticfiles`` (GET, HEAD), whoever serves them.
+        """
         resolver = get_resolver()
         table = (
             self._table if self._table is not None and self._table.resolver is resolver else None
         )
         table = table or self._load_table(resolver)
-        return [AppRoute(name, candidate.rule, None) for name, candidate in table.routes]
+        found = [AppRoute(name, candidate.rule, None) for name, candidate in table.routes]
+        inside = static.static_path(self._script_name())
+        if inside is not None:
+            found.append(AppRoute(static.STATIC_ENDPOINT, inside[1:] + "<path:path>", _GET_HEAD, static=True))
+        return found
+
+    def reachable_routes(self) -> Iterable[AppRoute]:
+        """Every URL pattern, named or not (an unnamed one by its view's dotted path), with
+        the resolver's own regex (``re_path``, included prefixes), then the static files."""
+        resolver = get_resolver()
+        found = [AppRoute(name, rule, None, regex=regex) for name, rule, regex in reachable(resolver.url_patterns)]
+        found.extend(r for r in self.routes() if r.static)
+        return found
+
+    def match_endpoint(self, path_info: str, method: str) -> str | bool | None:
+        """For scoped grafts: the ``view_name`` ``resolve()`` finds (an APPEND_SLASH redirect is ``True``)."""
+        path = path_info or "/"
+        if self._static is not None and self._serves_static(path):
+            return static.STATIC_ENDPOINT
+        try:
+            view_name: str = get_resolver().resolve(path).view_name
+            return view_name
+        except Resolver404:
+            return self.match(path, method)
+
+    def _script_name(self) -> str:
+        """Where the mount is served (``public_url``'s path + prefix; ``""`` before mounting)."""
+        peg = self.peg
+        if peg is None:
+            return ""
+        origin = getattr(peg.board, "public_origin", None)
+        return (origin.root if origin is not None else "") + peg.prefix
+
+    def _serves_static(self, path_info: str) -> bool:
+        """Whether the hub serves ``path_info`` as a static file of this mount."""
+        served = self._static
+        if served is None:
+            return False
+        inside = served.path(self._script_name())
+        return inside is not None and path_info.startswith(inside)
 
     def build(
         self,
@@ -119,8 +166,14 @@ class DjangoAdapter(Adapter[Any]):
 
         Always in ``ROOT_URLCONF`` (the URL conf :meth:`routes` and
         :meth:`match` read), never a per-request ``request.urlconf``.
-        ``method`` is ignored: Django routes carry no methods.
+        ``method`` is ignored: Django routes carry no methods.  The static
+        files' endpoint takes ``path`` (``admin/css/base.css``, not hashed:
+        templates use ``{% static %}``).
         """
+        if endpoint == static.STATIC_ENDPOINT:
+            file_url = static.url(script_name, values)
+            if file_url is not None:
+                return file_url if host is None else f"{scheme}://{host}{file_url}"
         table = self._table
         urlconf = settings.ROOT_URLCONF
         resolver = get_resolver(urlconf)
@@ -158,8 +211,11 @@ class DjangoAdapter(Adapter[Any]):
 
         With ``APPEND_SLASH`` and ``CommonMiddleware``, a path that resolves
         once a slash is added is Django's too: it answers with the redirect.
+        So are the static files the hub serves for the mount (static.py).
         """
         path = path_info or "/"
+        if self._static is not None and self._serves_static(path):
+            return True
         resolver = get_resolver()
         try:
             resolver.resolve(path)
@@ -264,8 +320,12 @@ class DjangoAdapter(Adapter[Any]):
         return found
 
     def problems(self, hub: Hub, peg: Peg) -> Iterable[str]:
-        """FORCE_SCRIPT_NAME that disagrees with the mount, relative STATIC_URL / MEDIA_URL."""
-        return list(settings_problems(hub, peg))
+        """FORCE_SCRIPT_NAME that disagrees with the mount, relative STATIC_URL / MEDIA_URL,
+        ``static = whitenoise`` without collected files."""
+        found = list(settings_problems(hub, peg))
+        if self._static is not None:
+            found.extend(self._static.problems(peg.name))
+        return found
 
     # -- lifecycle ----------------------------------------------------------------
     def stop(self) -> None:
@@ -273,6 +333,7 @@ class DjangoAdapter(Adapter[Any]):
         close_connections()
 
 
+_GET_HEAD = frozenset({"GET", "HEAD"})
 _COMMON = "django.middleware.common.CommonMiddleware"
 _SESSIONS = "django.contrib.sessions.middleware.SessionMiddleware"
 _CSRF = "django.middleware.csrf.CsrfViewMiddleware"

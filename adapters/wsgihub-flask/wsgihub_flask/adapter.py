@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import Flask, Request
@@ -30,7 +31,7 @@ from wsgihub_werkzeug.urls import MapURLs
 
 from wsgihub.adapter import Adapter, AppRoute, Cookie
 
-from . import identity, native
+from . import hosts, identity, native
 
 if TYPE_CHECKING:
     from wsgihub import Hub, Peg
@@ -52,16 +53,19 @@ class FlaskAdapter(Adapter[Flask]):
         self._url_defaults = app.url_default_functions
         self._hub_url: HubURL | None = None
         self._hub_user: object | None = None
+        self._trusts_hosts = False
 
     # -- mounting -------------------------------------------------------------
     def mounted(self, hub: Hub, peg: Peg) -> None:
-        """Add the ``hub_url`` and ``hub_user`` Jinja globals.
+        """Add the ``hub_url`` and ``hub_user`` Jinja globals; set ``TRUSTED_HOSTS`` from the hub.
 
         Reading ``app.jinja_env`` creates Flask's Jinja environment, so set
         ``jinja_options`` and ``TEMPLATES_AUTO_RELOAD`` before mounting.
         """
         self._hub_url = native.expose(self.app, hub)
         self._hub_user = identity.expose(self.app)  # {{ hub_user.username }} (docs/login.md)
+        # Flask's own redirects use the Host header: give it the hub's trusted hosts (hosts.py).
+        self._trusts_hosts = hosts.trust(self.app, hub)
 
     def unmounted(self, hub: Hub, peg: Peg) -> None:
         """Remove the ``hub_url`` and ``hub_user`` Jinja globals this mount added."""
@@ -69,12 +73,19 @@ class FlaskAdapter(Adapter[Flask]):
         self._hub_url = None
         identity.conceal(self.app, self._hub_user)
         self._hub_user = None
+        if self._trusts_hosts:
+            hosts.release(self.app)
+            self._trusts_hosts = False
 
     # -- routes and URLs ----------------------------------------------------------
     def routes(self) -> Iterator[AppRoute]:
         """Every rule of ``app.url_map``, ``static`` included, with Flask's own
-        method sets (``HEAD`` and ``OPTIONS`` included where Flask adds them)."""
-        return self.urls.routes()
+        method sets (``HEAD`` and ``OPTIONS`` included where Flask adds them);
+        the ``static`` routes of the app and its blueprints are marked ``static``."""
+        for route in self.urls.routes():
+            if route.endpoint == "static" or route.endpoint.endswith(".static"):
+                route = replace(route, static=True)
+            yield route
 
     def build(
         self,
@@ -129,6 +140,10 @@ class FlaskAdapter(Adapter[Flask]):
         """Whether a rule takes the path and method; a slash redirect counts."""
         return self.urls.match(path_info, method)
 
+    def match_endpoint(self, path_info: str, method: str) -> str | bool | None:
+        """The endpoint of the rule taking the path and method (scoped grafts; a redirect is ``True``)."""
+        return self.urls.match_endpoint(path_info, method)
+
     def endpoint(self, environ: Environ) -> str | None:
         """The endpoint Flask matched (for the access log and tracing).
 
@@ -153,6 +168,7 @@ class FlaskAdapter(Adapter[Flask]):
         ends, so ``teardown_request`` / ``teardown_appcontext`` run.
         """
         with self.app.request_context(environ) as ctx:
+            hosts.for_code(ctx)  # TRUSTED_HOSTS is for clients, not for code (hosts.py)
             yield ctx.request
 
     # -- checks ---------------------------------------------------------------
@@ -189,8 +205,9 @@ class FlaskAdapter(Adapter[Flask]):
           never send it back and sessions are lost on every request;
         - the url_map uses ``host_matching``: relative URLs of rules on
           another host come out absolute, and grafts cannot match by path;
-        - a grafted app's automatic ``static`` route takes every path below
-          its ``static_url_path`` from the app beneath, which has routes there.
+
+        (What a grafted app's routes, ``static`` included, take from the app
+        beneath is the hub's graft analysis: ``wsgihub check`` W010/W011.)
         """
         if self.sessions_enabled():
             path = self.app.session_interface.get_cookie_path(self.app) or "/"
@@ -204,25 +221,8 @@ class FlaskAdapter(Adapter[Flask]):
                     f"{where or '/'!r}: browsers will not send it back and sessions will be lost; "
                     f"set SESSION_COOKIE_PATH to {where or '/'!r} or a parent of it"
                 )
-        if peg.over is not None:
-            yield from self._static_shadows(peg.over)
         if self.app.url_map.host_matching:
             yield (
                 f"mount {peg.name!r} (flask): url_map uses host_matching; wsgihub builds rules of "
                 "other hosts as absolute URLs and a graft of this app cannot be matched by path"
             )
-
-    def _static_shadows(self, base: Peg) -> Iterator[str]:
-        """The graft's ``static`` route hides routes of the app it is grafted over."""
-        if base.adapter is None:
-            return
-        statics = [r.rule.partition("<")[0] for r in self.app.url_map.iter_rules() if r.endpoint == "static"]
-        for static in statics:
-            hidden = [r for r in base.adapter.routes() if ("/" + r.rule.lstrip("/")).startswith(static)]
-            if hidden:
-                names = ", ".join(f"{base.name}:{r.endpoint}" for r in hidden[:3])
-                yield (
-                    f"graft {self.mount!r} (flask): its static route {static}<path:filename> takes "
-                    f"every path below {static} from {base.name!r}, hiding {names}; give the Flask app "
-                    "another static_url_path, or static_folder=None"
-                )
