@@ -47,7 +47,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import IO, TYPE_CHECKING, Any
 
@@ -56,6 +56,8 @@ import hupper
 from .accesslog import LOG_FORMATS
 from .deploy import load, parse_mount_spec
 from .errors import ConfigError, WsgihubError
+from .health import DrainDelay
+from .inspector import DEFAULT_ALLOW_IPS, parse_allow_ips
 from .logconfig import configure_logging
 from .process import Autoreloader, PIDFile, SignalHandler, run_with_reloader
 from .requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
@@ -83,6 +85,15 @@ __all__ = ["ServeOption", "ServeOptions", "run", "serve_options"]
 
 #: Environment variable carrying the options from the reloader parent to its child.
 _RELOAD_ENV = "WSGIHUB_SERVE_OPTIONS"
+
+#: Every option's environment variable is this and its name in upper case (``WSGIHUB_PORT``).
+_ENV_PREFIX = "WSGIHUB_"
+
+#: The site file's section holding serve options (``[server:main]``, as pserve reads).
+SERVER_SECTION = "server:main"
+
+#: What ``use =`` in ``[server:main]`` may say (or be absent).
+_SERVER_USE = "egg:wsgihub#main"
 
 #: ``verbosity`` -> logging level, for wsgihub's, waitress's and gunicorn's logs alike.
 _LEVELS = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO, 3: logging.DEBUG}
@@ -126,6 +137,27 @@ def _pid_file(value: Any) -> str | None:
         return "is a directory; give the path of a file in it"
     directory = os.path.dirname(os.path.abspath(value))
     return None if os.path.isdir(directory) else f"directory {directory} does not exist"
+
+
+def _url_path(value: Any) -> str | None:
+    if not value.startswith("/") or any(c in value for c in " \t?#") or "//" in value:
+        return "expected a path starting with '/' (no spaces, query or fragment), e.g. /healthz"
+    return None
+
+
+def _allow_ips(value: Any) -> str | None:
+    try:
+        parse_allow_ips(value)
+    except ValueError as exc:
+        return f"{exc} (expected addresses or networks separated by commas, or *)"
+    return None
+
+
+def _config_file(value: Any) -> str | None:
+    if value.startswith("python:"):
+        return None
+    path = value.removeprefix("file:")
+    return None if os.path.isfile(path) else "no such file (a gunicorn config file, e.g. gunicorn.conf.py)"
 
 
 def _log_target(value: Any) -> str | None:
@@ -185,8 +217,37 @@ class ServeOption:
     check: Callable[[Any], str | None] | None = None
     metavar: str | None = None
     cli: bool = True
+    #: A one-letter spelling as well (``-c`` for ``--gunicorn-config``).
+    short: str | None = None
     name: str = ""
     default: Any = None
+
+    @property
+    def env_var(self) -> str:
+        """The option's environment variable: ``WSGIHUB_DRAIN_TIMEOUT``."""
+        return _ENV_PREFIX + self.name.upper()
+
+    @property
+    def site_key(self) -> str:
+        """The option's key in the site file's ``[server:main]``: its table name, ``drain_timeout``."""
+        return self.name
+
+    def read(self, text: str, where: str, shown: str = "") -> Any:
+        """The checked value of ``text`` from the environment or the site file.
+
+        ``where`` names the source as the one-line error begins
+        (``WSGIHUB_PORT=abc``, ``site.ini [server:main] port``); ``shown``
+        follows the complaint (`` (got 'abc')``).  Raises
+        :class:`~wsgihub.errors.ConfigError`.
+        """
+        try:
+            value = _parse_bool(text) if self.kind is bool else self.kind(text.strip() if self.kind is not str else text)
+        except ValueError:
+            raise ConfigError(f"{where}: expected {self._kind_name}{shown}") from None
+        problem = self.check(value) if self.check is not None else None
+        if problem is not None:
+            raise ConfigError(f"{where}: {problem}{shown}")
+        return value
 
     @property
     def flag(self) -> str:
@@ -245,6 +306,10 @@ class ServeOptions:
 
     site: str | None = None
     mounts: Sequence[str] = field(default_factory=tuple)
+    #: ``NAME=VALUE`` variables for the site file's ``%(NAME)s`` (PasteDeploy's global_conf).
+    variables: Mapping[str, str] = field(default_factory=dict)
+    #: Where each option came from (:func:`resolve_options`); empty when built directly.
+    sources: Mapping[str, str] = field(default_factory=dict)
     host: str = _option("127.0.0.1", str, "Address to listen on.", check=_host)
     port: int = _option(
         8080, int, "Port to listen on; 0 picks a free one (printed).", check=_port
@@ -271,8 +336,49 @@ class ServeOptions:
         check=_at_least(0, " seconds"),
         metavar="SECONDS",
     )
+    drain_delay: float = _option(
+        0.0,
+        float,
+        "Seconds the health path answers 503 on shutdown while still accepting, "
+        "before the drain (for load balancers).",
+        check=_at_least(0, " seconds"),
+        metavar="SECONDS",
+    )
     pid_file: str | None = _option(
         None, str, "Write the process id to this file while serving.", check=_pid_file, metavar="PATH"
+    )
+    health_path: str | None = _option(
+        None,
+        str,
+        "Answer this path with the process's health (200 started, 503 starting/draining/stopping), "
+        "calling no app.",
+        check=_url_path,
+        metavar="PATH",
+    )
+    inspect: str | None = _option(
+        None,
+        str,
+        "Serve the inspector page at PATH (HTML) and PATH.json to --inspect-allow-ips only.",
+        check=_url_path,
+        metavar="PATH",
+    )
+    inspect_allow_ips: str = _option(
+        DEFAULT_ALLOW_IPS,
+        str,
+        "Client addresses or networks the inspector answers (comma-separated; * for any).",
+        check=_allow_ips,
+        metavar="IPS",
+    )
+    gunicorn_config: str | None = _option(
+        None,
+        str,
+        "gunicorn's own config file, for the settings wsgihub leaves to gunicorn; implies gunicorn.",
+        check=_config_file,
+        metavar="FILE",
+        short="-c",
+    )
+    print_config: bool = _option(
+        False, bool, "Print every option, its value and where it came from, then exit."
     )
     access_log: str | None = _option(
         None,
@@ -349,24 +455,183 @@ def serve_options() -> list[ServeOption]:
     return table
 
 
+# -- where options come from -------------------------------------------------------------------
+#: The source of an option given on the command line or as a keyword of :func:`run`.
+FROM_COMMAND_LINE = "command line"
+#: The source of an option left at its default.
+FROM_DEFAULT = "default"
+
+
+def server_section(
+    site: str | None, variables: Mapping[str, str] | None = None
+) -> dict[str, tuple[str | ConfigError, str]]:
+    """The serve options of the site file's ``[server:main]``: ``{name: (text, where)}``.
+
+    ``where`` is how errors name the key (``site.ini [server:main] port``);
+    ``text`` is a :class:`~wsgihub.errors.ConfigError` instead where the
+    value cannot be interpolated (raised only if the value is used: an
+    option given elsewhere does not need it).
+    Keys are the option table's names (``drain_timeout``; ``drain-timeout``
+    is read as the same); ``use`` may be ``egg:wsgihub#main`` or absent.
+    ``%(NAME)s`` is interpolated as PasteDeploy does, from ``[DEFAULT]``,
+    ``here``, ``__file__`` and ``variables``.  A site that is not a
+    PasteDeploy file, or a file without the section, gives ``{}``.
+    Unknown keys, another ``use`` and interpolation errors raise
+    :class:`~wsgihub.errors.ConfigError` naming the file, section and key.
+    """
+    filename = _site_file(site)
+    if filename is None or filename.endswith(".wsgi"):
+        return {}
+    # PasteDeploy is imported here, not at the top: only site files need it.
+    from paste.deploy.loadwsgi import ConfigLoader
+
+    try:
+        loader = ConfigLoader(os.path.abspath(filename))
+    except Exception:  # noqa: BLE001 - the site loader reports a broken file in one line
+        return {}
+    parser = loader.parser
+    if not parser.has_section(SERVER_SECTION):
+        return {}
+    if variables:
+        loader.update_defaults(dict(variables), overwrite=False)  # as pserve's global_conf
+    defaults = parser.defaults()
+    known = {option.site_key: option for option in serve_options()}
+    found: dict[str, tuple[str | ConfigError, str]] = {}
+    for key in parser.options(SERVER_SECTION):
+        if key in defaults:  # [DEFAULT] and here/__file__ (PasteDeploy skips them too)
+            continue
+        where = f"{filename} [{SERVER_SECTION}] {key}"
+        name = key.replace("-", "_")
+        try:
+            text = parser.get(SERVER_SECTION, key)
+        except Exception as exc:  # noqa: BLE001 - configparser's messages span lines
+            if key == "use" or name not in known:
+                raise ConfigError(f"{where}: {_interpolation_problem(exc)}") from None
+            found[name] = (ConfigError(f"{where}: {_interpolation_problem(exc)}"), where)
+            continue
+        if key == "use":
+            if text.strip() != _SERVER_USE:
+                raise ConfigError(
+                    f"{where}: wsgihub serve reads this section itself: use = {_SERVER_USE} "
+                    f"or no 'use' (got {text.strip()!r})"
+                )
+            continue
+        if name not in known:
+            raise ConfigError(f"{where}: unknown option (options: {', '.join(known)})")
+        if text.strip():
+            found[name] = (text, where)
+    return found
+
+
+def _interpolation_problem(exc: Exception) -> str:
+    missing = getattr(exc, "reference", None)
+    if missing is not None:
+        return f"%({missing})s is not defined (give it as {missing}=VALUE after the site, or in [DEFAULT])"
+    first = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {first}"
+
+
+def resolve_options(
+    site: str | None = None,
+    mounts: Sequence[str] = (),
+    given: Mapping[str, Any] | None = None,
+    *,
+    variables: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[ServeOptions, dict[str, str]]:
+    """The options and where each came from: command line > environment > site file > default.
+
+    ``given`` are the options set on the command line (or as keywords of
+    :func:`run`); ``environ`` (default :data:`os.environ`) gives
+    ``WSGIHUB_<NAME>`` variables (an empty one counts as unset);
+    ``[server:main]`` of the site file gives the rest.  The sources are
+    ``"command line"``, ``"WSGIHUB_PORT"``, ``"site.ini [server:main]"`` or
+    ``"default"``.  A bad value is one :class:`~wsgihub.errors.ConfigError`
+    line naming its source.
+    """
+    given = dict(given or {})
+    env = os.environ if environ is None else environ
+    from_site = server_section(site, variables)
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for option in serve_options():
+        name = option.name
+        text = env.get(option.env_var, "")
+        if name in given:
+            values[name], sources[name] = given[name], FROM_COMMAND_LINE
+        elif text.strip():
+            values[name] = option.read(text, f"{option.env_var}={text}")
+            sources[name] = option.env_var
+        elif name in from_site:
+            raw, where = from_site[name]
+            if isinstance(raw, ConfigError):
+                raise raw
+            values[name] = option.read(raw, where, f" (got {raw.strip()!r})")
+            sources[name] = where.rsplit(" ", 1)[0]
+        else:
+            sources[name] = FROM_DEFAULT
+    options = ServeOptions(site=site, mounts=tuple(mounts), variables=dict(variables or {}), **values)
+    options.validate()
+    return options, sources
+
+
+def describe_config(options: ServeOptions, sources: Mapping[str, str]) -> str:
+    """``--print-config``: one line per option -- name, value, source -- in table order."""
+    rows = [("OPTION", "VALUE", "SOURCE")]
+    for option in serve_options():
+        value = getattr(options, option.name)
+        shown = "-" if value is None else (f"{value:g}" if isinstance(value, float) else str(value).lower() if isinstance(value, bool) else str(value))
+        rows.append((option.name, shown, sources.get(option.name, FROM_DEFAULT)))
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    lines = [f"{a.ljust(widths[0])}  {b.ljust(widths[1])}  {c}" for a, b, c in rows]
+    lines.append("precedence: command line > WSGIHUB_* environment > site file [server:main] > default")
+    if options.variables:
+        shown_vars = " ".join(f"{k}={v}" for k, v in options.variables.items())
+        lines.append(f"site file variables: {shown_vars}")
+    return "\n".join(lines)
+
+
+def options_markdown() -> str:
+    """The option table as the Markdown table docs/cli.md shows (a test keeps them equal)."""
+    lines = [
+        "| option | environment variable | `[server:main]` key | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for option in serve_options():
+        flag = f"`{option.flag}`" if option.cli else f"`{option.name}` (see below)"
+        if option.short:
+            flag = f"`{option.short}`, {flag}"
+        default = option.default
+        shown = "-" if default is None else (f"{default:g}" if isinstance(default, float) else str(default).lower() if isinstance(default, bool) else str(default))
+        meaning = option.help.replace("|", "\\|")
+        lines.append(f"| {flag} | `{option.env_var}` | `{option.site_key}` | `{shown}` | {meaning} |")
+    return "\n".join(lines)
+
+
 # -- run ----------------------------------------------------------------------------------------
 def run(
     site: str | None = None,
     mounts: Sequence[str] = (),
     *,
     out: IO[str] | None = None,
+    variables: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
     **options: Any,
 ) -> int:
     """Serve until the bus exits; return the exit code (0 after a clean shutdown).
 
     ``options`` are the fields of the option table (:func:`serve_options`):
     ``host``, ``port``, ``workers``, ``threads``, ``reload``,
-    ``drain_timeout``, ``pid_file``, ``verbosity``, ``debug``; left out,
-    each takes its one default.  Raises :class:`~wsgihub.errors.WsgihubError`
-    (one line) for bad input before anything starts, ``TypeError`` for an
-    unknown keyword.  Blocks the calling thread, which must be the main
-    thread (signal handlers).  ``out`` receives the mount list and the
-    ``Serving on`` line (default: stdout).
+    ``drain_timeout``, ``health_path`` ...; left out, each comes from its
+    ``WSGIHUB_<NAME>`` variable in ``environ`` (default: the process
+    environment), else from the site file's ``[server:main]``, else its one
+    default (:func:`resolve_options`).  ``variables`` are ``NAME=VALUE``
+    values for the site file's ``%(NAME)s`` (pserve's ``name=value``).
+    Raises :class:`~wsgihub.errors.WsgihubError` (one line) for bad input
+    before anything starts, ``TypeError`` for an unknown keyword.  Blocks
+    the calling thread, which must be the main thread (signal handlers).
+    ``out`` receives the mount list and the ``Serving on`` line (default:
+    stdout), or with ``print_config`` the options and their sources.
     """
     known = {option.name for option in serve_options()}
     unknown = sorted(set(options) - known)
@@ -375,21 +640,28 @@ def run(
             f"run() got an unexpected keyword argument {unknown[0]!r} "
             f"(options: {', '.join(sorted(known))})"
         )
-    settings = ServeOptions(site=site, mounts=tuple(mounts), **options)
-    settings.validate()
-    _configure_logging(settings)
+    if variables and _site_file(site) is None:
+        shown = " ".join(f"{k}={v}" for k, v in variables.items())
+        raise ConfigError(f"{shown}: NAME=VALUE variables need a site file (site.ini) to fill in")
+    settings, sources = resolve_options(site, mounts, options, variables=variables, environ=environ)
+    settings.sources = sources
     output = out if out is not None else sys.stdout
+    if settings.print_config:
+        _echo(describe_config(settings, sources), output)
+        return 0
+    _configure_logging(settings)
     if settings.reload and not _in_reloader_child():
         return _run_reloader(settings)
-    if settings.workers is not None:
+    if settings.workers is not None or settings.gunicorn_config is not None:
         return _run_gunicorn(settings, output)
     return _run_waitress(settings, output)
 
 
 def _load(options: ServeOptions) -> Hub:
     """The hub, with each MountWarning printed once as ``wsgihub: warning: ...``."""
+    extra = {"global_conf": dict(options.variables)} if options.variables else {}
     with mount_warnings() as found:
-        hub = load(options.site, mounts=options.mounts)
+        hub = load(options.site, mounts=options.mounts, **extra)
     for message in found:
         _warn(message)
     return hub
@@ -411,6 +683,7 @@ def _run_waitress(options: ServeOptions, out: IO[str]) -> int:
     SignalHandler(bus).subscribe()
     if options.pid_file is not None:
         PIDFile(bus, options.pid_file).subscribe()
+    DrainDelay(bus, options.drain_delay).subscribe()  # health says 503 before waitress stops accepting
     if _in_reloader_child():
         _watch_site(bus, hub, options)
     server = WaitressServer(
@@ -475,14 +748,16 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
             f"--workers needs gunicorn: pip install 'wsgihub[gunicorn]' ({exc})"
         ) from None
 
-    port = check_address(options.host, options.port)
-    probe = probe_site(options.site, options.mounts, debug=options.debug)
-    for message in probe.warnings:
-        _warn(message)
-    _print_mounts(probe.mounts, options, out)
-    if _in_reloader_child():
-        # The master never imports the apps, so the reloader cannot see them by itself.
-        hupper.get_reloader().watch_files(probe.files)
+    explicit = {
+        setting
+        for name, settings in _GUNICORN_SETTINGS.items()
+        if options.sources.get(name, FROM_COMMAND_LINE) != FROM_DEFAULT
+        for setting in settings
+    }
+    port = options.port
+    if options.gunicorn_config is None or "bind" in explicit:
+        # (a gunicorn config file may bind elsewhere; gunicorn checks that itself)
+        port = check_address(options.host, options.port)
     server = GunicornServer(
         options.site,
         options.mounts,
@@ -495,8 +770,33 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
         loglevel=logging.getLevelName(_level(options)).lower(),
         on_ready=lambda url: _echo(f"Serving on {url}", out),
         front_options=options,
-    )
+        variables=options.variables,
+        drain_delay=options.drain_delay,
+        config_file=options.gunicorn_config,
+        explicit=explicit,
+    )  # reads gunicorn's config file and GUNICORN_CMD_ARGS: their errors come first
+    probe = probe_site(options.site, options.mounts, debug=options.debug, variables=options.variables)
+    for message in probe.warnings:
+        _warn(message)
+    _print_mounts(probe.mounts, options, out)
+    if _in_reloader_child():
+        # The master never imports the apps, so the reloader cannot see them by itself.
+        hupper.get_reloader().watch_files(probe.files)
     return server.run()
+
+
+#: The gunicorn settings each serve option sets: where it is given (not left at its
+#: default) it wins over gunicorn's config file and ``GUNICORN_CMD_ARGS``.
+_GUNICORN_SETTINGS: dict[str, tuple[str, ...]] = {
+    "host": ("bind",),
+    "port": ("bind",),
+    "workers": ("workers",),
+    "threads": ("threads",),
+    "drain_timeout": ("graceful_timeout",),
+    "drain_delay": ("graceful_timeout",),
+    "pid_file": ("pidfile",),
+    "verbosity": ("loglevel",),
+}
 
 
 # -- --reload --------------------------------------------------------------------------------
@@ -513,6 +813,7 @@ def _run_reloader(options: ServeOptions) -> int:
     its stop and exit listeners take) before the parent kills it.
     """
     options.port = check_address(options.host, options.port)
+    options.sources = {**options.sources, "port": FROM_COMMAND_LINE}  # every child listens there
     os.environ[_RELOAD_ENV] = options.to_json()
     site_file = _site_file(options.site)
     run_with_reloader(
@@ -527,9 +828,15 @@ def _run_reloader(options: ServeOptions) -> int:
 def _reload_child() -> None:
     """Entry point of a reloader child: serve with the parent's options."""
     options = ServeOptions.from_json(os.environ[_RELOAD_ENV])
-    values = {option.name: getattr(options, option.name) for option in serve_options()}
+    # What the parent resolved from its command line; the environment and the
+    # site file are read again here (same environment, same file).
+    values = {
+        option.name: getattr(options, option.name)
+        for option in serve_options()
+        if options.sources.get(option.name, FROM_COMMAND_LINE) == FROM_COMMAND_LINE
+    }
     try:
-        code = run(options.site, options.mounts, **values)
+        code = run(options.site, options.mounts, variables=options.variables or None, **values)
     except WsgihubError as exc:
         if options.debug:
             raise

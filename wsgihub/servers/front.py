@@ -29,6 +29,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..accesslog import AccessLog
+from ..health import HealthCheck
+from ..inspector import DEFAULT_ALLOW_IPS, Inspector
 from ..logconfig import access_log_configured
 from ..requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
 from ..requestid import RequestID
@@ -54,6 +56,13 @@ def front(hub: Hub, options: Any = None) -> WSGIApplication:
     """
     app: WSGIApplication = hub
     # 3. health path and inspector (innermost: they answer before any app is called)
+    inspect_path = _option(options, "inspect")
+    if inspect_path:
+        allow = _option(options, "inspect_allow_ips", DEFAULT_ALLOW_IPS)
+        app = Inspector(app, hub, inspect_path, allow)
+    health_path = _option(options, "health_path")
+    if health_path:
+        app = HealthCheck(app, hub, health_path)
 
     # 2. request ID and access log (one layer when both are on)
     header = _option(options, "request_id_header", DEFAULT_REQUEST_ID_HEADER) or None

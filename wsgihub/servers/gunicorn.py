@@ -28,14 +28,18 @@ starts, and still leaves the master free of application code.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import math
 import os
+import runpy
+import shlex
 import signal
 import sys
 import sysconfig
+import threading
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +51,7 @@ from gunicorn.errors import HaltServer
 from ..bus import Bus
 from ..deploy import load
 from ..errors import ConfigError, WsgihubError
+from ..health import announce_drain
 from .base import (
     DEFAULT_DRAIN_TIMEOUT,
     MountInfo,
@@ -100,14 +105,22 @@ class SiteProbe:
     warnings: list[str] = field(default_factory=list)
 
 
-def probe_site(site: str | None, mounts: Sequence[str], *, debug: bool = False) -> SiteProbe:
+def probe_site(
+    site: str | None,
+    mounts: Sequence[str],
+    *,
+    debug: bool = False,
+    variables: Mapping[str, str] | None = None,
+) -> SiteProbe:
     """Load the site in a forked child and report its mounts (or its error).
 
     The calling process imports nothing of the site, which is what lets a
     gunicorn master reload application code on SIGHUP.  A failure raises
     :class:`~wsgihub.errors.ConfigError` with the child's one-line message;
     with ``debug`` the child's traceback is printed to stderr first.
+    ``variables`` fill the site file's ``%(NAME)s`` (PasteDeploy's global_conf).
     """
+    extra = {"global_conf": dict(variables)} if variables else {}
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -118,7 +131,7 @@ def probe_site(site: str | None, mounts: Sequence[str], *, debug: bool = False) 
         try:
             try:
                 with mount_warnings() as found:
-                    hub = load(site, mounts=mounts)
+                    hub = load(site, mounts=mounts, **extra)
                 payload: dict[str, Any] = {
                     "mounts": [vars(m) for m in describe_mounts(hub)],
                     "warnings": found,
@@ -184,7 +197,17 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
     ``options`` are more gunicorn settings (``timeout``, ``accesslog`` ...).
     ``front_options`` are what each worker wraps its hub with
     (:func:`~wsgihub.servers.front.front`; ``wsgihub serve`` passes its
-    :class:`~wsgihub.serve.ServeOptions`).
+    :class:`~wsgihub.serve.ServeOptions`).  ``variables`` fill the site
+    file's ``%(NAME)s``.  ``drain_delay``: seconds a worker keeps accepting
+    after SIGTERM while its health path answers 503 (see
+    :mod:`wsgihub.health`).
+
+    ``config_file`` is gunicorn's own config file (``-c``; a path or
+    ``python:module``) and ``GUNICORN_CMD_ARGS`` is read as gunicorn reads
+    it; both are applied over wsgihub's settings except the gunicorn
+    settings named in ``explicit`` (``bind``, ``workers`` ... that the user
+    gave wsgihub; default: all of wsgihub's), and gunicorn hooks they
+    define run after wsgihub's own.
     """
 
     def __init__(
@@ -202,6 +225,10 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         on_ready: Callable[[str], Any] | None = None,
         options: Mapping[str, Any] | None = None,
         front_options: Any = None,
+        variables: Mapping[str, str] | None = None,
+        drain_delay: float = 0.0,
+        config_file: str | None = None,
+        explicit: Collection[str] | None = None,
     ) -> None:
         self.site = site
         self.mounts = tuple(mounts)
@@ -217,6 +244,10 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         #: What :func:`~wsgihub.servers.front.front` builds each worker's
         #: serving stack from (a :class:`wsgihub.serve.ServeOptions`).
         self.front_options = front_options
+        self.variables = dict(variables or {})
+        self.drain_delay = drain_delay
+        self.config_file = config_file
+        self.explicit = set(explicit) if explicit is not None else None
         unknown = sorted(set(self.options) - set(make_settings()))
         if unknown:
             raise ConfigError(f"unknown gunicorn setting(s): {', '.join(unknown)}")
@@ -237,16 +268,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             ],
             "workers": self.workers,
             "threads": self.threads,
-            "graceful_timeout": max(1, math.ceil(self.drain_timeout)),  # whole seconds only
+            # whole seconds only; a worker first keeps accepting for the drain delay
+            "graceful_timeout": max(1, math.ceil(self.drain_timeout + self.drain_delay)),
             "loglevel": self.loglevel,
             "pidfile": self.pid_file,
             "proc_name": "wsgihub",
-            "when_ready": self._when_ready,
-            "on_reload": self._on_reload,
-            "on_exit": self._on_exit,
-            "post_fork": self._post_fork,
-            "post_worker_init": self._post_worker_init,
-            "worker_exit": self._worker_exit,
             # several servers on one host must not fight over gunicornc's socket
             "control_socket_disable": True,
             # Trust no proxy's forwarded headers (X-Forwarded-Proto, a SCRIPT_NAME
@@ -258,8 +284,77 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         for key, value in settings.items():
             if key in self.cfg.settings:  # older gunicorns lack some (control_socket_disable)
                 self.cfg.set(key, value)
+        for hook in _HOOKS:  # a SIGHUP runs this again: start from gunicorn's own no-ops
+            self.cfg.set(hook, self.cfg.settings[hook].default)
+        self._load_gunicorn_sources()
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        for key, value in settings.items():
+            if (self.explicit is None or key in self.explicit) and key in self.cfg.settings:
+                self.cfg.set(key, value)
+        for hook, arity in _HOOKS.items():
+            theirs = self.cfg.settings[hook].get()
+            ours = getattr(self, "_" + hook)
+            default = self.cfg.settings[hook].default
+            self.cfg.set(hook, ours if theirs is default else _chain(ours, theirs, arity))
+
+    def do_load_config(self) -> None:
+        """gunicorn's own, but a bad setting raises :class:`ConfigError` (one line, exit 2).
+
+        gunicorn prints ``Error: ...`` after a blank line and exits 1 instead.
+        """
+        self.load_default_config()
+        self.load_config()
+
+    def _load_gunicorn_sources(self) -> None:
+        """gunicorn's config file, then ``GUNICORN_CMD_ARGS``, as gunicorn itself orders them."""
+        env_text = os.environ.get("GUNICORN_CMD_ARGS", "")
+        env_args: dict[str, Any] = {}
+        if env_text.strip():
+            env_args = self._parse_cmd_args(env_text)
+        location = self.config_file or env_args.pop("config", None)
+        env_args.pop("config", None)
+        if location:
+            self._load_config_file(location)
+        for key, value in env_args.items():
+            self.cfg.set(key, value)
+
+    def _parse_cmd_args(self, text: str) -> dict[str, Any]:
+        """``GUNICORN_CMD_ARGS`` as gunicorn's own parser reads it; one line if it cannot."""
+        where = f"GUNICORN_CMD_ARGS={text}"
+        parser = self.cfg.parser()
+        parser.exit_on_error = False
+        try:
+            args, extra = parser.parse_known_args(shlex.split(text))
+        except Exception as exc:  # noqa: BLE001 - argparse and shlex errors alike
+            raise ConfigError(f"{where}: {' '.join(str(exc).split())}") from None
+        extra += list(getattr(args, "args", None) or [])
+        if extra:
+            raise ConfigError(f"{where}: gunicorn does not know {' '.join(extra)}")
+        return {k.lower(): v for k, v in vars(args).items() if v is not None and k != "args"}
+
+    def _load_config_file(self, location: str) -> None:
+        """Apply a gunicorn config file (``path``, ``file:path`` or ``python:module``).
+
+        Names gunicorn does not know are ignored, as gunicorn does; a file
+        that fails or a bad value is one line naming the file.
+        """
+        try:
+            if location.startswith("python:"):
+                values = vars(importlib.import_module(location.removeprefix("python:")))
+            else:
+                values = runpy.run_path(location.removeprefix("file:"))
+        except Exception as exc:  # noqa: BLE001 - the user's file failed: one line
+            first = " ".join(str(exc).split())
+            raise ConfigError(f"{location}: {type(exc).__name__}: {first}") from None
+        for key, value in values.items():
+            if key not in self.cfg.settings:
+                continue
+            try:
+                self.cfg.set(key.lower(), value)
+            except Exception as exc:  # noqa: BLE001 - gunicorn's validators raise several kinds
+                first = " ".join(str(exc).split())
+                raise ConfigError(f"{location}: {key} = {value!r}: {first}") from None
 
     def load(self) -> WSGIApplication:
         """Build this worker's hub from the site spec (runs in the worker).
@@ -267,8 +362,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         What the worker serves is the hub wrapped in the front middlewares
         (:func:`~wsgihub.servers.front.front`), as under waitress.
         """
+        extra = {"global_conf": self.variables} if self.variables else {}
         with mount_warnings():  # the master reported them, from probe_site
-            self.hub = load(self.site, mounts=self.mounts)
+            self.hub = load(self.site, mounts=self.mounts, **extra)
         return front(self.hub, self.front_options)
 
     def run(self) -> int:
@@ -335,12 +431,76 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             exit_after_failed_start(hub.bus)
             self.hub = None
             sys.exit(WORKER_BOOT_ERROR)
+        _drain_first(worker, hub.bus, self.drain_delay)
 
     def _worker_exit(self, arbiter: Arbiter, worker: Worker) -> None:
         hub = self.hub
         if hub is not None and worker.pid == os.getpid():
             self.hub = None
             hub.bus.exit()
+
+
+#: The gunicorn hooks wsgihub sets, and how many arguments each takes.
+_HOOKS = {
+    "when_ready": 1,
+    "on_reload": 1,
+    "on_exit": 1,
+    "post_fork": 2,
+    "post_worker_init": 1,
+    "worker_exit": 2,
+}
+
+
+def _chain(ours: Callable[..., Any], theirs: Callable[..., Any], arity: int) -> Callable[..., Any]:
+    """A gunicorn hook running wsgihub's, then the one of the user's gunicorn config."""
+    if arity == 1:
+
+        def hook1(first: Any) -> None:
+            ours(first)
+            theirs(first)
+
+        return hook1
+
+    def hook2(first: Any, second: Any) -> None:
+        ours(first, second)
+        theirs(first, second)
+
+    return hook2
+
+
+def _drain_first(worker: Worker, bus: Bus, delay: float) -> None:
+    """SIGTERM/SIGINT in a worker: announce the drain on its bus, then gunicorn's graceful exit.
+
+    The worker's bus stays STARTED until the worker ends, so the health path
+    learns of the shutdown from the ``drain`` channel: from the signal on it
+    answers 503 while the worker keeps accepting for ``delay`` seconds; then
+    the signal is sent again and gunicorn's own handler stops accepting and
+    lets the requests in flight finish.  A second signal meanwhile exits at once.
+    """
+    fired: list[int] = []
+
+    def announce() -> None:
+        announce_drain(bus)
+        if delay > 0:
+            bus.log(f"Draining: health answers 503; still accepting for {delay:g} s (drain delay).")
+
+    def handler(signum: int, frame: Any) -> None:
+        if fired or delay <= 0:
+            if not fired:
+                fired.append(signum)
+                threading.Thread(target=announce, name="wsgihub-drain", daemon=True).start()
+            worker.handle_exit(signum, frame)
+            return
+        fired.append(signum)
+        # the bus's listeners log: not inside a signal handler
+        threading.Thread(target=announce, name="wsgihub-drain", daemon=True).start()
+        timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGTERM))
+        timer.daemon = True
+        timer.start()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+        signal.siginterrupt(signum, False)
 
 
 def _gunicorn_logger(log: Any, quiet_start_failures: bool = False) -> Callable[..., None]:
