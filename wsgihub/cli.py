@@ -400,13 +400,14 @@ def serve_table_options(func: Any) -> Any:
         default = option.default
         shown = f"{default:g}" if isinstance(default, float) else str(default)
         help_text = option.help + (f"  [default: {shown}]" if default not in (None, False) else "")
+        flags = [option.flag, option.short] if option.short else [option.flag]
         if option.kind is bool:
             decorator = click.option(
-                option.flag, option.name, is_flag=True, default=None, help=help_text
+                *flags, option.name, is_flag=True, default=None, help=help_text
             )
         else:
             decorator = click.option(
-                option.flag,
+                *flags,
                 option.name,
                 default=None,
                 callback=_parser(option),
@@ -420,6 +421,7 @@ def serve_table_options(func: Any) -> Any:
 @cli.command("serve")
 @debug_option
 @site_options
+@click.argument("variables", nargs=-1, metavar="[NAME=VALUE]...")
 @serve_table_options
 @click.option("-v", "--verbose", count=True, help="More output (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors (and the 'Serving on' line).")
@@ -429,6 +431,7 @@ def serve(
     /,
     site: str | None,
     mounts: tuple[str, ...],
+    variables: tuple[str, ...],
     verbose: int,
     quiet: bool,
     **options: Any,
@@ -437,15 +440,31 @@ def serve(
 
     SITE is a site file (site.ini, config:site.ini#name, site.wsgi) or
     package.module:hub; add apps with --mount PREFIX=package.module:app.
+    NAME=VALUE fill the site file's %(NAME)s, as pserve's do.  Every option
+    may also come from its WSGIHUB_<OPTION> variable or the site file's
+    [server:main] (command line > environment > site file > default;
+    --print-config shows each value and where it came from).
     """
+    words = ([site] if site is not None else []) + list(variables)
+    site = words.pop(0) if words and not _is_variable(words[0]) else None
+    values: dict[str, str] = {}
+    for word in words:
+        if not _is_variable(word):
+            raise ConfigError(f"value {word!r}: expected NAME=VALUE after the site")
+        name, _, value = word.partition("=")
+        values[name] = value
     given = {name: value for name, value in options.items() if value is not None}
-    return run(
-        site,
-        mounts,
-        verbosity=0 if quiet else min(1 + verbose, 3),
-        debug=state.debug,
-        **given,
-    )
+    if quiet or verbose:
+        given["verbosity"] = 0 if quiet else min(1 + verbose, 3)
+    if state.debug:
+        given["debug"] = True
+    return run(site, mounts, variables=values or None, **given)
+
+
+def _is_variable(word: str) -> bool:
+    """``http_port=8080`` (a NAME=VALUE for the site file), not a site or a path."""
+    name, sep, _ = word.partition("=")
+    return bool(sep) and name.isidentifier() and not os.path.exists(word)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
