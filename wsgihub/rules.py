@@ -71,7 +71,7 @@ WERKZEUG_CONVERTERS: Final[Mapping[str, str]] = {
     "string": r"[^/]+",
     "int": r"\d+",
     "float": r"\d+\.\d+",
-    "path": r"[^/].*?",
+    "path": r".+",  # [^/].*? in Werkzeug, whose merge_slashes redirects '//x' to '/x' anyway
     "uuid": r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}",
 }
 
@@ -302,7 +302,6 @@ def _overlap_regex(a: str, b: str) -> Overlap:
 # -- automata ----------------------------------------------------------------------------------------
 _MAX = 0x10FFFF
 _ANY: Final = ((0, _MAX),)
-_NOT_NEWLINE: Final = ((0, 9), (11, _MAX))
 _DIGIT: Final = ((48, 57),)
 _SPACE: Final = ((9, 13), (32, 32))
 _WORD: Final = ((48, 57), (65, 90), (95, 95), (97, 122), (0x80, _MAX))
@@ -394,7 +393,7 @@ class _NFA:
         if op is _sre.NOT_LITERAL:
             return self.char(_complement(((arg, arg),)), start, flags)
         if op is _sre.ANY:
-            return self.char(_ANY if flags & re.DOTALL else _NOT_NEWLINE, start, flags)
+            return self.char(_ANY, start, flags)  # a newline in a path is no route's business
         if op is _sre.IN:
             return self.char(_in_ranges(arg), start, flags)
         if op is _sre.AT:
