@@ -745,7 +745,7 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
         from .servers.gunicorn import GunicornServer, probe_site
     except ImportError as exc:
         raise ConfigError(
-            f"--workers needs gunicorn: pip install 'wsgihub[gunicorn]' ({exc})"
+            f"--workers needs gunicorn: pip install gunicorn ({exc})"
         ) from None
 
     explicit = {

@@ -2,7 +2,7 @@
 
 ::
 
-    pip install --find-links wheels/ 'wsgihub[otel]'   # wheels/: scripts/build-wheels.sh
+    pip install --find-links dist/wheels 'wsgihub[otel]'   # bash scripts/build-wheels.sh
     wsgihub serve site.ini --otel
 
     from wsgihub.tracing import traced
