@@ -87,10 +87,12 @@ def _answer_untrusted(app: Flask) -> None:
     Set in ``error_handler_spec`` as ``register_error_handler`` would, which
     refuses once the app has served a request (mounting may come later).
     """
-    app_handlers = app.error_handler_spec.setdefault(None, {})
+    # error_handler_spec is Flask's defaultdict of defaultdicts: a plain {} put in its place
+    # makes every later error lookup (abort(404)) raise KeyError, so index, never setdefault.
+    app_handlers = app.error_handler_spec[None]
     if app_handlers.get(400):
         return
-    app_handlers.setdefault(400, {})[SecurityError] = _refuse
+    app_handlers[400][SecurityError] = _refuse
 
 
 def _forget_untrusted(app: Flask) -> None:
