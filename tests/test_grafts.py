@@ -8,13 +8,18 @@ in, and :mod:`wsgihub.rules` is checked on each framework's rule grammar.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
 import textwrap
+import time
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from wsgihub import Hub, MountWarning
 from wsgihub.cli import main
@@ -22,6 +27,11 @@ from wsgihub.deploy import load
 from wsgihub.errors import ConfigError, DeployError, MountError
 from wsgihub.rules import DISJOINT, PARTIAL, TAKES, overlap, parse_rule
 from wsgihub.testing import ReferenceApp, call, echo_app, reference_hub
+
+# the live apps live next to this file (also under pytest --import-mode=importlib)
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from live_apps._process import ServeProcess
 
 
 # -- rules across frameworks ----------------------------------------------------------------------
@@ -398,3 +408,51 @@ def test_routes_grafts_is_the_migration_report(site_file: Any, capsys: pytest.Ca
     code, out, _ = run(capsys, "routes", path, "--grafts", "--json")
     (report,) = json.loads(out)
     assert report["summary"] == lines[-1].strip() and [t["taken"]["name"] for t in report["takes"]] == ["legacy:home"]
+
+
+# -- moving a route back: a one-line site-file change that serve --reload picks up -------------------------
+_LIVE_APPS = '''
+from wsgihub.testing.reference import ReferenceApp
+
+
+class Named(ReferenceApp):
+    def render(self, environ, endpoint, values):
+        return f"{self.name}:{endpoint}"
+
+
+def legacy(global_conf=None, **settings):
+    return Named("legacy", {"home": "/", "about": "/about"})
+
+
+def new(global_conf=None, **settings):
+    return Named("new", {"index": "/", "about": "/about"})
+'''
+
+
+@pytest.mark.live
+def test_serve_reload_picks_up_a_route_moved_back(tmp_path: Path, site_file: Any) -> None:
+    (tmp_path / "g1_live_apps.py").write_text(_LIVE_APPS)
+    site = tmp_path / "live.ini"
+    text = SITE.replace("test_grafts:legacy_app", "g1_live_apps:legacy").replace("test_grafts:new_app", "g1_live_apps:new")
+    site.write_text(text.format(extra="silence = W010\ngraft new exclude ="))
+    with ServeProcess([str(site), "--port", "0", "--reload"], pythonpath=[tmp_path]) as served:
+        url = served.url(timeout=30)
+        assert requests.get(url + "/about", timeout=5).text == "new:about"
+        site.write_text(text.format(extra="silence = W010\ngraft new exclude = about"))  # the one-line change
+        stamp = time.time()
+        for _ in range(20):  # push the mtime forward until the reloader says it saw the change
+            stamp += 2
+            os.utime(site, (stamp, stamp))
+            try:
+                served.wait_for_line("live.ini changed; reloading", 1.5, stderr=True)
+                break
+            except AssertionError as exc:
+                if "process exited" in str(exc):
+                    raise
+        else:
+            raise AssertionError(f"the reloader never saw the change: {served.stderr}")
+        assert served.url(timeout=30) == url
+        assert requests.get(url + "/about", timeout=5).text == "legacy:about"
+        assert requests.get(url + "/", timeout=5).text == "new:index"
+        served.signal(signal.SIGTERM)
+        served.wait(timeout=15)
