@@ -375,3 +375,50 @@ def test_reload_hand_off_keeps_variables_and_sources() -> None:
     )
     again = ServeOptions.from_json(options.to_json())
     assert again.variables == {"http_port": "1"} and again.sources == {"port": FROM_COMMAND_LINE}
+
+
+# -- pserve ------------------------------------------------------------------------------------------
+@pytest.mark.live
+def test_pserve_serves_the_same_server_section(tmp_path: Path) -> None:
+    """``use = egg:wsgihub#main``: pserve hands the loaded site to wsgihub's server runner."""
+    import shutil
+    import signal
+    import subprocess
+    import threading
+
+    pserve = shutil.which("pserve", path=os.path.dirname(sys.executable)) or shutil.which("pserve")
+    if pserve is None:
+        pytest.skip("pserve not installed (pip install pyramid)")
+    site = write_site(tmp_path, server="use = egg:wsgihub#main\nport = 0\nhealth_path = /healthz\nthreads = 2")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(Path(__file__).parent)]))
+    process = subprocess.Popen(
+        [pserve, str(site)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env
+    )
+    watchdog = threading.Timer(30, process.kill)
+    watchdog.start()
+    try:
+        assert process.stdout is not None
+        url = ""
+        for line in process.stdout:
+            if line.startswith("Serving on "):
+                url = line.split()[-1]
+                break
+        assert url, process.stderr.read() if process.stderr else ""
+        assert requests.get(url + "/healthz", timeout=5).json()["status"] == "ok"
+        assert requests.get(url + "/", timeout=5).text.startswith("hello from ")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    finally:
+        watchdog.cancel()
+        process.kill()
+        process.wait(5)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+    site.write_text(site.read_text().replace("threads = 2", "workers = 2"), encoding="utf-8")
+    result = subprocess.run(
+        [pserve, str(site)], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=30, check=False
+    )
+    assert result.returncode != 0
+    assert "[server:main] workers: only 'wsgihub serve" in result.stderr

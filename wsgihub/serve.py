@@ -57,6 +57,7 @@ from .accesslog import LOG_FORMATS
 from .deploy import load, parse_mount_spec
 from .errors import ConfigError, WsgihubError
 from .health import DrainDelay
+from .hub import Hub
 from .inspector import DEFAULT_ALLOW_IPS, parse_allow_ips
 from .logconfig import configure_logging
 from .process import Autoreloader, PIDFile, SignalHandler, run_with_reloader
@@ -79,9 +80,18 @@ from .tracing import MISSING as OTEL_MISSING
 
 if TYPE_CHECKING:
     from .bus import Bus
-    from .hub import Hub
 
-__all__ = ["ServeOption", "ServeOptions", "run", "serve_options"]
+__all__ = [
+    "ServeOption",
+    "ServeOptions",
+    "describe_config",
+    "options_markdown",
+    "resolve_options",
+    "run",
+    "serve_options",
+    "server_runner",
+    "server_section",
+]
 
 #: Environment variable carrying the options from the reloader parent to its child.
 _RELOAD_ENV = "WSGIHUB_SERVE_OPTIONS"
@@ -668,11 +678,14 @@ def _load(options: ServeOptions) -> Hub:
 
 
 # -- waitress ----------------------------------------------------------------------------
-def _run_waitress(options: ServeOptions, out: IO[str]) -> int:
-    """One process: hub.bus gets SignalHandler, PIDFile, waitress; start; block."""
+def _run_waitress(options: ServeOptions, out: IO[str], loaded: Hub | None = None) -> int:
+    """One process: hub.bus gets SignalHandler, PIDFile, waitress; start; block.
+
+    ``loaded`` is a hub someone else loaded already (pserve, see :func:`server_runner`).
+    """
     sock = bind_socket(options.host, options.port)  # address in use: nothing started yet
     try:
-        hub = _load(options)
+        hub = loaded if loaded is not None else _load(options)
     except BaseException:
         sock.close()
         raise
@@ -797,6 +810,47 @@ _GUNICORN_SETTINGS: dict[str, tuple[str, ...]] = {
     "pid_file": ("pidfile",),
     "verbosity": ("loglevel",),
 }
+
+
+# -- pserve ----------------------------------------------------------------------------------
+#: Options only ``wsgihub serve`` itself can honour (pserve loaded the site in its own process).
+_NOT_UNDER_PSERVE = ("workers", "gunicorn_config", "reload", "print_config")
+
+
+def server_runner(wsgi_app: Any, global_conf: Mapping[str, str], **local_conf: str) -> None:
+    """PasteDeploy server runner ``egg:wsgihub#main``: ``pserve site.ini`` serves as wsgihub does.
+
+    The same ``[server:main]`` that ``wsgihub serve`` reads works under
+    pserve: its keys are the option table's names, read and checked the
+    same way (one line naming the file, section and key), and the site is
+    served under waitress on the hub's bus (drain, health path, inspector,
+    access log).  pserve has loaded the site in its own process already, so
+    ``workers``, ``gunicorn_config`` and ``reload`` (pserve has its own
+    ``--reload``) are refused: run ``wsgihub serve`` for those.
+    """
+    source = global_conf.get("__file__", "site file")
+    known = {option.site_key: option for option in serve_options()}
+    values: dict[str, Any] = {}
+    for key, text in local_conf.items():
+        name = key.replace("-", "_")
+        where = f"{source} [{SERVER_SECTION}] {key}"
+        if name not in known:
+            raise ConfigError(f"{where}: unknown option (options: {', '.join(known)})")
+        if name in _NOT_UNDER_PSERVE:
+            raise ConfigError(f"{where}: only 'wsgihub serve {source}' can do this, not pserve")
+        if text.strip():
+            values[name] = known[name].read(text, where, f" (got {text.strip()!r})")
+    hub = wsgi_app if isinstance(wsgi_app, Hub) else None
+    if hub is None:
+        hub = Hub()
+        hub.mount("/", wsgi_app, name="root")
+    options = ServeOptions(site=source, **values)
+    options.sources = {name: f"{source} [{SERVER_SECTION}]" for name in values}
+    options.validate()
+    _configure_logging(options)
+    code = _run_waitress(options, sys.stdout, loaded=hub)
+    if code:
+        raise SystemExit(code)
 
 
 # -- --reload --------------------------------------------------------------------------------
