@@ -218,3 +218,19 @@ def test_health_is_503_during_the_drain_before_the_listener_closes(server_args: 
         assert served.wait(timeout=20) == 0
         with pytest.raises(OSError):
             socket.create_connection((host, int(port)), timeout=2).close()
+
+
+@pytest.mark.live
+def test_a_second_signal_ends_the_drain_delay() -> None:
+    """waitress: a 60 s delay, SIGTERM, then SIGINT (an impatient Ctrl-C): the drain starts at once."""
+    with ServeProcess(
+        ["live_apps.sites:slow_site", "--port", "0", "--health-path", "/healthz", "--drain-delay", "60", "-v"]
+    ) as served:
+        url = served.url()
+        served.signal(signal.SIGTERM)
+        served.wait_for_line("Draining: health answers 503", stderr=True)
+        assert _health(url)[0] == 503
+        served.signal(signal.SIGINT)
+        served.wait_for_line("Drain delay cut short by a second signal", stderr=True)
+        assert served.wait(timeout=15) == 0
+        assert served.stdout.count("MARKER stop listener ran") == 1

@@ -148,17 +148,34 @@ class DrainDelay(SimplePlugin):
     Its ``stop`` listener runs before the server's (priority 30; waitress
     stops accepting at 40), so for ``delay`` seconds health answers 503
     while every other request is still served.  A delay of 0 only announces.
+    A second SIGTERM or SIGINT during the delay (published on the bus by
+    :class:`~wsgihub.process.SignalHandler`) ends it at once; the drain
+    itself still runs.
     """
 
     def __init__(self, bus: Bus, delay: float) -> None:
         super().__init__(bus)
         self.delay = delay
         self._woken = threading.Event()
+        self._waiting = False
 
     def subscribe(self) -> None:
-        """Subscribe ``stop`` (and make the ``drain`` channel known to the bus)."""
+        """Subscribe ``start``, ``stop`` and the signal channels (and make ``drain`` known)."""
         self.bus.listeners.setdefault(DRAIN_CHANNEL, set())
         super().subscribe()
+        for name in ("SIGTERM", "SIGINT"):
+            self.bus.subscribe(name, self._on_signal, priority=90)
+
+    def unsubscribe(self) -> None:
+        """Undo :meth:`subscribe`."""
+        super().unsubscribe()
+        for name in ("SIGTERM", "SIGINT"):
+            self.bus.unsubscribe(name, self._on_signal)
+
+    def _on_signal(self) -> None:
+        if self._waiting:  # a second signal while the first one's delay runs
+            self.bus.log("Drain delay cut short by a second signal.")
+            self._woken.set()
 
     def start(self) -> None:
         """A new start: a later stop waits its delay again."""
@@ -171,7 +188,11 @@ class DrainDelay(SimplePlugin):
             self.bus.log(
                 f"Draining: health answers 503; still accepting for {self.delay:g} s (drain delay)."
             )
-            self._woken.wait(self.delay)
+            self._waiting = True
+            try:
+                self._woken.wait(self.delay)
+            finally:
+                self._waiting = False
 
     stop.priority = 30  # type: ignore[attr-defined]
 
