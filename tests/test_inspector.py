@@ -232,6 +232,10 @@ def test_inspector_is_off_by_default_and_404_to_untrusted_clients(project: Path)
         for path in ("/_hub", "/_hub.json"):
             response = requests.get(url + path, timeout=10)
             assert (response.status_code, response.text) == (404, "Not Found\n")
+        # a forwarded header from a client no one trusts changes nothing
+        spoofed = {"X-Forwarded-For": "10.1.2.3", "Forwarded": "for=10.1.2.3"}
+        response = requests.get(url + "/_hub.json", headers=spoofed, timeout=10)
+        assert (response.status_code, response.text) == (404, "Not Found\n")
 
 
 # -- the browser --------------------------------------------------------------------------------
