@@ -523,9 +523,6 @@ UNSAFE_FALLTHROUGH = (
     "found by the corpus: a POST/DELETE runs in a cascade graft and then, after its 404, in the app "
     "beneath (DESIGN: only GET/HEAD fall through); owner H"
 )
-#: docs/security.md: Flask turns every exception into its own 500 page unless the adapter maps
-#: the hub's UntrustedHostError to 400.
-FLASK_500 = "Flask answers 500 for the hub's UntrustedHostError; the adapter is to map it to 400 (docs/security.md); owner H"
 #: The server closed the response body of a client that went away (PEP 3333).
 CLOSED = r"^CLOSED {id}$"
 #: What the sample-site rows need (served in a process of its own: one Django settings module).
@@ -641,8 +638,8 @@ HTTP: list[Http] = [
     Http("invite-flask-no-slash", "GET /old/__invite__ HTTP/1.1", S(404, 308), server="flask", needs="flask"),
     Http("invite-flask-pct-encoded", "GET /old/%5F%5Finvite%5F%5F/ HTTP/1.1", 404, server="flask", needs="flask"),
     Http("flask-external-trusted", "GET /old/ext HTTP/1.1", 200, r"^http://example\.com/old/$", server="flask", needs="flask wsgihub_flask"),
-    Http("flask-external-untrusted", "GET /old/ext HTTP/1.1|Host: evil.com", 400, server="flask", needs="flask wsgihub_flask", xfail=FLASK_500),
-    Http("flask-external-userinfo", "GET /old/ext HTTP/1.1|Host: example.com:@evil.com", 400, server="flask", needs="flask wsgihub_flask", xfail=FLASK_500),
+    Http("flask-external-untrusted", "GET /old/ext HTTP/1.1|Host: evil.com", 400, server="flask", needs="flask wsgihub_flask"),
+    Http("flask-external-userinfo", "GET /old/ext HTTP/1.1|Host: example.com:@evil.com", 400, server="flask", needs="flask wsgihub_flask"),
     Http("invite-flask-exact", "GET /old/__invite__/ HTTP/1.1", 404, server="flask", needs="flask"),
     Http("invite-flask-double-slash", "GET /old//__invite__/ HTTP/1.1", S(404, 308), r"^(?!.*INVITE-VIEW-RAN)", server="flask", needs="flask"),
     # -- the same under gunicorn (`serve --workers 1`); the corpus found gunicorn trusting forwarded
