@@ -305,12 +305,17 @@ class Hub(PegboardApplication):
         if peg.invite_path is None or peg.operator is None:
             raise InviteError(f"mount {peg.name!r} has no invite_path", peg.name)
         like = self._blank_environ(peg, "/")
+        host = like["HTTP_HOST"]
+        if self.public_origin is None and not self.host_is_trusted(host):
+            # a host the hub trusts: an app checking Host itself (Flask's TRUSTED_HOSTS) accepts it
+            own = (h.lstrip(".") for h in self.trusted_hosts if h != "*" and not h.startswith("["))
+            host = next(own, host)
         environ = invitation_environ(
             peg.invite_path,
             peg.operator,
             mount=peg.name,
             scheme=like["wsgi.url_scheme"],
-            host=like["HTTP_HOST"],
+            host=host,
             script_name=like["SCRIPT_NAME"],
         )
         send_invitation(peg, environ)

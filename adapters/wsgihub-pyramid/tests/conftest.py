@@ -24,7 +24,8 @@ from wsgihub.plugins import make_plugins
 @pytest.fixture
 def hub() -> Iterator[wsgihub.Hub]:
     """A hub with every installed plugin: Pyramid's and Flask's, found by entry point."""
-    yield wsgihub.Hub(trusted_hosts=["example.com"], plugins=make_plugins())
+    # localhost too: the Flask mounts get these as TRUSTED_HOSTS and webtest sends Host: localhost
+    yield wsgihub.Hub(trusted_hosts=["example.com", "localhost"], plugins=make_plugins())
 
 
 def make_pyramid_app(
