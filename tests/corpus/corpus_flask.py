@@ -25,6 +25,11 @@ def home() -> str:
     return "old home"
 
 
+@old.route("/gone")
+def gone() -> str:
+    flask.abort(404)
+
+
 @old.route("/ext")
 def ext() -> str:
     """An absolute URL built through the hub (an untrusted Host must give 400, not 500)."""
