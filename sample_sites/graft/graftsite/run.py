@@ -40,11 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(f"  site file     {SITE_INI}")
     say("  /             legacy  Django blog, login, admin (graftsite.legacy)")
     say(
-        "  (graft)       new     Flask: /reports/, /reports/latest, /users/<uid>, /whoami (graftsite.new)"
+        "  (graft)       new     Flask: /reports/, /reports/latest, /users/<uid>, /whoami, /logout"
+        " (graftsite.new)"
     )
     say("  /api          api     Pyramid JSON API (graftsite.api)")
     say(f"  database      {DATA_DIR / 'legacy.sqlite3'} (migrated and seeded at startup)")
-    say("  log in as     demo / demo")
+    say("  log in as     demo / demo (the admin too: /admin/)")
     say(f"  running       wsgihub serve {SITE_INI} --port {args.port}")
     sys.stdout.flush()
     return wsgihub_main(["serve", str(SITE_INI), "--port", str(args.port)])

@@ -258,6 +258,9 @@ def test_browser_logs_in_on_django_and_flask_knows_the_user(
         assert served_by() == "flask"
         assert browser.find_element(By.ID, "user-name").text == "Dana Demo"
 
+        # The Flask page's header shows the Django login too (hub_user).
+        assert browser.find_element(By.ID, "whoami").text == "Dana Demo"
+
         # Back to the Django home page through a Flask link, then into Flask through a Django link.
         browser.find_element(By.LINK_TEXT, "graftsite").click()
         wait.until(ec.url_to_be(server.url + "/"))
@@ -271,6 +274,14 @@ def test_browser_logs_in_on_django_and_flask_knows_the_user(
         # The Flask page uses the Django side's stylesheet (hub_url("legacy:static", ...)).
         header = browser.find_element(By.CSS_SELECTOR, "header.flask")
         assert header.value_of_css_property("background-color") == "rgba(42, 77, 122, 1)"
+
+        # The demo user opens the admin, with its stylesheets.
+        browser.get(server.url + "/admin/")
+        wait.until(ec.title_contains("Site administration"))
+        header = browser.find_element(By.ID, "header")  # coloured by the admin's base.css
+        assert header.value_of_css_property("background-color") != "rgba(0, 0, 0, 0)"
+        browser.back()
+        wait.until(ec.url_to_be(server.url + "/whoami"))
 
         shot = tmp_path / "whoami.png"
         assert browser.save_screenshot(str(shot))

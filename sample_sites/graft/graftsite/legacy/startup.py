@@ -95,6 +95,9 @@ def seed() -> None:
     )
     if created:
         demo.set_password(DEMO_USER[1])
+    # The demo user may open the admin (/admin/): a sample site shows everything.
+    if created or not (demo.is_staff and demo.is_superuser):
+        demo.is_staff = demo.is_superuser = True
         demo.save()
     ada, created = User.objects.get_or_create(
         username="ada",

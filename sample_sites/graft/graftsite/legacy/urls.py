@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -16,4 +17,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # A sample site has no front-end server: Django serves its static files itself.
     re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}, name="static"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the API's JSON).
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url="/static/legacy/favicon.svg", permanent=True),
+        name="favicon",
+    ),
 ]

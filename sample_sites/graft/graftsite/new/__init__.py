@@ -9,17 +9,19 @@ A request whose path and method match one of these routes is served by
 Flask; every other request still goes to Django.  Moving a page to Flask is
 adding its route here: the URL stays, links to it keep working.
 
-Templates link back into Django with the Jinja global ``hub_url()`` (given
-by the Flask adapter); views build URLs with :func:`wsgihub.url_for` and read
-the Django login with ``hub.request_context("legacy", request.environ)``.
+Templates link back into Django with the Jinja global ``hub_url()`` and show
+the Django login with ``hub_user`` (both given by the Flask adapter); views
+build URLs with :func:`wsgihub.url_for` / ``hub_url`` and read the login with
+``wsgihub_flask.current_user``.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, redirect, render_template, request
+from wsgihub_flask import current_user, hub_url, logout_user
 
 import wsgihub
 
@@ -29,7 +31,7 @@ __all__ = ["create_app"]
 
 
 def create_app() -> Flask:
-    """The Flask app (endpoints ``reports``, ``latest``, ``user``, ``whoami``)."""
+    """The Flask app (endpoints ``reports``, ``latest``, ``user``, ``whoami``, ``logout``)."""
     # No static route: /static/ still belongs to Django (a graft takes every
     # URL its routes match).
     app = Flask(__name__, static_folder=None)
@@ -62,27 +64,39 @@ def create_app() -> Flask:
 
     @app.get("/whoami")
     def whoami() -> Any:
-        """Login across the seam: the user Django's session and auth middleware see.
+        """Login across the seam: the user Django's session and auth say is logged in.
 
-        The hub runs the Django side of this request (sessions, auth
-        middleware) on a copy of Flask's environ; ``request.user`` is then
-        Django's user.  Anonymous visitors go to Django's login page and come
-        back here.
+        ``current_user`` asks the hub, which asks the Django mount (its session
+        and auth, with the session-hash check).  Anonymous visitors go to
+        Django's login page and come back here.
         """
-        hub = wsgihub.current_hub()
-        assert hub is not None, "served outside a hub"
-        with hub.request_context("legacy", request.environ) as django_request:
-            user = django_request.user
-            if not user.is_authenticated:
-                here = request.script_root + request.path
-                return redirect(wsgihub.url_for("legacy:login") + "?" + urlencode({"next": here}))
-            me = {
-                "username": user.get_username(),
-                "name": user.get_full_name() or user.get_username(),
-                "pk": user.pk,
-                "is_staff": user.is_staff,
-            }
+        if not current_user.is_authenticated:
+            return redirect(hub_url("legacy:login", next=request.script_root + request.path))
+        me = {
+            "username": current_user.username,
+            "name": current_user.name or current_user.username,
+            "pk": int(current_user.id or 0),
+            "is_staff": current_user.is_staff,
+        }
         return render_template("new/whoami.html", me=me, posts=legacy_data.posts(author=me["pk"]))
+
+    @app.post("/logout")
+    def logout() -> Any:
+        """Log out of the whole site from a Flask page: ends the Django session.
+
+        Flask keeps no CSRF token, so a form posted from another site is
+        refused by its ``Origin`` (browsers send it with every POST).
+        """
+        origin = request.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != request.host:
+            abort(403)
+        logout_user()
+        return redirect(hub_url("legacy:home"))
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        """A page of the site, whose links keep the mount prefixes (the hub builds them)."""
+        return render_template("new/404.html"), 404
 
     @app.teardown_request
     def close_legacy_connections(exc: BaseException | None) -> None:
