@@ -344,3 +344,29 @@ def test_collectstatic_and_whitenoise_serve_with_cache_headers(project: Path, se
         assert server.request("GET", prefix + "/static/%2e%2e/legacy/settings.py").status == 404
         assert server.request("GET", prefix + "/admin/login/").status == 200
     assert server.request("GET", "/other" + BASE_CSS).status == 404
+
+
+# -- a Flask app grafted over the project: the check names the static route, the files still work ----
+def test_a_flask_graft_over_the_project_is_checked_and_keeps_the_static_files(
+    project: Path, serve: Callable[[Path], Served]
+) -> None:
+    pytest.importorskip("wsgihub_flask")
+    (project / "blogapp.py").write_text(
+        "import flask\napp = flask.Flask('blog')\n\n@app.route('/hello')\ndef hello():\n    return 'hi'\n"
+    )
+    (project / "site.ini").write_text(
+        "[composite:main]\nuse = egg:wsgihub#hub\n/ = root\ngraft blog = root\n\n"
+        "[app:root]\nuse = egg:wsgihub-django#app\nsettings = legacy.settings\n\n"
+        "[app:blog]\nuse = egg:wsgihub-flask#app\napp = blogapp:app\n"
+    )
+    done = subprocess.run(
+        [*_wsgihub_script(), "check", "site.ini"],
+        cwd=project, env=_env(), capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 1, done
+    assert "blog:static takes '/static/<path:path>' from root:django.contrib.staticfiles" in done.stdout
+    server = serve(project)
+    assert server.request("GET", "/hello").body == b"hi"
+    got = server.request("GET", BASE_CSS)  # Flask's static 404 falls through to the project
+    assert (got.status, got.body) == (200, _django_file("admin/css/base.css"))
+    assert server.request("GET", "/admin/login/").status == 200
