@@ -287,11 +287,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         for hook in _HOOKS:  # a SIGHUP runs this again: start from gunicorn's own no-ops
             self.cfg.set(hook, self.cfg.settings[hook].default)
         self._load_gunicorn_sources()
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-        for key, value in settings.items():
+        for key, value in settings.items():  # what the user gave wsgihub wins over gunicorn's files
             if (self.explicit is None or key in self.explicit) and key in self.cfg.settings:
                 self.cfg.set(key, value)
+        for key, value in self.options.items():  # and settings given in Python win over everything
+            self.cfg.set(key, value)
         for hook, arity in _HOOKS.items():
             theirs = self.cfg.settings[hook].get()
             ours = getattr(self, "_" + hook)
