@@ -370,3 +370,20 @@ def test_a_flask_graft_over_the_project_is_checked_and_keeps_the_static_files(
     got = server.request("GET", BASE_CSS)  # Flask's static 404 falls through to the project
     assert (got.status, got.body) == (200, _django_file("admin/css/base.css"))
     assert server.request("GET", "/admin/login/").status == 200
+
+
+def test_whitenoise_before_collectstatic_is_a_check_warning(project: Path) -> None:
+    pytest.importorskip("whitenoise")
+    settings = project / "legacy" / "settings.py"
+    settings.write_text(settings.read_text() + '\nSTATIC_ROOT = BASE_DIR / "collected"\n')
+    _site(project, root="static = whitenoise\n", legacy="static = whitenoise\n")
+    done = subprocess.run(
+        [*_wsgihub_script(), "check", "site.ini"],
+        cwd=project, env=_env(), capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 1, done
+    root = project / "collected"
+    assert (
+        f"mount 'root': static = whitenoise but STATIC_ROOT {str(root)!r} is not a directory: "
+        "run `python manage.py collectstatic` before serving"
+    ) in done.stdout
