@@ -422,3 +422,14 @@ def test_pserve_serves_the_same_server_section(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "[server:main] workers: only 'wsgihub serve" in result.stderr
+
+
+def test_wsgihub_debug_shows_tracebacks_as_debug_does() -> None:
+    os.environ["WSGIHUB_DEBUG"] = "1"
+    try:
+        result = run_serve(["--mount", "/=live_apps.no_such_module:app"])
+    finally:
+        del os.environ["WSGIHUB_DEBUG"]
+    assert result.returncode != 0
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "no_such_module" in result.stderr

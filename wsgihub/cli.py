@@ -473,7 +473,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Bad input -- a click usage error or a :class:`WsgihubError` -- is one
     line on stderr, ``wsgihub: error: ...``, and exit code 2; anything else
     that goes wrong is one line too, exit code 1.  With ``--debug`` (before
-    or after the command) the exception propagates with its traceback.
+    or after the command) or ``WSGIHUB_DEBUG=1`` the exception propagates
+    with its traceback.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     state = CliState()
@@ -492,16 +493,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except WsgihubError as exc:
-        if state.debug:
+        if state.debug or _debug_from_environment():
             raise
         _fail(_one_line(str(exc)))
         return EXIT_BAD_INPUT
     except Exception as exc:
-        if state.debug:
+        if state.debug or _debug_from_environment():
             raise
         _fail(f"{type(exc).__name__}: {_one_line(str(exc))} (--debug shows the traceback)")
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _debug_from_environment() -> bool:
+    """``WSGIHUB_DEBUG=1`` shows tracebacks as ``--debug`` does (serve's option table has the variable)."""
+    return os.environ.get("WSGIHUB_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _fail(line: str) -> None:
