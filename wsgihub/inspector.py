@@ -121,51 +121,14 @@ def _routes_of(peg: Peg) -> list[Any]:
         return []
 
 
-def _static_path(rule: str) -> str | None:
-    """The rule itself if it has no variable part (then a graft's router can be asked)."""
-    return None if any(ch in rule for ch in "<{(^$\\*") else rule
-
-
-def _taken(beneath: Peg, graft: Peg) -> list[str]:
-    """Names of the routes of ``beneath`` that ``graft`` answers instead (static rules only)."""
-    adapter = graft.adapter
-    if adapter is None:
-        return []
-    taken: list[str] = []
-    for route in _routes_of(beneath):
-        rule = route.rule if route.rule.startswith("/") else "/" + route.rule
-        path = _static_path(rule)
-        if path is None:
-            continue
-        methods = sorted(route.methods) if route.methods else ["GET"]
-        try:
-            takes = any(adapter.match(path, method) for method in methods)
-        except Exception:  # noqa: BLE001 - same as above
-            takes = False
-        if takes:
-            taken.append(f"{beneath.name}:{route.endpoint}" if route.endpoint else rule)
-    return taken
-
-
 def _graft_takes(hub: Hub) -> dict[str, list[str]]:
-    """Per graft, what it takes from the mount beneath (``hub.graft_report()`` where it exists)."""
-    report = getattr(hub, "graft_report", None)
-    if not callable(report):
-        return {peg.name: _taken(peg.over, peg) for peg in hub.pegs() if peg.over is not None}
-    return {r.graft: [t.message for t in [*r.takes, *r.partial]] for r in report()}
+    """Per graft, the routes of the mount beneath it takes, in full or in part (the migration report)."""
+    return {r.graft: [t.message for t in [*r.takes, *r.partial]] for r in hub.graft_report()}
 
 
 def _findings(hub: Hub) -> list[dict[str, Any]]:
-    """The checks' findings: ``hub.findings()`` where it exists, else ``hub.check()``'s messages."""
-    find = getattr(hub, "findings", None)
-    if callable(find):
-        out: list[dict[str, Any]] = []
-        for finding in find():
-            as_dict = getattr(finding, "as_dict", None)
-            row = dict(as_dict()) if callable(as_dict) else (dict(finding) if isinstance(finding, dict) else {"message": str(finding)})
-            out.append({k: row.get(k) for k in ("id", "level", "message", "mounts") if k in row})
-        return out
-    return [{"level": "warning", "message": message} for message in hub.check()]
+    """The checks' findings (``wsgihub check --json``'s rows): id, level, message, mounts."""
+    return [finding.as_dict() for finding in hub.findings()]
 
 
 def _services(hub: Hub) -> list[dict[str, Any]]:
