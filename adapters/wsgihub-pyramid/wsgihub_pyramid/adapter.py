@@ -32,6 +32,7 @@ from pyramid.scripting import prepare
 from wsgihub.adapter import Adapter, AppRoute, Cookie
 from wsgihub.errors import UnknownEndpointError, URLBuildError, closest
 
+from . import hosts
 from .routing import RouteInfo, RouteTable, static_specs
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class PyramidAdapter(Adapter[Any]):
         self.registry = registry
         self.table = RouteTable(registry)
         self._request = self._blank_request()
+        self._host_check: Any = None
 
     def _blank_request(self) -> Any:
         """The one request every build uses: blank, carrying the registry.
@@ -89,11 +91,16 @@ class PyramidAdapter(Adapter[Any]):
 
         ``request.hub_url`` (see :func:`wsgihub_pyramid.includeme`) falls
         back to ``registry["wsgihub.hub"]`` outside requests the hub serves.
+        With ``trusted_hosts`` or ``public_url``, other Hosts get 400 before
+        any view (WebOb's redirects would carry them: hosts.py).
         """
         self.registry[HUB_KEY] = hub
+        self._host_check = hosts.guard(self.registry, hub)
 
     def unmounted(self, hub: Hub, peg: Peg) -> None:
         """Forget the hub, unless the same app is still mounted elsewhere on it."""
+        hosts.unguard(self.registry, self._host_check)
+        self._host_check = None
         if self.registry.get(HUB_KEY) is not hub:
             return
         for other in hub.pegs():
