@@ -11,6 +11,7 @@ skipped, loudly, when they are missing).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -97,6 +98,10 @@ PROJECT = {
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
+    """The Django + Flask site in ``tmp_path`` (skipped where the adapters are not installed: the core env)."""
+    for distribution in ("wsgihub_django", "wsgihub_flask"):
+        if importlib.util.find_spec(distribution) is None:
+            pytest.skip(f"needs {distribution} (the integration envs run this)")
     for name, text in PROJECT.items():
         (tmp_path / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
     return tmp_path
