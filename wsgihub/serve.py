@@ -61,6 +61,7 @@ from .hub import Hub
 from .inspector import DEFAULT_ALLOW_IPS, parse_allow_ips
 from .logconfig import configure_logging
 from .process import Autoreloader, PIDFile, SignalHandler, run_with_reloader
+from .proxy import TrustedProxies
 from .requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
 from .servers import (
     DEFAULT_DRAIN_TIMEOUT,
@@ -160,6 +161,14 @@ def _allow_ips(value: Any) -> str | None:
         parse_allow_ips(value)
     except ValueError as exc:
         return f"{exc} (expected addresses or networks separated by commas, or *)"
+    return None
+
+
+def _forwarded_ips(value: Any) -> str | None:
+    try:
+        TrustedProxies(value)
+    except ValueError as exc:
+        return f"{exc} (expected proxy addresses or networks separated by commas, or *)"
     return None
 
 
@@ -377,6 +386,14 @@ class ServeOptions:
         str,
         "Client addresses or networks the inspector answers (comma-separated; * for any).",
         check=_allow_ips,
+        metavar="IPS",
+    )
+    forwarded_allow_ips: str | None = _option(
+        None,
+        str,
+        "Proxies whose X-Forwarded-*/Forwarded headers set the client address, scheme, host "
+        "and prefix (comma-separated addresses or networks; * for any; default none).",
+        check=_forwarded_ips,
         metavar="IPS",
     )
     gunicorn_config: str | None = _option(
@@ -768,8 +785,9 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
         for setting in settings
     }
     port = options.port
-    if options.gunicorn_config is None or "bind" in explicit:
-        # (a gunicorn config file may bind elsewhere; gunicorn checks that itself)
+    gunicorn_sources = options.gunicorn_config or os.environ.get("GUNICORN_CMD_ARGS", "").strip()
+    if not gunicorn_sources or "bind" in explicit:
+        # (gunicorn's config file or GUNICORN_CMD_ARGS may bind elsewhere; gunicorn checks that itself)
         port = check_address(options.host, options.port)
     server = GunicornServer(
         options.site,
@@ -808,6 +826,7 @@ _GUNICORN_SETTINGS: dict[str, tuple[str, ...]] = {
     "drain_timeout": ("graceful_timeout",),
     "drain_delay": ("graceful_timeout",),
     "pid_file": ("pidfile",),
+    "forwarded_allow_ips": ("forwarded_allow_ips",),
     "verbosity": ("loglevel",),
 }
 

@@ -10,7 +10,8 @@ Both servers call this ONE function (waitress in ``wsgihub serve``'s own
 process, gunicorn in each worker after loading the site), so a request meets
 the same layers whichever server runs.  Outermost first:
 
-1. forwarded-header handling (client address, scheme, host from trusted proxies);
+1. forwarded-header handling (client address, scheme, host and prefix from the
+   proxies in ``--forwarded-allow-ips``, :mod:`wsgihub.proxy`);
 2. request ID and access log (:mod:`wsgihub.requestid`, :mod:`wsgihub.accesslog`),
    one layer when both are on, and OpenTelemetry tracing around them
    (``--otel``, :mod:`wsgihub.tracing`);
@@ -32,6 +33,7 @@ from ..accesslog import AccessLog
 from ..health import HealthCheck
 from ..inspector import DEFAULT_ALLOW_IPS, Inspector
 from ..logconfig import access_log_configured
+from ..proxy import DEFAULT_FORWARDED_ALLOW_IPS, ProxyHeaders
 from ..requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
 from ..requestid import RequestID
 from ..tracing import traced
@@ -74,6 +76,9 @@ def front(hub: Hub, options: Any = None) -> WSGIApplication:
     if _option(options, "otel", False):
         app = traced(app)
 
-    # 1. forwarded headers from trusted proxies (outermost)
+    # 1. forwarded headers from trusted proxies (outermost; off while no proxy is trusted)
+    allow_ips = _option(options, "forwarded_allow_ips", DEFAULT_FORWARDED_ALLOW_IPS)
+    if allow_ips:
+        app = ProxyHeaders(app, allow_ips)
 
     return app

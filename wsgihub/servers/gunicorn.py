@@ -275,11 +275,16 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "proc_name": "wsgihub",
             # several servers on one host must not fight over gunicornc's socket
             "control_socket_disable": True,
-            # Trust no proxy's forwarded headers (X-Forwarded-Proto, a SCRIPT_NAME
-            # header ...), as waitress does: gunicorn's own default trusts
-            # 127.0.0.1, so any local client could set them.  Trusting a proxy is
-            # opt-in: options={"forwarded_allow_ips": "10.0.0.5"}.
-            "forwarded_allow_ips": "",
+            # Trust no proxy unless told (--forwarded-allow-ips, passed on so gunicorn
+            # and wsgihub agree): gunicorn's own default trusts 127.0.0.1, so any
+            # local client could set X-Forwarded-Proto or a SCRIPT_NAME header.
+            # What a trusted proxy says is applied by the front layer
+            # (wsgihub.proxy), the same as under waitress: gunicorn's own scheme
+            # headers (X-Forwarded-Ssl ...) and SCRIPT_NAME/PATH_INFO headers are
+            # off, so SCRIPT_NAME never comes from a request header.
+            "forwarded_allow_ips": getattr(self.front_options, "forwarded_allow_ips", "") or "",
+            "secure_scheme_headers": {},
+            "forwarder_headers": "",
         }
         for key, value in settings.items():
             if key in self.cfg.settings:  # older gunicorns lack some (control_socket_disable)
