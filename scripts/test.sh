@@ -5,9 +5,10 @@
 # a NOTICE says so before the run and again at the end when they cannot:
 #   - python3.12, for the integration-py312 env (Django 6 needs Python 3.12): without it
 #     tox reports that env as skipped (its skip_missing_interpreters), not failed;
-#   - chromium and chromedriver, for the sample site's browser test: installed here from
-#     Debian's packages when run as root (or with passwordless sudo) where apt-get is;
-#     without them that one test is skipped, with the reason in pytest's summary.
+#   - chromium and chromedriver, for the browser tests (the sample site's in the integration
+#     envs, the third-party sites' in thirdparty): installed here from Debian's packages
+#     when run as root (or with passwordless sudo) where apt-get is; without them those
+#     tests are skipped, with the reason in pytest's summary.
 # The envs run two at a time (tox run-parallel, output captured per env); afterwards each
 # env's pytest summary line is printed, then the total.  The exit code is tox's.
 #
@@ -47,21 +48,21 @@ if runs integration-py312 && ! python3.12 --version >/dev/null 2>&1; then
     notice "python3.12 not found: integration-py312 (Django 6, Python 3.12) is skipped; install Python 3.12 to run it"
 fi
 
-# The sample site's browser test: Debian's chromium and chromedriver (as .ci/run had it).
+# The browser tests: Debian's chromium and chromedriver (as .ci/run had it).
 have_browser() { command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; }
-if runs integration && ! have_browser; then
+if { runs integration || runs thirdparty; } && ! have_browser; then
     as_root=()  # root, or passwordless sudo
     if [ "$(id -u)" != 0 ]; then as_root=(sudo -n); fi
     why="installing them needs apt-get, as root or with passwordless sudo"
     if command -v apt-get >/dev/null 2>&1 && "${as_root[@]}" true 2>/dev/null; then
-        echo "test.sh: installing chromium and chromium-driver with apt-get (the browser test)"
+        echo "test.sh: installing chromium and chromium-driver with apt-get (the browser tests)"
         { "${as_root[@]}" apt-get update -qq \
             && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
                 chromium chromium-driver; } >/dev/null 2>&1
         why="apt-get install chromium chromium-driver failed"
     fi
     if ! have_browser; then
-        notice "chromium or chromedriver is missing ($why): the sample site's browser test is skipped; install Debian's chromium and chromium-driver to run it"
+        notice "chromium or chromedriver is missing ($why): the browser tests are skipped; install Debian's chromium and chromium-driver to run them"
     fi
 fi
 
