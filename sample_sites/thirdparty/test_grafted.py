@@ -79,15 +79,18 @@ def test_what_flaskr_does_not_answer_is_the_cms(grafted: Served) -> None:
         # A 404 of both apps is the CMS's 404 page (the app beneath has the last word).
         missing = client.get("/no-such-page/")
         assert missing.status_code == 404
-        # HEAD falls through like GET: flaskr has no such file, Django has.
-        head = client.request("HEAD", "/static/wagtailadmin/css/core.css")
+        # HEAD falls through like GET: flaskr has no such file, Django has.  (A connection of
+        # its own: see test_head_answers_have_no_body.)
+        head = client.request(
+            "HEAD", "/static/wagtailadmin/css/core.css", headers={"Connection": "close"}
+        )
         assert head.status_code == 200 and head.headers["Content-Type"].startswith("text/css")
         # Any other method is never run twice: flaskr's 404 to a POST is final
-        # (Werkzeug's own 404 page, not Django's).
+        # (flaskr's own "Post id ... doesn't exist.", not Django's page).
         flaskr_user_session(client, "")
         gone = client.post("/999999/update", {"title": "t", "body": "b"})
         assert gone.status_code == 404
-        assert "The requested URL was not found on the server" in gone.text
+        assert "Post id 999999 doesn&#39;t exist." in gone.text
         # A method flaskr's route does not take is not flaskr's request: Django answers.
         assert client.post("/hello/", {}).status_code == 403  # Django's CSRF check
 
@@ -112,3 +115,34 @@ def test_routes_grafts_is_the_migration_report(projects: Projects) -> None:
     assert code == 0, out + err
     report = json.loads(out)
     assert report, out
+
+
+def head_raw(served: Served, path: str) -> tuple[bytes, bytes]:
+    """A HEAD request on a socket of its own: (status line, whatever came after the headers)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(served.url)
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+        sock.sendall(
+            f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+        )
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0], rest
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="found here: waitress sends the body a Django app returns to HEAD (Werkzeug strips "
+    "it itself), so the next response on a kept-alive connection starts with that body; "
+    "to fix in the serving stack's front() (owner P1), as gunicorn and runserver drop it",
+)
+def test_head_answers_have_no_body(grafted: Served) -> None:
+    with grafted.explained():
+        for path in ("/static/wagtailadmin/css/core.css", "/admin/login/", "/auth/login"):
+            status, rest = head_raw(grafted, path)
+            assert status == b"HTTP/1.1 200 OK", (path, status)
+            assert rest == b"", f"HEAD {path}: {len(rest)} bytes of body after the headers"
