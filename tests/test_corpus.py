@@ -106,6 +106,8 @@ class Cli(Row):
     #: pattern for the one stderr line; ``None``: stderr stays empty
     message: str | None = None
     files: dict[str, str] = field(default_factory=dict)
+    #: environment variables set for the row (``WSGIHUB_PORT``...)
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def Site(id: str, ini: str, exit: int = 2, message: str | None = None, *, cmd: str = "check {site}", **kw: Any) -> Cli:
@@ -129,6 +131,7 @@ class Proc(Row):
     module: str = "wsgihub.cli"
     #: --debug rows: a traceback is expected, and the message somewhere in it
     debug: bool = False
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,7 @@ def S(*codes: int) -> frozenset[int]:
 # CLI (in process): arguments, site files, pipeline descriptors
 # ---------------------------------------------------------------------------------------------
 HUB = "[composite:main]\nuse = egg:wsgihub#hub\n"
+A = "--mount /a=live_apps.echo:app_a"
 ECHO = "[app:a]\nuse = call:corpus_site:echo_factory\n"
 #: Found by the corpus: url_for's _scheme (and `wsgihub url --scheme`) is used verbatim, so
 #: _scheme="http://evil.com/#" builds "http://evil.com/#://example.com/..." past trusted_hosts.
@@ -270,6 +274,32 @@ CLI: list[Cli] = [
     Cli("unknown-command", "nosuch", 2, r"No such command 'nosuch'"),
     Cli("unknown-option", "routes --nosuch", 2, r"No such option.*--nosuch"),
     Cli("plugins-extra-argument", "plugins extra", 2, r"unexpected extra argument.*extra"),
+    # -- serve options, checked before anything starts (--print-config: check, print, exit) -----------
+    Cli("serve-drain-delay-negative", f"serve {A} --drain-delay -1 --print-config", 2, r"--drain-delay -1: expected 0 seconds or more"),
+    Cli("serve-drain-delay-not-a-number", f"serve {A} --drain-delay abc --print-config", 2, r"--drain-delay 'abc'"),
+    Cli("serve-health-path-no-slash", f"serve {A} --health-path healthz --print-config", 2, r"--health-path healthz: expected a path starting with '/'"),
+    Cli("serve-health-path-empty", f"serve {A} --health-path '' --print-config", 2, r"--health-path"),
+    Cli("serve-health-path-query", f"serve {A} --health-path /h?x --print-config", 2, r"--health-path /h\?x"),
+    Cli("serve-inspect-no-slash", f"serve {A} --inspect inspect --print-config", 2, r"--inspect inspect: expected a path"),
+    Cli("serve-inspect-ips-not-ip", f"serve {A} --inspect /i --inspect-allow-ips not-an-ip --print-config", 2, r"--inspect-allow-ips not-an-ip: 'not-an-ip' is not an IP address"),
+    Cli("serve-inspect-ips-bad-prefix", f"serve {A} --inspect /i --inspect-allow-ips 10.0.0.0/33 --print-config", 2, r"'10\.0\.0\.0/33'"),
+    Cli("serve-gunicorn-config-missing", f"serve {A} -c {{tmp}}/nosuch.conf.py --print-config", 2, r"--gunicorn-config .*nosuch\.conf\.py: no such file"),
+    Cli("serve-gunicorn-config-directory", f"serve {A} -c {{tmp}} --print-config", 2, r"--gunicorn-config .*: no such file"),
+    Cli("serve-access-log-no-dir", f"serve {A} --access-log {{tmp}}/no/such/access.log --print-config", 2, r"--access-log .*no/such/access\.log: directory .* does not exist"),
+    Cli("serve-access-log-directory", f"serve {A} --access-log {{tmp}} --print-config", 2, r"--access-log .*: is a directory"),
+    Cli("serve-log-format-xml", f"serve {A} --log-format xml --print-config", 2, r"--log-format xml: expected text or json"),
+    Cli("serve-log-config-missing", f"serve {A} --log-config {{tmp}}/nosuch.json --print-config", 2, r"--log-config .*nosuch\.json: no such file"),
+    Cli("serve-request-id-header-space", f"serve {A} --request-id-header 'Bad Header' --print-config", 2, r"--request-id-header Bad Header: expected a header name"),
+    Cli("serve-request-id-header-colon", f"serve {A} --request-id-header X:Y --print-config", 2, r"--request-id-header X:Y"),
+    Cli("serve-variables-without-site-file", f"serve {A} port=1 --print-config", 2, r"port=1: NAME=VALUE variables need a site file"),
+    Cli("serve-env-port-not-a-number", f"serve {A} --print-config", 2, r"WSGIHUB_PORT=abc: expected a whole number", env={"WSGIHUB_PORT": "abc"}),
+    Cli("serve-env-workers-zero", f"serve {A} --print-config", 2, r"WSGIHUB_WORKERS=0: expected 1 or more", env={"WSGIHUB_WORKERS": "0"}),
+    Cli("serve-env-reload-maybe", f"serve {A} --print-config", 2, r"WSGIHUB_RELOAD=maybe: expected true or false", env={"WSGIHUB_RELOAD": "maybe"}),
+    Cli("serve-env-overridden-by-option", f"serve {A} --port 0 --print-config", 0, None, env={"WSGIHUB_PORT": "abc"}),
+    Site("serve-server-section-unknown-option", HUB + "/a = a\n" + ECHO + "[server:main]\nuse = egg:wsgihub#main\nportt = 8080\n", 2, r"site\.ini \[server:main\] portt: unknown option", cmd="serve {site} --print-config"),
+    Site("serve-server-section-other-server", HUB + "/a = a\n" + ECHO + "[server:main]\nuse = egg:waitress#main\n", 2, r"site\.ini \[server:main\] use: .*egg:waitress#main", cmd="serve {site} --print-config"),
+    Site("serve-server-section-bad-port", HUB + "/a = a\n" + ECHO + "[server:main]\nport = abc\n", 2, r"site\.ini \[server:main\] port: expected a whole number \(got 'abc'\)", cmd="serve {site} --print-config"),
+    Site("serve-server-section-bad-workers", HUB + "/a = a\n" + ECHO + "[server:main]\nworkers = 0\n", 2, r"site\.ini \[server:main\] workers", cmd="serve {site} --print-config"),
     # -- plugins (a distribution in the row's tmp dir with a ``wsgihub`` entry point) -----------------
     Cli("plugin-module-missing", "plugins", 2, r"plugin 'corpus' \(distribution corpus-plugin 0\.1\).*'corpus_plugin_nowhere'.*failed to load", files=plugin("corpus_plugin_nowhere")),
     Cli("plugin-module-raises", "plugins", 2, r"plugin 'corpus' \(distribution corpus-plugin 0\.1\).*ZeroDivisionError", files=plugin("corpus_plugin", "RATIO = 1 / 0\n")),
@@ -340,7 +370,13 @@ CLI: list[Cli] = [
 # ---------------------------------------------------------------------------------------------
 # PROC: real processes (serve, pipeline runner, framework projects, warnings, --debug)
 # ---------------------------------------------------------------------------------------------
-A = "--mount /a=live_apps.echo:app_a"
+
+#: Found by the corpus: --health-path and --inspect take any path, silently shadowing a mount's
+#: URLs (GET /a answers health, not mount 'a') or each other.
+OPS_SHADOW = (
+    "found by the corpus: --health-path/--inspect silently shadow a mount's URLs or each other; "
+    "refuse (or warn) in one line naming both; owner S"
+)
 
 PROC: list[Proc] = [
     Proc("serve-port-in-use", f"serve {A} --port {{busy}} --pid-file {{pid}}", 2, r"^wsgihub: error: cannot listen on http://127\.0\.0\.1:\d+: address already in use"),
@@ -354,6 +390,13 @@ PROC: list[Proc] = [
     Proc("serve-start-listener-fails", "serve live_apps.sites:failing_site --port {port} --pid-file {pid}", 1, r"refuse_to_start.*the database is not there"),
     Proc("serve-bad-site-file", "serve {site} --port {port} --pid-file {pid}", 2, r"site\.ini.*unknown key 'bogus'", files={"site.ini": HUB + "bogus = a\n"}),
     Proc("serve-bad-descriptor", "serve {wsgi} --port {port} --pid-file {pid}", 2, r"site\.wsgi:2: .*key 'nmae'", files={"site.wsgi": "[corpus_site:echo_app]\nnmae = a\n"}),
+    Proc("serve-gunicorn-config-syntax", f"serve {A} -c {{tmp}}/gunicorn.conf.py --port {{port}} --pid-file {{pid}}", 2, r"gunicorn\.conf\.py: SyntaxError", files={"gunicorn.conf.py": "x = (\n"}),
+    Proc("serve-log-config-not-json", f"serve {A} --log-config {{tmp}}/log.json --port {{port}} --pid-file {{pid}}", 2, r"--log-config .*log\.json: not JSON", files={"log.json": "{bad json"}),
+    Proc("serve-log-config-bad-ini", f"serve {A} --log-config {{tmp}}/log.ini --port {{port}} --pid-file {{pid}}", 2, r"--log-config .*log\.ini: .*formatters", files={"log.ini": "[loggers]\nkeys = nope\n"}),
+    Proc("serve-site-variable-missing", "serve {site} --port {port} --pid-file {pid}", 2, r"site\.ini.*\[app:a\].*'who'", files={"site.ini": HUB + "/a = a\n" + ECHO + "name = %(who)s\n"}),
+    Proc("serve-health-path-shadows-mount", f"serve {A} --health-path /a --port {{port}} --pid-file {{pid}}", 2, r"--health-path /a.*mount 'a'", xfail=OPS_SHADOW),
+    Proc("serve-inspect-inside-mount", f"serve {A} --inspect /a/x --port {{port}} --pid-file {{pid}}", 2, r"--inspect /a/x.*mount 'a'", xfail=OPS_SHADOW),
+    Proc("serve-health-and-inspect-same-path", f"serve {A} --health-path /ops --inspect /ops --port {{port}} --pid-file {{pid}}", 2, r"--inspect /ops.*--health-path", xfail=OPS_SHADOW),
     Proc("serve-port-out-of-range", f"serve {A} --port 70000 --pid-file {{pid}}", 2, r"--port.*70000"),
     Proc("serve-port-not-a-number", f"serve {A} --port http --pid-file {{pid}}", 2, r"--port.*'http'"),
     Proc("serve-workers-zero", f"serve {A} --workers 0 --port {{port}} --pid-file {{pid}}", 2, r"--workers.*0"),
@@ -885,9 +928,13 @@ def clean_imports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
 
 # -- CLI ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("row", params(CLI))
-def test_cli(row: Cli, places: Places, tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_imports: None) -> None:
+def test_cli(row: Cli, places: Places, tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_imports: None, monkeypatch: pytest.MonkeyPatch) -> None:
     needs(row)
+    if row.args.startswith("serve") and "--print-config" not in row.args:
+        raise AssertionError("a serve row in this process must --print-config (else it would serve here): use Proc")
     write_files(row.files, tmp_path)
+    for name, value in row.env.items():
+        monkeypatch.setenv(name, value)
     argv = [expand(arg, places) for arg in shlex.split(row.args)]
     sockets, threads, children = own_sockets(), threading.active_count(), own_children()
     capsys.readouterr()
@@ -905,16 +952,6 @@ def test_cli(row: Cli, places: Places, tmp_path: Path, capsys: pytest.CaptureFix
 
 
 # -- PROC --------------------------------------------------------------------------------------
-@pytest.fixture
-def busy(places: Places) -> Iterator[None]:
-    """``{busy}``: a port another socket listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        places["busy"] = str(sock.getsockname()[1])
-        yield
-
-
 def run_process(argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 30.0) -> tuple[subprocess.Popen[str], str, str, bool]:
     """Run to the end; if it starts serving, kill its group at once (a row never wants that)."""
     proc = subprocess.Popen(
@@ -949,34 +986,72 @@ def run_process(argv: list[str], env: dict[str, str], cwd: Path, timeout: float 
     return proc, "".join(out_lines), err, served
 
 
+@dataclass
+class Ran:
+    """A PROC row's process, run to its end."""
+
+    argv: list[str]
+    proc: subprocess.Popen[str]
+    out: str
+    err: str
+    served: bool
+    places: Places
+
+
+@pytest.fixture(scope="module")
+def proc_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ran]]:
+    """Every selected PROC row's process, four at a time (they mostly wait on imports)."""
+    rows = [
+        item.callspec.params["row"]
+        for item in request.session.items
+        if getattr(item, "module", None) is request.module and getattr(item, "originalname", "") == "test_proc"
+    ]
+    rows = [row for row in rows if all(importlib.util.find_spec(m) for m in (row.needs or "").split())]
+    with socket.socket() as busy:  # {busy}: a port another socket listens on
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+
+        def run(row: Proc) -> tuple[str, Ran]:
+            tmp = tmp_path_factory.mktemp(row.id)
+            places = Places(tmp)
+            places["busy"] = str(busy.getsockname()[1])
+            write_files(row.files, tmp)
+            argv = [sys.executable, "-m", row.module, *(expand(a, places) for a in shlex.split(row.args))]
+            env = dict(os.environ, **row.env)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp), str(CORPUS), str(TESTS), env.get("PYTHONPATH")]))
+            env.pop("WSGIHUB_SERVE_OPTIONS", None)
+            return row.id, Ran(argv, *run_process(argv, env, tmp), places)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            runs = dict(pool.map(run, rows))
+    try:
+        yield runs
+    finally:
+        for ran in runs.values():
+            if group_alive(ran.proc.pid):
+                os.killpg(ran.proc.pid, signal.SIGKILL)
+
+
 @pytest.mark.live
 @pytest.mark.parametrize("row", params(PROC))
-def test_proc(row: Proc, places: Places, tmp_path: Path, busy: None) -> None:
+def test_proc(row: Proc, proc_runs: dict[str, Ran]) -> None:
     needs(row)
-    write_files(row.files, tmp_path)
-    argv = [sys.executable, "-m", row.module, *(expand(a, places) for a in shlex.split(row.args))]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), str(CORPUS), str(TESTS), env.get("PYTHONPATH")]))
-    env.pop("WSGIHUB_SERVE_OPTIONS", None)
-    proc, out, err, served = run_process(argv, env, tmp_path)
-    try:
-        assert not served, f"it served ({out.strip()!r}) where it had to refuse\nstderr: {err}"
-        assert proc.returncode == row.exit, f"exit {proc.returncode}, expected {row.exit}\nstdout: {out}\nstderr: {err}"
-        if row.debug:
-            assert "Traceback (most recent call last)" in err, err
-            assert row.message is not None and re.search(row.message, err), err
-        else:
-            check_one_line(err, row.message, shlex.join(argv[2:]))
-        # nothing left behind
-        assert not group_alive(proc.pid), "a process of its group is still running"
-        if "port" in places:
-            assert not listening(int(places["port"])), f"something still listens on {places['port']}"
-        assert not Path(places["pid"]).exists(), "the PID file was left behind"
-        if "held" in places:
-            assert Path(places["held"]).read_text() == f"{os.getpid()}\n", "another's PID file was touched"
-    finally:
-        if group_alive(proc.pid):
-            os.killpg(proc.pid, signal.SIGKILL)
+    ran = proc_runs[row.id]
+    proc, out, err, places = ran.proc, ran.out, ran.err, ran.places
+    assert not ran.served, f"it served ({out.strip()!r}) where it had to refuse\nstderr: {err}"
+    assert proc.returncode == row.exit, f"exit {proc.returncode}, expected {row.exit}\nstdout: {out}\nstderr: {err}"
+    if row.debug:
+        assert "Traceback (most recent call last)" in err, err
+        assert row.message is not None and re.search(row.message, err), err
+    else:
+        check_one_line(err, row.message, shlex.join(ran.argv[2:]))
+    # nothing left behind
+    assert not group_alive(proc.pid), "a process of its group is still running"
+    if "port" in places:
+        assert not listening(int(places["port"])), f"something still listens on {places['port']}"
+    assert not Path(places["pid"]).exists(), "the PID file was left behind"
+    if "held" in places:
+        assert Path(places["held"]).read_text() == f"{os.getpid()}\n", "another's PID file was touched"
 
 
 # -- API ---------------------------------------------------------------------------------------
@@ -1246,26 +1321,65 @@ def test_http_servers_stop_clean_and_leave_nothing(name: str, request: pytest.Fi
 
 
 # -- STOP --------------------------------------------------------------------------------------
+@dataclass
+class Stopped:
+    """What happened to one STOP row: the in-flight answer, the exit code, what was left."""
+
+    answers: list[int | None]
+    code: int | None
+    stderr: list[str]
+    #: why something was left behind (check_nothing_left's assertion), or None
+    left: str | None
+    #: the row could not even be run (the server did not start...), or None
+    failed: str | None = None
+
+
+def stop_one(row: Stop, tmp: Path) -> Stopped:
+    """Serve, have a request in flight, send the signal, wait for the exit."""
+    if row.pid_file is not None:
+        (tmp / "serve.pid").write_text(row.pid_file)
+    try:
+        with contextlib.contextmanager(start_server)(["corpus_site:slow_site", *shlex.split(row.args)], tmp) as server:
+            answers: list[int | None] = []
+            request = b"GET /slow/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
+            client = threading.Thread(target=lambda: answers.append(status_of(exchange(server.port, request))), daemon=True)
+            client.start()
+            server.wait_for(r"^IN FLIGHT \d+$")
+            code = server.stop(row.signal, group=row.group)
+            client.join(15)
+            try:
+                server.check_nothing_left()
+                left = None
+            except AssertionError as exc:
+                left = str(exc)
+            return Stopped(answers, code, list(server.stderr), left)
+    except (AssertionError, OSError, subprocess.TimeoutExpired) as exc:
+        return Stopped([], None, [], None, f"{type(exc).__name__}: {exc}")
+
+
+@pytest.fixture(scope="module")
+def stop_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Stopped]:
+    """Every selected STOP row, four at a time (each has its own server, port and PID file)."""
+    rows = [
+        item.callspec.params["row"]
+        for item in request.session.items
+        if getattr(item, "module", None) is request.module and getattr(item, "originalname", "") == "test_stop"
+    ]
+    rows = [row for row in rows if all(importlib.util.find_spec(m) for m in (row.needs or "").split())]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(zip((r.id for r in rows), pool.map(lambda r: stop_one(r, tmp_path_factory.mktemp(r.id)), rows), strict=True))
+
+
 @pytest.mark.live
 @pytest.mark.parametrize("row", params(STOP))
-def test_stop(row: Stop, tmp_path: Path) -> None:
-    """Serve, have a request in flight, send the signal: it answers, the exit is clean."""
+def test_stop(row: Stop, stop_runs: dict[str, Stopped]) -> None:
+    """The request in flight answers 200, the exit code is the row's, nothing is left behind."""
     needs(row)
-    if row.pid_file is not None:
-        (tmp_path / "serve.pid").write_text(row.pid_file)
-    with contextlib.contextmanager(start_server)(["corpus_site:slow_site", *shlex.split(row.args)], tmp_path) as server:
-        answers: list[int | None] = []
-        client = threading.Thread(
-            target=lambda: answers.append(status_of(exchange(server.port, b"GET /slow/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"))),
-            daemon=True,
-        )
-        client.start()
-        server.wait_for(r"^IN FLIGHT \d+$")
-        code = server.stop(row.signal, group=row.group)
-        client.join(15)
-        assert answers == [200], f"the request in flight got {answers}\nstderr: {server.stderr}"
-        assert code == row.exit, f"exit {code}, expected {row.exit}\nstderr: {server.stderr}"
-        server.check_nothing_left()
+    run = stop_runs[row.id]
+    assert run.failed is None, run.failed
+    assert run.answers == [200], f"the request in flight got {run.answers}\nstderr: {run.stderr}"
+    assert run.code == row.exit, f"exit {run.code}, expected {row.exit}\nstderr: {run.stderr}"
+    assert run.left is None, run.left
 
 
 def test_corpus_is_big_enough() -> None:
