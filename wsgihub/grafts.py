@@ -45,8 +45,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import rules as _rules
-from .compose import cascade
+from .compose import PegResponse, cascade
 from .errors import MountError
+from .wsgi import close_body
 
 if TYPE_CHECKING:
     from .adapter import AppRoute
@@ -198,15 +199,97 @@ def _scoped_test(peg: Peg, rules: Sharing) -> Callable[[str, str], bool | None]:
     return test
 
 
+#: Router answers kept per graft (bounded: clients choose paths).
+VERDICT_CACHE_SIZE = 4096
+
+#: A path no route takes: an adapter that answers ``None`` for it cannot tell unlisted paths.
+_PROBE = "/\x00wsgihub-no-route"
+
+
+class _Gate:
+    """The cheap "no" before a graft's own router: the first path segments its routes can start with.
+
+    Asking a framework's router costs microseconds (Werkzeug raises and
+    catches ``NotFound``); most requests of a legacy site are for paths no
+    route of the graft starts with.  The segments are read from the graft's
+    routes at its first request; the gate opens for every path when a route
+    starts with a variable (``/<slug>``), when the adapter cannot tell
+    about unlisted paths (``match`` answers ``None``: traversal), and for
+    paths that are not ASCII (the adapter transcodes them).
+
+    The router's answers for the paths that pass are kept too (at most
+    :data:`VERDICT_CACHE_SIZE` per graft, started over when full, as the
+    board keeps resolved paths): popular pages pay the router once.  Routes
+    the app gains after its first request are seen once the board is rebuilt
+    (any mount or unmount).
+    """
+
+    __slots__ = ("firsts", "inner", "peg", "ready", "starts", "verdicts")
+
+    def __init__(self, peg: Peg, inner: Callable[[str, str], Any]) -> None:
+        self.peg, self.inner = peg, inner
+        self.ready = False
+        self.firsts: frozenset[str] | None = None
+        self.starts: tuple[str, ...] = ()
+        self.verdicts: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, path: str, method: str) -> Any:
+        if not self.ready:
+            self._read()
+        firsts = self.firsts
+        if firsts is not None:
+            end = path.find("/", 1)
+            segment = path[1:end] if end > 0 else path[1:]
+            if segment not in firsts and not (self.starts and segment.startswith(self.starts)) and segment.isascii():
+                return False
+        key = (path, method)
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            verdict = self.inner(path, method)
+            if verdict is not None:
+                if len(self.verdicts) >= VERDICT_CACHE_SIZE:
+                    self.verdicts = {}  # a new dict: a request still holding the old one cannot refill it
+                self.verdicts[key] = verdict
+        return verdict
+
+    def _read(self) -> None:
+        self.firsts, self.starts = _first_segments(self.peg)
+        self.ready = True
+
+
+def _first_segments(peg: Peg) -> tuple[frozenset[str] | None, tuple[str, ...]]:
+    """``(whole first segments, first-segment beginnings)`` of ``peg``'s routes; ``None``: any path."""
+    adapter = peg.adapter
+    refs = route_refs(peg)
+    if adapter is None or not refs or adapter.match(_PROBE, "GET") is not False:
+        return None, ()
+    firsts: set[str] = set()
+    starts: set[str] = set()
+    for _ref, pattern in refs:
+        literal = pattern.prefix
+        if not literal.startswith("/"):
+            return None, ()
+        rest = literal[1:]
+        if "/" in rest:
+            firsts.add(rest.split("/", 1)[0])
+        elif pattern.literal is not None:
+            firsts.add(rest)
+        elif rest:
+            starts.add(rest)
+        else:
+            return None, ()  # a variable first segment: any path may be the graft's
+    return frozenset(firsts), tuple(sorted(starts))
+
+
 def _claim(peg: Peg) -> _Claim:
     rules = peg.sharing or Sharing()
     adapter = peg.adapter
     if adapter is None:
         test: Callable[[str, str], Any] = _undecided
     elif rules.scoped:
-        test = _scoped_test(peg, rules)
+        test = _Gate(peg, _scoped_test(peg, rules))
     else:
-        test = adapter.match
+        test = _Gate(peg, adapter.match)
     return _Claim(peg, partial(_run_as, peg), test, rules.fall_through)
 
 
@@ -236,7 +319,33 @@ def dispatch(
             chain = [claim.app] if chain is None else [*chain, claim.app]
     if chain is None:
         return over(environ, start_response)
+    if environ.get("CONTENT_LENGTH") in (None, "", "0"):
+        return _fall_through(chain, over, environ, start_response)
     return cascade([*chain, over], environ, start_response)
+
+
+def _fall_through(
+    chain: list[WSGIApplication], over: WSGIApplication, environ: Environ, start_response: StartResponse
+) -> Iterable[bytes]:
+    """:func:`~wsgihub.compose.cascade` for a request without a body, at the least cost.
+
+    Each app runs on the request itself; only its status is looked at (a
+    first chunk is pulled if the app starts the response lazily) and the
+    body of an answer other than 404 streams on untouched.  After a 404 the
+    environ is put back as it arrived for the next app.
+    """
+    arrived = environ.copy()
+    for app in chain:
+        response = PegResponse()
+        body = response.prime(app(environ, response.start_response))
+        status = response.status
+        if status is None or not status.startswith("404"):
+            start_response(status or "500 Internal Server Error", response.headers, response.exc_info)
+            return body
+        close_body(body)
+        environ.clear()
+        environ.update(arrived)
+    return over(environ, start_response)
 
 
 def dispatcher(over: Peg) -> WSGIApplication:

@@ -1,0 +1,241 @@
+"""What a graft costs a request: real Flask grafted over real Django, in-process, in one run.
+
+Usage::
+
+    python benchmarks/graft.py [--rounds 40] [--batch 200]
+
+Needs Django, Flask and the wsgihub-django / wsgihub-flask adapters (the dev
+environment has them).  Django is configured in this module
+(``settings.configure``: a URL conf with a page route, Common and CSRF
+middleware); the Flask app has 10 or 500 routes, one of them
+``/reports/<int:pk>``.  Every request goes through
+:func:`wsgihub.testing.call` (a fresh environ, the body consumed and
+closed), and the variants take turns in every round:
+
+``legacy alone``      GET /page/3/ on a hub with Django only
+``legacy, grafted``   the same request with the Flask app grafted over Django:
+                      the graft does not take it and it goes beneath
+``new alone``         GET /reports/3 on a hub with the Flask app mounted at /
+``new, grafted``      the same request taken by the graft (GET: its status is
+                      peeked, the 404 fall-through is on by default)
+``404 falls through`` GET /gone/3: the graft takes it, answers 404, Django answers
+                      (informative: it pays Flask's own 404)
+
+Each variant runs once with the same path every time ("one path": the
+board's and the graft's caches of resolved paths help, as for popular
+pages) and once cycling through 8192 ids ("many paths": more than they
+keep, so every request asks the routers).  The table gives the best round's
+cost per request and each graft's added cost as a share of the legacy
+request's own cost, paired within rounds (the machine's load cancels out);
+goals: at most 5 % for both, and flat from 10 to 500 grafted routes.  Paste
+it into docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import sys as _sys
+from pathlib import Path as _Path
+
+# benchmarks/http.py would shadow the standard library's http package.
+_sys.path[:] = [p for p in _sys.path if _Path(p or ".").resolve() != _Path(__file__).resolve().parent]
+
+import argparse
+import gc
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from importlib import metadata
+from typing import Any
+
+import django
+import flask
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import path
+
+import wsgihub
+from wsgihub.testing import call
+
+ROUTE_COUNTS = (10, 500)
+LEGACY_PATH = "/page/3/"
+GRAFTED_PATH = "/reports/3"
+GONE_PATH = "/gone/3"
+
+
+# -- the legacy Django project (settings in this module) ------------------------------------------
+def page(request: object, pk: int) -> HttpResponse:
+    return HttpResponse(f"legacy page {pk}")
+
+
+def gone(request: object, pk: int) -> HttpResponse:
+    return HttpResponse(f"legacy gone {pk}")
+
+
+urlpatterns = [
+    path("page/<int:pk>/", page, name="page"),
+    path("gone/<int:pk>", gone, name="gone"),
+    *[path(f"legacy{i}/<slug:slug>/", page, name=f"legacy{i}") for i in range(50)],
+]
+
+if not settings.configured:
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="benchmark-only",
+        ALLOWED_HOSTS=["*"],
+        ROOT_URLCONF=__name__,
+        INSTALLED_APPS=[],
+        MIDDLEWARE=["django.middleware.common.CommonMiddleware", "django.middleware.csrf.CsrfViewMiddleware"],
+        DATABASES={},
+        USE_TZ=True,
+    )
+    django.setup()
+
+from django.core.wsgi import get_wsgi_application
+
+DJANGO = get_wsgi_application()
+
+
+# -- the new Flask app --------------------------------------------------------------------------------
+def flask_app(routes: int) -> flask.Flask:
+    """``routes`` routes: ``/reports/<int:pk>``, ``/gone/<int:pk>`` (404) and generated ones."""
+    app = flask.Flask(f"bench_new_{routes}", static_folder=None)
+
+    @app.get("/reports/<int:pk>")
+    def reports(pk: int) -> str:
+        return f"new report {pk}"
+
+    @app.get("/gone/<int:pk>")
+    def gone(pk: int) -> str:
+        flask.abort(404)
+
+    def view(**values: Any) -> str:
+        return "generated"
+
+    for i in range(routes - 2):
+        app.add_url_rule(f"/section{i}/<slug>/item/<int:n>", f"generated{i}", view)
+    return app
+
+
+def hub(*mounts: tuple[str, Any], graft: Any = None) -> wsgihub.Hub:
+    site = wsgihub.Hub()
+    for prefix, app in mounts:
+        site.mount(prefix, app, name="legacy" if app is DJANGO else "new")
+    if graft is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", wsgihub.MountWarning)
+            site.graft(graft, over="legacy", name="new")
+    return site
+
+
+#: Distinct ids the "many paths" rounds cycle through: more than a graft keeps verdicts for.
+MANY = 8192
+
+
+def variants(routes: int) -> dict[str, Callable[[int], Any]]:
+    """The five requests for a Flask app of ``routes`` routes; each takes the id to put in its path."""
+    new = flask_app(routes)
+    alone = hub(("/", DJANGO))
+    grafted = hub(("/", DJANGO), graft=new)
+    direct = hub(("/", flask_app(routes)))
+    for site, where, expected in (
+        (alone, LEGACY_PATH, "legacy page 3"),
+        (grafted, LEGACY_PATH, "legacy page 3"),
+        (direct, GRAFTED_PATH, "new report 3"),
+        (grafted, GRAFTED_PATH, "new report 3"),
+        (grafted, GONE_PATH, "legacy gone 3"),
+    ):
+        answer = call(site, where)
+        assert answer.text == expected, (where, answer.status, answer.text[:200])
+    return {
+        "legacy alone": lambda i: call(alone, f"/page/{i}/"),
+        "legacy, grafted": lambda i: call(grafted, f"/page/{i}/"),
+        "new alone": lambda i: call(direct, f"/reports/{i}"),
+        "new, grafted": lambda i: call(grafted, f"/reports/{i}"),
+        "404 falls through": lambda i: call(grafted, f"/gone/{i}"),
+    }
+
+
+Result = dict[str, dict[int, dict[str, list[float]]]]
+
+
+def measure(rounds: int, batch: int) -> Result:
+    """µs per request of every variant, per round, for one path and for many paths.
+
+    The variants take turns in every round (same load for all), so a
+    round's differences are paired measurements.
+    """
+    runs = {routes: variants(routes) for routes in ROUTE_COUNTS}
+    times: Result = {
+        mode: {r: {name: [] for name in table} for r, table in runs.items()} for mode in ("one path", "many paths")
+    }
+    counter = 0
+    for _ in range(rounds):
+        for mode in times:
+            for routes, table in runs.items():
+                for name, request in table.items():
+                    ids = [3] * batch if mode == "one path" else [(counter + k) % MANY for k in range(batch)]
+                    gc.collect()
+                    gc.disable()
+                    try:
+                        start = time.perf_counter()
+                        for i in ids:
+                            request(i)
+                        took = (time.perf_counter() - start) / batch * 1e6
+                    finally:
+                        gc.enable()
+                    times[mode][routes][name].append(took)
+            counter += batch
+    return times
+
+
+def report(times: Result) -> str:
+    lines = [
+        f"Python {platform.python_version()}, Django {django.get_version()}, Flask {metadata.version('flask')}",
+        "",
+        "| paths | grafted routes | legacy alone | legacy, grafted | graft adds | new alone | new, grafted | graft adds | 404 falls through |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    worst = 0.0
+    passing: dict[str, list[float]] = {}
+    for mode, by_routes in times.items():
+        for routes, row in by_routes.items():
+            best = {name: min(values) for name, values in row.items()}
+            legacy = row["legacy alone"]
+            # paired: the difference within each round, over that round's legacy request
+            by = statistics.median((g - a) / a for g, a in zip(row["legacy, grafted"], legacy))
+            taken = statistics.median((g - d) / a for g, d, a in zip(row["new, grafted"], row["new alone"], legacy))
+            worst = max(worst, by, taken)
+            passing.setdefault(mode, []).append(by)
+            lines.append(
+                f"| {mode} | {routes} | {best['legacy alone']:.1f} µs | {best['legacy, grafted']:.1f} µs | {by:+.1%} "
+                f"| {best['new alone']:.1f} µs | {best['new, grafted']:.1f} µs | {taken:+.1%} "
+                f"| {best['404 falls through']:.1f} µs |"
+            )
+    lines.append("")
+    lines.append(
+        "graft adds: the median over rounds of (grafted - alone) / legacy alone, paired within each round. "
+        f"Worst: {worst:+.1%} of the legacy request's own cost (goal: at most +5.0%) -> "
+        f"{'met' if worst <= 0.05 else 'NOT met'}"
+    )
+    for mode, shares in passing.items():
+        lines.append(
+            f"{mode}: a request passing by the graft costs {shares[0]:+.1%} with {ROUTE_COUNTS[0]} grafted routes, "
+            f"{shares[-1]:+.1%} with {ROUTE_COUNTS[-1]} (goal: flat)"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--batch", type=int, default=200)
+    options = parser.parse_args(argv)
+    print(report(measure(options.rounds, options.batch)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
