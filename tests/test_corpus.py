@@ -7,12 +7,15 @@ left behind.  Adding a case is one line in one of the tables below:
 
 ``CLI``    ``wsgihub ARGS`` in this process through :func:`wsgihub.cli.main`
            (site files, pipeline descriptors and broken plugin distributions
-           too): exit code, exactly one stderr line matching the pattern (or
-           none), no traceback, no socket, thread or child process left open.
+           too; ``serve`` only with ``--print-config``, which checks the
+           options and exits): exit code, exactly one stderr line matching
+           the pattern (or none), no traceback, nothing on stdout for bad
+           input, no socket, thread or child process left open.
 ``PROC``   ``python -m wsgihub.cli ARGS`` (or ``-m wsgihub.pipeline``) as a real
            process in its own session, for everything that might serve or
-           leave processes behind: exit code, one stderr line, then nothing
-           listens on the port, no PID file, no process of its group lives.
+           leave processes behind (four at a time): exit code, one stderr
+           line, then nothing listens on the port, no PID file, no process of
+           its group lives.
 ``API``    a call on a hub (``Hub``, ``mount``, ``graft``, ``unmount``,
            ``url_for``, ``trusted_hosts``, ``public_url``): the exception type,
            a one-line message, and the hub's mounts and partyline unchanged
@@ -26,8 +29,9 @@ left behind.  Adding a case is one line in one of the tables below:
            ``"flask"`` to a Flask app with an invite route, ``"sample"`` to the
            sample site; ``||`` sends several requests on one connection.
 ``STOP``   a signal to ``wsgihub serve`` (waitress, gunicorn, ``--reload``; to the
-           group or the first process) while a request is in flight: the
-           request answers 200, the exit code is 0, nothing is left behind.
+           group or the first process) while a request is in flight, four
+           rows at a time: the request answers 200, the exit code is 0,
+           nothing is left behind.
 
 Placeholders in arguments: ``{tmp}`` the row's temporary directory,
 ``{site}`` / ``{wsgi}`` the site file / descriptor the row wrote (``files``),
