@@ -57,10 +57,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Iterable, Iterator
 from contextvars import Token
+from random import getrandbits as _random_bits
 from typing import TYPE_CHECKING, Any
 
 from .requestid import _VALID, ENVIRON_KEY, _current, install_record_factory
@@ -68,7 +68,7 @@ from .requestid import _VALID, ENVIRON_KEY, _current, install_record_factory
 if TYPE_CHECKING:
     from .types import Environ, StartResponse, WSGIApplication
 
-__all__ = ["ACCESS_LOGGER", "FIELDS", "LOG_FORMATS", "AccessLog", "endpoint_of"]
+__all__ = ["ACCESS_LOGGER", "FIELDS", "LOG_FORMATS", "AccessLog", "AccessLogHandler", "endpoint_of"]
 
 #: The logger the lines go to.
 ACCESS_LOGGER = "wsgihub.access"
@@ -221,7 +221,7 @@ class AccessLog:
             if incoming is not None and _VALID.fullmatch(incoming) is not None:
                 request_id: str = incoming
             else:
-                request_id = os.urandom(16).hex()
+                request_id = f"{_random_bits(128):032x}"
             environ[ENVIRON_KEY] = request_id
             request.request_id = request_id
             token = _current.set(request_id)
@@ -266,9 +266,19 @@ class AccessLog:
             "request_id": request.request_id or environ.get(ENVIRON_KEY),
             "remote_addr": environ.get("REMOTE_ADDR") or None,
         }
-        record = logger.makeRecord(
-            logger.name, logging.INFO, __file__, 0, self._format(values), (), None
-        )
+        line = self._format(values)
+        handlers = logger.handlers
+        if (
+            len(handlers) == 1
+            and type(handlers[0]) is AccessLogHandler
+            and not logger.filters
+            and not handlers[0].filters
+        ):
+            # Only our own handler, which writes the bare line: skip building a
+            # LogRecord (a third of the access log's cost per request).
+            handlers[0].write_line(line)
+            return
+        record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, (), None)
         record.__dict__.update(values)
         logger.handle(record)
 
@@ -287,6 +297,30 @@ class AccessLog:
             f"{values['duration_ms']:.3f}ms {_word(values['mount'])} "
             f"{_word(values['endpoint'])} {_word(values['request_id'])}"
         )
+
+
+class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler ``--access-log`` installs: the bare line to a stream, flushed.
+
+    While it is the ``wsgihub.access`` logger's only handler (and no filter
+    is set), :class:`AccessLog` hands it the line directly, without a
+    :class:`logging.LogRecord`; anything else configured on that logger
+    gets records as usual.
+    """
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def write_line(self, line: str) -> None:
+        """Write ``line`` and a newline, flushed, under the handler's lock."""
+        with self.lock:  # type: ignore[union-attr]
+            try:
+                stream = self.stream
+                stream.write(line + "\n")
+                stream.flush()
+            except Exception:  # noqa: BLE001 - as logging does: report, never fail a request
+                self.handleError(logging.makeLogRecord({"msg": line}))
 
 
 def _content_length(headers: list[tuple[str, str]]) -> int | None:

@@ -41,7 +41,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from .accesslog import ACCESS_LOGGER
+from .accesslog import ACCESS_LOGGER, AccessLogHandler
 from .errors import ConfigError
 from .requestid import install_record_factory
 
@@ -109,13 +109,13 @@ def configure_access_log(target: str) -> logging.Handler:
     lines are not repeated on stderr).  Returns the handler.
     """
     if target == "-":
-        handler: logging.Handler = logging.StreamHandler(sys.stdout)
+        handler = AccessLogHandler(sys.stdout)
     else:
         try:
-            handler = logging.FileHandler(target, encoding="utf-8")
+            stream = open(target, "a", encoding="utf-8")  # noqa: SIM115 - the handler owns it
         except OSError as exc:
             raise ConfigError(f"--access-log {target}: {exc.strerror or exc}") from None
-    handler.setFormatter(logging.Formatter("%(message)s"))
+        handler = AccessLogHandler(stream)
     logger = logging.getLogger(ACCESS_LOGGER)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
