@@ -382,6 +382,13 @@ OPS_SHADOW = (
     "refuse (or warn) in one line naming both; owner S"
 )
 
+#: Found by the corpus: egg:wsgihub#main raises ConfigError out of pserve, which prints the
+#: traceback and exits 1 (its "Starting server in PID" line too).
+PSERVE_TRACEBACK = (
+    "found by the corpus: under pserve a bad [server:main] is a traceback and exit 1; the runner "
+    "could print its one line and exit 2 itself; owner S"
+)
+
 PROC: list[Proc] = [
     Proc("serve-port-in-use", f"serve {A} --port {{busy}} --pid-file {{pid}}", 2, r"^wsgihub: error: cannot listen on http://127\.0\.0\.1:\d+: address already in use"),
     Proc("serve-workers-port-in-use", f"serve {A} --workers 2 --port {{busy}} --pid-file {{pid}}", 2, r"cannot listen on http://127\.0\.0\.1:\d+: address already in use"),
@@ -401,6 +408,10 @@ PROC: list[Proc] = [
     Proc("serve-health-path-shadows-mount", f"serve {A} --health-path /a --port {{port}} --pid-file {{pid}}", 2, r"--health-path /a.*mount 'a'", xfail=OPS_SHADOW),
     Proc("serve-inspect-inside-mount", f"serve {A} --inspect /a/x --port {{port}} --pid-file {{pid}}", 2, r"--inspect /a/x.*mount 'a'", xfail=OPS_SHADOW),
     Proc("serve-health-and-inspect-same-path", f"serve {A} --health-path /ops --inspect /ops --port {{port}} --pid-file {{pid}}", 2, r"--inspect /ops.*--health-path", xfail=OPS_SHADOW),
+    # pserve runs [server:main] use = egg:wsgihub#main: the same checks, the same one line
+    Proc("pserve-unknown-option", "{site}", 2, r"site\.ini \[server:main\] portt: unknown option", module="pyramid.scripts.pserve", files={"site.ini": HUB + "/a = a\n" + ECHO + "[server:main]\nuse = egg:wsgihub#main\nportt = 8080\n"}, needs="pyramid", xfail=PSERVE_TRACEBACK),
+    Proc("pserve-workers-refused", "{site}", 2, r"site\.ini \[server:main\] workers: only 'wsgihub serve", module="pyramid.scripts.pserve", files={"site.ini": HUB + "/a = a\n" + ECHO + "[server:main]\nuse = egg:wsgihub#main\nworkers = 2\n"}, needs="pyramid", xfail=PSERVE_TRACEBACK),
+    Proc("pserve-bad-port", "{site}", 2, r"site\.ini \[server:main\] port: expected a whole number", module="pyramid.scripts.pserve", files={"site.ini": HUB + "/a = a\n" + ECHO + "[server:main]\nuse = egg:wsgihub#main\nport = abc\n"}, needs="pyramid", xfail=PSERVE_TRACEBACK),
     Proc("serve-port-out-of-range", f"serve {A} --port 70000 --pid-file {{pid}}", 2, r"--port.*70000"),
     Proc("serve-port-not-a-number", f"serve {A} --port http --pid-file {{pid}}", 2, r"--port.*'http'"),
     Proc("serve-workers-zero", f"serve {A} --workers 0 --port {{port}} --pid-file {{pid}}", 2, r"--workers.*0"),
