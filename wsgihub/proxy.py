@@ -13,8 +13,7 @@ send the same headers.  :class:`ProxyHeaders` (the outermost front layer of
 :func:`wsgihub.servers.front.front`) believes them only when the request's
 peer (``REMOTE_ADDR`` as the server set it) is in ``--forwarded-allow-ips``
 (gunicorn's option, same meaning: addresses or networks separated by
-commas, ``*`` for any peer; the default ``''`` trusts no one and leaves the
-layer out).  From a trusted peer:
+commas, ``*`` for any peer; the default ``''`` trusts no one).  From a trusted peer:
 
 * **client address** -> ``REMOTE_ADDR`` (and ``REMOTE_PORT`` when the proxy
   gave one): the list of hops is read from the right, skipping every hop
@@ -53,12 +52,13 @@ removed (``X-Forwarded-Prefix`` is read with either: ``Forwarded`` has no
 prefix).  A proxy that writes ``Forwarded`` must remove incoming
 ``X-Forwarded-For`` (docs/deployment.md shows how).
 
-**Everyone else.**  From a peer that is not trusted every forwarded header
-(``Forwarded``, ``X-Forwarded-*``, ``X-Real-IP``) is removed from the environ
-before anything else sees it, so an app that reads them itself (Django's
-``USE_X_FORWARDED_HOST``, a Werkzeug ``ProxyFix``) cannot be fooled either.
-With the layer off (no ``--forwarded-allow-ips``) the headers are left as
-they came, and nothing in wsgihub reads them.
+**Everyone else.**  From a peer that is not trusted -- with the default,
+every peer -- every forwarded header (``Forwarded``, ``X-Forwarded-*``,
+``X-Real-IP``) is removed from the environ before anything else sees it, so
+an app that reads them itself (Django's ``USE_X_FORWARDED_HOST`` or
+``SECURE_PROXY_SSL_HEADER``, a Werkzeug ``ProxyFix``) cannot be fooled
+either, under waitress and gunicorn alike (``wsgihub serve`` turns off
+waitress's own, partial, clearing so that this layer alone decides).
 
 Bounded work on hostile input: at most :data:`MAX_HOPS` entries are read
 from the right of any list; a ``Forwarded`` header that does not parse
@@ -154,7 +154,8 @@ class TrustedProxies:
             try:
                 networks.append(ipaddress.ip_network(entry))
             except ValueError as exc:
-                raise ValueError(f"{entry!r} is not an IP address or network ({exc})") from None
+                detail = f" ({exc})" if "host bits" in str(exc) else ""
+                raise ValueError(f"{entry!r} is not an IP address or network{detail}") from None
         self.networks: tuple[_Network, ...] = tuple(networks)
 
     def __bool__(self) -> bool:
@@ -231,6 +232,10 @@ def _node(text: str, *, bracketed_only: bool) -> _Node:
     else:
         if text.count(":") == 1:
             host, port = text.split(":")
+            if host.lower() == UNKNOWN:
+                return _UNKNOWN_NODE
+            if _OBFUSCATED.match(host):
+                return _Node(host)
         ip = _ip(host)
         if ip is None or (isinstance(ip, ipaddress.IPv6Address) and bracketed_only):
             return _UNKNOWN_NODE
@@ -416,9 +421,8 @@ class ProxyHeaders:
         self.trusted = TrustedProxies(allow_ips)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        peer = environ.get("REMOTE_ADDR")
-        environ["wsgihub.proxy.peer"] = peer
-        forwarding = resolve_forwarding(environ, self.trusted)
+        environ["wsgihub.proxy.peer"] = environ.get("REMOTE_ADDR")
+        forwarding = resolve_forwarding(environ, self.trusted) if self.trusted else None
         if forwarding is None:
             for key in [k for k in environ if k.startswith(_X_FORWARDED) or k in _OTHER_PROXY_HEADERS]:
                 del environ[key]

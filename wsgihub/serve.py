@@ -724,6 +724,8 @@ def _run_waitress(options: ServeOptions, out: IO[str], loaded: Hub | None = None
         threads=options.threads or DEFAULT_THREADS,
         drain_timeout=options.drain_timeout,
         sock=sock,
+        # forwarded headers are the front layer's (wsgihub.proxy), as under gunicorn
+        options={"clear_untrusted_proxy_headers": False},
     )
     server.subscribe()
     try:

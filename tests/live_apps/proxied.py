@@ -18,6 +18,8 @@ import wsgihub
 from wsgihub.errors import UntrustedHostError
 from wsgihub.testing.reference import ReferenceApp, reference_hub
 
+from .echo import slow
+
 TRUSTED_HOSTS = ["public.example", "127.0.0.1"]
 
 
@@ -41,9 +43,10 @@ def _report(environ: dict[str, Any]) -> str:
 
 
 def site() -> wsgihub.Hub:
-    """The hub: ``/app/`` and ``/app/pages/<n>`` report the request."""
+    """The hub: ``/app/`` and ``/app/pages/<n>`` report the request; ``/slow/?seconds=N`` sleeps."""
     hub = reference_hub(trusted_hosts=TRUSTED_HOSTS)
     app = ReferenceApp("app", {"index": "/", "page": "/pages/<int:n>"})
     app.on_request = _report
     hub.mount("/app", app, name="app")
+    hub.mount("/slow", slow, name="slow")
     return hub

@@ -19,8 +19,9 @@ the same layers whichever server runs.  Outermost first:
 4. the hub itself, whose own dispatch (``Pegboard.__call__``) is left as it is.
 
 A layer that is switched off is not in the chain at all: with the options'
-defaults only the request-ID layer is there (``--request-id-header ''``
-takes it out too, and ``front`` then returns the hub itself).  ``options`` is a :class:`wsgihub.serve.ServeOptions` (or anything
+defaults only the forwarded-header layer (which then removes every
+forwarded header: no proxy is trusted) and the request-ID layer are there
+(``--request-id-header ''`` takes the latter out too).  ``options`` is a :class:`wsgihub.serve.ServeOptions` (or anything
 with the same attributes); an attribute it lacks counts as its default, so
 code that builds the front for a hub of its own may pass ``None``.
 """
@@ -76,9 +77,8 @@ def front(hub: Hub, options: Any = None) -> WSGIApplication:
     if _option(options, "otel", False):
         app = traced(app)
 
-    # 1. forwarded headers from trusted proxies (outermost; off while no proxy is trusted)
-    allow_ips = _option(options, "forwarded_allow_ips", DEFAULT_FORWARDED_ALLOW_IPS)
-    if allow_ips:
-        app = ProxyHeaders(app, allow_ips)
+    # 1. forwarded headers (outermost, always there: with no proxy trusted it removes them all)
+    allow_ips = _option(options, "forwarded_allow_ips", None) or DEFAULT_FORWARDED_ALLOW_IPS
+    app = ProxyHeaders(app, allow_ips)
 
     return app
