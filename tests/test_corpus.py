@@ -737,6 +737,22 @@ HTTP: list[Http] = [
     Http("sample-graft-post-falls-through", "POST /whoami HTTP/1.1|Host: localhost|Content-Length: 0", 404, server="sample", needs=SAMPLE),
     Http("sample-login-without-csrf", "POST /accounts/login/ HTTP/1.1|Host: localhost|Content-Type: application/x-www-form-urlencoded|Content-Length: 5", 403, payload=b"a=b&c", server="sample", needs=SAMPLE),
     Http("sample-api-huge-id", "GET /api/posts/99999999999999999999 HTTP/1.1|Host: localhost", 404, server="sample", needs=SAMPLE),
+    # -- the ops paths (`serve --health-path /healthz --inspect /_inspect --inspect-allow-ips 10.9.9.9`)
+    Http("ops-health", "GET /healthz HTTP/1.1", 200, r'"status": "ok"', server="ops"),
+    Http("ops-health-head", "HEAD /healthz HTTP/1.1", 200, r"^$", server="ops"),
+    Http("ops-health-post", "POST /healthz HTTP/1.1|Content-Length: 0", 405, server="ops"),
+    Http("ops-health-query", "GET /healthz?verbose=1 HTTP/1.1", 200, server="ops"),
+    Http("ops-health-trailing-slash", "GET /healthz/ HTTP/1.1", 404, server="ops"),
+    Http("ops-health-upper-case", "GET /HEALTHZ HTTP/1.1", 404, server="ops"),
+    Http("ops-health-hostile-host", "GET /healthz HTTP/1.1|Host: example.com:@evil.com", 200, server="ops"),
+    Http("ops-inspect-not-allowed", "GET /_inspect HTTP/1.1", S(403, 404), server="ops"),
+    Http("ops-inspect-json-not-allowed", "GET /_inspect.json HTTP/1.1", S(403, 404), server="ops"),
+    Http("ops-inspect-spoofed-x-forwarded-for", "GET /_inspect HTTP/1.1|X-Forwarded-For: 10.9.9.9", S(403, 404), server="ops"),
+    Http("ops-inspect-spoofed-forwarded", "GET /_inspect.json HTTP/1.1|Forwarded: for=10.9.9.9", S(403, 404), server="ops"),
+    Http("ops-inspect-spoofed-x-real-ip", "GET /_inspect HTTP/1.1|X-Real-IP: 10.9.9.9", S(403, 404), server="ops"),
+    Http("ops-inspect-double-slash", "GET //_inspect HTTP/1.1", S(403, 404), server="ops"),
+    Http("ops-inspect-trailing-slash", "GET /_inspect/ HTTP/1.1", S(403, 404), server="ops"),
+    Http("ops-app-still-there", "GET /a/x HTTP/1.1", 200, echoed("a", "/a", "/x"), server="ops"),
     # -- methods ---------------------------------------------------------------------------------
     Http("method-unknown", "FOO /a/x HTTP/1.1", 200, echoed("a", "/a", "/x")),
     Http("method-lower-case", "get /a/x HTTP/1.1", 400),
@@ -1201,6 +1217,13 @@ def workers_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 
 
 @pytest.fixture(scope="module")
+def ops_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The corpus site with a health path and an inspector nobody here may see."""
+    args = ["corpus_site:site", "--health-path", "/healthz", "--inspect", "/_inspect", "--inspect-allow-ips", "10.9.9.9"]
+    yield from start_server(args, tmp_path_factory.mktemp("ops-server"))
+
+
+@pytest.fixture(scope="module")
 def sample_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The sample site (Django + grafted Flask + Pyramid API), its database in a tmp dir."""
     for module in SAMPLE.split():
@@ -1325,7 +1348,7 @@ def test_http_concurrent_hosts_do_not_mix(name: str, request: pytest.FixtureRequ
 
 
 @pytest.mark.live
-@pytest.mark.parametrize("name", ["core", "workers", "flask", "sample"])
+@pytest.mark.parametrize("name", ["core", "workers", "ops", "flask", "sample"])
 def test_http_servers_stop_clean_and_leave_nothing(name: str, request: pytest.FixtureRequest) -> None:
     """After the HTTP rows: SIGTERM stops each server with exit 0 and no traceback; nothing stays."""
     server: Server = request.getfixturevalue(f"{name}_server")
