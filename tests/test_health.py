@@ -188,7 +188,7 @@ def test_health_is_503_during_the_drain_before_the_listener_closes(server_args: 
             "live_apps.sites:slow_site",
             "--port", "0",
             "--health-path", "/healthz",
-            "--drain-delay", "2",
+            "--drain-delay", "4",  # room for a loaded machine
             "--drain-timeout", "8",
             "-v",
             *server_args,
