@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -170,6 +171,8 @@ class Http(Row):
     after: str | None = None
     #: several requests on one connection (``||`` between them): each answer's (status, body pattern)
     chain: tuple[tuple[int, str], ...] = ()
+    #: pattern the answer's head (status line and headers) matches
+    head: str | None = None
 
 
 def S(*codes: int) -> frozenset[int]:
@@ -581,6 +584,8 @@ UNSAFE_FALLTHROUGH = (
     "found by the corpus: a POST/DELETE runs in a cascade graft and then, after its 404, in the app "
     "beneath (DESIGN: only GET/HEAD fall through); owner H"
 )
+#: A request ID the server made up (the client's was unusable).
+NEW_ID = r"^x-request-id: [0-9a-f]{32}$"
 #: The server closed the response body of a client that went away (PEP 3333).
 CLOSED = r"^CLOSED {id}$"
 #: What the sample-site rows need (served in a process of its own: one Django settings module).
@@ -752,6 +757,15 @@ HTTP: list[Http] = [
     Http("ops-inspect-spoofed-x-real-ip", "GET /_inspect HTTP/1.1|X-Real-IP: 10.9.9.9", S(403, 404), server="ops"),
     Http("ops-inspect-double-slash", "GET //_inspect HTTP/1.1", S(403, 404), server="ops"),
     Http("ops-inspect-trailing-slash", "GET /_inspect/ HTTP/1.1", S(403, 404), server="ops"),
+    Http("reqid-kept", "GET /a/x HTTP/1.1|X-Request-ID: abc-123", 200, head=r"^x-request-id: abc-123$", server="ops"),
+    Http("reqid-too-long", "GET /a/x HTTP/1.1|X-Request-ID: " + "x" * 8000, 200, head=NEW_ID, server="ops"),
+    Http("reqid-tab", "GET /a/x HTTP/1.1|X-Request-ID: a\tb", 200, head=NEW_ID, server="ops"),
+    Http("reqid-non-ascii", "GET /a/x HTTP/1.1|X-Request-ID: caf\u00e9", 200, head=NEW_ID, server="ops"),
+    Http("reqid-json-breaking", 'GET /a/x HTTP/1.1|X-Request-ID: "}{"evil":1', 200, head=NEW_ID, server="ops"),
+    Http("reqid-spaces", "GET /a/x HTTP/1.1|X-Request-ID: a b c", 200, head=NEW_ID, server="ops"),
+    Http("reqid-empty", "GET /a/x HTTP/1.1|X-Request-ID: ", 200, head=NEW_ID, server="ops"),
+    Http("reqid-twice", "GET /a/x HTTP/1.1|X-Request-ID: abc|X-Request-ID: def", 200, head=r"^x-request-id: (?!abc, def)[^\r\n]+$", server="ops"),
+    Http("access-log-hostile-fields", 'GET /a/"x HTTP/1.1|User-Agent: "}\u00e9|Referer: a\tb', 200, server="ops"),
     Http("ops-app-still-there", "GET /a/x HTTP/1.1", 200, echoed("a", "/a", "/x"), server="ops"),
     # -- methods ---------------------------------------------------------------------------------
     Http("method-unknown", "FOO /a/x HTTP/1.1", 200, echoed("a", "/a", "/x")),
@@ -1219,8 +1233,10 @@ def workers_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 @pytest.fixture(scope="module")
 def ops_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The corpus site with a health path and an inspector nobody here may see."""
-    args = ["corpus_site:site", "--health-path", "/healthz", "--inspect", "/_inspect", "--inspect-allow-ips", "10.9.9.9"]
-    yield from start_server(args, tmp_path_factory.mktemp("ops-server"))
+    tmp = tmp_path_factory.mktemp("ops-server")
+    args = ["corpus_site:site", "--health-path", "/healthz", "--inspect", "/_inspect", "--inspect-allow-ips", "10.9.9.9",
+            "--access-log", str(tmp / "access.log"), "--log-format", "json"]
+    yield from start_server(args, tmp)
 
 
 @pytest.fixture(scope="module")
@@ -1319,6 +1335,9 @@ def test_http(row: Http, request: pytest.FixtureRequest) -> None:
             assert re.search(pattern, text), f"{text!r} does not match {pattern!r}"
     if row.body is not None and answer is not None:
         assert re.search(row.body, body, re.DOTALL), f"body {body[:300]!r} does not match {row.body!r}"
+    if row.head is not None:
+        head = (answer or b"").partition(b"\r\n\r\n")[0].decode("latin-1")
+        assert re.search(row.head, head, re.MULTILINE | re.IGNORECASE), f"head {head!r} does not match {row.head!r}"
     assert b"evil" not in (answer or b"").lower(), f"the attacker's host is in the answer: {answer!r}"
     assert "INVITE-VIEW-RAN" not in body, "an outside request ran the invite view"
     if row.after is not None:
@@ -1356,6 +1375,12 @@ def test_http_servers_stop_clean_and_leave_nothing(name: str, request: pytest.Fi
     code = server.stop()
     assert code == 0, server.stderr
     server.check_nothing_left()
+    access_log = server.pid_file.parent / "access.log"
+    if access_log.exists():  # every hostile request left one well-formed JSON line
+        lines = access_log.read_bytes().splitlines()
+        assert lines
+        for line in lines:
+            assert isinstance(json.loads(line), dict), line
 
 
 # -- STOP --------------------------------------------------------------------------------------
