@@ -24,9 +24,13 @@ the check fails closed.  ``public_url`` and the ``trusted_hosts`` entries go
 through the same parser.  Internationalised names in ``trusted_hosts`` are
 converted to their ASCII (``xn--``) form, the only form a Host header carries.
 
-No forwarded header (``Forwarded``, ``X-Forwarded-*``) is read here, and
-``SCRIPT_NAME`` always comes from the server and the mounts, never from a
-header.
+No forwarded header (``Forwarded``, ``X-Forwarded-*``) is read here:
+behind a proxy listed in ``--forwarded-allow-ips`` the serving stack's
+outermost layer (:mod:`wsgihub.proxy`) has already put the public scheme,
+Host and outer prefix into ``wsgi.url_scheme``, ``HTTP_HOST`` and
+``SCRIPT_NAME``, and the Host is still checked here like any other.
+``SCRIPT_NAME`` comes from the server and the mounts (and that layer's
+validated prefix), never from any other header.
 """
 
 from __future__ import annotations
