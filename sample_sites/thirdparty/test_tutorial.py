@@ -25,7 +25,7 @@ from thirdparty_helpers import Client, Served, console_script, form_fields, run
 pytestmark = pytest.mark.live
 
 TUTORIAL = Path(__file__).resolve().parents[2] / "docs" / "tutorial.md"
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 FILE = re.compile(r"^(?:#|\{#|/\*) file: (\S+)( \(append\))?(?: #\}| \*/)?$")
 SKIPPED = ("bash scripts/build-wheels.sh", "pip install")
 
