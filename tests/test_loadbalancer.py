@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import shlex
 import shutil
 import signal
 import socket
@@ -47,14 +49,11 @@ HAPROXY = shutil.which("haproxy") or next(
     (p for p in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy") if Path(p).is_file()), None
 )
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.skipif(
-        HAPROXY is None,
-        reason="haproxy is not installed: the load-balancer test needs Debian's haproxy "
-        "(apt-get install haproxy; scripts/test.sh installs it when run as root)",
-    ),
-]
+needs_haproxy = pytest.mark.skipif(
+    HAPROXY is None,
+    reason="haproxy is not installed: the load-balancer test needs Debian's haproxy "
+    "(apt-get install haproxy; scripts/test.sh installs it when run as root)",
+)
 
 #: haproxy connects to the backends from this address: the only trusted proxy.
 HAPROXY_SOURCE = "127.0.0.2"
@@ -258,6 +257,8 @@ class Clients:
             time.sleep(0.01)
 
 
+@pytest.mark.live
+@needs_haproxy
 @pytest.mark.parametrize("server_args", [["--threads", "4"], ["--workers", "2"]], ids=["waitress", "gunicorn"])
 def test_rolling_restart_behind_haproxy_loses_no_request(server_args: list[str], tmp_path: Path) -> None:
     processes = {"a": _serve(server_args), "b": _serve(server_args)}
@@ -301,3 +302,48 @@ def test_rolling_restart_behind_haproxy_loses_no_request(server_args: list[str],
             haproxy.stop()
         for process in processes.values():
             process.kill()
+
+
+# -- the production setup in docs/deployment.md is what it says ----------------------------------
+DEPLOYMENT = Path(__file__).resolve().parent.parent / "docs" / "deployment.md"
+
+
+def _fenced(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DEPLOYMENT.read_text(), re.DOTALL)
+
+
+@needs_haproxy
+def test_the_documented_haproxy_configuration_is_valid(tmp_path: Path) -> None:
+    (config,) = [block for block in _fenced("haproxy") if block.startswith("global")]
+    assert "http-check send meth GET uri /healthz" in config and "option forwardfor" in config
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(config)
+    check = subprocess.run([str(HAPROXY), "-c", "-f", str(path)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _documented_commands() -> list[list[str]]:
+    """The ``wsgihub serve`` command lines of the systemd unit and the container file."""
+    (unit,) = [block for block in _fenced("ini") if "ExecStart=" in block and "[Service]" in block]
+    env = dict(re.findall(r"^Environment=(\w+)=(\S+)$", unit, re.MULTILINE))
+    exec_start = re.search(r"^ExecStart=(.*)$", unit, re.MULTILINE)
+    assert exec_start is not None
+    (containerfile,) = [block for block in _fenced("dockerfile") if "CMD [" in block]
+    cmd = re.search(r"^CMD (\[.*\])$", containerfile, re.MULTILINE)
+    assert cmd is not None
+    commands = [shlex.split(exec_start.group(1).replace("%i", "1")), json.loads(cmd.group(1))]
+    assert env.get("WSGIHUB_FORWARDED_ALLOW_IPS")
+    return commands
+
+
+def test_the_documented_serve_commands_are_valid(tmp_path: Path) -> None:
+    """Every option of the unit's ExecStart and the container's CMD parses and checks out."""
+    (tmp_path / "site.ini").write_text("[composite:main]\nuse = egg:wsgihub#hub\n")
+    for command in _documented_commands():
+        assert Path(command[0]).name == "wsgihub" and command[1:3] == ["serve", "site.ini"], command
+        result = subprocess.run(
+            [sys.executable, "-c", "import sys; from wsgihub.cli import main; sys.exit(main())", *command[1:], "--print-config"],
+            cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60,
+        )
+        assert result.returncode == 0, (command, result.stderr)
+        assert re.search(r"^health_path\s+/healthz\s+command line$", result.stdout, re.MULTILINE), result.stdout
