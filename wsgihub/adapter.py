@@ -119,7 +119,9 @@ class Adapter(Generic[AppT]):
 
     ``app`` is the framework's own object found among the layers (the
     ``Flask`` instance, Django's ``WSGIHandler``, Pyramid's ``Router``);
-    ``wsgi`` is the callable that was mounted (perhaps middleware around it).
+    ``wsgi`` is the callable that was mounted (perhaps middleware around it);
+    the hub serves ``wsgi``, so an adapter for apps that are not WSGI (ASGI)
+    sets it to a bridge (:mod:`wsgihub_starlette`).
     The class is generic in the type of ``app`` (``Adapter[Flask]``); a
     plain ``Adapter`` subclass works as before, with ``app`` of any type.
     """

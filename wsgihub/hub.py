@@ -258,6 +258,8 @@ class Hub(PegboardApplication):
             raise MountError(f"mount {peg.name!r}: no installed adapter handles framework {framework!r}", peg.name)
         peg.adapter = adapter
         peg.framework = adapter.framework if adapter is not None else None
+        if adapter is not None and adapter.wsgi is not peg.app:
+            peg.app = adapter.wsgi  # an app that is not WSGI (ASGI) is served through its adapter's bridge
         if invite_path is not None:
             if not isinstance(invite_path, str) or not invite_path.strip("/."):
                 raise MountError(f"mount {peg.name!r}: invite_path {invite_path!r} must name a route below the mount", peg.name)
