@@ -378,20 +378,6 @@ CLI: list[Cli] = [
 # PROC: real processes (serve, pipeline runner, framework projects, warnings, --debug)
 # ---------------------------------------------------------------------------------------------
 
-#: Found by the corpus: --health-path and --inspect take any path, silently shadowing a mount's
-#: URLs (GET /a answers health, not mount 'a') or each other.
-OPS_SHADOW = (
-    "found by the corpus: --health-path/--inspect silently shadow a mount's URLs or each other; "
-    "refuse (or warn) in one line naming both; owner S"
-)
-
-#: Found by the corpus: egg:wsgihub#main raises ConfigError out of pserve, which prints the
-#: traceback and exits 1 (its "Starting server in PID" line too).
-PSERVE_TRACEBACK = (
-    "found by the corpus: under pserve a bad [server:main] is a traceback and exit 1; the runner "
-    "could print its one line and exit 2 itself; owner S"
-)
-
 PROC: list[Proc] = [
     Proc("serve-port-in-use", f"serve {A} --port {{busy}} --pid-file {{pid}}", 2, r"^wsgihub: error: cannot listen on http://127\.0\.0\.1:\d+: address already in use"),
     Proc("serve-workers-port-in-use", f"serve {A} --workers 2 --port {{busy}} --pid-file {{pid}}", 2, r"cannot listen on http://127\.0\.0\.1:\d+: address already in use"),
@@ -408,13 +394,13 @@ PROC: list[Proc] = [
     Proc("serve-log-config-not-json", f"serve {A} --log-config {{tmp}}/log.json --port {{port}} --pid-file {{pid}}", 2, r"--log-config .*log\.json: not JSON", files={"log.json": "{bad json"}),
     Proc("serve-log-config-bad-ini", f"serve {A} --log-config {{tmp}}/log.ini --port {{port}} --pid-file {{pid}}", 2, r"--log-config .*log\.ini: .*formatters", files={"log.ini": "[loggers]\nkeys = nope\n"}),
     Proc("serve-site-variable-missing", "serve {site} --port {port} --pid-file {pid}", 2, r"site\.ini.*\[app:a\].*'who'", files={"site.ini": HUB + "/a = a\n" + ECHO + "name = %(who)s\n"}),
-    Proc("serve-health-path-shadows-mount", f"serve {A} --health-path /a --port {{port}} --pid-file {{pid}}", 2, r"--health-path /a.*mount 'a'", xfail=OPS_SHADOW),
-    Proc("serve-inspect-inside-mount", f"serve {A} --inspect /a/x --port {{port}} --pid-file {{pid}}", 2, r"--inspect /a/x.*mount 'a'", xfail=OPS_SHADOW),
-    Proc("serve-health-and-inspect-same-path", f"serve {A} --health-path /ops --inspect /ops --port {{port}} --pid-file {{pid}}", 2, r"--inspect /ops.*--health-path", xfail=OPS_SHADOW),
+    Proc("serve-health-path-shadows-mount", f"serve {A} --health-path /a --port {{port}} --pid-file {{pid}}", 2, r"--health-path /a.*mount 'a'"),
+    Proc("serve-inspect-inside-mount", f"serve {A} --inspect /a/x --port {{port}} --pid-file {{pid}}", 2, r"--inspect /a/x.*mount 'a'"),
+    Proc("serve-health-and-inspect-same-path", f"serve {A} --health-path /ops --inspect /ops --port {{port}} --pid-file {{pid}}", 2, r"--inspect /ops.*--health-path"),
     # pserve runs [server:main] use = egg:wsgihub#main: the same checks, the same one line
-    Proc("pserve-unknown-option", "{site}", 2, r"site\.ini \[server:main\] portt: unknown option", module="pyramid.scripts.pserve", files={"site.ini": HUB + "/a = a\n" + ECHO + "[server:main]\nuse = egg:wsgihub#main\nportt = 8080\n"}, needs="pyramid", xfail=PSERVE_TRACEBACK),
-    Proc("pserve-workers-refused", "{site}", 2, r"site\.ini \[server:main\] workers: only 'wsgihub serve", module="pyramid.scripts.pserve", files={"site.ini": HUB + "/a = a\n" + ECHO + "[server:main]\nuse = egg:wsgihub#main\nworkers = 2\n"}, needs="pyramid", xfail=PSERVE_TRACEBACK),
-    Proc("pserve-bad-port", "{site}", 2, r"site\.ini \[server:main\] port: expected a whole number", module="pyramid.scripts.pserve", files={"site.ini": HUB + "/a = a\n" + ECHO + "[server:main]\nuse = egg:wsgihub#main\nport = abc\n"}, needs="pyramid", xfail=PSERVE_TRACEBACK),
+    Proc("pserve-unknown-option", "{site}", 2, r"site\.ini \[server:main\] portt: unknown option", module="pyramid.scripts.pserve", files={"site.ini": HUB + "/a = a\n" + ECHO + "[server:main]\nuse = egg:wsgihub#main\nportt = 8080\n"}, needs="pyramid"),
+    Proc("pserve-workers-refused", "{site}", 2, r"site\.ini \[server:main\] workers: only 'wsgihub serve", module="pyramid.scripts.pserve", files={"site.ini": HUB + "/a = a\n" + ECHO + "[server:main]\nuse = egg:wsgihub#main\nworkers = 2\n"}, needs="pyramid"),
+    Proc("pserve-bad-port", "{site}", 2, r"site\.ini \[server:main\] port: expected a whole number", module="pyramid.scripts.pserve", files={"site.ini": HUB + "/a = a\n" + ECHO + "[server:main]\nuse = egg:wsgihub#main\nport = abc\n"}, needs="pyramid"),
     Proc("serve-port-out-of-range", f"serve {A} --port 70000 --pid-file {{pid}}", 2, r"--port.*70000"),
     Proc("serve-port-not-a-number", f"serve {A} --port http --pid-file {{pid}}", 2, r"--port.*'http'"),
     Proc("serve-workers-zero", f"serve {A} --workers 0 --port {{port}} --pid-file {{pid}}", 2, r"--workers.*0"),
@@ -658,6 +644,33 @@ HTTP: list[Http] = [
     Http("fwd-script-name-header", "GET /evil/links/ HTTP/1.1|SCRIPT_NAME: /evil", 404),
     Http("fwd-script-name-header-mismatch", "GET /a/x HTTP/1.1|SCRIPT_NAME: /elsewhere", 200, echoed("a", "/a", "/x")),
     Http("fwd-x-original-url", "GET /a/x HTTP/1.1|X-Original-URL: /b/deeper/x", 200, echoed("a", "/a", "/x")),
+    # -- forwarded headers from a peer not in --forwarded-allow-ips (none by default) never reach an app
+    Http("fwd-removed-x-forwarded-for", "GET /env/ HTTP/1.1|X-Forwarded-For: 10.9.9.9", 200, r'"headers": \["HTTP_CONNECTION", "HTTP_HOST"\].*"remote_addr": "127\.0\.0\.1"'),
+    Http("fwd-removed-forwarded", "GET /env/ HTTP/1.1|Forwarded: for=10.9.9.9;proto=https;host=evil.com", 200, r'"headers": \["HTTP_CONNECTION", "HTTP_HOST"\].*"scheme": "http"'),
+    Http("fwd-removed-x-real-ip", "GET /env/ HTTP/1.1|X-Real-IP: 10.9.9.9", 200, r'"headers": \["HTTP_CONNECTION", "HTTP_HOST"\]'),
+    Http("fwd-removed-x-forwarded-prefix", "GET /env/ HTTP/1.1|X-Forwarded-Prefix: /site", 200, r'"headers": \["HTTP_CONNECTION", "HTTP_HOST"\].*"script_name": "/env"'),
+    Http("fwd-removed-underscore-spelling", "GET /env/ HTTP/1.1|X_Forwarded_For: 10.9.9.9|X-Forwarded_Proto: https", 200, r'"remote_addr": "127\.0\.0\.1", "scheme": "http"'),
+    # -- a trusted proxy (`--forwarded-allow-ips 127.0.0.1`): what it vouches for, checked like a Host
+    Http("proxy-host-trusted", L + "X-Forwarded-Host: www.example.org", 200, r"^http://www\.example\.org/links/item/1$", server="proxied"),
+    Http("proxy-host-untrusted", L + "X-Forwarded-Host: evil.com", 400, UNTRUSTED, server="proxied"),
+    Http("proxy-host-userinfo", L + "X-Forwarded-Host: example.com:@evil.com", S(200, 400), r"^(http://example\.com/links/item/1|untrusted host)$", server="proxied"),
+    Http("proxy-host-list-client-first", L + "X-Forwarded-Host: evil.com, www.example.org", S(200, 400), r"^(http://www\.example\.org/links/item/1|untrusted host)$", server="proxied"),
+    Http("proxy-proto-https", L + "X-Forwarded-Proto: https", 200, r"^https://example\.com/links/item/1$", server="proxied"),
+    Http("proxy-proto-javascript", L + "X-Forwarded-Proto: javascript", 200, LINK, server="proxied"),
+    Http("proxy-proto-with-colon", L + "X-Forwarded-Proto: https://evil.com/#", 200, LINK, server="proxied"),
+    Http("proxy-prefix", L + "X-Forwarded-Prefix: /site", 200, r"^http://example\.com/site/links/item/1$", server="proxied"),
+    Http("proxy-prefix-protocol-relative", L + "X-Forwarded-Prefix: //evil.com", 200, LINK, server="proxied"),
+    Http("proxy-prefix-dotdot", L + "X-Forwarded-Prefix: /../x", 200, LINK, server="proxied"),
+    Http("proxy-prefix-no-slash", L + "X-Forwarded-Prefix: evil.com", 200, LINK, server="proxied"),
+    Http("proxy-prefix-encoded", L + "X-Forwarded-Prefix: /caf%C3%A9", 200, LINK, server="proxied"),
+    Http("proxy-prefix-backslash", L + "X-Forwarded-Prefix: /\\evil.com", 200, LINK, server="proxied"),
+    Http("proxy-forwarded-unparseable", "GET /env/ HTTP/1.1|Forwarded: for=10.9.9.9;;;=;proto", 200, r'"remote_addr": "(?!10\.9\.9\.9)', server="proxied"),
+    Http("proxy-forwarded-hidden", "GET /env/ HTTP/1.1|Forwarded: for=_hidden", 200, r'"remote_addr": "(?!127\.0\.0\.1)', server="proxied"),
+    Http("proxy-xff-garbage", "GET /env/ HTTP/1.1|X-Forwarded-For: not-an-ip", 200, r'"remote_addr": "(?!127\.0\.0\.1)', server="proxied"),
+    Http("proxy-xff-very-long", "GET /env/ HTTP/1.1|X-Forwarded-For: " + ", ".join(["10.0.0.1"] * 200), 200, server="proxied"),
+    Http("proxy-inspector-spoofed-for", "GET /_inspect HTTP/1.1|X-Forwarded-For: 10.9.9.9", 200, server="proxied"),
+    Http("proxy-inspector-garbage-for", "GET /_inspect HTTP/1.1|X-Forwarded-For: not-an-ip", S(403, 404), server="proxied"),
+    Http("proxy-inspector-both-kinds", "GET /_inspect HTTP/1.1|X-Forwarded-For: 1.2.3.4|Forwarded: for=10.9.9.9", S(403, 404), server="proxied"),
     # -- path spellings --------------------------------------------------------------------------
     Http("path-plain", "GET /a/x HTTP/1.1", 200, echoed("a", "/a", "/x")),
     Http("path-double-slash-start", "GET //a/x HTTP/1.1", S(200, 404)),
@@ -1245,6 +1258,13 @@ def ops_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
+def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The corpus site behind a trusted proxy: this test, on 127.0.0.1."""
+    args = ["corpus_site:site", "--forwarded-allow-ips", "127.0.0.1", "--inspect", "/_inspect", "--inspect-allow-ips", "10.9.9.9"]
+    yield from start_server(args, tmp_path_factory.mktemp("proxied-server"))
+
+
+@pytest.fixture(scope="module")
 def sample_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The sample site (Django + grafted Flask + Pyramid API), its database in a tmp dir."""
     for module in SAMPLE.split():
@@ -1372,7 +1392,7 @@ def test_http_concurrent_hosts_do_not_mix(name: str, request: pytest.FixtureRequ
 
 
 @pytest.mark.live
-@pytest.mark.parametrize("name", ["core", "workers", "ops", "flask", "sample"])
+@pytest.mark.parametrize("name", ["core", "workers", "ops", "proxied", "flask", "sample"])
 def test_http_servers_stop_clean_and_leave_nothing(name: str, request: pytest.FixtureRequest) -> None:
     """After the HTTP rows: SIGTERM stops each server with exit 0 and no traceback; nothing stays."""
     server: Server = request.getfixturevalue(f"{name}_server")

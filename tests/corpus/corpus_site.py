@@ -19,6 +19,7 @@ with, so the hostile-Host rows run in the core environment too.  The site
 ``/body``       reads the request body and answers its length
 ``/stream``     streams 256 MB and prints ``CLOSED <query>`` when closed; under
                 ``/gstream`` the same app is grafted (a cascade primes it)
+``/env``        answers what the app sees: client address, scheme, Host, root, header keys
 ``/cas``        an app with a graft the hub cannot read (a cascade): the graft
                 counts its calls and answers 404, the app beneath tells how
                 often the graft ran for the same query string
@@ -170,6 +171,21 @@ def echo(name: str) -> Callable[[Environ, StartResponse], Iterable[bytes]]:
     return app
 
 
+def env(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """What an app sees of the request: client address, scheme, host, root and headers."""
+    body = json.dumps(
+        {
+            "remote_addr": environ.get("REMOTE_ADDR"),
+            "scheme": environ.get("wsgi.url_scheme"),
+            "host": environ.get("HTTP_HOST"),
+            "script_name": environ.get("SCRIPT_NAME"),
+            "headers": sorted(k for k in environ if k.startswith("HTTP_")),
+        },
+        sort_keys=True,
+    ).encode()
+    return _answer(start_response, "200 OK", body)
+
+
 def old(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
     """An app with a wsgi_party invite route; routes like Werkzeug (``//`` collapsed)."""
     raw = environ.get("PATH_INFO") or "/"
@@ -211,6 +227,7 @@ def site() -> Hub:
     new.mount("/stream", stream)
     new.mount("/gstream", echo("gstream"))
     new.graft(stream, over="gstream", name="gstream.stream")  # no adapter: a cascade primes it
+    new.mount("/env", env)
     new.mount("/cas", counting_base)
     new.graft(unreadable_graft, over="cas", name="cas.graft")
     return new
