@@ -421,8 +421,10 @@ def test_pserve_serves_the_same_server_section(tmp_path: Path) -> None:
     result = subprocess.run(
         [pserve, str(site)], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=30, check=False
     )
-    assert result.returncode != 0
-    assert "[server:main] workers: only 'wsgihub serve" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"wsgihub: error: {site} [server:main] workers: only 'wsgihub serve {site}' can do this, not pserve\n"
+    )
 
 
 def test_wsgihub_debug_shows_tracebacks_as_debug_does() -> None:

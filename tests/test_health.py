@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -153,6 +154,35 @@ def test_drain_delay_announces_then_waits_before_the_server_stops(site: tuple[ws
     bus.subscribe(DRAIN_CHANNEL, lambda: delay.cut_short())  # end the delay as soon as it begins
     bus.stop()
     assert seen == ["drain", "server stops"]
+
+
+@pytest.mark.parametrize(
+    ("health", "inspect", "message"),
+    [
+        ("/api", None, "--health-path /api: inside mount 'api' at /api"),
+        ("/api/health", None, "--health-path /api/health: inside mount 'api' at /api"),
+        (None, "/api/x", "--inspect /api/x: inside mount 'api' at /api"),
+        ("/users/5", None, "--health-path /users/5: mount 'legacy' has a route there"),
+        (None, "/users/5", "--inspect /users/5: mount 'legacy' has a route there"),
+        ("/ops", "/ops", "--inspect /ops: the same path as --health-path /ops"),
+        ("/ops.json", "/ops", "--inspect /ops: the same path as --health-path /ops.json"),
+    ],
+)
+def test_health_and_inspector_paths_may_not_hide_a_mounts_urls(
+    health: str | None, inspect: str | None, message: str
+) -> None:
+    from wsgihub.errors import ConfigError
+    from wsgihub.servers.front import check_front_paths
+    from wsgihub.testing.reference import ReferenceApp, reference_hub
+
+    hub = reference_hub()
+    hub.mount("/", ReferenceApp("legacy", {"user": "/users/<int:uid>"}), name="legacy")
+    hub.mount("/api", Recorder(), name="api")
+    with pytest.raises(ConfigError) as info:
+        check_front_paths(hub, SimpleNamespace(health_path=health, inspect=inspect))
+    assert str(info.value).startswith(message)
+    # paths the root app has no route for are fine
+    check_front_paths(hub, SimpleNamespace(health_path="/healthz", inspect="/_hub"))
 
 
 # -- live: real processes ----------------------------------------------------------------------

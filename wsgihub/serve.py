@@ -49,7 +49,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import hupper
 
@@ -75,7 +75,7 @@ from .servers import (
     is_start_failure_line,
     mount_warnings,
 )
-from .servers.front import front
+from .servers.front import check_front_paths, front
 from .servers.waitress import WaitressServer
 from .tracing import MISSING as OTEL_MISSING
 
@@ -90,7 +90,7 @@ __all__ = [
     "resolve_options",
     "run",
     "serve_options",
-    "server_runner",
+    "server_factory",
     "server_section",
 ]
 
@@ -698,11 +698,12 @@ def _load(options: ServeOptions) -> Hub:
 def _run_waitress(options: ServeOptions, out: IO[str], loaded: Hub | None = None) -> int:
     """One process: hub.bus gets SignalHandler, PIDFile, waitress; start; block.
 
-    ``loaded`` is a hub someone else loaded already (pserve, see :func:`server_runner`).
+    ``loaded`` is a hub someone else loaded already (pserve, see :func:`server_factory`).
     """
     sock = bind_socket(options.host, options.port)  # address in use: nothing started yet
     try:
         hub = loaded if loaded is not None else _load(options)
+        check_front_paths(hub, options)
     except BaseException:
         sock.close()
         raise
@@ -808,7 +809,13 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
         config_file=options.gunicorn_config,
         explicit=explicit,
     )  # reads gunicorn's config file and GUNICORN_CMD_ARGS: their errors come first
-    probe = probe_site(options.site, options.mounts, debug=options.debug, variables=options.variables)
+    probe = probe_site(
+        options.site,
+        options.mounts,
+        debug=options.debug,
+        variables=options.variables,
+        check=lambda hub: check_front_paths(hub, options),
+    )
     for message in probe.warnings:
         _warn(message)
     _print_mounts(probe.mounts, options, out)
@@ -838,18 +845,46 @@ _GUNICORN_SETTINGS: dict[str, tuple[str, ...]] = {
 _NOT_UNDER_PSERVE = ("workers", "gunicorn_config", "reload", "print_config")
 
 
-def server_runner(wsgi_app: Any, global_conf: Mapping[str, str], **local_conf: str) -> None:
-    """PasteDeploy server runner ``egg:wsgihub#main``: ``pserve site.ini`` serves as wsgihub does.
+def server_factory(global_conf: Mapping[str, str], **local_conf: str) -> Callable[[Any], None]:
+    """PasteDeploy server factory ``egg:wsgihub#main``: ``pserve site.ini`` serves as wsgihub does.
 
     The same ``[server:main]`` that ``wsgihub serve`` reads works under
     pserve: its keys are the option table's names, read and checked the
-    same way (one line naming the file, section and key), and the site is
-    served under waitress on the hub's bus (drain, health path, inspector,
-    access log).  pserve has loaded the site in its own process already, so
-    ``workers``, ``gunicorn_config`` and ``reload`` (pserve has its own
-    ``--reload``) are refused: run ``wsgihub serve`` for those.
+    same way, and the site pserve loaded is served under waitress on the
+    hub's bus (drain, health path, inspector, access log).  pserve has
+    loaded the site in its own process, so ``workers``, ``gunicorn_config``
+    and ``reload`` (pserve has its own ``--reload``) are refused: run
+    ``wsgihub serve`` for those.  The section is checked here, when pserve
+    loads the server, before it loads the apps; a bad key or value is one
+    line on stderr naming the file, section and key, and exit code 2 (a
+    traceback with ``debug = true``), as under ``wsgihub serve``.
     """
     source = global_conf.get("__file__", "site file")
+    debug = _parse_debug(local_conf.get("debug", ""))
+    try:
+        options = _pserve_options(source, local_conf)
+    except WsgihubError as exc:
+        _exit_bad_input(exc, debug)
+
+    def serve(wsgi_app: Any) -> None:
+        try:
+            if isinstance(wsgi_app, Hub):
+                hub = wsgi_app
+            else:
+                hub = Hub()
+                hub.mount("/", wsgi_app, name="root")
+            _configure_logging(options)
+            code = _run_waitress(options, sys.stdout, loaded=hub)
+        except WsgihubError as exc:
+            _exit_bad_input(exc, options.debug)
+        if code:
+            raise SystemExit(code)
+
+    return serve
+
+
+def _pserve_options(source: str, local_conf: Mapping[str, str]) -> ServeOptions:
+    """The options of ``[server:main]`` as pserve hands them over (checked, one-line errors)."""
     known = {option.site_key: option for option in serve_options()}
     values: dict[str, Any] = {}
     for key, text in local_conf.items():
@@ -861,17 +896,25 @@ def server_runner(wsgi_app: Any, global_conf: Mapping[str, str], **local_conf: s
             raise ConfigError(f"{where}: only 'wsgihub serve {source}' can do this, not pserve")
         if text.strip():
             values[name] = known[name].read(text, where, f" (got {text.strip()!r})")
-    hub = wsgi_app if isinstance(wsgi_app, Hub) else None
-    if hub is None:
-        hub = Hub()
-        hub.mount("/", wsgi_app, name="root")
     options = ServeOptions(site=source, **values)
     options.sources = {name: f"{source} [{SERVER_SECTION}]" for name in values}
     options.validate()
-    _configure_logging(options)
-    code = _run_waitress(options, sys.stdout, loaded=hub)
-    if code:
-        raise SystemExit(code)
+    return options
+
+
+def _parse_debug(text: str) -> bool:
+    try:
+        return _parse_bool(text)
+    except ValueError:
+        return False
+
+
+def _exit_bad_input(exc: WsgihubError, debug: bool) -> NoReturn:
+    """One ``wsgihub: error:`` line and exit code 2, as the CLI does (``debug``: the traceback)."""
+    if debug:
+        raise exc
+    _error(" ".join(str(exc).split()))
+    raise SystemExit(2)
 
 
 # -- --reload --------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..accesslog import AccessLog
+from ..errors import ConfigError
 from ..health import HealthCheck
 from ..inspector import DEFAULT_ALLOW_IPS, Inspector
 from ..logconfig import access_log_configured
@@ -43,12 +44,53 @@ if TYPE_CHECKING:
     from ..hub import Hub
     from ..types import WSGIApplication
 
-__all__ = ["front"]
+__all__ = ["check_front_paths", "front"]
 
 
 def _option(options: Any, name: str, default: Any = None) -> Any:
     """``options.name``, or ``default`` when options is ``None`` or lacks it."""
     return getattr(options, name, default) if options is not None else default
+
+
+def check_front_paths(hub: Hub, options: Any = None) -> None:
+    """Refuse a health or inspector path that would hide a mount's URLs, or each other.
+
+    The front layers answer their paths before any app sees them, so a
+    path at or below a mount's prefix (``--health-path /a`` with a mount at
+    ``/a``), one the root mount (or a graft over it) has a route for, or the
+    same path for both, would silently take URLs away.  Raises
+    :class:`~wsgihub.errors.ConfigError` naming the option and the mount;
+    ``wsgihub serve`` calls it where the site is loaded (under gunicorn in
+    the load check, before any worker starts).
+    """
+    health = _option(options, "health_path")
+    inspect = _option(options, "inspect")
+    claimed: list[tuple[str, str]] = []
+    if health:
+        claimed.append((f"--health-path {health}", health))
+    if inspect:
+        page = inspect.rstrip("/") or "/"
+        data = page + ".json" if page != "/" else "/.json"
+        if health in (page, data):
+            raise ConfigError(f"--inspect {inspect}: the same path as --health-path {health}; give each its own")
+        claimed += [(f"--inspect {inspect}", page), (f"--inspect {inspect}", data)]
+    pegs = hub.pegs()
+    for label, path in claimed:
+        for peg in pegs:
+            if peg.over is None and peg.prefix and (path == peg.prefix or path.startswith(peg.prefix + "/")):
+                raise ConfigError(
+                    f"{label}: inside mount {peg.name!r} at {peg.prefix} (the app would never see "
+                    "that path); pick a path outside every mount"
+                )
+        for peg in pegs:
+            if peg.prefix or peg.adapter is None:
+                continue
+            try:
+                taken = peg.adapter.match(path, "GET")
+            except Exception:  # noqa: BLE001 - an adapter that cannot tell takes nothing here
+                taken = None
+            if taken:
+                raise ConfigError(f"{label}: mount {peg.name!r} has a route there; pick another path")
 
 
 def front(hub: Hub, options: Any = None) -> WSGIApplication:

@@ -111,6 +111,7 @@ def probe_site(
     *,
     debug: bool = False,
     variables: Mapping[str, str] | None = None,
+    check: Callable[[Hub], None] | None = None,
 ) -> SiteProbe:
     """Load the site in a forked child and report its mounts (or its error).
 
@@ -119,6 +120,7 @@ def probe_site(
     :class:`~wsgihub.errors.ConfigError` with the child's one-line message;
     with ``debug`` the child's traceback is printed to stderr first.
     ``variables`` fill the site file's ``%(NAME)s`` (PasteDeploy's global_conf).
+    ``check(hub)`` runs in the child on the loaded hub; its error is the probe's.
     """
     extra = {"global_conf": dict(variables)} if variables else {}
     read_fd, write_fd = os.pipe()
@@ -132,6 +134,8 @@ def probe_site(
             try:
                 with mount_warnings() as found:
                     hub = load(site, mounts=mounts, **extra)
+                if check is not None:
+                    check(hub)
                 payload: dict[str, Any] = {
                     "mounts": [vars(m) for m in describe_mounts(hub)],
                     "warnings": found,
