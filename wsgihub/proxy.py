@@ -124,6 +124,9 @@ _UNESCAPE = re.compile(r"\\(.)")
 #: RFC 7239 obfnode / obfport: ``_`` then letters, digits, ``.``, ``_``, ``-``.
 _OBFUSCATED = re.compile(r"_[A-Za-z0-9._-]{1,64}\Z")
 _PORT = re.compile(r"[0-9]{1,5}\Z")
+#: Addresses, hops and hosts remembered between requests (bounded: they come from clients).
+_CACHE_SIZE = 1024
+
 #: Longest header value looked at; longer ones are read from their right end only.
 _MAX_VALUE = MAX_HOPS * 256
 
@@ -138,10 +141,11 @@ class TrustedProxies:
     ``ValueError`` naming the first entry that is neither.
     """
 
-    __slots__ = ("any", "networks", "text")
+    __slots__ = ("_seen", "any", "networks", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._seen: dict[str, bool] = {}
         self.any = False
         networks: list[_Network] = []
         for raw in text.split(","):
@@ -166,16 +170,25 @@ class TrustedProxies:
         return f"TrustedProxies({self.text!r})"
 
     def trusts(self, address: object) -> bool:
-        """Whether ``address`` (a ``REMOTE_ADDR`` or a forwarded hop) is a trusted proxy."""
+        """Whether ``address`` (a ``REMOTE_ADDR`` or a forwarded hop) is a trusted proxy.
+
+        Answers are remembered (at most :data:`_CACHE_SIZE` addresses, then
+        the memory starts afresh): peers repeat, and the check is per request.
+        """
         if not isinstance(address, str):
             return False
+        known = self._seen.get(address)
+        if known is not None:
+            return known
         ip = _ip(address)
-        if ip is None:
-            return False
-        return self.any or any(ip in network for network in self.networks)
+        answer = ip is not None and (self.any or any(ip in network for network in self.networks))
+        if len(self._seen) >= _CACHE_SIZE:
+            self._seen.clear()
+        self._seen[address] = answer
+        return answer
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=_CACHE_SIZE)
 def _ip(text: str) -> _Address | None:
     """``text`` as an address (IPv4-mapped IPv6 as IPv4), or ``None``; zone ids refused."""
     if not text or len(text) > 45 or "%" in text:
@@ -204,6 +217,7 @@ class _Node:
 _UNKNOWN_NODE = _Node(UNKNOWN)
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def _node(text: str, *, bracketed_only: bool) -> _Node:
     """Parse one hop: ``1.2.3.4``, ``1.2.3.4:80``, ``[::1]``, ``"[::1]:80"``, ``::1``, ``unknown``, ``_x``.
 
@@ -346,9 +360,20 @@ def _scheme(value: str | None) -> str | None:
 def _host(value: str | None) -> str | None:
     if not value:
         return None
-    return value.strip().lower() if parse_host(value.strip()) is not None else None
+    return _valid_host(value.strip())
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _parse_host(value: str) -> tuple[str, int | None] | None:
+    """:func:`wsgihub.urls.parse_host`, remembered (a proxy sends the same few hosts)."""
+    return parse_host(value)
+
+
+def _valid_host(value: str) -> str | None:
+    return value.lower() if _parse_host(value) is not None else None
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def _prefix(value: str | None) -> str | None:
     if not value or not value.startswith("/") or "//" in value or len(value) > 1024:
         return None
@@ -419,12 +444,13 @@ class ProxyHeaders:
     def __init__(self, app: WSGIApplication, allow_ips: str) -> None:
         self.app = app
         self.trusted = TrustedProxies(allow_ips)
+        self._trusting = bool(self.trusted)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         environ["wsgihub.proxy.peer"] = environ.get("REMOTE_ADDR")
-        forwarding = resolve_forwarding(environ, self.trusted) if self.trusted else None
+        forwarding = resolve_forwarding(environ, self.trusted) if self._trusting else None
         if forwarding is None:
-            for key in [k for k in environ if k.startswith(_X_FORWARDED) or k in _OTHER_PROXY_HEADERS]:
+            for key in [k for k in environ if k[:17] == _X_FORWARDED or k in _OTHER_PROXY_HEADERS]:
                 del environ[key]
             return self.app(environ, start_response)
         # one kind of header per proxy: drop the kind that was not read
@@ -443,7 +469,7 @@ class ProxyHeaders:
             _remember(environ, orig, "wsgi.url_scheme", scheme)
         if forwarding.host is not None:
             _remember(environ, orig, "HTTP_HOST", forwarding.host)
-            parsed = parse_host(forwarding.host)
+            parsed = _parse_host(forwarding.host)
             assert parsed is not None  # checked by resolve_forwarding
             name, port = parsed
             url_scheme = str(environ.get("wsgi.url_scheme", "http"))
