@@ -577,6 +577,12 @@ UNSAFE_FALLTHROUGH = (
 NEW_ID = r"^x-request-id: [0-9a-f]{32}$"
 #: The server closed the response body of a client that went away (PEP 3333).
 CLOSED = r"^CLOSED {id}$"
+#: Found by the corpus: a non-UTF-8 path makes Pyramid raise URLDecodeError, which no view
+#: handles, so waitress answers 500 (a stock Pyramid app does the same; Django and Flask 404).
+PYRAMID_URLDECODE = (
+    "found by the corpus: GET /api/posts/%ff is a 500 (Pyramid's URLDecodeError escapes); "
+    "the Pyramid adapter could answer 400 as it does for an untrusted Host; owner H"
+)
 #: What the sample-site rows need (served in a process of its own: one Django settings module).
 SAMPLE = "django flask pyramid wsgihub_django wsgihub_flask wsgihub_pyramid"
 
@@ -763,6 +769,12 @@ HTTP: list[Http] = [
     Http("sample-graft-double-slash", "GET //whoami HTTP/1.1|Host: localhost", S(302, 404), server="sample", needs=SAMPLE),
     Http("sample-graft-post-falls-through", "POST /whoami HTTP/1.1|Host: localhost|Content-Length: 0", 404, server="sample", needs=SAMPLE),
     Http("sample-login-without-csrf", "POST /accounts/login/ HTTP/1.1|Host: localhost|Content-Type: application/x-www-form-urlencoded|Content-Length: 5", 403, payload=b"a=b&c", server="sample", needs=SAMPLE),
+    Http("sample-django-non-utf8-path", "GET /blog/%ff/ HTTP/1.1|Host: localhost", 404, server="sample", needs=SAMPLE),
+    Http("sample-flask-non-utf8-path", "GET /users/%ff HTTP/1.1|Host: localhost", 404, server="sample", needs=SAMPLE),
+    Http("sample-api-non-utf8-path", "GET /api/posts/%ff HTTP/1.1|Host: localhost", S(400, 404), server="sample", needs=SAMPLE, xfail=PYRAMID_URLDECODE),
+    Http("sample-static-traversal", "GET /static/../../etc/passwd HTTP/1.1|Host: localhost", S(400, 404), r"^(?!root:)", server="sample", needs=SAMPLE),
+    Http("sample-static-encoded-traversal", "GET /static/%2e%2e/%2e%2e/etc/passwd HTTP/1.1|Host: localhost", S(400, 404), r"^(?!root:)", server="sample", needs=SAMPLE),
+    Http("sample-static-encoded-slash-traversal", "GET /static/..%2f..%2fsettings.py HTTP/1.1|Host: localhost", S(400, 404), r"^(?!SECRET)", server="sample", needs=SAMPLE),
     Http("sample-api-huge-id", "GET /api/posts/99999999999999999999 HTTP/1.1|Host: localhost", 404, server="sample", needs=SAMPLE),
     # -- the ops paths (`serve --health-path /healthz --inspect /_inspect --inspect-allow-ips 10.9.9.9`)
     Http("ops-health", "GET /healthz HTTP/1.1", 200, r'"status": "ok"', server="ops"),
