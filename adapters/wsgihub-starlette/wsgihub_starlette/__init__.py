@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .adapter import StarletteAdapter
-    from .bridge import Bridge, LifespanError, bridge
+    from .bridge import Bridge, LifespanError, bridge_for
     from .native import HubURL, hub_url
 
-__all__ = ["Bridge", "HubURL", "LifespanError", "StarletteAdapter", "bridge", "hub_url"]
+__all__ = ["Bridge", "HubURL", "LifespanError", "StarletteAdapter", "bridge_for", "hub_url"]
 __version__ = "0.1.0"
 
 # Importing the package (the plugin entry point does) must not import
@@ -34,7 +34,7 @@ _LAZY = {
     "StarletteAdapter": "adapter",
     "Bridge": "bridge",
     "LifespanError": "bridge",
-    "bridge": "bridge",
+    "bridge_for": "bridge",
     "HubURL": "native",
     "hub_url": "native",
 }

@@ -19,6 +19,7 @@ router does, so a graft takes exactly what the app would answer.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from starlette.staticfiles import StaticFiles
 from wsgihub.adapter import Adapter, AppRoute, Cookie
 from wsgihub.errors import UnknownEndpointError, URLBuildError
 
-from .bridge import Bridge, bridge
+from .bridge import Bridge, bridge_for
 from .plugin import is_wsgi_bridge
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
     from wsgihub.types import Environ
 
 __all__ = ["StarletteAdapter"]
+
+#: Route classes Starlette's router walks as they are.
+_PLAIN = (Route, WebSocketRoute, Mount, Host)
 
 #: Characters a path value keeps as they are (RFC 3986 pchar, less '%').
 _SAFE = "-._~!$&'()*+,;=:@"
@@ -86,7 +90,7 @@ class StarletteAdapter(Adapter[Any]):
         """The adapter for ``app`` found among ``layers`` (``layers[0]`` was mounted).
 
         No WSGI bridge between the mounted callable and the app: the mounted
-        callable is ASGI, served through its :func:`bridge`.  A bridge among
+        callable is ASGI, served through its :func:`bridge_for`.  A bridge among
         them: the mounted callable is WSGI already; this package's bridge
         gets its lifespan driven, a2wsgi's runs it on the same loop.
         """
@@ -94,12 +98,12 @@ class StarletteAdapter(Adapter[Any]):
         depth = next(i for i, layer in enumerate(layers) if layer is app)
         through = next((layer for layer in layers[:depth] if is_wsgi_bridge(layer)), None)
         if through is None:
-            served = bridge(mounted)  # type: ignore[arg-type]
+            served = bridge_for(mounted)  # type: ignore[arg-type]
             return cls(app, served, asgi=mounted, bridge=served)
         asgi: Any = getattr(through, "app", app)
         if isinstance(through, Bridge):
             return cls(app, mounted, asgi=asgi, bridge=through)
-        return cls(app, mounted, asgi=asgi, bridge=bridge(asgi, loop=getattr(through, "loop", None)))
+        return cls(app, mounted, asgi=asgi, bridge=bridge_for(asgi, loop=getattr(through, "loop", None)))
 
     # -- the route table --------------------------------------------------------------------
     @property
@@ -296,8 +300,8 @@ def _scope(path: str, method: str) -> dict[str, Any]:
 
 def _match(routes: Sequence[BaseRoute], scope: dict[str, Any], prefix: str) -> str | bool | None:
     """The name (``True`` if unnamed) of the route among ``routes`` taking ``scope``, else ``None``."""
-    for route in routes:
-        if isinstance(route, (Host, WebSocketRoute)):
+    for route in _expand(routes):
+        if isinstance(route, Host) or _is_websocket(route):
             continue
         try:
             match, child = route.matches(scope)
@@ -320,7 +324,7 @@ def _match(routes: Sequence[BaseRoute], scope: dict[str, Any], prefix: str) -> s
 
 def _flatten(routes: Sequence[BaseRoute], name: str, path: str) -> Iterator[_Entry]:
     """Every route below ``routes`` with its full name and rule."""
-    for route in routes:
+    for route in _expand(routes):
         if isinstance(route, Mount):
             full = path + route.path
             inner = route.routes
@@ -331,11 +335,38 @@ def _flatten(routes: Sequence[BaseRoute], name: str, path: str) -> Iterator[_Ent
             static = isinstance(_innermost(route.app), StaticFiles)
             methods = frozenset({"GET", "HEAD"}) if static else None
             yield _entry(f"{name}{route.name}" if route.name else None, rule, methods, static=static, mount=True)
-        elif isinstance(route, (Route, WebSocketRoute)):
-            methods = frozenset({"GET"}) if isinstance(route, WebSocketRoute) else (
-                frozenset(m.upper() for m in route.methods) if route.methods else None
+        elif isinstance(route, Host):
+            continue  # routed by the Host header, not by path
+        elif isinstance(route, Route) or _is_websocket(route) or hasattr(route, "path_format"):
+            route_methods = getattr(route, "methods", None)
+            methods = frozenset({"GET"}) if _is_websocket(route) else (
+                frozenset(m.upper() for m in route_methods) if route_methods else None
             )
             yield _entry(f"{name}{route.name}", path + route.path, methods)
+
+
+def _expand(routes: Sequence[BaseRoute]) -> list[Any]:
+    """``routes`` with FastAPI's included routers opened up.
+
+    FastAPI (0.12x on) may keep an ``include_router()`` as one entry that
+    is not a Starlette route; its public ``fastapi.routing.iter_route_contexts``
+    gives each route inside with its full path, name, methods and
+    ``matches``.  Without FastAPI (or an older one) the routes are what
+    Starlette's router walks.
+    """
+    fastapi_routing = sys.modules.get("fastapi.routing")
+    iterate = getattr(fastapi_routing, "iter_route_contexts", None)
+    if iterate is None or all(isinstance(r, _PLAIN) for r in routes):
+        return list(routes)
+    out: list[Any] = []
+    for context in iterate(routes):
+        plain = context.route
+        out.append(plain if isinstance(plain, _PLAIN) and context.original_route is plain else context)
+    return out
+
+
+def _is_websocket(route: Any) -> bool:
+    return isinstance(route, WebSocketRoute) or isinstance(getattr(route, "original_route", None), WebSocketRoute)
 
 
 def _entry(name: str | None, rule: str, methods: frozenset[str] | None, *, static: bool = False, mount: bool = False) -> _Entry:

@@ -22,7 +22,7 @@ What the bridge adds to a2wsgi:
   request into the app's task: :func:`wsgihub.find_hub` and
   :func:`wsgihub.url_for` work in endpoints and dependencies, sync ones (run
   in a worker thread) included;
-- one bridge per ASGI app (:func:`bridge`), and a loop started on first use.
+- one bridge per ASGI app (:func:`bridge_for`), and a loop started on first use.
 
 ``scope["root_path"]`` is the mount's ``SCRIPT_NAME`` and ``scope["path"]``
 the full path (a2wsgi follows the ASGI spec), so Starlette's own
@@ -44,7 +44,7 @@ from a2wsgi.asgi import ASGIResponder
 from wsgihub import current as _current
 from wsgihub.errors import WsgihubError
 
-__all__ = ["HUB_URL_STATE", "LIFESPAN_TIMEOUT", "Bridge", "LifespanError", "bridge"]
+__all__ = ["HUB_URL_STATE", "LIFESPAN_TIMEOUT", "Bridge", "LifespanError", "bridge_for"]
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[..., Any]
@@ -63,7 +63,7 @@ class LifespanError(WsgihubError):
     """The app's lifespan startup or shutdown failed (its message names the app)."""
 
 
-def bridge(app: ASGIApp, loop: asyncio.AbstractEventLoop | None = None) -> Bridge:
+def bridge_for(app: ASGIApp, loop: asyncio.AbstractEventLoop | None = None) -> Bridge:
     """The one :class:`Bridge` serving the ASGI ``app`` (made on first use).
 
     A bridge passed in is returned as it is.  Mounting one app at two

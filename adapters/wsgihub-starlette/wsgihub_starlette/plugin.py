@@ -7,7 +7,7 @@ ASGI middleware (``.app``) or behind a WSGI bridge (this package's
 :class:`~wsgihub_starlette.bridge.Bridge`, ``a2wsgi.ASGIMiddleware``).
 
 An ASGI app mounted as it is (``hub.mount("/api", fastapi_app)``) is served
-through its :func:`~wsgihub_starlette.bridge.bridge`: the adapter's ``wsgi``
+through its :func:`~wsgihub_starlette.bridge.bridge_for`: the adapter's ``wsgi``
 is the bridge, which the hub calls.
 
 Nothing here imports Starlette or FastAPI: the classes are looked up in

@@ -1,0 +1,10 @@
+"""The tests' own modules (apps.py) are importable; Starlette and FastAPI are required here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))

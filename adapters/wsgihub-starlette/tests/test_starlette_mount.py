@@ -1,0 +1,208 @@
+"""A FastAPI app mounted and grafted on a hub: routes, URLs, grafts, lifespan, cookies, checks."""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+import wsgihub_starlette.plugin
+from apps import make_fastapi, make_starlette
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from wsgihub import Hub, MountWarning, URLBuildError
+from wsgihub.errors import UnknownEndpointError
+from wsgihub.plugins import make_plugins
+from wsgihub.testing import call, echo_app, serving
+from wsgihub_starlette import Bridge, LifespanError
+
+
+def as_json(result: Any) -> Any:
+    """The JSON body of a response (``wsgihub.testing.Result``)."""
+    assert 200 <= result.code < 300, (result.status, result.text)
+    return json.loads(result.text)
+
+
+def make_hub(**options: Any) -> Hub:
+    options.setdefault("trusted_hosts", ["example.com", "localhost", "127.0.0.1"])
+    return Hub(plugins=make_plugins(autoload=False, plugins=[wsgihub_starlette.plugin]), **options)
+
+
+@pytest.fixture
+def static_dir(tmp_path: Path) -> Path:
+    (tmp_path / "site.css").write_text("body { color: teal }")
+    return tmp_path
+
+
+def test_the_issue_example(static_dir: Path) -> None:
+    hub = make_hub()
+    app = make_fastapi(static_dir)
+    peg = hub.mount("/api", app)
+    assert peg.framework == "starlette"
+    assert isinstance(peg.app, Bridge) and peg.app.app is app  # the hub serves the ASGI app through its bridge
+    assert peg.adapter is not None and peg.adapter.asgi is app  # type: ignore[attr-defined]
+    assert hub.url_for("api:read_item", item_id=3) == "/api/items/3"
+
+
+def test_routes_of_routers_sub_apps_and_static_files(static_dir: Path) -> None:
+    hub = make_hub()
+    hub.mount("/api", make_fastapi(static_dir))
+    routes = {r.endpoint: r for r in hub.routes("api")}
+    assert routes["read_item"].rule == "/api/items/{item_id:int}"
+    assert routes["read_item"].methods == frozenset({"GET"})
+    assert routes["create_item"].methods == frozenset({"POST"})
+    assert routes["user"].rule == "/api/users/{name}"  # an APIRouter with a prefix
+    assert routes["sub:hello"].rule == "/api/sub/hello/{who}"  # a named Mount of a Starlette sub-app
+    assert routes["assets"].rule == "/api/assets/{path:path}"
+    assert routes["openapi"].rule == "/api/openapi.json"
+    static = [r for r in hub.peg("api").adapter.routes() if r.static]  # type: ignore[union-attr]
+    assert [r.endpoint for r in static] == ["assets"]
+
+
+def test_url_building() -> None:
+    hub = make_hub(public_url="https://example.org/site")
+    hub.mount("/api", make_fastapi(Path(__file__).parent))
+    assert hub.url_for("api:sub:hello", who="ann") == "/site/api/sub/hello/ann"
+    assert hub.url_for("api:assets", path="/css/site.css") == "/site/api/assets/css/site.css"
+    assert hub.url_for("api:user", name="a b") == "/site/api/users/a%20b"
+    assert hub.url_for("api:read_item", item_id=3, q="x y", tag=["a", "b"]) == "/site/api/items/3?q=x+y&tag=a&tag=b"
+    assert hub.url_for("api:read_item", item_id=3, _external=True) == "https://example.org/site/api/items/3"
+    assert hub.url_for("api:create_item", _method="POST") == "/site/api/items/"
+    with pytest.raises(URLBuildError, match="no route named 'create_item' takes GET"):
+        hub.url_for("api:create_item", _method="GET")
+    with pytest.raises(UnknownEndpointError, match=r"^cannot build 'api:sub:nope': no route named 'sub:nope'"):
+        hub.url_for("api:sub:nope")
+    with pytest.raises(URLBuildError, match="missing value 'who' for '/sub/hello/{who}'"):
+        hub.url_for("api:sub:hello")
+    with pytest.raises(URLBuildError, match="value -1 for 'item_id' is refused"):
+        hub.url_for("api:read_item", item_id=-1)
+
+
+def test_match_with_starlettes_own_router() -> None:
+    hub = make_hub()
+    hub.mount("/api", make_fastapi())
+    adapter = hub.peg("api").adapter
+    assert adapter is not None
+    assert adapter.match_endpoint("/items/3", "GET") == "read_item"
+    assert adapter.match_endpoint("/items/x", "GET") is False  # the int convertor refuses it
+    assert adapter.match_endpoint("/items/3", "POST") is False  # Starlette would answer 405
+    assert adapter.match_endpoint("/sub/hello/ann", "GET") == "sub:hello"
+    assert adapter.match_endpoint("/sub/nothing", "GET") is False
+    assert adapter.match_endpoint("/items", "POST") is True  # the router's slash redirect to /items/
+
+
+def test_graft_over_a_wsgi_app_with_fall_through(static_dir: Path) -> None:
+    hub = make_hub()
+    hub.mount("/", echo_app("legacy"), name="legacy")
+    hub.graft(make_fastapi(static_dir), over="legacy", name="api")
+    assert as_json(call(hub, "/items/3")) == {"item_id": 3}
+    assert call(hub, "/about").text == "legacy |/about"
+    assert call(hub, "/items/3", "DELETE").text == "legacy |/items/3"
+    assert call(hub, "/assets/site.css").text == "body { color: teal }"
+    # StaticFiles answers 404 for a file it lacks: a GET falls through to the app beneath
+    assert call(hub, "/assets/old.css").text == "legacy |/assets/old.css"
+    created = call(hub, "/items/", "POST", CONTENT_LENGTH="3", **{"wsgi.input": io.BytesIO(b"one")})
+    assert as_json(created) == {"created": "one"}
+    report = hub.graft_report("api")[0]
+    assert report.readable
+
+
+def test_graft_scoped_by_route_name() -> None:
+    hub = make_hub()
+    hub.mount("/", echo_app("legacy"), name="legacy")
+    hub.graft(make_fastapi(), over="legacy", name="api", only=["read_item"])
+    assert as_json(call(hub, "/items/3")) == {"item_id": 3}
+    assert call(hub, "/users/ann").text == "legacy |/users/ann"
+
+
+def test_request_context_and_session_cookie() -> None:
+    hub = make_hub()
+    hub.mount("/api", make_fastapi())
+    with hub.request_context("api", {"HTTP_HOST": "example.com"}, path="/items/3") as request:
+        assert request.url.path == "/api/items/3"
+        assert request.url_for("read_item", item_id=4).path == "/api/items/4"
+    cookies = list(hub.peg("api").adapter.cookies())  # type: ignore[union-attr]
+    assert [(c.name, c.path) for c in cookies] == [("session", "/")]
+
+
+def test_session_cookie_of_wrapping_middleware_and_collisions() -> None:
+    hub = make_hub()
+    hub.mount("/a", SessionMiddleware(make_starlette(), secret_key="x", session_cookie="sid", path="/a"), name="a")
+    assert [(c.name, c.path) for c in hub.peg("a").adapter.cookies()] == [("sid", "/a")]  # type: ignore[union-attr]
+    with pytest.warns(MountWarning, match="cookie named 'session'"):
+        hub.mount("/api", make_fastapi(), name="api")
+        hub.mount("/api2", make_fastapi(), name="api2")
+
+
+def test_root_path_that_is_not_the_mount_is_reported() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # FastAPI deprecates root_path= too
+        other, same = FastAPI(root_path="/other"), FastAPI(root_path="/v2")
+    hub = make_hub()
+    with pytest.warns(MountWarning, match=r"root_path '/other' replaces the mount's prefix '/api'"):
+        hub.mount("/api", other)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hub.mount("/v2", same)
+
+
+def test_partyline_url_service() -> None:
+    hub = make_hub()
+    hub.mount("/api", make_fastapi())
+    assert hub.partyline.ask_around("url", {"endpoint": "api:read_item", "values": {"item_id": 7}}) == ["/api/items/7"]
+
+
+# -- lifespan on the bus ----------------------------------------------------------------------------
+def test_lifespan_runs_once_per_bus_start_for_an_app_at_two_mounts() -> None:
+    events: list[str] = []
+    app = make_fastapi(events=events)
+    hub = make_hub()
+    hub.mount("/api", app)
+    hub.mount("/api2", app, name="api2")
+    assert hub.peg("api").app is hub.peg("api2").app  # one bridge, one loop
+    assert events == []
+    with serving(hub) as server:
+        assert events == ["startup"]
+        assert as_json(server.get("/api/links/1"))["greeting"] == "hello from the lifespan"
+        assert as_json(server.get("/api2/links/1"))["greeting"] == "hello from the lifespan"
+    assert events == ["startup", "shutdown"]
+    with serving(hub):
+        assert events == ["startup", "shutdown", "startup"]
+    assert events == ["startup", "shutdown", "startup", "shutdown"]
+
+
+def test_on_event_handlers_run_once() -> None:
+    events: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        app = FastAPI()
+        app.on_event("startup")(lambda: events.append("startup"))
+        app.on_event("shutdown")(lambda: events.append("shutdown"))
+    hub = make_hub()
+    hub.mount("/api", app)
+    with pytest.warns(MountWarning, match="graft 'again' takes"):
+        hub.graft(app, over="api", name="again")  # the same app twice: still one lifespan
+    with hub.running():
+        assert events == ["startup"]
+    assert events == ["startup", "shutdown"]
+
+
+def test_a_failing_lifespan_stops_the_bus_naming_the_mount() -> None:
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        raise RuntimeError("no database")
+        yield
+
+    hub = make_hub()
+    hub.mount("/api", FastAPI(lifespan=lifespan))
+    with pytest.raises(Exception) as caught:
+        hub.start()
+    assert "mount 'api' (starlette)" in str(caught.value) and "no database" in str(caught.value)
+    assert isinstance(caught.value, LifespanError) or isinstance(caught.value.__cause__, LifespanError) or "lifespan startup failed" in str(caught.value)
+    hub.stop()
