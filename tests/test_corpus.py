@@ -185,6 +185,8 @@ def S(*codes: int) -> frozenset[int]:
 # ---------------------------------------------------------------------------------------------
 HUB = "[composite:main]\nuse = egg:wsgihub#hub\n"
 A = "--mount /a=live_apps.echo:app_a"
+#: What the sample-site rows need (served in a process of its own: one Django settings module).
+SAMPLE = "django flask pyramid wsgihub_django wsgihub_flask wsgihub_pyramid graftsite"
 ECHO = "[app:a]\nuse = call:corpus_site:echo_factory\n"
 #: Found by the corpus: url_for's _scheme (and `wsgihub url --scheme`) is used verbatim, so
 #: _scheme="http://evil.com/#" builds "http://evil.com/#://example.com/..." past trusted_hosts.
@@ -426,6 +428,11 @@ PROC: list[Proc] = [
     # Django reads one settings module per process: its rows run in processes of their own
     Proc("site-file-django-no-settings", "check {site}", 2, r"site\.ini.*\[app:legacy\].*corpus_nosuch\.settings", files={"site.ini": HUB + "/ = legacy\n[app:legacy]\nuse = egg:wsgihub-django#app\nsettings = corpus_nosuch.settings\n"}, needs="django wsgihub_django"),
     Proc("site-file-django-unknown-option", "check {site}", 2, r"site\.ini.*\[app:legacy\].*setings", files={"site.ini": HUB + "/ = legacy\n[app:legacy]\nuse = egg:wsgihub-django#app\nsetings = proj.settings\n"}, needs="django wsgihub_django"),
+    Proc("sample-check-clean", "check {sample}", 0, None, env={"GRAFTSITE_DATA": "{tmp}"}, needs=SAMPLE),
+    Proc("sample-routes-clean", "routes --json {sample}", 0, None, env={"GRAFTSITE_DATA": "{tmp}"}, needs=SAMPLE),
+    Proc("sample-url-external-without-public-url", "url {sample} new:whoami --external", 2, r"--external needs the site's public_url", env={"GRAFTSITE_DATA": "{tmp}"}, needs=SAMPLE),
+    Proc("sample-url-unknown-endpoint", "url {sample} legacy:nosuch", 2, r"legacy:nosuch", env={"GRAFTSITE_DATA": "{tmp}"}, needs=SAMPLE),
+    Proc("sample-serve-port-in-use", "serve {sample} --port {busy} --pid-file {pid}", 2, r"cannot listen on http://127\.0\.0\.1:\d+: address already in use", env={"GRAFTSITE_DATA": "{tmp}"}, needs=SAMPLE),
     Proc("flask-url-external-twice", "url --mount /shop=live_apps.flask_sites:shop -e shop:item item_id=1 _external=1", 2, r"_external", needs="flask wsgihub_flask"),
     Proc("flask-mount-current-app", "routes --mount /x=flask:current_app", 2, r"--mount /x.*(RuntimeError|application context)", needs="flask"),
 ]
@@ -583,8 +590,6 @@ PYRAMID_URLDECODE = (
     "found by the corpus: GET /api/posts/%ff is a 500 (Pyramid's URLDecodeError escapes); "
     "the Pyramid adapter could answer 400 as it does for an untrusted Host; owner H"
 )
-#: What the sample-site rows need (served in a process of its own: one Django settings module).
-SAMPLE = "django flask pyramid wsgihub_django wsgihub_flask wsgihub_pyramid"
 
 HTTP: list[Http] = [
     # -- Host (issue 8 §1): trusted_hosts = example.com .example.org localhost [::1] ---------------
@@ -957,6 +962,10 @@ class Places(dict[str, str]):
     def __missing__(self, key: str) -> str:
         if key == "port":
             self[key] = str(free_port())
+        elif key == "sample":  # the sample site's site.ini (not imported: Django settings stay unset)
+            spec = importlib.util.find_spec("graftsite")
+            assert spec is not None and spec.origin is not None
+            self[key] = str(Path(spec.origin).parent / "site.ini")
         elif key == "held":  # a PID file this (live) process holds
             held = Path(self["tmp"]) / "held.pid"
             held.write_text(f"{os.getpid()}\n")
@@ -1096,7 +1105,7 @@ def proc_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
             places["busy"] = str(busy.getsockname()[1])
             write_files(row.files, tmp)
             argv = [sys.executable, "-m", row.module, *(expand(a, places) for a in shlex.split(row.args))]
-            env = dict(os.environ, **row.env)
+            env = dict(os.environ, **{name: expand(value, places) for name, value in row.env.items()})
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp), str(CORPUS), str(TESTS), env.get("PYTHONPATH")]))
             env.pop("WSGIHUB_SERVE_OPTIONS", None)
             return row.id, Ran(argv, *run_process(argv, env, tmp), places)
