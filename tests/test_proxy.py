@@ -8,6 +8,7 @@ waitress and under gunicorn and send real requests from 127.0.0.1.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import sys
@@ -17,6 +18,8 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wsgihub.inspector import Inspector
 from wsgihub.proxy import (
@@ -28,6 +31,7 @@ from wsgihub.proxy import (
 )
 from wsgihub.servers.front import front
 from wsgihub.testing.client import call, make_environ
+from wsgihub.urls import parse_host
 
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -311,6 +315,60 @@ def test_a_bad_option_is_one_line_and_exit_2() -> None:
     ]
 
 
+def test_the_site_file_key_and_a_bad_value_there(tmp_path: Path) -> None:
+    site = tmp_path / "site.ini"
+    site.write_text("[composite:main]\nuse = egg:wsgihub#hub\n\n[server:main]\nforwarded_allow_ips = 10.0.0.0/8, proxy.local\n")
+    result = run_serve([str(site), "--port", "0"])
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        (
+            f"wsgihub: error: {site} [server:main] forwarded_allow_ips: 'proxy.local' is not an IP address or "
+            "network (expected proxy addresses or networks separated by commas, or *) (got '10.0.0.0/8, proxy.local')"
+        )
+    ]
+    site.write_text(site.read_text().replace(", proxy.local", ""))
+    shown = run_serve([str(site), "--print-config"])
+    assert re.search(rf"^forwarded_allow_ips\s+10\.0\.0\.0/8\s+{re.escape(str(site))} \[server:main\]$", shown.stdout, re.MULTILINE), shown.stdout
+
+
+# -- any input: the environ after the layer is always well-formed ----------------------------------
+_HEADER_TEXT = st.text(alphabet=st.sampled_from(list('0123456789abcdef.:[]_,;="\\ \t/%-unknowUNKNOWN\r\n\x00\u00e9')), max_size=80)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    peer=st.sampled_from(["127.0.0.1", "10.9.8.7", "198.51.100.1", "::1", "garbage", ""]),
+    xff=st.none() | _HEADER_TEXT,
+    forwarded=st.none() | _HEADER_TEXT,
+    proto=st.none() | _HEADER_TEXT,
+    host=st.none() | _HEADER_TEXT,
+    prefix=st.none() | _HEADER_TEXT,
+)
+def test_whatever_arrives_the_environ_stays_well_formed(
+    peer: str, xff: str | None, forwarded: str | None, proto: str | None, host: str | None, prefix: str | None
+) -> None:
+    headers = {
+        key: value
+        for key, value in [
+            ("HTTP_X_FORWARDED_FOR", xff),
+            ("HTTP_FORWARDED", forwarded),
+            ("HTTP_X_FORWARDED_PROTO", proto),
+            ("HTTP_X_FORWARDED_HOST", host),
+            ("HTTP_X_FORWARDED_PREFIX", prefix),
+        ]
+        if value is not None
+    }
+    environ = environ_after(TRUSTED, peer=peer, **headers)
+    client = environ["REMOTE_ADDR"]
+    assert client in (peer, "unknown") or re.fullmatch(r"_[A-Za-z0-9._-]+", client) or ipaddress.ip_address(client)
+    assert environ["wsgi.url_scheme"] in ("http", "https")
+    assert parse_host(environ["HTTP_HOST"]) is not None
+    assert re.fullmatch(r"(/[A-Za-z0-9._~-]+)*", environ["SCRIPT_NAME"])
+    if not TrustedProxies(TRUSTED).trusts(peer):
+        assert (client, environ["wsgi.url_scheme"], environ["HTTP_HOST"]) == (peer, "http", "backend:8000")
+        assert not [k for k in environ if "FORWARDED" in k]
+
+
 # -- live: real waitress and gunicorn ---------------------------------------------------------
 SERVERS = pytest.mark.parametrize("server_args", [[], ["--workers", "1"]], ids=["waitress", "gunicorn"])
 
@@ -327,7 +385,8 @@ def _get(url: str, **headers: str) -> dict[str, Any]:
 def test_live_a_trusted_proxy(server_args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """127.0.0.1 trusted (given as the environment variable): the same answers under both servers."""
     monkeypatch.setenv("WSGIHUB_FORWARDED_ALLOW_IPS", "127.0.0.1")
-    with ServeProcess(["live_apps.proxied:site", "--port", "0", *server_args]) as serve:
+    access_log = ["--access-log", "-", "--log-format", "json"]
+    with ServeProcess(["live_apps.proxied:site", "--port", "0", *access_log, *server_args]) as serve:
         url = serve.url()
         report = _get(
             url,
@@ -340,6 +399,8 @@ def test_live_a_trusted_proxy(server_args: list[str], monkeypatch: pytest.Monkey
         )
         assert (report["remote_addr"], report["peer"], report["scheme"]) == ("203.0.113.9", "127.0.0.1", "https")
         assert report["link"] == "https://public.example/site/app/pages/1"
+        logged = json.loads(serve.wait_for_line(r'^\{.*"path": "/site/app/pages/3"').string)
+        assert logged["remote_addr"] == "203.0.113.9"  # the access log names the client and the public path
         report = _get(url, Forwarded='for="[2001:db8::1]:4711";proto=https;host=public.example')
         assert (report["remote_addr"], report["link"]) == ("2001:db8::1", "https://public.example/app/pages/1")
         # what only gunicorn would read by itself: neither server takes it
