@@ -50,7 +50,7 @@ and the other way round.  So when a trusted peer's request has
 (when present) and ``X-Forwarded-For``/``-Proto``/``-Host`` are ignored and
 removed (``X-Forwarded-Prefix`` is read with either: ``Forwarded`` has no
 prefix).  A proxy that writes ``Forwarded`` must remove incoming
-``X-Forwarded-For`` (docs/deployment.md shows how).
+``X-Forwarded-For`` (haproxy: ``http-request del-header X-Forwarded-For``).
 
 **Everyone else.**  From a peer that is not trusted -- with the default,
 every peer -- every forwarded header (``Forwarded``, ``X-Forwarded-*``,
