@@ -902,6 +902,17 @@ def params(rows: Sequence[Row]) -> list[Any]:
     return out
 
 
+def installed(row: Row) -> bool:
+    """Whether every module the row needs can be imported (without importing it)."""
+    for module in (row.needs or "").split():
+        try:
+            if importlib.util.find_spec(module) is None:
+                return False
+        except ImportError:
+            return False
+    return True
+
+
 def needs(row: Row) -> None:
     """Skip a row whose framework (or adapter) is not installed, as in the core tox env."""
     for module in (row.needs or "").split():
@@ -1094,7 +1105,7 @@ def proc_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         for item in request.session.items
         if getattr(item, "module", None) is request.module and getattr(item, "originalname", "") == "test_proc"
     ]
-    rows = [row for row in rows if all(importlib.util.find_spec(m) for m in (row.needs or "").split())]
+    rows = [row for row in rows if installed(row)]
     with socket.socket() as busy:  # {busy}: a port another socket listens on
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -1482,7 +1493,7 @@ def stop_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         for item in request.session.items
         if getattr(item, "module", None) is request.module and getattr(item, "originalname", "") == "test_stop"
     ]
-    rows = [row for row in rows if all(importlib.util.find_spec(m) for m in (row.needs or "").split())]
+    rows = [row for row in rows if installed(row)]
     with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(zip((r.id for r in rows), pool.map(lambda r: stop_one(r, tmp_path_factory.mktemp(r.id)), rows), strict=True))
 
