@@ -377,10 +377,12 @@ def unreadable_graft(environ: Environ, start_response: StartResponse) -> Iterabl
     """A plain app grafted over ``/cas``: it counts its calls (per query string) and answers 404."""
     token = environ.get("QUERY_STRING", "")
     _graft_runs[token] = _graft_runs.get(token, 0) + 1
+    environ["wsgi.input"].read()  # consumes the body: the app beneath must still get all of it
     return _answer(start_response, "404 Not Found", b"graft 404")
 
 
 def counting_base(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-    """The app beneath: says how often the graft ran for this request's query string."""
+    """The app beneath: how often the graft ran for this request's query string, the body size it read."""
     runs = _graft_runs.get(environ.get("QUERY_STRING", ""), 0)
-    return _answer(start_response, "200 OK", f"base; graft ran {runs}x".encode())
+    size = len(environ["wsgi.input"].read())
+    return _answer(start_response, "200 OK", f"base; graft ran {runs}x; body {size}".encode())
