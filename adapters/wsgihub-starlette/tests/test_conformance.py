@@ -11,11 +11,11 @@ from typing import Any
 
 import wsgihub_starlette.plugin
 from apps import make_fastapi, make_starlette
+from wsgihub_starlette import bridge_for
 
 from wsgihub import Hub
 from wsgihub.plugins import Plugins, make_plugins
 from wsgihub.testing.conformance import AdapterConformance, RouteCase
-from wsgihub_starlette import bridge_for
 
 
 class _Starlette(AdapterConformance):

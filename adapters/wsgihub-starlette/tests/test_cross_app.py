@@ -16,11 +16,11 @@ import pytest
 import wsgihub_starlette.plugin
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
+from wsgihub_starlette import HubURL
 
 import wsgihub
 from wsgihub.plugins import make_plugins
 from wsgihub.testing import serving
-from wsgihub_starlette import HubURL
 
 flask = pytest.importorskip("flask")
 wsgihub_flask = pytest.importorskip("wsgihub_flask")

@@ -15,8 +15,8 @@ import http.client
 import json
 import threading
 import tracemalloc
-from contextlib import contextmanager
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import anyio

@@ -29,7 +29,16 @@ from urllib.parse import quote, urlencode
 from a2wsgi.asgi import build_scope
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Host, Match, Mount, Route, Router, WebSocketRoute, compile_path
+from starlette.routing import (
+    BaseRoute,
+    Host,
+    Match,
+    Mount,
+    Route,
+    Router,
+    WebSocketRoute,
+    compile_path,
+)
 from starlette.staticfiles import StaticFiles
 
 from wsgihub.adapter import Adapter, AppRoute, Cookie
@@ -221,7 +230,7 @@ class StarletteAdapter(Adapter[Any]):
         is ``environ``.  Starlette keeps no request in global state, so
         there is nothing to put back.
         """
-        scope: dict[str, Any] = dict(build_scope(environ))
+        scope: dict[str, Any] = dict(build_scope(environ))  # type: ignore[arg-type]  (a2wsgi types the environ as a TypedDict)
         scope["app"] = self.app
         scope["router"] = self.router
         scope["app_root_path"] = scope["root_path"]
@@ -305,7 +314,7 @@ def _match(routes: Sequence[BaseRoute], scope: dict[str, Any], prefix: str) -> s
             continue
         try:
             match, child = route.matches(scope)
-        except Exception:  # noqa: BLE001  (a convertor refusing a path segment: no match)
+        except Exception:  # noqa: BLE001, S112  (a convertor refusing a path segment: no match)
             continue
         if match is not Match.FULL:
             continue
