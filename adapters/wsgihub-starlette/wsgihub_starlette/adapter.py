@@ -230,7 +230,7 @@ class StarletteAdapter(Adapter[Any]):
         is ``environ``.  Starlette keeps no request in global state, so
         there is nothing to put back.
         """
-        scope: dict[str, Any] = dict(build_scope(environ))  # type: ignore[arg-type]  (a2wsgi types the environ as a TypedDict)
+        scope: dict[str, Any] = dict(build_scope(environ))  # type: ignore[arg-type]
         scope["app"] = self.app
         scope["router"] = self.router
         scope["app_root_path"] = scope["root_path"]
