@@ -185,6 +185,14 @@ def S(*codes: int) -> frozenset[int]:
 # ---------------------------------------------------------------------------------------------
 HUB = "[composite:main]\nuse = egg:wsgihub#hub\n"
 A = "--mount /a=live_apps.echo:app_a"
+#: The Django rows: a project of its own (tests/corpus/corpus_django), served in its own process.
+DJANGO = "django wsgihub_django"
+#: Found by the corpus: the Flask and Pyramid adapters answer 400 when an app's hub.url_for
+#: meets an untrusted Host; under Django (DEBUG = False) it is a 500 page.
+DJANGO_500 = (
+    "found by the corpus: a Django view's url_for(_external=True) from an untrusted Host is a 500 "
+    "(the Flask and Pyramid adapters answer 400; Django's own DisallowedHost is 400); owner H"
+)
 #: What the sample-site rows need (served in a process of its own: one Django settings module).
 SAMPLE = "django flask pyramid wsgihub_django wsgihub_flask wsgihub_pyramid graftsite"
 ECHO = "[app:a]\nuse = call:corpus_site:echo_factory\n"
@@ -737,6 +745,12 @@ HTTP: list[Http] = [
     Http("flask-external-trusted", "GET /old/ext HTTP/1.1", 200, r"^http://example\.com/old/$", server="flask", needs="flask wsgihub_flask"),
     Http("flask-external-untrusted", "GET /old/ext HTTP/1.1|Host: evil.com", 400, server="flask", needs="flask wsgihub_flask"),
     Http("flask-external-userinfo", "GET /old/ext HTTP/1.1|Host: example.com:@evil.com", 400, server="flask", needs="flask wsgihub_flask"),
+    Http("django-external-trusted", "GET /dj/ext HTTP/1.1", 200, r"^http://example\.com/dj/ext$", server="django", needs=DJANGO),
+    Http("django-external-untrusted", "GET /dj/ext HTTP/1.1|Host: evil.com", 400, server="django", needs=DJANGO, xfail=DJANGO_500),
+    Http("django-external-userinfo", "GET /dj/ext HTTP/1.1|Host: example.com:@evil.com", 400, server="django", needs=DJANGO, xfail=DJANGO_500),
+    Http("django-404", "GET /dj/gone HTTP/1.1", 404, server="django", needs=DJANGO),
+    Http("django-no-such-route", "GET /dj/nosuch HTTP/1.1|Host: evil.com", 404, server="django", needs=DJANGO),
+    Http("django-non-utf8-path", "GET /dj/%ff HTTP/1.1", 404, server="django", needs=DJANGO),
     Http("invite-flask-exact", "GET /old/__invite__/ HTTP/1.1", 404, server="flask", needs="flask"),
     Http("invite-flask-double-slash", "GET /old//__invite__/ HTTP/1.1", S(404, 308), r"^(?!.*INVITE-VIEW-RAN)", server="flask", needs="flask"),
     # -- the same under gunicorn (`serve --workers 1`); the corpus found gunicorn trusting forwarded
@@ -1304,6 +1318,14 @@ def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 
 
 @pytest.fixture(scope="module")
+def django_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A one-view Django project with every Host allowed by Django, trusted_hosts by the hub."""
+    for module in DJANGO.split():
+        pytest.importorskip(module)
+    yield from start_server(["corpus_django.site:site"], tmp_path_factory.mktemp("django-server"))
+
+
+@pytest.fixture(scope="module")
 def sample_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The sample site (Django + grafted Flask + Pyramid API), its database in a tmp dir."""
     for module in SAMPLE.split():
@@ -1374,6 +1396,21 @@ def exchange(port: int, data: bytes, hangup: bool = False) -> bytes | None:
     return answer or None
 
 
+def body_of(answer: bytes) -> str:
+    """The body of one answer (chunked transfer coding undone)."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    if not re.search(rb"(?im)^transfer-encoding:\s*chunked", head):
+        return body.decode("latin-1")
+    out = b""
+    while body:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        out, body = out + body[:size], body[size + 2 :]
+    return out.decode("latin-1")
+
+
 def status_of(answer: bytes | None) -> int | None:
     if answer is None:
         return None
@@ -1391,7 +1428,7 @@ def test_http(row: Http, request: pytest.FixtureRequest) -> None:
     status = status_of(answer)
     expected = row.status if isinstance(row.status, frozenset) else {row.status}
     assert status in expected, f"status {status}, expected {sorted(expected, key=str)}: {(answer or b'')[:300]!r}"
-    body = (answer or b"").partition(b"\r\n\r\n")[2].decode("latin-1")
+    body = body_of(answer or b"")
     if row.chain:
         got = split_answers(answer or b"")
         assert [code for code, _ in got] == [code for code, _ in row.chain], got
@@ -1431,7 +1468,7 @@ def test_http_concurrent_hosts_do_not_mix(name: str, request: pytest.FixtureRequ
 
 
 @pytest.mark.live
-@pytest.mark.parametrize("name", ["core", "workers", "ops", "proxied", "flask", "sample"])
+@pytest.mark.parametrize("name", ["core", "workers", "ops", "proxied", "flask", "django", "sample"])
 def test_http_servers_stop_clean_and_leave_nothing(name: str, request: pytest.FixtureRequest) -> None:
     """After the HTTP rows: SIGTERM stops each server with exit 0 and no traceback; nothing stays."""
     server: Server = request.getfixturevalue(f"{name}_server")
