@@ -1135,6 +1135,8 @@ def proc_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
             env = dict(os.environ, **{name: expand(value, places) for name, value in row.env.items()})
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp), str(CORPUS), str(TESTS), env.get("PYTHONPATH")]))
             env.pop("WSGIHUB_SERVE_OPTIONS", None)
+            if "DJANGO_SETTINGS_MODULE" not in row.env:
+                env.pop("DJANGO_SETTINGS_MODULE", None)
             return row.id, Ran(argv, *run_process(argv, env, tmp), places)
 
         with ThreadPoolExecutor(max_workers=4) as pool:
@@ -1212,6 +1214,7 @@ class Server:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CORPUS), str(TESTS), env.get("PYTHONPATH")]))
         env["PYTHONUNBUFFERED"] = "1"
         env.pop("WSGIHUB_SERVE_OPTIONS", None)
+        env.pop("DJANGO_SETTINGS_MODULE", None)  # each served site names its own
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "wsgihub.cli", "serve", *args, "--port", "0", "--pid-file", str(self.pid_file)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,

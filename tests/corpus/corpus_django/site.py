@@ -6,7 +6,7 @@ import wsgihub
 
 
 def site() -> wsgihub.Hub:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corpus_django.settings")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "corpus_django.settings"  # whatever the parent had
     import corpus_site
     from django.core.wsgi import get_wsgi_application
 
