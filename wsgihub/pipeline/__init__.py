@@ -378,14 +378,16 @@ def app_from(obj: Any, what: str) -> Any:
     the adapters' ``app =`` keys): an app factory (:func:`is_app_factory`) is
     called with no arguments; a callable taking ``(environ,
     start_response)`` -- a Hub, a Flask, Django or Pyramid app, any WSGI
-    callable -- is the application.  Anything else (not callable, another
+    callable -- is the application, and so is an ASGI application taking
+    ``(scope, receive, send)`` (Starlette, FastAPI: the hub serves it
+    through its adapter's bridge).  Anything else (not callable, another
     number of required arguments, a factory that raises or returns no
     application) is one :class:`DeployError` line naming ``what``.
     """
     required = _required_positional(obj)
     if not callable(obj):
         raise DeployError(f"{what}: {_short_repr(obj)} is neither a Hub nor a WSGI application")
-    if required not in (0, None, 2):
+    if required not in (0, None, 2, 3):
         raise DeployError(
             f"{what}: {_short_repr(obj)} takes {required} required argument{'s' if required != 1 else ''}: "
             "neither a WSGI application (environ, start_response) nor an app factory (no arguments)"

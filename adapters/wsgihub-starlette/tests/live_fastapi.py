@@ -1,0 +1,33 @@
+"""A FastAPI app for ``wsgihub serve --mount /api=live_fastapi:app`` (test_serve_live.py).
+
+Its lifespan prints ``LIFESPAN startup PID`` / ``LIFESPAN shutdown PID`` to stdout.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from wsgihub_starlette import HubURL
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    print(f"LIFESPAN startup {os.getpid()}", flush=True)
+    yield {"started_in": os.getpid()}
+    print(f"LIFESPAN shutdown {os.getpid()}", flush=True)
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/items/{item_id:int}")
+def read_item(item_id: int, request: Request, hub_url: HubURL) -> dict[str, Any]:
+    return {
+        "pid": os.getpid(),
+        "started_in": request.state.started_in,
+        "me": hub_url("api:read_item", item_id=item_id),
+    }
