@@ -63,6 +63,7 @@ from .urls import (
 from .wsgi import blank_environ
 
 if TYPE_CHECKING:
+    from .asgi import ASGIHub
     from .bus import Bus
     from .types import Environ, StartResponse, WSGIApplication
 
@@ -449,6 +450,21 @@ class Hub(PegboardApplication):
     def _problems_of(self, peg: Peg) -> list[str]:
         """Problems that involve ``peg`` (the hub warns about them when it is mounted)."""
         return [f.message for f in _checks.mount_findings(self, peg) if f.id not in self.silence]
+
+    # -- ASGI ------------------------------------------------------------------------------
+    @property
+    def asgi(self) -> ASGIHub:
+        """The hub as an ASGI application (:class:`wsgihub.asgi.ASGIHub`): ``uvicorn site:hub.asgi``.
+
+        ASGI mounts are called natively (HTTP, websockets, lifespan), WSGI
+        mounts run in a bounded thread pool; made on first use (needs a2wsgi).
+        """
+        found: ASGIHub | None = self.__dict__.get("_asgi")
+        if found is None:
+            from .asgi import ASGIHub  # a2wsgi is optional: only an ASGI-served hub needs it
+
+            found = self.__dict__["_asgi"] = ASGIHub(self)
+        return found
 
     # -- lifecycle ---------------------------------------------------------------------
     @property

@@ -206,6 +206,14 @@ def _otel(value: Any) -> str | None:
     return None if found else f"needs OpenTelemetry: {OTEL_MISSING.split(': ', 1)[1]}"
 
 
+#: What ``--server`` accepts (granian is left out: docs/deployment.md says why).
+SERVERS = ("waitress", "gunicorn", "uvicorn")
+
+
+def _server_name(value: Any) -> str | None:
+    return None if value in SERVERS else f"expected {', '.join(SERVERS[:-1])} or {SERVERS[-1]}"
+
+
 def _header_name(value: Any) -> str | None:
     if value == "" or re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", value):
         return None
@@ -333,6 +341,14 @@ class ServeOptions:
     port: int = _option(
         8080, int, "Port to listen on; 0 picks a free one (printed).", check=_port
     )
+    server: str | None = _option(
+        None,
+        str,
+        "waitress (default: one process, threads), gunicorn (N processes; what --workers N picks), "
+        "or uvicorn (the hub as ASGI: ASGI mounts native, WSGI mounts in --threads threads).",
+        check=_server_name,
+        metavar="NAME",
+    )
     workers: int | None = _option(
         None,
         int,
@@ -454,6 +470,13 @@ class ServeOptions:
             problem = option.complaint(getattr(self, option.name))
             if problem is not None:
                 raise ConfigError(problem)
+        if self.server in ("waitress", "uvicorn"):
+            for name, value in (("--workers", self.workers), ("--gunicorn-config", self.gunicorn_config)):
+                if value is not None:
+                    raise ConfigError(
+                        f"{name}: gunicorn's option, but --server is {self.server} (one process); "
+                        "leave it out or use --server gunicorn"
+                    )
 
     def to_json(self) -> str:
         """Every field as JSON (the ``--reload`` parent hands its options to the child so)."""
@@ -679,7 +702,11 @@ def run(
     _configure_logging(settings)
     if settings.reload and not _in_reloader_child():
         return _run_reloader(settings)
-    if settings.workers is not None or settings.gunicorn_config is not None:
+    if settings.server == "uvicorn":
+        return _run_uvicorn(settings, output)
+    if settings.server == "gunicorn" or (
+        settings.server is None and (settings.workers is not None or settings.gunicorn_config is not None)
+    ):
         return _run_gunicorn(settings, output)
     return _run_waitress(settings, output)
 
@@ -733,6 +760,55 @@ def _run_waitress(options: ServeOptions, out: IO[str], loaded: Hub | None = None
         bus.start()
     except Exception as exc:
         # The bus already stopped again: the stop listeners ran.
+        exit_after_failed_start(bus)
+        if options.debug:
+            raise
+        _error(describe_start_failure(bus, exc))
+        return 1
+    _echo(f"Serving on {server.url}", out)
+    bus.block()
+    return 0
+
+
+# -- uvicorn ------------------------------------------------------------------------------
+def _run_uvicorn(options: ServeOptions, out: IO[str]) -> int:
+    """One process: the hub as ASGI (hub.asgi with the front layers on its WSGI side) under uvicorn.
+
+    The bus drives it as it drives waitress: SignalHandler (not uvicorn's
+    own handlers), PID file, drain delay, a drained stop.
+    """
+    try:  # uvicorn and a2wsgi are optional dependencies (the 'uvicorn' extra)
+        from .asgi import ASGIHub
+        from .servers.uvicorn import UvicornServer
+    except ImportError as exc:
+        raise ConfigError(f"--server uvicorn needs uvicorn and a2wsgi: pip install 'wsgihub[uvicorn]' ({exc})") from None
+    sock = bind_socket(options.host, options.port)  # address in use: nothing started yet
+    try:
+        hub = _load(options)
+        check_front_paths(hub, options)
+    except BaseException:
+        sock.close()
+        raise
+    bus = hub.bus
+    bus.subscribe("log", _bus_log_listener(options))
+    _print_mounts(describe_mounts(hub), options, out)
+
+    SignalHandler(bus).subscribe()
+    if options.pid_file is not None:
+        PIDFile(bus, options.pid_file).subscribe()
+    DrainDelay(bus, options.drain_delay).subscribe()
+    if _in_reloader_child():
+        _watch_site(bus, hub, options)
+    paths = [p for p in (options.health_path, options.inspect) if p]
+    if options.inspect:
+        page = options.inspect.rstrip("/") or "/"
+        paths.append(page + ".json" if page != "/" else "/.json")
+    app = ASGIHub(hub, front(hub, options), threads=options.threads or DEFAULT_THREADS, front_paths=paths)
+    server = UvicornServer(bus, app, options.host, options.port, drain_timeout=options.drain_timeout, sock=sock)
+    server.subscribe()
+    try:
+        bus.start()
+    except Exception as exc:
         exit_after_failed_start(bus)
         if options.debug:
             raise

@@ -123,6 +123,18 @@ class Bridge:
                     self._loop = loop
         return loop
 
+    def use_loop(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Run the app (its lifespan, any request through the bridge) on ``loop``, an ASGI server's.
+
+        ``hub.asgi`` (:mod:`wsgihub.asgi`) calls it with the server's loop so the
+        lifespan runs where the app's native requests run.  Only a bridge
+        that has no loop yet takes it; returns whether the bridge runs on ``loop``.
+        """
+        with self._lock:
+            if self._loop is None:
+                self._loop = loop
+            return self._loop is loop
+
     # -- WSGI -------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Serve one request through a2wsgi's responder (streaming both ways)."""

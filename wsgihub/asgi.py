@@ -1,0 +1,429 @@
+"""The hub as an ASGI application: ``hub.asgi``.
+
+::
+
+    uvicorn site:hub.asgi                    # any ASGI server
+    wsgihub serve site.ini --server uvicorn  # the same, driven by the bus
+
+:class:`ASGIHub` serves the hub's site to an ASGI server.  Every request is
+dispatched by the board as under a WSGI server (:meth:`~wsgihub.board.Pegboard.resolve`
+on the path below the server's ``root_path``; the matched prefix joins
+``root_path`` as it joins ``SCRIPT_NAME``), then:
+
+- **ASGI mounts are called natively** on the server's event loop: HTTP,
+  websockets, and their lifespan.  A mount is ASGI when its adapter has an
+  ``asgi`` callable (the Starlette adapter sets it for a Starlette or FastAPI
+  app mounted as it is).  The app's scope gets ``root_path`` = what is in
+  front of the hub + the mount's prefix (``path`` stays the full path, as the
+  ASGI spec says), ``scope["state"]`` the state its lifespan yielded plus
+  ``hub_url`` (``hub.url_for``), and the hub's current request is set in the
+  app's task, so ``wsgihub.url_for``, ``find_hub`` and the Starlette
+  adapter's ``HubURL`` work in its endpoints (sync ones in a worker thread
+  included).
+- **Everything else runs as WSGI** in one bounded thread pool (``threads``
+  threads) through a2wsgi's ``WSGIMiddleware``, which streams both ways: the
+  request body is read from ``receive()`` as the app reads ``wsgi.input``,
+  and each chunk the app yields is sent at once (at most 10 chunks queued).
+  What runs there is the hub itself (or the front layers around it that
+  ``wsgihub serve`` builds), so dispatch, grafts, phases, invitations,
+  ``url_for`` and the partyline are exactly those of a WSGI server.
+  A websocket request for a WSGI mount (or no mount) is refused cleanly:
+  ``websocket.close`` before accepting, which the server answers 403.
+- **Grafts across the line** (a FastAPI app grafted over a Django site, or a
+  Flask app over a FastAPI one) are dispatched here with the graft's own
+  router (:mod:`wsgihub.grafts`: the same claims, scoping and gate); a GET or
+  HEAD the graft answers 404 falls through to the app beneath, whichever
+  side each is on.  For such a fall-through the request body, if any, is
+  read into memory first (GET and HEAD rarely have one).  A websocket goes to
+  the first ASGI app among the grafts and the mount beneath.
+- A mount whose lineage has pegboard-aware components (phase hooks) or an
+  ``invite_path`` runs on the WSGI side even when it is ASGI (through its
+  adapter's bridge), so those behave as under a WSGI server.
+
+**Lifespan and the bus.**  ``lifespan.startup`` gives every ASGI mount's
+bridge the server's event loop (its lifespan then runs there, once, with the
+state it yields reaching every request) and starts the hub's bus if nobody
+else did: ``uvicorn site:hub.asgi`` starts the site on startup and stops it
+on ``lifespan.shutdown``.  Under ``wsgihub serve --server uvicorn`` the bus
+drives the server instead (:mod:`wsgihub.servers.uvicorn`) and the lifespan
+messages only answer.
+
+What the front layers of ``wsgihub serve`` do (forwarded headers, request
+IDs, access log, health path, inspector) applies to the WSGI side; the
+health and inspector paths always go there.  A native ASGI request meets the
+server's own equivalents instead (uvicorn's ``--forwarded-allow-ips``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from . import current as _current
+from . import grafts as _grafts
+from .compose import component_hook
+
+if TYPE_CHECKING:
+    from .board import Peg, Pegboard
+    from .types import Environ, StartResponse, WSGIApplication
+
+__all__ = ["DEFAULT_WSGI_THREADS", "ASGIHub"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+#: ``runner(scope, receive, send, root, matched)``: serve one request below a mount.
+Runner = Callable[[Scope, Receive, Send, str, str], Awaitable[None]]
+
+#: Threads running WSGI mounts when none are asked for.
+DEFAULT_WSGI_THREADS = 8
+
+#: Chunks a WSGI response may have queued before its thread waits (a2wsgi's queue).
+_SEND_QUEUE = 10
+
+_PHASES = ("__before__", "__compose__", "cleanup")
+_MISSING: Any = object()
+
+
+class _Plan:
+    """How requests for one mount (and its grafts) are served when an ASGI app is among them."""
+
+    __slots__ = ("alone", "claims", "over", "websocket")
+
+    def __init__(
+        self, over: Runner, alone: Runner, claims: tuple[tuple[Any, Runner], ...], websocket: Runner | None
+    ) -> None:
+        #: The app beneath when no graft takes the request; ``alone``: in a fall-through.
+        self.over, self.alone = over, alone
+        self.claims = claims
+        self.websocket = websocket
+
+
+class ASGIHub:
+    """The hub ``hub`` as an ASGI 3 application (see the module docs).
+
+    ``wsgi``: the WSGI application serving the WSGI side (default: the hub;
+    ``wsgihub serve`` passes the hub inside its front layers).  ``threads``:
+    the size of the WSGI side's thread pool.  ``front_paths``: paths that
+    always go to the WSGI side (the health and inspector paths).
+    """
+
+    def __init__(
+        self,
+        hub: Pegboard,
+        wsgi: WSGIApplication | None = None,
+        *,
+        threads: int = DEFAULT_WSGI_THREADS,
+        front_paths: Iterable[str] = (),
+    ) -> None:
+        # a2wsgi is optional (the 'uvicorn' extra; the Starlette adapter needs it too): only
+        # the hub served by an ASGI server runs WSGI apps from an event loop.
+        from a2wsgi.wsgi import WSGIMiddleware, WSGIResponder
+
+        self.hub = hub
+        self.wsgi: WSGIApplication = wsgi if wsgi is not None else hub
+        self.threads = threads
+        # (typed Any: a2wsgi's TypedDict scopes and events are stricter than the plain mappings here)
+        self._middleware: Any = WSGIMiddleware(self.wsgi, workers=threads, send_queue_size=_SEND_QUEUE)  # type: ignore[arg-type]
+        self._responder: Any = WSGIResponder
+        self.front_paths = frozenset(front_paths)
+        self._plans: dict[Peg, _Plan | None] = {}
+        self._plans_for: object = None
+        self._started_bus = False
+        #: The event loop the server runs us on (set at lifespan startup or by :meth:`bind`).
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    # -- ASGI -------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one connection (``http``, ``websocket``) or the ``lifespan``."""
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        root = scope.get("root_path", "")
+        path = scope["path"]
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        hub = self.hub
+        peg, matched, _rest = hub.resolve(path)
+        plan = None
+        if peg is not None and path not in self.front_paths:
+            cache = hub._cache  # the board starts a new one whenever its mounts change
+            if cache is not self._plans_for:
+                self._plans, self._plans_for = {}, cache
+            plan = self._plans.get(peg, _MISSING)
+            if plan is _MISSING:
+                plan = self._plans[peg] = self._plan(peg)
+        if plan is None:
+            if kind == "http":
+                await self._middleware(scope, receive, send)
+            else:
+                await _refuse(receive, send)
+            return
+        if kind == "websocket":
+            if plan.websocket is None:
+                await _refuse(receive, send)
+            else:
+                await plan.websocket(scope, receive, send, root, matched)
+            return
+        if not plan.claims:
+            await plan.over(scope, receive, send, root, matched)
+            return
+        await self._dispatch(plan, scope, receive, send, root, matched, _rest)
+
+    # -- planning a mount -------------------------------------------------------------------------
+    def _plan(self, over: Peg) -> _Plan | None:
+        """The plan for requests resolved to ``over``; ``None``: the WSGI side serves them all."""
+        members = [over, *over.grafts]
+        if not any(_asgi_of(p) is not None for p in members):
+            return None
+        if any(p.invite_path is not None for p in members):
+            return None
+        for p in [*over.lineage(), *over.grafts]:
+            if any(component_hook(p.app, phase) is not None for phase in _PHASES):
+                return None
+        alone = self._runner(over)
+        # A WSGI app beneath, no graft taking the request: the WSGI hub itself (front layers, as under WSGI).
+        over_runner = alone if _asgi_of(over) is not None else self._whole
+        claims = tuple((_grafts._claim(g), self._runner(g)) for g in over.grafts)
+        websocket = next(
+            (self._native(p) for p in [*over.grafts, over] if _asgi_of(p) is not None), None
+        )
+        return _Plan(over_runner, alone, claims, websocket)
+
+    def _runner(self, peg: Peg) -> Runner:
+        return self._native(peg) if _asgi_of(peg) is not None else self._wsgi_peg(peg)
+
+    def _native(self, peg: Peg) -> Runner:
+        """Call ``peg``'s ASGI app on this loop, with the mount's root_path, state and request."""
+        app = _asgi_of(peg)
+        assert app is not None
+        hub = self.hub
+        bridge = getattr(peg.adapter, "bridge", None)
+        url_for = getattr(hub, "url_for", None)
+
+        async def run(scope: Scope, receive: Receive, send: Send, root: str, matched: str) -> None:
+            child = dict(scope)
+            script_name = root + matched
+            child["root_path"] = script_name
+            state = dict(scope.get("state") or ())
+            own = getattr(bridge, "state", None)
+            if own:
+                state.update(own)  # what the mount's own lifespan yielded
+            if url_for is not None:
+                state["hub_url"] = url_for
+            child["state"] = state
+            environ = _environ(child, script_name, hub, peg)
+            # A slot of this task's own: tasks copied from one context never share a request.
+            token = _current._slot.set(_current.Slot())
+            try:
+                _current._slot.get().request = (hub, environ, root)  # type: ignore[assignment]
+                await app(child, receive, send)
+            finally:
+                _current._slot.reset(token)
+
+        return run
+
+    def _wsgi_peg(self, peg: Peg) -> Runner:
+        """Run ``peg``'s WSGI app alone in the thread pool (a graft or the app beneath in a cascade)."""
+        hub = self.hub
+        executor = self._middleware.executor
+        responder = self._responder
+
+        def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+            environ["pegboard.board"] = environ["wsgihub.hub"] = hub
+            environ["pegboard.peg"] = peg
+            slot = _current.slot()
+            outer = slot.request
+            slot.request = (hub, environ, environ.pop("wsgihub.asgi.root", ""))  # type: ignore[assignment]
+            try:
+                return peg.app(environ, start_response)
+            finally:
+                slot.request = outer
+
+        async def run(scope: Scope, receive: Receive, send: Send, root: str, matched: str) -> None:
+            child = dict(scope)
+            child["root_path"] = root + matched
+            serve = responder(_Rooted(app, root), executor, _SEND_QUEUE)
+            await serve(child, receive, send)
+
+        return run
+
+    async def _whole(self, scope: Scope, receive: Receive, send: Send, root: str, matched: str) -> None:
+        await self._middleware(scope, receive, send)
+
+    # -- grafts across the line ---------------------------------------------------------------------
+    async def _dispatch(
+        self, plan: _Plan, scope: Scope, receive: Receive, send: Send, root: str, matched: str, rest: str
+    ) -> None:
+        """:func:`wsgihub.grafts.dispatch`, for a mount where an ASGI app is among the grafts."""
+        path = rest or "/"
+        method = scope.get("method", "GET")
+        chain: list[Runner] = []
+        for claim, runner in plan.claims:
+            verdict = claim.test(path, method)
+            if verdict:
+                if claim.fall_through and method in _grafts.SAFE_METHODS:
+                    chain.append(runner)
+                    continue
+                if not chain:
+                    await runner(scope, receive, send, root, matched)
+                    return
+                await _cascade([*chain, runner], scope, receive, send, root, matched)
+                return
+            if verdict is None:
+                chain.append(runner)
+        if not chain:
+            await plan.over(scope, receive, send, root, matched)
+            return
+        await _cascade([*chain, plan.alone], scope, receive, send, root, matched)
+
+    # -- lifespan and the bus ---------------------------------------------------------------------------
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run every ASGI mount's bridge (its lifespan, any request it serves) on ``loop``.
+
+        Called at lifespan startup with the server's loop; ``wsgihub serve``
+        calls it before the bus starts, since the bus runs the lifespans.
+        A bridge that already runs on a loop of its own keeps it.
+        """
+        self.loop = loop
+        for peg in self.hub.pegs():
+            use_loop = getattr(getattr(peg.adapter, "bridge", None), "use_loop", None)
+            if callable(use_loop):
+                use_loop(loop)
+
+    async def startup(self) -> None:
+        """Lifespan startup: bind the loop; start the bus unless someone else drives it."""
+        self.bind(asyncio.get_running_loop())
+        bus = getattr(self.hub, "bus", None)
+        if bus is not None and bus.state_name == "STOPPED":
+            # In a thread: start listeners block, and the mounts' lifespans need this loop free.
+            await asyncio.to_thread(bus.start)
+            self._started_bus = True
+
+    async def shutdown(self) -> None:
+        """Lifespan shutdown: stop the bus if the lifespan started it."""
+        if self._started_bus:
+            self._started_bus = False
+            bus = getattr(self.hub, "bus", None)
+            if bus is not None:
+                await asyncio.to_thread(bus.stop)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            phase = str(message.get("type", "")).removeprefix("lifespan.")
+            if phase not in ("startup", "shutdown"):
+                continue
+            try:
+                await (self.startup() if phase == "startup" else self.shutdown())
+            except Exception as exc:  # noqa: BLE001 - reported to the server in one line
+                detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                await send({"type": f"lifespan.{phase}.failed", "message": detail})
+                return
+            await send({"type": f"lifespan.{phase}.complete"})
+            if phase == "shutdown":
+                return
+
+    def __repr__(self) -> str:
+        return f"<ASGIHub {self.hub!r}>"
+
+
+def _asgi_of(peg: Peg) -> Any:
+    """The ASGI callable of ``peg``'s app (its adapter's ``asgi``), or ``None`` for a WSGI app."""
+    return getattr(peg.adapter, "asgi", None) if peg.adapter is not None else None
+
+
+class _Rooted:
+    """A WSGI app that is told the ``SCRIPT_NAME`` in front of the hub (for the request slot)."""
+
+    __slots__ = ("app", "root")
+
+    def __init__(self, app: WSGIApplication, root: str) -> None:
+        self.app, self.root = app, root
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        environ["wsgihub.asgi.root"] = self.root
+        return self.app(environ, start_response)
+
+
+def _environ(scope: Scope, script_name: str, hub: Any, peg: Peg) -> Environ:
+    """The WSGI-style view of an ASGI request that ``url_for`` and ``find_hub`` read."""
+    host = None
+    for name, value in scope.get("headers") or ():
+        if name == b"host":
+            host = value.decode("latin-1")
+            break
+    server = scope.get("server") or ("localhost", 80)
+    environ: Environ = {
+        "REQUEST_METHOD": scope.get("method", "GET"),
+        "SCRIPT_NAME": script_name,
+        "PATH_INFO": scope["path"].removeprefix(script_name),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(server[1] or 80),
+        "wsgi.url_scheme": "https" if scope.get("scheme") in ("https", "wss") else "http",
+        "wsgihub.hub": hub,
+        "pegboard.board": hub,
+        "pegboard.peg": peg,
+        "asgi.scope": scope,
+    }
+    if host is not None:
+        environ["HTTP_HOST"] = host
+    return environ
+
+
+async def _refuse(receive: Receive, send: Send) -> None:
+    """Refuse a websocket before accepting it (the server answers ``403``)."""
+    message = await receive()
+    if message.get("type") == "websocket.connect":
+        await send({"type": "websocket.close", "code": 1000})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` giving ``body`` once, then what the client sends (its disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _cascade(
+    runners: list[Runner], scope: Scope, receive: Receive, send: Send, root: str, matched: str
+) -> None:
+    """Run ``runners`` in order until one answers other than 404 (the last one's answer is final)."""
+    body = bytearray()
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        body += message.get("body", b"")
+        more = bool(message.get("more_body", False))
+    data = bytes(body)
+    for runner in runners[:-1]:
+        fell = False
+        started = False
+
+        async def sink(message: Message) -> None:
+            nonlocal fell, started
+            if not started and message["type"] == "http.response.start":
+                started = True
+                fell = message.get("status") == 404
+                if fell:
+                    return
+            if not fell:
+                await send(message)
+
+        await runner(scope, _replay(data, receive), sink, root, matched)
+        if not fell:
+            return
+    await runners[-1](scope, _replay(data, receive), send, root, matched)
