@@ -75,3 +75,9 @@ def make_starlette() -> Starlette:
         return PlainTextResponse(f"page {request.path_params['slug']} {request.url_for('page', slug='x').path}")
 
     return Starlette(routes=[Route("/", home, name="home"), Route("/pages/{slug}", page, name="page"), Mount("/nested", routes=[Route("/deep", home, name="deep")], name="nested")])
+
+
+def plain_wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """A WSGI app that is no Starlette app (for the site-file error)."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"plain"]
