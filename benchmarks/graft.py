@@ -20,6 +20,9 @@ closed), and the variants take turns in every round:
                       peeked, the 404 fall-through is on by default)
 ``404 falls through`` GET /gone/3: the graft takes it, answers 404, Django answers
                       (informative: it pays Flask's own 404)
+``plain ...``         GET /page/3/ on a trivial WSGI app, alone and with the same
+                      graft: the graft's own cost on a request passing by, in µs,
+                      without Django's scatter (shown over the best Django request)
 
 Each variant runs once with the same path every time ("one path": the
 board's and the graft's caches of resolved paths help, as for popular
@@ -119,10 +122,16 @@ def flask_app(routes: int) -> flask.Flask:
     return app
 
 
+def trivial(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """A plain WSGI app beneath: the graft's own cost on a request passing by, without Django's noise."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
 def hub(*mounts: tuple[str, Any], graft: Any = None) -> wsgihub.Hub:
     site = wsgihub.Hub()
     for prefix, app in mounts:
-        site.mount(prefix, app, name="legacy" if app is DJANGO else "new")
+        site.mount(prefix, app, name="new" if isinstance(app, flask.Flask) else "legacy")
     if graft is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", wsgihub.MountWarning)
@@ -140,7 +149,11 @@ def variants(routes: int) -> dict[str, Callable[[int], Any]]:
     alone = hub(("/", DJANGO))
     grafted = hub(("/", DJANGO), graft=new)
     direct = hub(("/", flask_app(routes)))
+    plain = hub(("/", trivial))
+    plain_grafted = hub(("/", trivial), graft=flask_app(routes))
     for site, where, expected in (
+        (plain, LEGACY_PATH, "ok"),
+        (plain_grafted, LEGACY_PATH, "ok"),
         (alone, LEGACY_PATH, "legacy page 3"),
         (grafted, LEGACY_PATH, "legacy page 3"),
         (direct, GRAFTED_PATH, "new report 3"),
@@ -155,6 +168,8 @@ def variants(routes: int) -> dict[str, Callable[[int], Any]]:
         "new alone": lambda i: call(direct, f"/reports/{i}"),
         "new, grafted": lambda i: call(grafted, f"/reports/{i}"),
         "404 falls through": lambda i: call(grafted, f"/gone/{i}"),
+        "plain alone": lambda i: call(plain, f"/page/{i}/"),
+        "plain, grafted": lambda i: call(plain_grafted, f"/page/{i}/"),
     }
 
 
@@ -195,8 +210,8 @@ def report(times: Result) -> str:
     lines = [
         f"Python {platform.python_version()}, Django {django.get_version()}, Flask {metadata.version('flask')}",
         "",
-        "| paths | grafted routes | legacy alone | legacy, grafted | graft adds | new alone | new, grafted | graft adds | 404 falls through |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| paths | grafted routes | legacy alone | legacy, grafted | graft adds | passing by, plain app beneath | new alone | new, grafted | graft adds | 404 falls through |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     worst = 0.0
     passing: dict[str, list[float]] = {}
@@ -207,11 +222,12 @@ def report(times: Result) -> str:
             # paired: the difference within each round, over that round's legacy request
             by = statistics.median((g - a) / a for g, a in zip(row["legacy, grafted"], legacy))
             taken = statistics.median((g - d) / a for g, d, a in zip(row["new, grafted"], row["new alone"], legacy))
+            plain = statistics.median(g - a for g, a in zip(row["plain, grafted"], row["plain alone"]))
             worst = max(worst, by, taken)
             passing.setdefault(mode, []).append(by)
             lines.append(
                 f"| {mode} | {routes} | {best['legacy alone']:.1f} µs | {best['legacy, grafted']:.1f} µs | {by:+.1%} "
-                f"| {best['new alone']:.1f} µs | {best['new, grafted']:.1f} µs | {taken:+.1%} "
+                f"| {plain:+.2f} µs ({plain / best['legacy alone']:+.1%}) | {best['new alone']:.1f} µs | {best['new, grafted']:.1f} µs | {taken:+.1%} "
                 f"| {best['404 falls through']:.1f} µs |"
             )
     lines.append("")

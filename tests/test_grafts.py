@@ -216,6 +216,25 @@ def test_an_unreadable_graft_still_cascades(hub: Hub) -> None:
     assert finding and finding[0].level == "info" and finding[0].mounts == ("new", "legacy")
 
 
+def test_the_gate_asks_the_router_only_where_a_route_may_start(hub: Hub) -> None:
+    numbers = Routed("numbers", {"num": "/<int:n>", "deep": "/files/<f>"})
+    graft(hub, numbers)
+    assert call(hub, "/5").text == "numbers:num"  # a variable first segment: every path is asked
+    assert call(hub, "/about").text == "legacy:about"
+    hub.unmount("new")
+    literal = Routed("new", {"deep": "/files/<f>", "page": "/pag<e>"})
+    graft(hub, literal)
+    assert call(hub, "/files/a").text == "new:deep"
+    assert call(hub, "/pagex").text == "new:page"  # a first segment that starts with a literal
+    assert call(hub, "/about").text == "legacy:about"
+    asked = list(literal.calls)
+    literal.rules["about"] = type(literal.rules["deep"])("about", "/about", frozenset({"GET", "HEAD"}))
+    assert call(hub, "/about").text == "legacy:about"  # routes gained later: seen after a rebuild
+    hub.mount("/other", echo_app("other"))
+    assert call(hub, "/about").text == "new:about"
+    assert literal.calls == [*asked, "/about"]
+
+
 # -- scoping ----------------------------------------------------------------------------------------------
 def test_only_takes_the_named_routes_and_the_rest_goes_beneath(hub: Hub) -> None:
     graft(hub, new_app(), only=["index", "user*"])

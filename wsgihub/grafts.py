@@ -29,6 +29,11 @@ the next graft or the app beneath.  A graft whose adapter cannot tell
 is tried in a *cascade* for every method: it runs on a copy of the request
 and its 404 falls through (:func:`wsgihub.compose.cascade`).
 
+Per request the hub asks a graft's router only for paths whose first
+segment starts one of its routes, and keeps the router's answers per path
+(bounded), so requests for the rest of the site pass a graft at the cost of
+a set look-up (:class:`_Gate`).
+
 This module holds what grafting adds to the board: the rules for hanging a
 graft (:func:`check_over`, :func:`default_name`, :func:`sharing`), the
 dispatch of a request among a mount and its grafts (:func:`dispatcher`),
@@ -56,6 +61,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SAFE_METHODS",
+    "VERDICT_CACHE_SIZE",
     "GraftReport",
     "RouteRef",
     "Sharing",
