@@ -78,6 +78,7 @@ def sample_text(option: Any) -> str:
         "request_id_header": "X-Trace-ID",
         "verbosity": "2",
         "forwarded_allow_ips": "10.0.0.1",
+        "server": "gunicorn",
     }
     if option.name in samples:
         return samples[option.name]
