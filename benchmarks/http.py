@@ -10,7 +10,16 @@ same machine, same run) for:
 (c)       ``wsgihub serve --workers 2``: gunicorn, 2 sync workers, serving the hub
 
 and prints a markdown table with the ratios (b)/(a) and (c)/(c-alone); the
-goal is >= 0.95.  Each configuration is measured ``--rounds`` times,
+goal is >= 0.95.  What the access log and request IDs cost (issue 11), in
+the same run:
+
+(b-off)   ``wsgihub serve`` as (b) with ``--request-id-header ''``: neither on
+(b-log)   as (b) with ``--access-log FILE`` (text lines to a file on disk) and
+          request IDs (on by default)
+(c-off), (c-log)  the same two under gunicorn, as (c)
+
+with the ratios (b-log)/(b-off) and (c-log)/(c-off); the goal is >= 0.97.
+``--setups b-off,b-log`` measures only some of them.  Each configuration is measured ``--rounds`` times,
 interleaved, so that the noise of a shared machine spreads over all of them;
 the median and the best round are reported, with the server's CPU time per
 request (from ``/proc``), which other load disturbs much less.
@@ -83,7 +92,8 @@ class Setup:
     path: str
 
 
-def setups(port: int) -> list[Setup]:
+def setups(port: int, access_log: str = os.devnull) -> list[Setup]:
+    """Every setup on ``port``; the ``-log`` ones write their access log to ``access_log``."""
     host = "127.0.0.1"
     wsgihub_cmd = (
         sys.executable,
@@ -113,6 +123,27 @@ def setups(port: int) -> list[Setup]:
                 "-q",
             ),
             "/new/hello",
+        ),
+        *(
+            Setup(
+                f"b-{variant}",
+                f"(b-{variant}) wsgihub serve (waitress), {label}",
+                (
+                    *wsgihub_cmd,
+                    "serve",
+                    "benchmarks.bench_apps:make_hub",
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                    "--threads",
+                    str(THREADS),
+                    "-q",
+                    *extra,
+                ),
+                "/new/hello",
+            )
+            for variant, label, extra in _log_variants(access_log)
         ),
         Setup(
             "c-alone",
@@ -147,6 +178,35 @@ def setups(port: int) -> list[Setup]:
             ),
             "/new/hello",
         ),
+        *(
+            Setup(
+                f"c-{variant}",
+                f"(c-{variant}) wsgihub serve --workers {WORKERS} (gunicorn), {label}",
+                (
+                    *wsgihub_cmd,
+                    "serve",
+                    "benchmarks.bench_apps:make_hub",
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(WORKERS),
+                    "-q",
+                    *extra,
+                ),
+                "/new/hello",
+            )
+            for variant, label, extra in _log_variants(access_log)
+        ),
+    ]
+
+
+def _log_variants(access_log: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """``(variant, label, extra arguments)``: request IDs and access log off, then both on."""
+    return [
+        ("off", "no request IDs, no access log", ("--request-id-header", "")),
+        ("log", "request IDs + access log to a file", ("--access-log", access_log)),
     ]
 
 
@@ -230,10 +290,12 @@ def session_cpu(session: int) -> float:
     return total / ticks
 
 
-def measure(key: str, duration: int, connections: int, wrk_threads: int) -> Result:
+def measure(
+    key: str, duration: int, connections: int, wrk_threads: int, access_log: str = os.devnull
+) -> Result:
     """Start setup ``key`` on a free port, warm it up, measure it, stop it."""
     port = free_port()
-    setup = {s.key: s for s in setups(port)}[key]
+    setup = {s.key: s for s in setups(port, access_log)}[key]
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))
     )
@@ -287,8 +349,8 @@ def table(
         ),
         "|---|---:|---:|---:|---|",
     ]
-    for key in ("a", "b", "c-alone", "c"):
-        each = ", ".join(f"{r.rps:.0f}" for r in results[key])
+    for key, values in results.items():
+        each = ", ".join(f"{r.rps:.0f}" for r in values)
         lines.append(
             f"| {labels[key]} | {rps[key]:.0f} | {best[key]:.0f} | {cpu[key]:.0f} | {each} |"
         )
@@ -301,10 +363,26 @@ def table(
         "|---|---:|---:|---:|",
     ]
     for hub, alone in (("b", "a"), ("c", "c-alone")):
-        lines.append(
-            f"| ({hub})/({alone}) | {rps[hub] / rps[alone]:.3f} | {best[hub] / best[alone]:.3f} "
-            f"| {cpu[alone] / cpu[hub]:.3f} |"
-        )
+        if hub in results and alone in results:
+            lines.append(
+                f"| ({hub})/({alone}) | {rps[hub] / rps[alone]:.3f} | {best[hub] / best[alone]:.3f} "
+                f"| {cpu[alone] / cpu[hub]:.3f} |"
+            )
+    pairs = [(on, off) for on, off in (("b-log", "b-off"), ("c-log", "c-off")) if on in results and off in results]
+    if pairs:
+        lines += [
+            "",
+            (
+                "| access log + request IDs (goal >= 0.97) | requests/s, medians "
+                "| requests/s, best rounds | CPU/request, off / on |"
+            ),
+            "|---|---:|---:|---:|",
+        ]
+        for on, off in pairs:
+            lines.append(
+                f"| ({on})/({off}) | {rps[on] / rps[off]:.3f} | {best[on] / best[off]:.3f} "
+                f"| {cpu[off] / cpu[on]:.3f} |"
+            )
     return "\n".join(lines)
 
 
@@ -316,6 +394,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--rounds", type=int, default=3, help="measurements per setup (default 3)")
+    parser.add_argument(
+        "--setups", default="", help="comma-separated setup keys to measure (default: all)"
+    )
     args = parser.parse_args(argv)
 
     if shutil.which("wrk") is None:
@@ -327,11 +408,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     all_setups = setups(0)
+    if args.setups:
+        wanted = args.setups.split(",")
+        unknown = sorted(set(wanted) - {s.key for s in all_setups})
+        if unknown:
+            parser.error(f"unknown setup(s): {', '.join(unknown)} (known: {', '.join(s.key for s in all_setups)})")
+        all_setups = [s for s in all_setups if s.key in wanted]
     labels = {s.key: s.label for s in all_setups}
     results: dict[str, list[Result]] = {s.key: [] for s in all_setups}
+    # the -log setups write a real file (not /dev/null), removed at the end
+    log_dir = tempfile.mkdtemp(prefix="wsgihub-bench-")
+    access_log = os.path.join(log_dir, "access.log")
     for round_no in range(1, args.rounds + 1):
         for setup in all_setups:
-            result = measure(setup.key, args.duration, args.connections, args.wrk_threads)
+            result = measure(setup.key, args.duration, args.connections, args.wrk_threads, access_log)
             results[setup.key].append(result)
             print(
                 f"round {round_no}: {setup.label}: {result.rps:.0f} req/s, "
@@ -339,6 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+    shutil.rmtree(log_dir, ignore_errors=True)
     print(table(results, labels, args.duration, args.connections))
     return 0
 

@@ -57,6 +57,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextvars import Token
@@ -143,9 +146,14 @@ class _Clock:
         return f"{self._text}.{int((when - second) * 1000):03d}Z"
 
 
+#: Printable ASCII but ``"`` and ``\\`` (inside quotes), and also but space (a column).
+_QUOTED_SAFE = re.compile(r'[ !#-\[\]-~]*').fullmatch
+_WORD_SAFE = re.compile(r'[!#-\[\]-~]+').fullmatch
+
+
 def _quote(text: str) -> str:
     """Text safe inside a quoted field of a text line: ``"``, ``\\``, unprintables escaped."""
-    if text.isprintable() and '"' not in text and "\\" not in text:
+    if _QUOTED_SAFE(text) is not None or (text.isprintable() and '"' not in text and "\\" not in text):
         return text
     out = []
     for char in text:
@@ -163,7 +171,7 @@ def _word(value: str | None) -> str:
     """A value for an unquoted column of a text line (``-`` when unknown or empty)."""
     if not value:
         return "-"
-    if value.isprintable() and " " not in value and '"' not in value:
+    if _WORD_SAFE(value) is not None or (value.isprintable() and " " not in value and '"' not in value):
         return value
     return _quote(value).replace(" ", "\\x20")
 
@@ -204,17 +212,7 @@ class AccessLog:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """Call the app; the line is written when the server closes the body."""
-        began = _wall()
-        started = _perf()
-        request = _Request(
-            self,
-            environ,
-            began,
-            started,
-            environ.get("REQUEST_METHOD", "-"),
-            environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
-        )
-        token: Token[str] | None = None
+        request = _Request(self, environ, start_response)
         rid_key = self._rid_key
         if rid_key is not None:
             incoming = environ.get(rid_key)
@@ -224,10 +222,9 @@ class AccessLog:
                 request_id = f"{_random_bits(128):032x}"
             environ[ENVIRON_KEY] = request_id
             request.request_id = request_id
-            token = _current.set(request_id)
-        request.token = token
+            request.token = _current.set(request_id)
         try:
-            body = self.app(environ, request.start_response(start_response))
+            body = self.app(environ, request)
         except BaseException:
             if request.status is None:
                 request.status = "500"
@@ -238,7 +235,10 @@ class AccessLog:
             # Leave the server's sendfile path alone: only hook close().
             request.file_body(body)
             return body
-        return (_SizedBody if hasattr(body, "__len__") else _Body)(body, request)
+        request.body = body
+        if hasattr(body, "__len__"):
+            request.__class__ = _SizedRequest
+        return request
 
     # -- writing lines ----------------------------------------------------------------
     def write(self, request: _Request) -> None:
@@ -251,32 +251,47 @@ class AccessLog:
         if mount is None:  # start_response was never called
             mount, endpoint = endpoint_of(environ)
         status = request.status
+        code = int(status[:3]) if status and status[:3].isdigit() else None
         sent = request.sent
         if sent is None:  # a file_wrapper body: what it announced
             sent = _content_length(request.headers)
-        values: dict[str, Any] = {
-            "time": self._clock.format(request.began),
-            "method": request.method,
-            "path": request.path,
-            "status": int(status[:3]) if status and status[:3].isdigit() else None,
-            "bytes": sent,
-            "duration_ms": round((_perf() - request.started) * 1000.0, 3),
-            "mount": mount,
-            "endpoint": endpoint,
-            "request_id": request.request_id or environ.get(ENVIRON_KEY),
-            "remote_addr": environ.get("REMOTE_ADDR") or None,
-        }
-        line = self._format(values)
+        duration = (_perf() - request.started) * 1000.0
+        request_id = request.request_id or environ.get(ENVIRON_KEY)
+        remote = environ.get("REMOTE_ADDR") or None
+        method = environ.get("REQUEST_METHOD", "-")
+        path = request.path
         handlers = logger.handlers
-        if (
+        direct = (
             len(handlers) == 1
             and type(handlers[0]) is AccessLogHandler
             and not logger.filters
             and not handlers[0].filters
-        ):
-            # Only our own handler, which writes the bare line: skip building a
-            # LogRecord (a third of the access log's cost per request).
-            handlers[0].write_line(line)
+        )
+        if direct and self.log_format == "text":
+            # Only our own handler, which writes the bare line: no LogRecord,
+            # no dict (most of the access log's cost per request otherwise).
+            handlers[0].write_line(  # type: ignore[attr-defined]
+                f"{self._clock.format(request.began)} {_word(remote)} "
+                f'"{_quote(method)} {_quote(path)}" '
+                f"{'-' if code is None else code} {'-' if sent is None else sent} "
+                f"{duration:.3f}ms {_word(mount)} {_word(endpoint)} {_word(request_id)}"
+            )
+            return
+        values: dict[str, Any] = {
+            "time": self._clock.format(request.began),
+            "method": method,
+            "path": path,
+            "status": code,
+            "bytes": sent,
+            "duration_ms": round(duration, 3),
+            "mount": mount,
+            "endpoint": endpoint,
+            "request_id": request_id,
+            "remote_addr": remote,
+        }
+        line = self._format(values)
+        if direct:
+            handlers[0].write_line(line)  # type: ignore[attr-defined]
             return
         record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, (), None)
         record.__dict__.update(values)
@@ -300,27 +315,75 @@ class AccessLog:
 
 
 class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The handler ``--access-log`` installs: the bare line to a stream, flushed.
+    """The handler ``--access-log`` installs: the bare line to a stream.
 
     While it is the ``wsgihub.access`` logger's only handler (and no filter
     is set), :class:`AccessLog` hands it the line directly, without a
     :class:`logging.LogRecord`; anything else configured on that logger
     gets records as usual.
+
+    ``flush_interval`` 0 flushes every line (stdout, where someone watches);
+    a positive value lets lines gather in the stream's buffer and flushes
+    them at most that many seconds later (a file: one write per batch
+    instead of one per request, as nginx's ``access_log ... flush=``).  A
+    daemon thread flushes lines left in the buffer when requests stop
+    coming; the process's exit flushes the rest (a killed process loses at
+    most that interval's lines).
     """
 
-    def __init__(self, stream: Any = None) -> None:
+    def __init__(self, stream: Any = None, flush_interval: float = 0.0) -> None:
         super().__init__(stream)
         self.setFormatter(logging.Formatter("%(message)s"))
+        self.flush_interval = flush_interval
+        self._flushed = time.monotonic()
+        self._dirty = False
+        self._flusher: threading.Thread | None = None
+        if flush_interval > 0:
+            # a forked worker (gunicorn) starts its own flusher: threads do not survive fork
+            os.register_at_fork(after_in_child=self._forget_flusher)
 
     def write_line(self, line: str) -> None:
-        """Write ``line`` and a newline, flushed, under the handler's lock."""
+        """Write ``line`` and a newline under the handler's lock (flushed per ``flush_interval``)."""
         with self.lock:  # type: ignore[union-attr]
             try:
                 stream = self.stream
                 stream.write(line + "\n")
-                stream.flush()
+                interval = self.flush_interval
+                if interval <= 0:
+                    stream.flush()
+                    return
+                now = time.monotonic()
+                if now - self._flushed >= interval:
+                    stream.flush()
+                    self._flushed = now
+                    self._dirty = False
+                else:
+                    self._dirty = True
+                    if self._flusher is None:
+                        self._start_flusher()
             except Exception:  # noqa: BLE001 - as logging does: report, never fail a request
                 self.handleError(logging.makeLogRecord({"msg": line}))
+
+    def _forget_flusher(self) -> None:
+        self._flusher = None
+
+    def _start_flusher(self) -> None:
+        self._flusher = threading.Thread(target=self._flush_idle, name="wsgihub access log", daemon=True)
+        self._flusher.start()
+
+    def _flush_idle(self) -> None:
+        """Flush lines the last requests left in the buffer (a daemon thread)."""
+        me = threading.current_thread()
+        while self._flusher is me:
+            time.sleep(self.flush_interval)
+            with self.lock:  # type: ignore[union-attr]
+                if self._dirty and self.stream is not None and not getattr(self.stream, "closed", False):
+                    try:
+                        self.stream.flush()
+                    except (OSError, ValueError):
+                        return
+                    self._flushed = time.monotonic()
+                    self._dirty = False
 
 
 def _content_length(headers: list[tuple[str, str]]) -> int | None:
@@ -331,34 +394,41 @@ def _content_length(headers: list[tuple[str, str]]) -> int | None:
 
 
 class _Request:
-    """What one request's line needs; filled while it runs."""
+    """One request: the ``start_response`` the app gets, then the body the server gets.
+
+    One object per request (instead of a closure and a body wrapper): as
+    ``start_response`` it records the status, asks for the endpoint and adds
+    the ID header; as the body it counts the bytes the server takes, and its
+    ``close()`` writes the line.
+    """
 
     __slots__ = (
         "began",
+        "body",
         "done",
         "endpoint",
         "environ",
         "headers",
         "log",
-        "method",
         "mount",
         "path",
         "request_id",
         "sent",
+        "server_start",
+        "server_write",
         "started",
         "status",
         "token",
     )
 
-    def __init__(
-        self, log: AccessLog, environ: Environ, began: float, started: float, method: str, path: str
-    ) -> None:
+    def __init__(self, log: AccessLog, environ: Environ, start_response: StartResponse) -> None:
+        self.began = _wall()
+        self.started = _perf()
         self.log = log
         self.environ = environ
-        self.began = began
-        self.started = started
-        self.method = method
-        self.path = path
+        # as received: the hub moves the mount prefix to SCRIPT_NAME in place
+        self.path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        self.server_start = start_response
         self.status: str | None = None
         self.headers: list[tuple[str, str]] = []
         self.sent: int | None = 0
@@ -368,37 +438,51 @@ class _Request:
         #: ``(mount, endpoint)`` once asked (from start_response), else unknown.
         self.mount: str | None = None
         self.endpoint: str | None = None
+        self.body: Iterable[bytes] = ()
 
-    def start_response(self, start_response: StartResponse) -> StartResponse:
+    # -- as start_response ------------------------------------------------------------
+    def __call__(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         """The ``start_response`` the app gets: records the status, adds the ID header."""
         log = self.log
+        self.status = status
+        self.headers = headers
+        if log.logger.isEnabledFor(logging.INFO):
+            # Asked now, while the framework's request state is still up
+            # (Flask's request object): cheaper than matching again later.
+            self.mount, self.endpoint = endpoint_of(self.environ)
+        request_id = self.request_id
+        if request_id is not None:
+            lower = log._rid_lower
+            for name, _value in headers:
+                if name.lower() == lower:
+                    break
+            else:
+                headers = [*headers, (log.request_id_header or "", request_id)]
+        self.server_write = self.server_start(status, headers, exc_info)
+        return self.write
 
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            self.status = status
-            self.headers = headers
-            if log.logger.isEnabledFor(logging.INFO):
-                # Asked now, while the framework's request state is still up
-                # (Flask's request object): cheaper than matching again later.
-                self.mount, self.endpoint = endpoint_of(self.environ)
-            request_id = self.request_id
-            if request_id is not None:
-                lower = log._rid_lower
-                for name, _value in headers:
-                    if name.lower() == lower:
-                        break
-                else:
-                    headers = [*headers, (log.request_id_header or "", request_id)]
-            write = start_response(status, headers, exc_info)
+    def write(self, data: bytes) -> Any:
+        """The ``write`` callable of PEP 3333, counting what it is given."""
+        result = self.server_write(data)
+        if self.sent is not None:
+            self.sent += len(data)
+        return result
 
-            def counting_write(data: bytes) -> Any:
-                result = write(data)
-                if self.sent is not None:
-                    self.sent += len(data)
-                return result
+    # -- as the body ------------------------------------------------------------------
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.body:
+            yield chunk
+            # counted once the server came back for more: it took the chunk
+            self.sent += len(chunk)  # type: ignore[operator]
 
-            return counting_write
-
-        return start
+    def close(self) -> None:
+        """The server is done with the body: close the app's, then write the line."""
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.finish()
 
     def file_body(self, body: Any) -> None:
         """A ``wsgi.file_wrapper`` body: ``bytes`` from Content-Length; log on its close()."""
@@ -430,35 +514,10 @@ class _Request:
                     _current.set("-")
 
 
-class _Body:
-    """The app's body, counting the bytes the server takes; closing it writes the line."""
-
-    __slots__ = ("_body", "_request")
-
-    def __init__(self, body: Iterable[bytes], request: _Request) -> None:
-        self._body = body
-        self._request = request
-
-    def __iter__(self) -> Iterator[bytes]:
-        request = self._request
-        for chunk in self._body:
-            yield chunk
-            # counted once the server came back for more: it took the chunk
-            request.sent += len(chunk)  # type: ignore[operator]
-
-    def close(self) -> None:
-        try:
-            close = getattr(self._body, "close", None)
-            if close is not None:
-                close()
-        finally:
-            self._request.finish()
-
-
-class _SizedBody(_Body):
+class _SizedRequest(_Request):
     """A body with a length (a list): waitress sets Content-Length for one chunk."""
 
     __slots__ = ()
 
     def __len__(self) -> int:
-        return len(self._body)  # type: ignore[arg-type]
+        return len(self.body)  # type: ignore[arg-type]

@@ -102,20 +102,26 @@ def load_log_config(
         raise ConfigError(f"{where}: {detail}") from None
 
 
+#: Seconds access-log lines to a file may wait in the buffer (stdout: none).
+FILE_FLUSH_INTERVAL = 1.0
+
+
 def configure_access_log(target: str) -> logging.Handler:
     """Send the ``wsgihub.access`` lines to ``target`` (a file path, or ``-`` for stdout).
 
-    The file is opened for appending; the logger stops propagating (the
-    lines are not repeated on stderr).  Returns the handler.
+    The file is opened for appending and written in batches, flushed at
+    least every :data:`FILE_FLUSH_INTERVAL` seconds; stdout gets each line
+    at once.  The logger stops propagating (the lines are not repeated on
+    stderr).  Returns the handler.
     """
     if target == "-":
         handler = AccessLogHandler(sys.stdout)
     else:
         try:
-            stream = open(target, "a", encoding="utf-8")  # noqa: SIM115 - the handler owns it
+            stream = open(target, "a", encoding="utf-8", buffering=1 << 16)  # noqa: SIM115 - the handler owns it
         except OSError as exc:
             raise ConfigError(f"--access-log {target}: {exc.strerror or exc}") from None
-        handler = AccessLogHandler(stream)
+        handler = AccessLogHandler(stream, flush_interval=FILE_FLUSH_INTERVAL)
     logger = logging.getLogger(ACCESS_LOGGER)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
