@@ -24,10 +24,13 @@ left behind.  Adding a case is one line in one of the tables below:
            (:mod:`corpus_site` under ``tests/corpus``): the status (or a closed
            connection), a pattern for the body, never the attacker's host in
            the answer, and the server still answers afterwards; at the end it
-           stops on SIGTERM with exit 0 and leaves nothing behind.  Rows with
-           ``server="workers"`` go to ``serve --workers 1`` (gunicorn),
-           ``"flask"`` to a Flask app with an invite route, ``"sample"`` to the
-           sample site; ``||`` sends several requests on one connection.
+           stops on SIGTERM with exit 0 and leaves nothing behind (and its
+           access log, if any, is one well-formed line per request).  Other
+           servers by ``server=``: ``"workers"`` (``serve --workers 1``,
+           gunicorn), ``"ops"`` (health path, inspector, JSON access log),
+           ``"proxied"`` (``--forwarded-allow-ips 127.0.0.1``), ``"flask"``,
+           ``"django"`` (``tests/corpus``), ``"sample"`` (the sample site).
+           ``||`` sends several requests on one connection.
 ``STOP``   a signal to ``wsgihub serve`` (waitress, gunicorn, ``--reload``; to the
            group or the first process) while a request is in flight, four
            rows at a time: the request answers 200, the exit code is 0,
