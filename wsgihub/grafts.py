@@ -393,13 +393,15 @@ class RouteRef:
 class Takeover:
     """A route of a graft (``route``) taking all (``takes``) or part (``partial``) of one beneath (``taken``).
 
-    ``methods`` are the methods both take (``None``: any).
+    ``methods`` are the methods both take (``None``: any); ``falls_through``:
+    a file route whose 404s to GET/HEAD go on to the app beneath.
     """
 
     route: RouteRef
     taken: RouteRef
     overlap: str
     methods: frozenset[str] | None
+    falls_through: bool = False
 
     @property
     def message(self) -> str:
@@ -410,6 +412,8 @@ class Takeover:
             text += f" (its rule {self.route.rule!r} overlaps it)"
         if self.methods is not None and self.methods != self.taken.methods:
             text += f" for {', '.join(sorted(self.methods))}; other methods stay with {self.taken.mount}"
+        if self.falls_through:
+            text += f"; files it does not have fall through to {self.taken.mount}"
         return text
 
     def as_dict(self) -> dict[str, Any]:
@@ -419,6 +423,7 @@ class Takeover:
             "taken": self.taken.as_dict(),
             "overlap": self.overlap,
             "methods": sorted(self.methods) if self.methods is not None else None,
+            "falls_through": self.falls_through,
         }
 
 
@@ -538,7 +543,10 @@ def report(graft: Peg) -> GraftReport:
                 continue
             added = False
             touched.add(index)
-            (result.takes if found == _rules.TAKES else result.partial).append(Takeover(ref, below, found, methods))
+            files = rules.fall_through and (ref.static or below.static)
+            (result.takes if found == _rules.TAKES else result.partial).append(
+                Takeover(ref, below, found, methods, files)
+            )
         if added:
             result.adds.append(ref)
     result.leaves = [ref for index, (ref, _) in enumerate(beneath) if index not in touched]

@@ -339,7 +339,7 @@ def test_a_grafts_static_route_hiding_the_base_is_reported(make_hub, flask_app):
     with pytest.warns(wsgihub.MountWarning, match=r"graft 'newer' takes \d+ route\(s\) of 'root'"):
         hub.graft(flask_app("newer"), over="root", name="newer")
     taken = [f.message for f in hub.findings() if f.id == "W010"]
-    assert "newer:static takes '/static/<path:filename>' from root:static" in taken
+    assert "newer:static takes '/static/<path:filename>' from root:static; files it does not have fall through to root" in taken
     with warnings.catch_warnings():
         warnings.simplefilter("error", wsgihub.MountWarning)
         hub.graft(flask.Flask("assets", static_url_path="/assets"), over="root")

@@ -71,7 +71,7 @@ def test_flask_over_pyramid_findings(hub: wsgihub.Hub, make_pyramid: Any) -> Non
         # *path: one literal path of the remainder
         ("W011", "new:report takes part of '/files/*path' from api:files (its rule '/files/report.txt' overlaps it) for GET, HEAD, OPTIONS; other methods stay with api"),
         # the static view's /static/*subpath: Flask's /static/<path:filename> takes all but /static/ itself
-        ("W011", "new:static takes part of '/static/*subpath' from api:__static/ (its rule '/static/<path:filename>' overlaps it) for GET, HEAD, OPTIONS; other methods stay with api"),
+        ("W011", "new:static takes part of '/static/*subpath' from api:__static/ (its rule '/static/<path:filename>' overlaps it) for GET, HEAD, OPTIONS; other methods stay with api; files it does not have fall through to api"),
         # {n:\d+} is exactly <int:n>; Flask takes it for POST
         ("W010", "new:order takes '/orders/{n:\\\\d+}' from api:order for OPTIONS, POST; other methods stay with api"),
     }
