@@ -1,0 +1,212 @@
+"""``hub.asgi``: the hub as an ASGI application, served by a real uvicorn on 127.0.0.1.
+
+Two ways to run it, both tested: driven by the bus (:class:`wsgihub.servers.uvicorn.UvicornServer`,
+what ``wsgihub serve --server uvicorn`` does), and as a plain ASGI app whose
+lifespan starts and stops the bus (``uvicorn site:hub.asgi``).  The site has
+a FastAPI app (native), Flask and plain WSGI apps (thread pool), and a
+FastAPI app grafted over the Flask app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+pytest.importorskip("uvicorn")
+pytest.importorskip("fastapi")
+pytest.importorskip("wsgihub_starlette")
+pytest.importorskip("wsgihub_flask")
+
+import requests
+import uvicorn
+from live_apps.asgi_sites import make_api, make_flask, make_new, site
+from live_apps.echo import app_a
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+import wsgihub
+from wsgihub.asgi import ASGIHub
+from wsgihub.servers import bind_socket
+from wsgihub.servers.uvicorn import UvicornServer
+
+
+@contextmanager
+def on_the_bus(hub: wsgihub.Hub, app: Any = None) -> Iterator[str]:
+    """Serve ``hub.asgi`` (or ``app``) with uvicorn driven by the hub's bus; yield the URL."""
+    server = UvicornServer(hub.bus, app if app is not None else hub.asgi, sock=bind_socket("127.0.0.1", 0))
+    server.subscribe()
+    hub.bus.start()
+    try:
+        yield server.url
+    finally:
+        hub.bus.exit()
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    with on_the_bus(site()) as served:
+        yield served
+
+
+def test_asgi_mounts_are_native_with_the_mount_as_root_path_and_their_lifespan_state(url: str) -> None:
+    body = requests.get(url + "/api/items/3", timeout=10).json()
+    assert body["root_path"] == "/api"
+    assert body["own"] == url + "/api/items/3"  # Starlette's own url_for keeps the prefix
+    assert body["db"] == "ready" and body["same_loop"] is True  # lifespan ran on the server's loop
+
+
+def test_url_for_works_in_every_app_both_ways(url: str) -> None:
+    body = requests.get(url + "/api/items/3", timeout=10).json()
+    assert body["hub_url"] == "/flask/hello"  # HubURL dependency
+    assert body["state_hub_url"] == "/api/items/4"  # request.state.hub_url
+    assert body["wsgihub_url_for"] == "/flask/old"  # wsgihub.url_for in the app's task
+    assert requests.get(url + "/api/sync", timeout=10).json() == {"flask": "/flask/hello"}  # sync view, thread
+    hello = requests.get(url + "/flask/hello", timeout=10).json()  # Flask in the thread pool
+    assert hello == {"api": "/api/items/7", "script_name": "/flask"}
+
+
+def test_wsgi_mounts_see_script_name_and_path_info_as_under_a_wsgi_server(url: str) -> None:
+    body = requests.get(url + "/wsgi/x/y?q=1", timeout=10).json()
+    assert (body["script_name"], body["path_info"]) == ("/wsgi", "/x/y")
+    assert requests.get(url + "/nowhere", timeout=10).status_code == 404
+
+
+def test_a_fastapi_graft_over_flask_is_route_aware_and_falls_through(url: str) -> None:
+    assert requests.get(url + "/flask/new", timeout=10).json() == {"app": "fastapi-graft", "flask": "/flask/old"}
+    # the graft has a GET /old route that answers 404: GET falls through to Flask
+    assert requests.get(url + "/flask/old", timeout=10).json() == {"app": "flask", "page": "old"}
+    # routes the graft does not have go to Flask directly
+    assert requests.get(url + "/flask/hello", timeout=10).status_code == 200
+
+
+def test_a_post_the_graft_takes_runs_there_only() -> None:
+    hub = wsgihub.Hub()
+    calls: list[str] = []
+    flask_app = make_flask()
+
+    @flask_app.post("/old")
+    def flask_post() -> Any:
+        calls.append("flask")
+        return {"app": "flask"}
+
+    from fastapi import FastAPI, HTTPException
+
+    new = FastAPI()
+
+    @new.post("/old")
+    async def graft_post() -> None:
+        calls.append("graft")
+        raise HTTPException(404)
+
+    hub.mount("/flask", flask_app, name="flask")
+    hub.graft(new, over="flask", name="new")
+    with on_the_bus(hub) as served:
+        assert requests.post(served + "/flask/old", data=b"x", timeout=10).status_code == 404
+    assert calls == ["graft"]  # nothing with side effects runs twice
+
+
+def test_websockets_reach_asgi_mounts_and_are_refused_for_wsgi_ones(url: str) -> None:
+    ws_url = url.replace("http://", "ws://")
+    with connect(ws_url + "/api/ws") as ws:
+        ws.send("hello")
+        assert ws.recv() == "echo:hello:/api"
+        ws.send("bye")
+    for path in ("/flask/hello", "/wsgi/x", "/nowhere"):
+        with pytest.raises(InvalidStatus) as refused, connect(ws_url + path):
+            pass
+        assert refused.value.response.status_code == 403
+
+
+def test_the_partyline_and_the_bus_are_the_hubs() -> None:
+    hub = site()
+    seen: list[str] = []
+    hub.partyline.connect("ping", lambda payload: "pong")
+    hub.bus.subscribe("start", lambda: seen.append("start"))
+    hub.bus.subscribe("stop", lambda: seen.append("stop"))
+    with on_the_bus(hub):
+        assert hub.bus.state_name == "STARTED"
+        assert hub.partyline.ask_around("ping", None) == ["pong"]
+    assert seen == ["start", "stop"]
+
+
+def test_front_paths_go_to_the_wsgi_side() -> None:
+    hub = wsgihub.Hub()
+    hub.mount("/", make_api(), name="api")  # an ASGI app at the root
+    hub.mount("/flask", make_flask(), name="flask")
+
+    def health(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"] == "/healthz":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        return hub(environ, start_response)
+
+    app = ASGIHub(hub, health, threads=2, front_paths=["/healthz"])
+    with on_the_bus(hub, app) as served:
+        assert requests.get(served + "/healthz", timeout=10).text == "ok"
+        assert requests.get(served + "/items/1", timeout=10).json()["root_path"] == ""
+
+
+def test_a_bare_asgi_server_drives_the_bus_through_the_lifespan() -> None:
+    hub = wsgihub.Hub()
+    hub.mount("/api", make_api(), name="api")
+    hub.mount("/flask", make_flask(), name="flask")
+    hub.mount("/a", app_a, name="a")
+    started = threading.Event()
+    hub.bus.subscribe("start", started.set)
+    sock = bind_socket("127.0.0.1", 0)
+    sock.listen(16)  # connections wait in the backlog until uvicorn accepts them
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(hub.asgi, lifespan="on", log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        assert started.wait(20)
+        assert requests.get(url + "/api/items/1", timeout=10).json()["db"] == "ready"
+        assert requests.get(url + "/a/", timeout=10).json()["script_name"] == "/a"
+        assert hub.bus.state_name == "STARTED"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+    assert hub.bus.state_name == "STOPPED"  # lifespan shutdown stopped the bus
+
+
+def test_a_failing_bus_start_fails_the_lifespan_startup() -> None:
+    hub = wsgihub.Hub()
+    hub.mount("/a", app_a, name="a")
+
+    def refuse() -> None:
+        raise RuntimeError("the database is not there")
+
+    hub.bus.subscribe("start", refuse)
+    sent: list[dict[str, Any]] = []
+
+    async def lifespan() -> None:
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        await inbox.put({"type": "lifespan.startup"})
+
+        async def send(message: Any) -> None:
+            sent.append(dict(message))
+
+        await hub.asgi({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, send)
+
+    asyncio.run(lifespan())
+    assert sent == [{"type": "lifespan.startup.failed", "message": "RuntimeError: the database is not there"}]
+    assert hub.bus.state_name == "STOPPED"
+
+
+def test_hub_asgi_is_one_object() -> None:
+    hub = wsgihub.Hub()
+    assert hub.asgi is hub.asgi
+    assert isinstance(hub.asgi, ASGIHub)
+
+
+def test_url_for_reaches_a_grafted_asgi_app() -> None:
+    hub = wsgihub.Hub()
+    hub.mount("/flask", make_flask(), name="flask")
+    hub.graft(make_new(), over="flask", name="new")
+    assert hub.url_for("new:new_page") == "/flask/new"
