@@ -1,4 +1,4 @@
-"""The tests' own modules (apps.py) are importable; Starlette and FastAPI are required here."""
+"""The tests' own modules (starlette_apps.py, live_fastapi.py) are importable; Starlette and FastAPI are required here."""
 
 from __future__ import annotations
 

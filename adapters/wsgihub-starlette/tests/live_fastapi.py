@@ -31,3 +31,13 @@ def read_item(item_id: int, request: Request, hub_url: HubURL) -> dict[str, Any]
         "started_in": request.state.started_in,
         "me": hub_url("api:read_item", item_id=item_id),
     }
+
+
+@asynccontextmanager
+async def failing_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    raise RuntimeError("no database")
+    yield
+
+
+#: An app whose lifespan startup fails (the serve command must say so in one line).
+failing_app = FastAPI(lifespan=failing_lifespan)

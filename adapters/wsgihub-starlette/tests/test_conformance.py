@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import wsgihub_starlette.plugin
-from apps import make_fastapi, make_starlette
+from starlette_apps import make_fastapi, make_starlette
 from wsgihub_starlette import bridge_for
 
 from wsgihub import Hub

@@ -62,3 +62,13 @@ def test_gunicorn_runs_the_lifespan_in_each_worker() -> None:
     started, stopped = lines(served, "startup"), lines(served, "shutdown")
     assert len(started) == 2 and sorted(started) == sorted(stopped)
     assert {str(pid) for pid in pids} <= set(started)
+
+
+def test_a_failing_lifespan_fails_the_serve_command_in_one_line() -> None:
+    with ServeProcess(["--mount", "/api=live_fastapi:failing_app", "--port", "0"], pythonpath=[HERE]) as served:
+        code = served.wait(timeout=30)
+    assert code != 0
+    errors = [line for line in served.stderr if line.startswith("wsgihub: error:")]
+    assert len(errors) == 1, served.stderr
+    assert "mount 'api' (starlette)" in errors[0] and "lifespan startup failed: RuntimeError: no database" in errors[0]
+    assert not any("Traceback" in line for line in served.stderr)

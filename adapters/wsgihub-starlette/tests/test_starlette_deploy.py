@@ -22,7 +22,7 @@ trusted_hosts = localhost 127.0.0.1
 
 [app:api]
 use = egg:wsgihub-starlette#app
-app = apps:make_fastapi
+app = starlette_apps:make_fastapi
 {extra}
 """
 
@@ -58,6 +58,6 @@ def test_bad_settings_are_one_line(tmp_path: Path, extra: str, message: str) -> 
 
 def test_not_a_starlette_app(tmp_path: Path) -> None:
     site = tmp_path / "site.ini"
-    site.write_text(SITE.format(extra="").replace("apps:make_fastapi", "apps:plain_wsgi"))
+    site.write_text(SITE.format(extra="").replace("starlette_apps:make_fastapi", "starlette_apps:plain_wsgi"))
     with pytest.raises((DeployError, ConfigError), match=r"\[app:api\] app: .*not a Starlette or FastAPI app"):
         wsgihub.load(f"config:{site}")

@@ -241,7 +241,9 @@ class _Lifespan:
         if kind == f"lifespan.{phase}.complete":
             return None
         if kind == f"lifespan.{phase}.failed":
-            return str(answer.get("message") or "(no message)")
+            # Starlette sends the whole traceback: its last line names the error
+            lines = [line for line in str(answer.get("message") or "").splitlines() if line.strip()]
+            return lines[-1].strip() if lines else "(no message)"
         if kind == "wsgihub.lifespan.error":
             if phase == "startup":
                 # ASGI: an app that raises before startup does not support lifespan.
