@@ -16,7 +16,9 @@ the same layers whichever server runs.  Outermost first:
    one layer when both are on, and OpenTelemetry tracing around them
    (``--otel``, :mod:`wsgihub.tracing`);
 3. health path and inspector;
-4. the hub itself, whose own dispatch (``Pegboard.__call__``) is left as it is.
+4. answers to ``HEAD`` stripped of any body (:class:`HeadWithoutBody`; waitress
+   sends what the app returns, gunicorn does not);
+5. the hub itself, whose own dispatch (``Pegboard.__call__``) is left as it is.
 
 A layer that is switched off is not in the chain at all: with the options'
 defaults only the forwarded-header layer (which then removes every
@@ -41,10 +43,12 @@ from ..requestid import RequestID
 from ..tracing import traced
 
 if TYPE_CHECKING:
-    from ..hub import Hub
-    from ..types import WSGIApplication
+    from collections.abc import Iterable
 
-__all__ = ["check_front_paths", "front"]
+    from ..hub import Hub
+    from ..types import Environ, StartResponse, WSGIApplication
+
+__all__ = ["HeadWithoutBody", "check_front_paths", "front"]
 
 
 def _option(options: Any, name: str, default: Any = None) -> Any:
@@ -93,13 +97,52 @@ def check_front_paths(hub: Hub, options: Any = None) -> None:
                 raise ConfigError(f"{label}: mount {peg.name!r} has a route there; pick another path")
 
 
+class HeadWithoutBody:
+    """Answers to ``HEAD`` carry no body, whatever the app returned (RFC 9110 §9.3.2).
+
+    Django leaves stripping the body to the server, and waitress sends
+    whatever the app returns: on a kept-alive connection the next response
+    would start with that body.  gunicorn and Django's runserver drop it;
+    this layer makes waitress do the same (headers, Content-Length
+    included, stay as the app set them).  The app's body is closed without
+    being read -- unless the app calls ``start_response`` only once its
+    body is iterated (PEP 3333 allows it): then it is read until it does.
+    Any other method costs one comparison.
+    """
+
+    __slots__ = ("app",)
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "HEAD":
+            return self.app(environ, start_response)
+        started: list[bool] = []
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            started.append(True)
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, start)
+        try:
+            chunks = iter(body)
+            while not started and next(chunks, None) is not None:
+                pass
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        return []
+
+
 def front(hub: Hub, options: Any = None) -> WSGIApplication:
     """The hub wrapped in the serving stack's front middlewares (see the module docstring).
 
     Each layer is added innermost first, so the last one added meets the
     request first.
     """
-    app: WSGIApplication = hub
+    app: WSGIApplication = HeadWithoutBody(hub)
     # 3. health path and inspector (innermost: they answer before any app is called)
     inspect_path = _option(options, "inspect")
     if inspect_path:
