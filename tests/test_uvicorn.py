@@ -1,0 +1,131 @@
+"""``wsgihub serve --server uvicorn``: real processes, real signals, real sockets.
+
+The site (``live_apps.asgi_sites:site``) has FastAPI (native ASGI), Flask and
+a plain WSGI app (in the thread pool).  Each test starts ``wsgihub serve
+--server uvicorn --port 0`` and waits for its ``Serving on`` line.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("uvicorn")
+pytest.importorskip("fastapi")
+pytest.importorskip("wsgihub_starlette")
+pytest.importorskip("wsgihub_flask")
+
+import requests
+from live_apps._process import ServeProcess, run_serve
+from live_apps.echo import ARRIVED
+from websockets.sync.client import connect
+
+SITE = "live_apps.asgi_sites:site"
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[ServeProcess, str]]:
+    with ServeProcess([SITE, "--server", "uvicorn", "--port", "0", "--threads", "4", "-v"]) as proc:
+        yield proc, proc.url(60)
+
+
+def _peak_rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+class _Upload:
+    """``size`` bytes made as they are read (requests streams it with a Content-Length)."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+        self.size = size
+        self.block = b"u" * 65536
+
+    def __len__(self) -> int:
+        return self.size
+
+    def read(self, amount: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        n = min(self.left, len(self.block) if amount is None or amount < 0 else min(amount, len(self.block)))
+        self.left -= n
+        return self.block[:n]
+
+
+def test_a_websocket_echo_through_the_hub(served: tuple[ServeProcess, str]) -> None:
+    _proc, url = served
+    with connect(url.replace("http://", "ws://") + "/api/ws") as ws:
+        for text in ("one", "two", "three"):
+            ws.send(text)
+            assert ws.recv() == f"echo:{text}:/api"
+        ws.send("bye")
+
+
+def test_a_50_mb_upload_streams_through_a_wsgi_mount_in_bounded_memory(served: tuple[ServeProcess, str]) -> None:
+    proc, url = served
+    warm = requests.post(url + "/flask/upload", data=_Upload(2 * 1024 * 1024), timeout=60).json()
+    assert warm["size"] == 2 * 1024 * 1024
+    before = _peak_rss_kib(proc.pid)
+    size = 50 * 1024 * 1024
+    answer = requests.post(url + "/flask/upload", data=_Upload(size), timeout=120).json()
+    assert answer["size"] == size and answer["largest"] <= 65536
+    growth = _peak_rss_kib(proc.pid) - before
+    assert growth < 16 * 1024, f"the server's peak RSS grew by {growth} KiB for a 50 MB upload"
+
+
+def test_sigterm_drains_slow_requests_in_flight(served: tuple[ServeProcess, str]) -> None:
+    proc, url = served
+    results: dict[str, Any] = {}
+
+    def fetch(path: str) -> None:
+        try:
+            results[path] = requests.get(url + path, timeout=30).json()
+        except Exception as exc:  # noqa: BLE001 - the assertion below shows it
+            results[path] = exc
+
+    paths = ("/api/slow?seconds=2", "/flask/slow?seconds=2")
+    threads = [threading.Thread(target=fetch, args=(p,)) for p in paths]
+    for thread in threads:
+        thread.start()
+    proc.wait_for_lines(re.escape(ARRIVED), 2, timeout=30)  # both in flight (ASGI task, WSGI thread)
+    proc.signal(signal.SIGTERM)
+    for thread in threads:
+        thread.join(30)
+    assert results == {"/api/slow?seconds=2": {"slept": 2.0}, "/flask/slow?seconds=2": {"slept": True}}
+    assert proc.wait(30) == 0
+    assert any("Draining uvicorn" in line for line in proc.stderr), proc.stderr[-20:]
+    assert "MARKER api lifespan shutdown" in proc.stdout  # the bus stopped the app after the drain
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=5):
+        pass
+
+
+def test_the_lifespan_runs_once_and_on_the_servers_loop(served: tuple[ServeProcess, str]) -> None:
+    proc, url = served
+    body = requests.get(url + "/api/items/5", timeout=10).json()
+    assert body["db"] == "ready" and body["same_loop"] is True
+    assert proc.stdout.count("MARKER api lifespan startup") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--server", "uvicorn", "--workers", "2"], "--workers: gunicorn's option, but --server is uvicorn"),
+        (["--server", "nginx"], "--server nginx: expected waitress, gunicorn or uvicorn"),
+    ],
+)
+def test_bad_server_options_are_one_line(args: list[str], message: str) -> None:
+    result = run_serve([SITE, "--port", "0", *args])
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
