@@ -206,7 +206,7 @@ class UvicornServer(SimplePlugin):
         return f"{threads} threads for WSGI mounts" if threads else "ASGI"
 
 
-class _Server(uvicorn.Server):
+class _Server(uvicorn.Server):  # type: ignore[misc,unused-ignore]  # (Any where uvicorn is not installed: lint env)
     """uvicorn's ``Server`` that tells a thread when it listens (or failed to start)."""
 
     def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
