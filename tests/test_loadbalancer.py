@@ -359,3 +359,22 @@ def test_the_documented_serve_commands_are_valid(tmp_path: Path) -> None:
         )
         assert result.returncode == 0, (command, result.stderr)
         assert re.search(r"^health_path\s+/healthz\s+command line$", result.stdout, re.MULTILINE), result.stdout
+
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").is_file() else None)
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx-light): its snippet is not checked")
+def test_the_documented_nginx_configuration_is_valid(tmp_path: Path) -> None:
+    """``nginx -t`` on the production snippet (TLS left out: no certificate here)."""
+    (block,) = [block for block in _fenced("nginx") if block.startswith("upstream hubs")]
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block
+    assert "listen 443 ssl;" in block
+    config = tmp_path / "nginx.conf"
+    config.write_text(
+        f"pid {tmp_path / 'nginx.pid'};\nerror_log stderr;\nevents {{}}\nhttp {{\n"
+        + block.replace("listen 443 ssl;", "listen 127.0.0.1:8443;")
+        + "}\n"
+    )
+    check = subprocess.run([str(NGINX), "-t", "-c", str(config)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stderr
