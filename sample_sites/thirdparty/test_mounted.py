@@ -38,6 +38,9 @@ def assert_assets_ok(client: Client, page: object, expect_some: int = 1) -> list
     assert len(found) >= expect_some, f"{url} references no assets:\n{html[:2000]}"
     failed = {}
     for path in found:
+        if path in client.fetched:  # the same file on an earlier page of this client
+            continue
+        client.fetched.add(path)
         response = client.get(path)
         if response.status_code != 200:
             failed[path] = response.status_code

@@ -69,9 +69,11 @@ def assert_shown(command: str, expected: list[str], output: str) -> None:
         for line in expected
         if normal(line) and normal(line) != "..." and "…" not in line and normal(line) not in actual
     ]
-    assert not missing, f"$ {command}\nshown in the tutorial, not printed:\n" + "\n".join(
-        missing
-    ) + f"\n--- printed ---\n{output}"
+    assert not missing, (
+        f"$ {command}\nshown in the tutorial, not printed:\n"
+        + "\n".join(missing)
+        + f"\n--- printed ---\n{output}"
+    )
 
 
 # -- what the text says about each served site, in order of the `wsgihub serve` blocks -------

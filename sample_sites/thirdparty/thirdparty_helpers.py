@@ -114,6 +114,11 @@ class Served:
             if match:
                 return match.group(1)
 
+    def next_url(self) -> str:
+        """Wait for the next ``Serving on`` line (a ``--reload`` restart) and use its URL."""
+        self.url = self._wait_for_url()
+        return self.url
+
     def stop(self) -> int | None:
         """SIGTERM, wait for the exit (a hung server is killed), return the exit code."""
         if self.proc.poll() is None:
@@ -153,6 +158,8 @@ class Client:
 
         self.served = served
         self.session = requests.Session()
+        #: Asset paths already fetched with a 200 (pages share most of their assets).
+        self.fetched: set[str] = set()
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs)
