@@ -134,12 +134,6 @@ def head_raw(served: Served, path: str) -> tuple[bytes, bytes]:
     return head.split(b"\r\n")[0], rest
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found here: waitress sends the body a Django app returns to HEAD (Werkzeug strips "
-    "it itself), so the next response on a kept-alive connection starts with that body; "
-    "to fix in the serving stack's front() (owner P1), as gunicorn and runserver drop it",
-)
 def test_head_answers_have_no_body(grafted: Served) -> None:
     with grafted.explained():
         for path in ("/static/wagtailadmin/css/core.css", "/admin/login/", "/auth/login"):
