@@ -175,6 +175,18 @@ def test_lifespan_runs_once_per_bus_start_for_an_app_at_two_mounts() -> None:
     assert events == ["startup", "shutdown", "startup", "shutdown"]
 
 
+def test_mounted_and_unmounted_while_the_bus_runs() -> None:
+    events: list[str] = []
+    hub = make_hub()
+    with hub.running():
+        hub.mount("/api", make_fastapi(events=events))
+        assert events == ["startup"]
+        assert as_json(call(hub, "/api/links/1"))["greeting"] == "hello from the lifespan"
+        hub.unmount("api")
+        assert events == ["startup", "shutdown"]
+    assert events == ["startup", "shutdown"]
+
+
 def test_on_event_handlers_run_once() -> None:
     events: list[str] = []
     with warnings.catch_warnings():

@@ -114,6 +114,18 @@ class StarletteAdapter(Adapter[Any]):
             return cls(app, mounted, asgi=asgi, bridge=through)
         return cls(app, mounted, asgi=asgi, bridge=bridge_for(asgi, loop=getattr(through, "loop", None)))
 
+    # -- mounting -------------------------------------------------------------------------------
+    def mounted(self, hub: Hub, peg: Peg) -> None:
+        """Mounted on a hub whose bus already runs: start the app's lifespan now."""
+        from wsgihub.bus import states
+
+        if hub.bus.state == states.STARTED:
+            self.start()
+
+    def unmounted(self, hub: Hub, peg: Peg) -> None:
+        """Taken off while the bus runs: end the lifespan this mount started."""
+        self.stop()
+
     # -- the route table --------------------------------------------------------------------
     @property
     def router(self) -> Router:
