@@ -8,6 +8,7 @@ waitress and under gunicorn and send real requests from 127.0.0.1.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import json
 import re
@@ -370,7 +371,22 @@ def test_whatever_arrives_the_environ_stays_well_formed(
 
 
 # -- live: real waitress and gunicorn ---------------------------------------------------------
-SERVERS = pytest.mark.parametrize("server_args", [[], ["--workers", "1"]], ids=["waitress", "gunicorn"])
+def _has(*modules: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+SERVERS = pytest.mark.parametrize(
+    "server_args",
+    [
+        pytest.param([], id="waitress"),
+        pytest.param(["--workers", "1"], id="gunicorn"),
+        pytest.param(
+            ["--server", "uvicorn"],
+            id="uvicorn",
+            marks=pytest.mark.skipif(not _has("uvicorn", "a2wsgi"), reason="uvicorn and a2wsgi are not installed"),
+        ),
+    ],
+)
 
 
 def _get(url: str, **headers: str) -> dict[str, Any]:

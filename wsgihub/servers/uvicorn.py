@@ -123,6 +123,9 @@ class UvicornServer(SimplePlugin):
             "access_log": False,
             "timeout_graceful_shutdown": self.drain_timeout,
             "server_header": False,
+            # uvicorn's own default believes X-Forwarded-For/-Proto from 127.0.0.1:
+            # forwarded headers are the front layer's (wsgihub.proxy, --forwarded-allow-ips)
+            "proxy_headers": False,
         }
         settings.update(self.options)
         return uvicorn.Config(self.app, host=self.host, port=self.port, **settings)
