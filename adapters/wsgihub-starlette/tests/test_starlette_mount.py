@@ -187,6 +187,21 @@ def test_mounted_and_unmounted_while_the_bus_runs() -> None:
     assert events == ["startup", "shutdown"]
 
 
+def test_an_app_mounted_behind_a2wsgis_own_middleware() -> None:
+    from a2wsgi import ASGIMiddleware
+
+    events: list[str] = []
+    middleware = ASGIMiddleware(make_fastapi(events=events))
+    hub = make_hub()
+    peg = hub.mount("/api", middleware)
+    assert peg.framework == "starlette"
+    assert isinstance(peg.app, Bridge) and peg.app.loop is middleware.loop  # served on a2wsgi's loop
+    with serving(hub) as server:
+        answer = as_json(server.get("/api/links/2"))
+    assert answer == {"dependency": "/api/items/2", "state": "/api/items/3", "own": "/api/items/2", "greeting": "hello from the lifespan"}
+    assert events == ["startup", "shutdown"]
+
+
 def test_on_event_handlers_run_once() -> None:
     events: list[str] = []
     with warnings.catch_warnings():

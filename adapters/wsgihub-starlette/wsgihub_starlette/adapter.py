@@ -82,7 +82,9 @@ class StarletteAdapter(Adapter[Any]):
     around it); ``wsgi`` what the hub serves: the :class:`Bridge` when an ASGI
     app was mounted, else the mounted WSGI callable (a bridge, perhaps behind
     WSGI middleware); ``bridge`` the bridge whose lifespan the bus drives
-    (``None`` when the app came through a bridge this package cannot drive).
+    (for an app behind ``a2wsgi.ASGIMiddleware``, a bridge on that
+    middleware's event loop, which also serves the requests when the
+    middleware itself was mounted).
     """
 
     framework: ClassVar[str] = "starlette"
@@ -112,7 +114,10 @@ class StarletteAdapter(Adapter[Any]):
         asgi: Any = getattr(through, "app", app)
         if isinstance(through, Bridge):
             return cls(app, mounted, asgi=asgi, bridge=through)
-        return cls(app, mounted, asgi=asgi, bridge=bridge_for(asgi, loop=getattr(through, "loop", None)))
+        # a2wsgi's own middleware: a bridge on its loop runs the lifespan; mounted as it is,
+        # that bridge serves the requests too (they then get the lifespan's state and hub_url)
+        lifespan = bridge_for(asgi, loop=getattr(through, "loop", None))
+        return cls(app, lifespan if through is mounted else mounted, asgi=asgi, bridge=lifespan)
 
     # -- mounting -------------------------------------------------------------------------------
     def mounted(self, hub: Hub, peg: Peg) -> None:
