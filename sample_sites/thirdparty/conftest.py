@@ -184,6 +184,16 @@ use = egg:wsgihub-django#app
 settings = stock.settings
 """
 
+#: flaskr grafted over the stock project at /site: both below the prefix.
+STOCK_GRAFTED_INI = (
+    STOCK_INI.replace("/site = stock", "/site = stock\ngraft flaskr = stock")
+    + """
+[app:flaskr]
+use = egg:wsgihub-flask#app
+app = flaskr:create_app
+"""
+)
+
 
 @dataclass(frozen=True)
 class Projects:
@@ -279,6 +289,7 @@ def projects() -> Iterator[Projects]:
         (cms / "cross_urls.py").write_text(CROSS_URLS)
         (cms / "cross_site.py").write_text(CROSS_SITE)
         (stock / "site.ini").write_text(STOCK_INI)
+        (stock / "grafted.ini").write_text(STOCK_GRAFTED_INI)
         yield Projects(root=root, cms=cms, flaskr=flaskr, stock=stock)
     finally:
         shutil.rmtree(root, ignore_errors=True)
