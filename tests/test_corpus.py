@@ -201,6 +201,8 @@ PLUGIN_NAME = (
 )
 HUB = "[composite:main]\nuse = egg:wsgihub#hub\n"
 A = "--mount /a=live_apps.echo:app_a"
+#: A websocket handshake (to a WSGI mount it is refused before accepting: 403).
+WEBSOCKET = "Connection: Upgrade|Upgrade: websocket|Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==|Sec-WebSocket-Version: 13"
 #: The uvicorn rows (`wsgihub[uvicorn]`).
 UVICORN = "uvicorn a2wsgi"
 #: Found by the corpus: under --server uvicorn, uvicorn's own proxy-headers support (default
@@ -876,6 +878,10 @@ HTTP: list[Http] = [
     Http("uvicorn-path-dotdot", "GET /a/../b/deeper/x HTTP/1.1", 200, echoed("a", "/a", "/../b/deeper/x"), server="uvicorn", needs=UVICORN),
     Http("uvicorn-path-pct-slash", "GET /a%2Fx HTTP/1.1", 200, echoed("a", "/a", "/x"), server="uvicorn", needs=UVICORN),
     Http("uvicorn-path-not-utf8", "GET /a/%ff HTTP/1.1", 200, echoed("a", "/a", "/\u00ff"), server="uvicorn", needs=UVICORN, xfail=UVICORN_PATH_BYTES),
+    Http("uvicorn-websocket-to-wsgi-mount", "GET /a/ HTTP/1.1|" + WEBSOCKET, 403, server="uvicorn", needs=UVICORN),
+    Http("uvicorn-websocket-to-invite-path", "GET /old/__invite__/ HTTP/1.1|" + WEBSOCKET, S(403, 404), server="uvicorn", needs=UVICORN),
+    Http("uvicorn-websocket-no-mount", "GET /nosuch HTTP/1.1|" + WEBSOCKET, S(403, 404), server="uvicorn", needs=UVICORN),
+    Http("uvicorn-websocket-hostile-host", "GET /a/ HTTP/1.1|Host: example.com:@evil.com|" + WEBSOCKET, S(400, 403), server="uvicorn", needs=UVICORN),
     Http("uvicorn-cascade-get-falls-through", "GET /cas/x?uvicorn-get HTTP/1.1", 200, r"^base; graft ran 1x; body 0$", server="uvicorn", needs=UVICORN),
     Http("uvicorn-body-chunked", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked", 200, r"^read 3$", payload=b"3\r\nabc\r\n0\r\n\r\n", server="uvicorn", needs=UVICORN),
     Http("uvicorn-disconnect-mid-body", "POST /body/ HTTP/1.1|Content-Length: 100000", None, payload=b"x" * 1000, hangup=True, server="uvicorn", needs=UVICORN),
@@ -1426,7 +1432,8 @@ def raw_request(row: Http) -> bytes:
         return kept + head.encode("latin-1")
     if row.hangup:
         return kept + head.encode("latin-1") + b"\r\n" + row.payload
-    return kept + (head + "Connection: close\r\n\r\n").encode("latin-1") + row.payload
+    close = "" if re.search(r"(?im)^connection:", head) else "Connection: close\r\n"
+    return kept + (head + close + "\r\n").encode("latin-1") + row.payload
 
 
 def _head(text: str) -> str:
