@@ -8,6 +8,7 @@ with a reason that starts ``browser test not run`` (shown by ``-ra``).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -91,6 +92,15 @@ def loaded_ok(browser: Any, base: str) -> list[str]:
     return [name for name, _ in local]
 
 
+def keep(name: str, browser: Any) -> None:
+    """A screenshot; kept in ``$THIRDPARTY_SCREENSHOTS`` when set, for a person to look at."""
+    shot = browser.get_screenshot_as_png()
+    assert shot.startswith(b"\x89PNG")
+    folder = os.environ.get("THIRDPARTY_SCREENSHOTS")
+    if folder:
+        Path(folder, name).write_bytes(shot)
+
+
 def test_browser_uses_both_apps_of_the_graft(grafted: Served, browser: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -109,6 +119,7 @@ def test_browser_uses_both_apps_of_the_graft(grafted: Served, browser: Any) -> N
         wait.until(ec.url_to_be(base + "/admin/"))
         loaded = loaded_ok(browser, base)
         assert any(name.endswith(".js") or ".js?" in name for name in loaded), loaded
+        keep("wagtail-admin.png", browser)
         # Wagtail's stylesheet applied: its sidebar is laid out, not a bare list.
         sidebar = wait.until(
             ec.presence_of_element_located(
@@ -127,5 +138,4 @@ def test_browser_uses_both_apps_of_the_graft(grafted: Served, browser: Any) -> N
         wait.until(ec.url_to_be(base + "/"))
         assert browser.find_element(By.CSS_SELECTOR, "nav span").text == name
         assert base + "/static/style.css" in loaded_ok(browser, base)
-        shot = browser.get_screenshot_as_png()
-        assert shot.startswith(b"\x89PNG")
+        keep("flaskr.png", browser)
