@@ -61,7 +61,8 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import Token
 from random import getrandbits as _random_bits
 from typing import TYPE_CHECKING, Any
@@ -267,14 +268,13 @@ class AccessLog:
             and not logger.filters
             and not handlers[0].filters
         )
-        if direct and self.log_format == "text":
+        if direct:
             # Only our own handler, which writes the bare line: no LogRecord,
-            # no dict (most of the access log's cost per request otherwise).
-            handlers[0].write_line(  # type: ignore[attr-defined]
-                f"{self._clock.format(request.began)} {_word(remote)} "
-                f'"{_quote(method)} {_quote(path)}" '
-                f"{'-' if code is None else code} {'-' if sent is None else sent} "
-                f"{duration:.3f}ms {_word(mount)} {_word(endpoint)} {_word(request_id)}"
+            # no dict.  A batching handler formats the line later, in its own
+            # thread, many at a time (most of the cost per request otherwise).
+            handlers[0].emit_line(  # type: ignore[attr-defined]
+                self._line,
+                (request.began, remote, method, path, code, sent, duration, mount, endpoint, request_id),
             )
             return
         values: dict[str, Any] = {
@@ -290,12 +290,34 @@ class AccessLog:
             "remote_addr": remote,
         }
         line = self._format(values)
-        if direct:
-            handlers[0].write_line(line)  # type: ignore[attr-defined]
-            return
         record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, (), None)
         record.__dict__.update(values)
         logger.handle(record)
+
+    def _line(self, raw: tuple[Any, ...]) -> str:
+        """The line for :meth:`write`'s tuple of values (text or JSON)."""
+        began, remote, method, path, code, sent, duration, mount, endpoint, request_id = raw
+        if self.log_format == "text":
+            return (
+                f"{self._clock.format(began)} {_word(remote)} "
+                f'"{_quote(method)} {_quote(path)}" '
+                f"{'-' if code is None else code} {'-' if sent is None else sent} "
+                f"{duration:.3f}ms {_word(mount)} {_word(endpoint)} {_word(request_id)}"
+            )
+        return self._json(
+            {
+                "time": self._clock.format(began),
+                "method": method,
+                "path": path,
+                "status": code,
+                "bytes": sent,
+                "duration_ms": round(duration, 3),
+                "mount": mount,
+                "endpoint": endpoint,
+                "request_id": request_id,
+                "remote_addr": remote,
+            }
+        )
 
     @staticmethod
     def _json(values: dict[str, Any]) -> str:
@@ -322,68 +344,80 @@ class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
     :class:`logging.LogRecord`; anything else configured on that logger
     gets records as usual.
 
-    ``flush_interval`` 0 flushes every line (stdout, where someone watches);
-    a positive value lets lines gather in the stream's buffer and flushes
-    them at most that many seconds later (a file: one write per batch
-    instead of one per request, as nginx's ``access_log ... flush=``).  A
-    daemon thread flushes lines left in the buffer when requests stop
-    coming; the process's exit flushes the rest (a killed process loses at
-    most that interval's lines).
+    ``flush_interval`` 0 writes and flushes every line as the request ends
+    (stdout, where someone watches).  A positive value batches: the request
+    only queues its values, and a daemon thread of the handler formats and
+    writes the queued lines every ``flush_interval`` seconds, many at a time
+    (a file: a fraction of the per-request cost, as nginx's ``access_log
+    ... buffer= flush=``).  :meth:`flush` -- logging's shutdown at exit --
+    writes what is queued; a killed process loses at most that interval's
+    lines.
     """
 
     def __init__(self, stream: Any = None, flush_interval: float = 0.0) -> None:
         super().__init__(stream)
         self.setFormatter(logging.Formatter("%(message)s"))
         self.flush_interval = flush_interval
-        self._flushed = time.monotonic()
-        self._dirty = False
+        #: ``(format, values)`` of lines not written yet (deque: thread-safe append/popleft).
+        self._queue: deque[tuple[Callable[[Any], str], Any]] = deque()
         self._flusher: threading.Thread | None = None
         if flush_interval > 0:
             # a forked worker (gunicorn) starts its own flusher: threads do not survive fork
             os.register_at_fork(after_in_child=self._forget_flusher)
 
+    def emit_line(self, format_line: Callable[[Any], str], values: Any) -> None:
+        """One line, ``format_line(values)``: written now, or queued for the flusher thread."""
+        if self.flush_interval <= 0:
+            self.write_line(format_line(values))
+            return
+        self._queue.append((format_line, values))
+        if self._flusher is None:
+            self._start_flusher()
+
     def write_line(self, line: str) -> None:
-        """Write ``line`` and a newline under the handler's lock (flushed per ``flush_interval``)."""
+        """Write ``line`` and a newline now, flushed, under the handler's lock."""
         with self.lock:  # type: ignore[union-attr]
             try:
-                stream = self.stream
-                stream.write(line + "\n")
-                interval = self.flush_interval
-                if interval <= 0:
-                    stream.flush()
-                    return
-                now = time.monotonic()
-                if now - self._flushed >= interval:
-                    stream.flush()
-                    self._flushed = now
-                    self._dirty = False
-                else:
-                    self._dirty = True
-                    if self._flusher is None:
-                        self._start_flusher()
+                self.stream.write(line + "\n")
+                self.stream.flush()
             except Exception:  # noqa: BLE001 - as logging does: report, never fail a request
                 self.handleError(logging.makeLogRecord({"msg": line}))
+
+    def flush(self) -> None:
+        """Write the queued lines, then flush the stream (also what logging's shutdown calls)."""
+        with self.lock:  # type: ignore[union-attr]
+            queue = self._queue
+            if queue and self.stream is not None and not getattr(self.stream, "closed", False):
+                lines = []
+                try:
+                    while True:
+                        format_line, values = queue.popleft()
+                        lines.append(format_line(values))
+                except IndexError:
+                    pass
+                try:
+                    self.stream.write("\n".join(lines) + "\n")
+                except Exception:  # noqa: BLE001 - as logging does: report, never fail
+                    self.handleError(logging.makeLogRecord({"msg": lines[0]}))
+        super().flush()
 
     def _forget_flusher(self) -> None:
         self._flusher = None
 
     def _start_flusher(self) -> None:
-        self._flusher = threading.Thread(target=self._flush_idle, name="wsgihub access log", daemon=True)
-        self._flusher.start()
+        with self.lock:  # type: ignore[union-attr]
+            if self._flusher is not None:
+                return
+            self._flusher = threading.Thread(target=self._flush_every, name="wsgihub access log", daemon=True)
+            self._flusher.start()
 
-    def _flush_idle(self) -> None:
-        """Flush lines the last requests left in the buffer (a daemon thread)."""
+    def _flush_every(self) -> None:
+        """Write the queued lines every ``flush_interval`` seconds (a daemon thread)."""
         me = threading.current_thread()
         while self._flusher is me:
             time.sleep(self.flush_interval)
-            with self.lock:  # type: ignore[union-attr]
-                if self._dirty and self.stream is not None and not getattr(self.stream, "closed", False):
-                    try:
-                        self.stream.flush()
-                    except (OSError, ValueError):
-                        return
-                    self._flushed = time.monotonic()
-                    self._dirty = False
+            if self._queue:
+                self.flush()
 
 
 def _content_length(headers: list[tuple[str, str]]) -> int | None:
