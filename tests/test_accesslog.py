@@ -378,3 +378,31 @@ def test_the_line_is_written_when_the_body_is_closed(records: list[logging.LogRe
     (record,) = records
     assert json.loads(record.getMessage())["bytes"] == 7
     assert (record.status, record.mount, record.request_id) == (201, None, None)
+
+
+def test_two_gunicorn_workers_share_one_file_line_by_line(plain_site: Path, tmp_path: Path) -> None:
+    """Both workers append to the file the master opened: whole lines, none lost at exit."""
+    import threading
+
+    log = tmp_path / "shared.log"
+    with _serve(plain_site, "--access-log", str(log), "--workers", "2") as proc:
+        url = proc.url()
+        answers: list[int] = []
+
+        def client(n: int) -> None:
+            with requests.Session() as session:
+                for i in range(50):
+                    answers.append(session.get(f"{url}/plain/{n}-{i}", timeout=10).status_code)
+
+        clients = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+        for thread in clients:
+            thread.start()
+        for thread in clients:
+            thread.join()
+        proc.signal(signal.SIGTERM)
+        assert proc.wait() == 0
+    assert answers == [200] * 200
+    lines = log.read_text().splitlines()
+    assert len(lines) == 200
+    assert all(TEXT_LINE.match(line) for line in lines), [line for line in lines if not TEXT_LINE.match(line)][:3]
+    assert len({line.split()[-1] for line in lines}) == 200  # one request ID each

@@ -396,10 +396,29 @@ class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 except IndexError:
                     pass
                 try:
-                    self.stream.write("\n".join(lines) + "\n")
+                    self._write_batch("\n".join(lines) + "\n")
                 except Exception:  # noqa: BLE001 - as logging does: report, never fail
                     self.handleError(logging.makeLogRecord({"msg": lines[0]}))
         super().flush()
+
+    def _write_batch(self, text: str) -> None:
+        """Write ``text`` with one ``write()`` to the file where possible.
+
+        gunicorn's workers share the file (opened for appending by the
+        master): one call per batch keeps their lines from interleaving
+        mid-line, which a buffered stream splitting a batch could not.
+        """
+        stream = self.stream
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            stream.write(text)
+            return
+        stream.flush()
+        data = text.encode(getattr(stream, "encoding", None) or "utf-8", "backslashreplace")
+        while data:
+            written = os.write(fd, data)
+            data = data[written:]
 
     def _forget_flusher(self) -> None:
         self._flusher = None
