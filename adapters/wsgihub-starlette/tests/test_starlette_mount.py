@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import warnings
 from pathlib import Path
 from typing import Any
@@ -200,6 +202,27 @@ def test_an_app_mounted_behind_a2wsgis_own_middleware() -> None:
         answer = as_json(server.get("/api/links/2"))
     assert answer == {"dependency": "/api/items/2", "state": "/api/items/3", "own": "/api/items/2", "greeting": "hello from the lifespan"}
     assert events == ["startup", "shutdown"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_process_gets_a_loop_of_its_own() -> None:
+    """A bridge used before a fork (gunicorn --preload) serves in the child on a new loop."""
+    hub = make_hub()
+    hub.mount("/api", make_fastapi())
+    assert as_json(call(hub, "/api/items/1")) == {"item_id": 1}
+    parent_loop = hub.peg("api").app.loop  # type: ignore[attr-defined]
+    pid = os.fork()
+    if pid == 0:  # the child: answer a request, exit 0 only if it worked on a loop of its own
+        code = 1
+        try:
+            signal.alarm(20)  # a child stuck on the parent's loop (no thread here) must not hang the test
+            ok = as_json(call(hub, "/api/items/2")) == {"item_id": 2}
+            code = 0 if ok and hub.peg("api").app.loop is not parent_loop else 1  # type: ignore[attr-defined]
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert as_json(call(hub, "/api/items/3")) == {"item_id": 3}  # the parent's loop still serves
 
 
 def test_on_event_handlers_run_once() -> None:

@@ -33,6 +33,7 @@ hub passed on is ``scope["wsgi_environ"]``.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterable, MutableMapping
@@ -99,6 +100,8 @@ class Bridge:
         self.app = app
         self.wait_time = wait_time
         self._loop = loop
+        #: The process that started ``_loop``'s thread (``None``: the loop came from elsewhere).
+        self._own_pid: int | None = None
         self._lock = threading.Lock()
         self._starts = 0
         self._lifespan: _Lifespan | None = None
@@ -111,16 +114,21 @@ class Bridge:
     def loop(self) -> asyncio.AbstractEventLoop:
         """The event loop the app runs on (started in a daemon thread on first use)."""
         loop = self._loop
-        if loop is None:
+        if loop is None or (self._own_pid is not None and self._own_pid != os.getpid()):
             with self._lock:
                 loop = self._loop
-                if loop is None:
+                if loop is None or (self._own_pid is not None and self._own_pid != os.getpid()):
+                    # none yet, or ours was made before a fork (gunicorn --preload): its thread
+                    # is not in this process, so this process gets a loop and lifespan of its own
                     loop = asyncio.new_event_loop()
                     thread = threading.Thread(
                         target=loop.run_forever, name=f"wsgihub-asgi-{self.name}", daemon=True
                     )
                     thread.start()
-                    self._loop = loop
+                    if self._own_pid is not None:
+                        self._starts, self._lifespan = 0, None
+                        self.state.clear()
+                    self._loop, self._own_pid = loop, os.getpid()
         return loop
 
     def use_loop(self, loop: asyncio.AbstractEventLoop) -> bool:
