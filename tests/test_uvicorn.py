@@ -1,4 +1,4 @@
-"""``wsgihub serve --server uvicorn``: real processes, real signals, real sockets.
+"""``wsgihub serve --server uvicorn`` (and ``granian``): real processes, real signals, real sockets.
 
 The site (``live_apps.asgi_sites:site``) has FastAPI (native ASGI), Flask and
 a plain WSGI app (in the thread pool).  Each test starts ``wsgihub serve
@@ -29,9 +29,21 @@ from websockets.sync.client import connect
 SITE = "live_apps.asgi_sites:site"
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[ServeProcess, str]]:
-    with ServeProcess([SITE, "--server", "uvicorn", "--port", "0", "--threads", "4", "-v"]) as proc:
+def _granian() -> Any:
+    try:
+        import granian  # noqa: F401
+    except ImportError:
+        return pytest.mark.skip(reason="granian is not installed")
+    return ()
+
+
+SERVERS = [pytest.param("uvicorn"), pytest.param("granian", marks=_granian())]
+
+
+@pytest.fixture(params=SERVERS)
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[ServeProcess, str]]:
+    """``wsgihub serve --server uvicorn`` (and ``granian``, kept for the same bus lifecycle)."""
+    with ServeProcess([SITE, "--server", request.param, "--port", "0", "--threads", "4", "-v"]) as proc:
         yield proc, proc.url(60)
 
 
@@ -103,11 +115,33 @@ def test_sigterm_drains_slow_requests_in_flight(served: tuple[ServeProcess, str]
         thread.join(30)
     assert results == {"/api/slow?seconds=2": {"slept": 2.0}, "/flask/slow?seconds=2": {"slept": True}}
     assert proc.wait(30) == 0
-    assert any("Draining uvicorn" in line for line in proc.stderr), proc.stderr[-20:]
+    assert any(re.match(r"INFO \[wsgihub.bus\] Draining (uvicorn|granian)", line) for line in proc.stderr), proc.stderr[-20:]
     assert "MARKER api lifespan shutdown" in proc.stdout  # the bus stopped the app after the drain
     host, port = url.removeprefix("http://").rsplit(":", 1)
     with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=5):
         pass
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_the_drain_timeout_bounds_the_wait_for_stuck_requests(server: str) -> None:
+    with ServeProcess([SITE, "--server", server, "--port", "0", "--drain-timeout", "1"]) as proc:
+        url = proc.url(60)
+        threads = [
+            threading.Thread(target=_quietly_get, args=(url + path,), daemon=True)
+            for path in ("/api/slow?seconds=60", "/flask/slow?seconds=60")
+        ]
+        for thread in threads:
+            thread.start()
+        proc.wait_for_lines(re.escape(ARRIVED), 2, timeout=30)
+        proc.signal(signal.SIGTERM)
+        assert proc.wait(20) == 0  # not the 60 s the requests want: a WSGI thread does not hold the exit
+
+
+def _quietly_get(url: str) -> None:
+    try:
+        requests.get(url, timeout=90)
+    except requests.RequestException:
+        pass  # cut at the drain timeout
 
 
 def test_the_lifespan_runs_once_and_on_the_servers_loop(served: tuple[ServeProcess, str]) -> None:
@@ -121,7 +155,8 @@ def test_the_lifespan_runs_once_and_on_the_servers_loop(served: tuple[ServeProce
     ("args", "message"),
     [
         (["--server", "uvicorn", "--workers", "2"], "--workers: gunicorn's option, but --server is uvicorn"),
-        (["--server", "nginx"], "--server nginx: expected waitress, gunicorn or uvicorn"),
+        (["--server", "nginx"], "--server nginx: expected waitress, gunicorn, uvicorn or granian"),
+        (["--server", "granian", "--gunicorn-config", __file__], "--gunicorn-config: gunicorn's option"),
     ],
 )
 def test_bad_server_options_are_one_line(args: list[str], message: str) -> None:

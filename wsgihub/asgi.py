@@ -57,7 +57,11 @@ server's own equivalents instead (uvicorn's ``--forwarded-allow-ips``).
 from __future__ import annotations
 
 import asyncio
+import functools
+import queue
+import threading
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Any
 
 from . import current as _current
@@ -68,7 +72,7 @@ if TYPE_CHECKING:
     from .board import Peg, Pegboard
     from .types import Environ, StartResponse, WSGIApplication
 
-__all__ = ["DEFAULT_WSGI_THREADS", "ASGIHub"]
+__all__ = ["DEFAULT_WSGI_THREADS", "ASGIHub", "ThreadPool"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -120,13 +124,15 @@ class ASGIHub:
     ) -> None:
         # a2wsgi is optional (the 'uvicorn' extra; the Starlette adapter needs it too): only
         # the hub served by an ASGI server runs WSGI apps from an event loop.
-        from a2wsgi.wsgi import WSGIMiddleware, WSGIResponder
+        from a2wsgi.wsgi import WSGIResponder
 
         self.hub = hub
         self.wsgi: WSGIApplication = wsgi if wsgi is not None else hub
         self.threads = threads
+        #: The bounded pool running WSGI apps (daemon threads: a request still running
+        #: after the server's drain timeout does not keep the process alive).
+        self.pool = ThreadPool(threads)
         # (typed Any: a2wsgi's TypedDict scopes and events are stricter than the plain mappings here)
-        self._middleware: Any = WSGIMiddleware(self.wsgi, workers=threads, send_queue_size=_SEND_QUEUE)  # type: ignore[arg-type]
         self._responder: Any = WSGIResponder
         self.front_paths = frozenset(front_paths)
         self._plans: dict[Peg, _Plan | None] = {}
@@ -158,7 +164,7 @@ class ASGIHub:
                 plan = self._plans[peg] = self._plan(peg)
         if plan is None:
             if kind == "http":
-                await self._middleware(scope, receive, send)
+                await self._responder(self.wsgi, self.pool, _SEND_QUEUE)(scope, _coroutine(receive), send)
             else:
                 await _refuse(receive, send)
             return
@@ -229,7 +235,7 @@ class ASGIHub:
     def _wsgi_peg(self, peg: Peg) -> Runner:
         """Run ``peg``'s WSGI app alone in the thread pool (a graft or the app beneath in a cascade)."""
         hub = self.hub
-        executor = self._middleware.executor
+        executor = self.pool
         responder = self._responder
 
         def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -247,12 +253,12 @@ class ASGIHub:
             child = dict(scope)
             child["root_path"] = root + matched
             serve = responder(_Rooted(app, root), executor, _SEND_QUEUE)
-            await serve(child, receive, send)
+            await serve(child, _coroutine(receive), send)
 
         return run
 
     async def _whole(self, scope: Scope, receive: Receive, send: Send, root: str, matched: str) -> None:
-        await self._middleware(scope, receive, send)
+        await self._responder(self.wsgi, self.pool, _SEND_QUEUE)(scope, _coroutine(receive), send)
 
     # -- grafts across the line ---------------------------------------------------------------------
     async def _dispatch(
@@ -331,6 +337,72 @@ class ASGIHub:
         return f"<ASGIHub {self.hub!r}>"
 
 
+class ThreadPool(Executor):
+    """At most ``size`` daemon threads running submitted calls in order (made as needed).
+
+    :class:`concurrent.futures.ThreadPoolExecutor` joins its threads at
+    interpreter exit, so one WSGI request stuck past the drain timeout would
+    keep a stopped server's process alive; these threads end with the process.
+    """
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"a thread pool needs at least one thread, not {size}")
+        self.size = size
+        self._work: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._lock = threading.Lock()
+        self._shutdown = False
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run ``fn(*args, **kwargs)`` in a pool thread; its :class:`~concurrent.futures.Future`."""
+        if kwargs:
+            fn = functools.partial(fn, **kwargs)
+        future: Future[Any] = Future()
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError("cannot submit to a thread pool that was shut down")
+            self._work.put((future, fn, args))
+            if self._idle == 0 and len(self._threads) < self.size:
+                thread = threading.Thread(target=self._run, name=f"wsgihub-wsgi-{len(self._threads) + 1}", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            else:
+                self._idle -= 1 if self._idle else 0
+        return future
+
+    def _run(self) -> None:
+        while True:
+            item = self._work.get()
+            if item is None:
+                return
+            future, fn, args = item
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = fn(*args)
+                except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            del item, future, fn, args
+            with self._lock:
+                self._idle += 1
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Let the threads end once the queued work is done (``wait``: join them)."""
+        with self._lock:
+            self._shutdown = True
+            threads = list(self._threads)
+        for _ in threads:
+            self._work.put(None)
+        if wait:
+            for thread in threads:
+                thread.join()
+
+
 def _asgi_of(peg: Peg) -> Any:
     """The ASGI callable of ``peg``'s app (its adapter's ``asgi``), or ``None`` for a WSGI app."""
     return getattr(peg.adapter, "asgi", None) if peg.adapter is not None else None
@@ -373,6 +445,15 @@ def _environ(scope: Scope, script_name: str, hub: Any, peg: Peg) -> Environ:
     if host is not None:
         environ["HTTP_HOST"] = host
     return environ
+
+
+def _coroutine(receive: Receive) -> Receive:
+    """``receive`` as a coroutine function (a2wsgi's body reader needs one; granian's is a Rust awaitable)."""
+
+    async def coroutine() -> Message:
+        return await receive()
+
+    return coroutine
 
 
 async def _refuse(receive: Receive, send: Send) -> None:

@@ -206,8 +206,8 @@ def _otel(value: Any) -> str | None:
     return None if found else f"needs OpenTelemetry: {OTEL_MISSING.split(': ', 1)[1]}"
 
 
-#: What ``--server`` accepts (granian is left out: docs/deployment.md says why).
-SERVERS = ("waitress", "gunicorn", "uvicorn")
+#: What ``--server`` accepts.
+SERVERS = ("waitress", "gunicorn", "uvicorn", "granian")
 
 
 def _server_name(value: Any) -> str | None:
@@ -345,7 +345,7 @@ class ServeOptions:
         None,
         str,
         "waitress (default: one process, threads), gunicorn (N processes; what --workers N picks), "
-        "or uvicorn (the hub as ASGI: ASGI mounts native, WSGI mounts in --threads threads).",
+        "uvicorn or granian (the hub as ASGI: ASGI mounts native, WSGI mounts in --threads threads).",
         check=_server_name,
         metavar="NAME",
     )
@@ -470,7 +470,7 @@ class ServeOptions:
             problem = option.complaint(getattr(self, option.name))
             if problem is not None:
                 raise ConfigError(problem)
-        if self.server in ("waitress", "uvicorn"):
+        if self.server in ("waitress", "uvicorn", "granian"):
             for name, value in (("--workers", self.workers), ("--gunicorn-config", self.gunicorn_config)):
                 if value is not None:
                     raise ConfigError(
@@ -702,8 +702,8 @@ def run(
     _configure_logging(settings)
     if settings.reload and not _in_reloader_child():
         return _run_reloader(settings)
-    if settings.server == "uvicorn":
-        return _run_uvicorn(settings, output)
+    if settings.server in ("uvicorn", "granian"):
+        return _run_asgi(settings, output)
     if settings.server == "gunicorn" or (
         settings.server is None and (settings.workers is not None or settings.gunicorn_config is not None)
     ):
@@ -770,19 +770,29 @@ def _run_waitress(options: ServeOptions, out: IO[str], loaded: Hub | None = None
     return 0
 
 
-# -- uvicorn ------------------------------------------------------------------------------
-def _run_uvicorn(options: ServeOptions, out: IO[str]) -> int:
-    """One process: the hub as ASGI (hub.asgi with the front layers on its WSGI side) under uvicorn.
+# -- uvicorn, granian ------------------------------------------------------------------------
+def _run_asgi(options: ServeOptions, out: IO[str]) -> int:
+    """One process: the hub as ASGI (hub.asgi, front layers on its WSGI side) under uvicorn or granian.
 
-    The bus drives it as it drives waitress: SignalHandler (not uvicorn's
+    The bus drives it as it drives waitress: SignalHandler (not the server's
     own handlers), PID file, drain delay, a drained stop.
     """
-    try:  # uvicorn and a2wsgi are optional dependencies (the 'uvicorn' extra)
+    kind = options.server
+    try:  # uvicorn / granian and a2wsgi are optional dependencies (the 'uvicorn' / 'granian' extras)
         from .asgi import ASGIHub
-        from .servers.uvicorn import UvicornServer
+
+        if kind == "granian":
+            from .servers.granian import GranianServer
+        else:
+            from .servers.uvicorn import UvicornServer
     except ImportError as exc:
-        raise ConfigError(f"--server uvicorn needs uvicorn and a2wsgi: pip install 'wsgihub[uvicorn]' ({exc})") from None
+        raise ConfigError(
+            f"--server {kind} needs {kind} and a2wsgi: pip install 'wsgihub[{kind}]' ({exc})"
+        ) from None
     sock = bind_socket(options.host, options.port)  # address in use: nothing started yet
+    if kind == "granian":  # granian binds its own socket: keep the port picked for 0
+        options.port = int(sock.getsockname()[1])
+        sock.close()
     try:
         hub = _load(options)
         check_front_paths(hub, options)
@@ -804,7 +814,13 @@ def _run_uvicorn(options: ServeOptions, out: IO[str]) -> int:
         page = options.inspect.rstrip("/") or "/"
         paths.append(page + ".json" if page != "/" else "/.json")
     app = ASGIHub(hub, front(hub, options), threads=options.threads or DEFAULT_THREADS, front_paths=paths)
-    server = UvicornServer(bus, app, options.host, options.port, drain_timeout=options.drain_timeout, sock=sock)
+    server: UvicornServer | GranianServer
+    if kind == "granian":
+        server = GranianServer(bus, app, options.host, options.port, drain_timeout=options.drain_timeout)
+    else:
+        server = UvicornServer(
+            bus, app, options.host, options.port, drain_timeout=options.drain_timeout, sock=sock
+        )
     server.subscribe()
     try:
         bus.start()
