@@ -6,6 +6,8 @@ import io
 import json
 import os
 import signal
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,18 @@ def make_hub(**options: Any) -> Hub:
 def static_dir(tmp_path: Path) -> Path:
     (tmp_path / "site.css").write_text("body { color: teal }")
     return tmp_path
+
+
+def test_the_plugin_imports_no_framework_to_look() -> None:
+    """Loading the plugin and mounting a plain WSGI app imports neither Starlette, FastAPI nor a2wsgi."""
+    code = (
+        "import sys, wsgihub, wsgihub_starlette.plugin\n"
+        "hub = wsgihub.Hub()\n"
+        "hub.mount('/x', lambda environ, start_response: [])\n"
+        "print(sorted(m for m in ('starlette', 'fastapi', 'a2wsgi') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]", done.stderr
 
 
 def test_the_issue_example(static_dir: Path) -> None:
