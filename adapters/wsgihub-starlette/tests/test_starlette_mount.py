@@ -166,6 +166,19 @@ def test_root_path_that_is_not_the_mount_is_reported() -> None:
         hub.mount("/v2", same)
 
 
+def test_untrusted_hosts_never_reach_the_app() -> None:
+    """Starlette's absolute URLs (request.url_for, slash redirects) use the Host: an untrusted one is a 400."""
+    hub = make_hub(trusted_hosts=["example.com"])
+    hub.mount("/api", make_fastapi())
+    refused = call(hub, "/api/items", "POST", HTTP_HOST="evil.test")
+    assert refused.code == 400 and "evil" not in refused.text
+    redirect = call(hub, "/api/items", "POST", HTTP_HOST="example.com")
+    assert redirect.code == 307 and redirect.header("Location") == "http://example.com/api/items/"
+    open_hub = Hub(plugins=make_plugins(autoload=False, plugins=[wsgihub_starlette.plugin]))
+    open_hub.mount("/api", make_fastapi())
+    assert call(open_hub, "/api/items/1", HTTP_HOST="anything.test").code == 200  # a hub that restricts nothing
+
+
 def test_partyline_url_service() -> None:
     hub = make_hub()
     hub.mount("/api", make_fastapi())

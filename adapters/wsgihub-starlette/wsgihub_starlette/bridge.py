@@ -43,7 +43,8 @@ from typing import Any
 from a2wsgi.asgi import ASGIResponder
 
 from wsgihub import current as _current
-from wsgihub.errors import WsgihubError
+from wsgihub.errors import UntrustedHostError, WsgihubError
+from wsgihub.urls import request_host
 
 __all__ = ["HUB_URL_STATE", "LIFESPAN_TIMEOUT", "Bridge", "LifespanError", "bridge_for"]
 
@@ -145,8 +146,23 @@ class Bridge:
 
     # -- WSGI -------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        """Serve one request through a2wsgi's responder (streaming both ways)."""
-        serve = partial(self._serve, _current.get())
+        """Serve one request through a2wsgi's responder (streaming both ways).
+
+        On a hub that restricts hosts (``trusted_hosts`` or ``public_url``,
+        not ``*``), a request whose ``Host`` the hub does not trust raises
+        :class:`~wsgihub.errors.UntrustedHostError` before the app runs (the
+        hub answers 400 without echoing it): Starlette builds absolute URLs
+        from the Host header (``request.url_for``, its trailing-slash
+        redirects), as Flask does, whose adapter gives it ``TRUSTED_HOSTS``.
+        """
+        request = _current.get()
+        if request is not None:
+            hosts = request[0].hosts
+            if not hosts.wildcard and (hosts.trusted or hosts.exact):
+                host = request_host(environ)
+                if not hosts.allows(host):
+                    raise UntrustedHostError(f"Host {host!r} is not trusted by the hub (a Starlette/FastAPI mount)")
+        serve = partial(self._serve, request)
         responder = ASGIResponder(serve, self.loop, self.wait_time)
         return responder(environ, start_response)  # type: ignore[arg-type]
 
