@@ -96,7 +96,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     wheels = base / "wheels"
     out = _run(["bash", str(ROOT / "scripts" / "build-wheels.sh"), str(wheels)], cwd=base, PYTHON=sys.executable)
     built = sorted(Path(line).name.split("-")[0] for line in out.split())
-    assert built == ["wsgihub", "wsgihub_django", "wsgihub_flask", "wsgihub_pyramid", "wsgihub_werkzeug"]
+    assert built == ["wsgihub", "wsgihub_django", "wsgihub_flask", "wsgihub_pyramid", "wsgihub_starlette", "wsgihub_werkzeug"]
 
     env_dir = base / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)

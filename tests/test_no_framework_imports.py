@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 #: Web frameworks (and their request/response toolkits) the core must not import.
-FRAMEWORKS = ("flask", "django", "pyramid", "werkzeug", "cherrypy", "bottle", "falcon", "webob", "zope")
+FRAMEWORKS = ("flask", "django", "pyramid", "werkzeug", "cherrypy", "bottle", "falcon", "webob", "zope", "starlette", "fastapi")
 
 #: Imported only lazily, when a PasteDeploy site file is actually loaded.  (Not
 #: ``paste`` itself: PasteDeploy's ``*-nspkg.pth`` creates that namespace at startup.)
