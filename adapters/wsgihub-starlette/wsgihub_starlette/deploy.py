@@ -9,8 +9,10 @@
 
     [app:api]
     use = egg:wsgihub-starlette#app
-    app = newapi.main:app                    # a Starlette/FastAPI app, or a factory returning one
-    wait_time = 5                            # optional: seconds to wait for background tasks
+    # a Starlette/FastAPI app, or a factory returning one
+    app = newapi.main:app
+    # optional: seconds to wait for background tasks
+    wait_time = 5
 
 Settings: ``app`` (required: ``"package.module:attr"`` naming the ASGI app
 or an app factory returning one, called without arguments) and
