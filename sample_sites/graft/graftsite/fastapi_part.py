@@ -35,6 +35,9 @@ from wsgihub_starlette import HubURL
 
 __all__ = ["make_fastapi"]
 
+#: The service's name (its title, and ``request.state.service`` once the lifespan ran).
+SERVICE = "graftsite v2"
+
 
 def prepare_database() -> None:
     """The legacy site's ``migrate`` and seed data, once per process (graftsite.legacy.startup)."""
@@ -47,13 +50,15 @@ def prepare_database() -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     """Runs once when the hub's bus starts (the legacy database made ready), and past the ``yield`` when it stops."""
     await anyio.to_thread.run_sync(prepare_database)
-    yield {"service": "graftsite v2"}
+    yield {"service": SERVICE}
 
 
 def index(request: Request, hub_url: HubURL) -> dict[str, Any]:
     """Where everything is, built by the hub from each part's own routes."""
     return {
-        "name": request.state.service,
+        # The lifespan's state when the hub's bus started it; a hub handed to a WSGI server
+        # without start() runs no lifespan, and the page still answers.
+        "name": getattr(request.state, "service", SERVICE),
         "links": {
             "self": hub_url("v2:index", _external=True),
             "docs": hub_url("v2:swagger_ui_html", _external=True),
@@ -92,7 +97,7 @@ def post(pk: int, hub_url: HubURL) -> dict[str, Any]:
 
 def make_fastapi() -> FastAPI:
     """The service (an app factory: ``app = graftsite.fastapi_part:make_fastapi`` in a site file)."""
-    app = FastAPI(title="graftsite v2", lifespan=lifespan)
+    app = FastAPI(title=SERVICE, lifespan=lifespan)
     app.add_api_route("/", index, methods=["GET"], name="index")
     app.add_api_route("/posts/{pk:int}", post, methods=["GET"], name="post")
     return app

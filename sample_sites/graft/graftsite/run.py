@@ -44,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         " (graftsite.new)"
     )
     say("  /api          api     Pyramid JSON API (graftsite.api)")
+    say("  /v2           v2      FastAPI service, docs at /v2/docs (graftsite.fastapi_part)")
     say(f"  database      {DATA_DIR / 'legacy.sqlite3'} (migrated and seeded at startup)")
     say("  log in as     demo / demo (the admin too: /admin/)")
     say(f"  running       wsgihub serve {SITE_INI} --port {args.port}")

@@ -24,15 +24,18 @@ TRUSTED_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost")
 def make_hub(
     trusted_hosts: Iterable[str] = TRUSTED_HOSTS, public_url: str | None = None
 ) -> wsgihub.Hub:
-    """Mount the legacy Django project at ``/`` and the API at ``/api``; graft Flask over the legacy mount."""
+    """Mount the legacy Django project at ``/``, the Pyramid API at ``/api`` and a FastAPI service
+    at ``/v2``; graft Flask over the legacy mount."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "graftsite.legacy.settings")
     from django.core.wsgi import get_wsgi_application
 
     from .api import make_api
+    from .fastapi_part import make_fastapi
     from .new import create_app
 
     hub = wsgihub.Hub(trusted_hosts=trusted_hosts, public_url=public_url)
     hub.mount("/", get_wsgi_application(), name="legacy")
     hub.mount("/api", make_api(), name="api")
+    hub.mount("/v2", make_fastapi(), name="v2")
     hub.graft(create_app(), over="legacy", name="new")
     return hub

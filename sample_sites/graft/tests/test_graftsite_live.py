@@ -150,6 +150,14 @@ def test_live_pages_from_every_app(server: Server) -> None:
     assert kind == "application/json"
     # Absolute URLs use the request's host: 127.0.0.1 is in trusted_hosts.
     assert json.loads(api)["links"]["reports"] == server.url + "/reports/"
+    # The FastAPI service, its lifespan run by the hub's bus when the server started.
+    status, kind, v2 = server.fetch("/v2/")
+    assert (status, kind) == (200, "application/json")
+    assert json.loads(v2)["name"] == "graftsite v2"
+    status, kind, post = server.fetch("/v2/posts/1")
+    links = json.loads(post)["links"]
+    assert links["html"] == server.url + "/blog/1/" and links["api"] == server.url + "/api/posts/1"
+    assert links["author"].startswith(server.url + "/users/")
 
 
 def _program(*names: str) -> str | None:

@@ -123,6 +123,22 @@ def test_api_gives_urls_of_the_other_apps(app: Any) -> None:
     assert missing.json == {"error": "no post 99999"}
 
 
+def test_fastapi_part_answers_json_with_links_to_every_part(app: Any) -> None:
+    """The FastAPI service at /v2 (ASGI through the hub's bridge; no bus started here)."""
+    index = app.get("/v2/")
+    assert index.content_type == "application/json"
+    assert index.json["name"] == "graftsite v2"
+    assert index.json["links"]["reports"] == "http://localhost/reports/"
+    assert index.json["links"]["posts_api"] == "http://localhost/api/posts"
+    pk = post_ids(app)[0]
+    one = app.get(f"/v2/posts/{pk}").json
+    assert one["links"]["html"] == f"http://localhost/blog/{pk}/"
+    assert one["links"]["api"] == f"http://localhost/api/posts/{pk}"
+    assert one["links"]["author"].startswith("http://localhost/users/")
+    assert app.get("/v2/posts/99999", status=404).json == {"detail": "no post 99999"}
+    assert "/v2/" in page_links(app.get("/").text).links
+
+
 # -- the graft: Flask's routes go to Flask, everything else stays Django -------------------
 
 
@@ -241,6 +257,7 @@ def test_crawl_every_internal_link_resolves(app: Any) -> None:
         "/blog/",
         "/api/",
         "/api/posts",
+        "/v2/",
         "/admin/",
     ):
         assert path in seen, f"the crawl never reached {path}"
