@@ -19,6 +19,24 @@ the same run:
 (c-off), (c-log)  the same two under gunicorn, as (c)
 
 with the ratios (b-log)/(b-off) and (c-log)/(c-off); the goal is >= 0.97.
+The hub under an ASGI server (issue 12), in the same run:
+
+(d-alone) uvicorn serving a FastAPI app alone
+(d)       ``wsgihub serve --server uvicorn``, the hub + that FastAPI app at ``/fast``:
+          the same FastAPI route (goal (d)/(d-alone) >= 0.95)
+(e-uvicorn), (e-granian)  the hub's Flask route under ``--server uvicorn`` and
+          ``--server granian``, against (b) (waitress): reported
+(n-...)   the hub serving Django, Flask and Pyramid against nginx (Debian's
+          package) routing the same three apps by prefix to three separate
+          processes, the same server for the hub and the backends, wrk's
+          requests spread over the three apps in turn: requests/s, p99 latency
+          and the RSS of every serving process (nginx and backends included):
+          n-hub-gunicorn (``--workers 2``, one per core) vs n-proxy-gunicorn (three
+          1-worker gunicorns), n-hub-waitress (one process) vs n-proxy-waitress,
+          and n-hub-granian (one process) against n-proxy-waitress.
+
+Every row reports the p99 latency and the RSS too.  The proxy rows need
+nginx (``apt-get install nginx``; run as root, nginx's workers run as nobody).
 ``--setups b-off,b-log`` measures only some of them.  Each configuration is measured ``--rounds`` times,
 interleaved, so that the noise of a shared machine spreads over all of them;
 the median and the best round are reported, with the server's CPU time per
@@ -90,10 +108,18 @@ class Setup:
     label: str
     argv: tuple[str, ...]
     path: str
+    #: Processes started (and waited for: ``(port, path)`` answering 200) before ``argv``:
+    #: the backends of a proxy setup.
+    backends: tuple[tuple[tuple[str, ...], int, str], ...] = ()
+    #: Paths wrk spreads its requests over, in turn (default: ``path`` only).
+    paths: tuple[str, ...] = ()
 
 
-def setups(port: int, access_log: str = os.devnull) -> list[Setup]:
-    """Every setup on ``port``; the ``-log`` ones write their access log to ``access_log``."""
+def setups(port: int, access_log: str = os.devnull, workdir: str = "") -> list[Setup]:
+    """Every setup on ``port``; the ``-log`` ones write their access log to ``access_log``.
+
+    ``workdir``: where the proxy setups write nginx's configuration and files.
+    """
     host = "127.0.0.1"
     wsgihub_cmd = (
         sys.executable,
@@ -199,6 +225,145 @@ def setups(port: int, access_log: str = os.devnull) -> list[Setup]:
             )
             for variant, label, extra in _log_variants(access_log)
         ),
+        *asgi_setups(host, port, wsgihub_cmd),
+        *proxy_setups(host, port, wsgihub_cmd, workdir),
+    ]
+
+
+#: The three apps' routes as the hub and the nginx setup serve them.
+SITE_PATHS = ("/hello/", "/new/hello", "/api/hello")
+
+
+def asgi_setups(host: str, port: int, wsgihub_cmd: tuple[str, ...]) -> list[Setup]:
+    """Issue 12: FastAPI alone and through the hub under uvicorn; the Flask route under uvicorn, granian."""
+    uvicorn_alone = (
+        "import uvicorn, logging; logging.basicConfig(level=logging.WARNING); "
+        "uvicorn.run('benchmarks.bench_asgi:fastapi_app', host={host!r}, port={port}, "
+        "log_level='warning', access_log=False, server_header=False)"
+    )
+    hub_on = [*wsgihub_cmd, "serve", "benchmarks.bench_asgi:make_asgi_hub", "--host", host, "--port", str(port)]
+    return [
+        Setup(
+            "d-alone",
+            "(d-alone) uvicorn, FastAPI app alone",
+            (sys.executable, "-c", uvicorn_alone.format(host=host, port=port)),
+            "/hello",
+        ),
+        Setup(
+            "d",
+            "(d) wsgihub serve --server uvicorn, the hub + FastAPI: the FastAPI route",
+            (*hub_on, "--server", "uvicorn", "--threads", str(THREADS), "-q"),
+            "/fast/hello",
+        ),
+        Setup(
+            "e-uvicorn",
+            "(e-uvicorn) wsgihub serve --server uvicorn, the hub: the Flask route",
+            (*hub_on, "--server", "uvicorn", "--threads", str(THREADS), "-q"),
+            "/new/hello",
+        ),
+        Setup(
+            "e-granian",
+            "(e-granian) wsgihub serve --server granian, the hub: the Flask route",
+            (*hub_on, "--server", "granian", "--threads", str(THREADS), "-q"),
+            "/new/hello",
+        ),
+    ]
+
+
+#: nginx in front of three backends, routing by prefix (``{ports}`` filled in per run).
+NGINX_CONF = """
+worker_processes {workers};
+error_log {dir}/error.log warn;
+pid {dir}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
+    upstream django {{ server 127.0.0.1:{django}; keepalive 16; }}
+    upstream flask {{ server 127.0.0.1:{flask}; keepalive 16; }}
+    upstream pyramid {{ server 127.0.0.1:{pyramid}; keepalive 16; }}
+    server {{
+        listen {host}:{port};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        location /new/ {{ proxy_pass http://flask/; }}
+        location /api/ {{ proxy_pass http://pyramid/; }}
+        location / {{ proxy_pass http://django; }}
+    }}
+}}
+"""
+
+
+def proxy_setups(host: str, port: int, wsgihub_cmd: tuple[str, ...], workdir: str) -> list[Setup]:
+    """Issue 12: the hub serving Django, Flask and Pyramid vs nginx routing them to three processes.
+
+    Like for like: the same server for the hub and the backends; requests
+    spread over the three apps' routes in turn.  ``n-hub-gunicorn`` is one hub
+    worker per core; ``n-hub-waitress`` one hub process.
+    """
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    apps = ("django", "flask", "pyramid")
+    ports = {app: free_port() for app in apps}
+    ready = {"django": "/hello/", "flask": "/hello", "pyramid": "/hello"}
+    conf = os.path.join(workdir, f"nginx-{port}.conf")
+    if port:
+        with open(conf, "w", encoding="ascii") as out:
+            out.write(NGINX_CONF.format(workers=2, dir=workdir, host=host, port=port, **ports))
+    nginx_argv = (nginx, "-p", workdir, "-c", conf, "-g", "daemon off;")
+    hub = [*wsgihub_cmd, "serve", "benchmarks.bench_apps:make_hub", "--host", host, "--port", str(port), "-q"]
+
+    def gunicorn(app: str) -> tuple[str, ...]:
+        return (
+            os.path.join(BIN, "gunicorn"), "--bind", f"127.0.0.1:{ports[app]}", "--workers", "1",
+            "--log-level", "warning", "--no-control-socket", f"benchmarks.bench_backends:{app}()",
+        )
+
+    def waitress(app: str) -> tuple[str, ...]:
+        return (
+            os.path.join(BIN, "waitress-serve"), f"--listen=127.0.0.1:{ports[app]}", f"--threads={THREADS}",
+            "--call", f"benchmarks.bench_backends:{app}",
+        )
+
+    return [
+        Setup(
+            "n-hub-gunicorn",
+            f"(n-hub-gunicorn) wsgihub serve --workers {WORKERS}: Django + Flask + Pyramid",
+            (*hub, "--workers", str(WORKERS)),
+            SITE_PATHS[0],
+            paths=SITE_PATHS,
+        ),
+        Setup(
+            "n-proxy-gunicorn",
+            "(n-proxy-gunicorn) nginx -> 3 gunicorn backends (1 worker each)",
+            nginx_argv,
+            SITE_PATHS[0],
+            backends=tuple((gunicorn(app), ports[app], ready[app]) for app in apps),
+            paths=SITE_PATHS,
+        ),
+        Setup(
+            "n-hub-waitress",
+            f"(n-hub-waitress) wsgihub serve (waitress, {THREADS} threads): Django + Flask + Pyramid",
+            (*hub, "--threads", str(THREADS)),
+            SITE_PATHS[0],
+            paths=SITE_PATHS,
+        ),
+        Setup(
+            "n-proxy-waitress",
+            f"(n-proxy-waitress) nginx -> 3 waitress backends ({THREADS} threads each)",
+            nginx_argv,
+            SITE_PATHS[0],
+            backends=tuple((waitress(app), ports[app], ready[app]) for app in apps),
+            paths=SITE_PATHS,
+        ),
+        Setup(
+            "n-hub-granian",
+            "(n-hub-granian) wsgihub serve --server granian: Django + Flask + Pyramid",
+            (*hub, "--server", "granian", "--threads", str(THREADS)),
+            SITE_PATHS[0],
+            paths=SITE_PATHS,
+        ),
     ]
 
 
@@ -242,18 +407,35 @@ class Result:
     #: microseconds; ``nan`` where ``/proc`` is not available.  Much less
     #: sensitive than ``rps`` to other load on a shared machine.
     cpu_us: float
+    #: wrk's 99th percentile latency, milliseconds.
+    p99_ms: float = float("nan")
+    #: Resident memory of every serving process (backends and nginx included) after the run, MiB.
+    rss_mib: float = float("nan")
+
+
+#: wrk script spreading requests over several paths in turn (``{paths}``: a Lua list).
+WRK_PATHS = """
+local paths = {paths}
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+"""
 
 
 def run_wrk(
-    port: int, path: str, duration: int, connections: int, threads: int
-) -> tuple[float, int]:
-    """``(requests/s, requests)`` of one ``wrk`` run; fails on any non-2xx or socket error."""
+    port: int, path: str, duration: int, connections: int, threads: int, script: str | None = None
+) -> tuple[float, int, float]:
+    """``(requests/s, requests, p99 ms)`` of one ``wrk`` run; fails on any non-2xx or socket error."""
     out = subprocess.run(
         [
             "wrk",
             f"-t{threads}",
             f"-c{connections}",
             f"-d{duration}s",
+            "--latency",
+            *(("-s", script) if script else ()),
             f"http://127.0.0.1:{port}{path}",
         ],
         capture_output=True,
@@ -269,7 +451,30 @@ def run_wrk(
     total = re.search(r"(\d+) requests in", out)
     if rps is None or total is None:
         raise RuntimeError(f"cannot read wrk's output:\n{out}")
-    return float(rps.group(1)), int(total.group(1))
+    p99 = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    p99_ms = float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan")
+    return float(rps.group(1)), int(total.group(1)), p99_ms
+
+
+def sessions_rss(sessions: Sequence[int]) -> float:
+    """Resident memory (MiB) of every live process in ``sessions`` (Linux ``/proc``)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) not in sessions:
+                continue
+            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
 
 
 def session_cpu(session: int) -> float:
@@ -291,42 +496,65 @@ def session_cpu(session: int) -> float:
 
 
 def measure(
-    key: str, duration: int, connections: int, wrk_threads: int, access_log: str = os.devnull
+    key: str,
+    duration: int,
+    connections: int,
+    wrk_threads: int,
+    access_log: str = os.devnull,
+    workdir: str = "",
 ) -> Result:
-    """Start setup ``key`` on a free port, warm it up, measure it, stop it."""
+    """Start setup ``key`` (its backends first) on a free port, warm it up, measure it, stop it."""
     port = free_port()
-    setup = {s.key: s for s in setups(port, access_log)}[key]
+    setup = {s.key: s for s in setups(port, access_log, workdir)}[key]
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))
     )
+    script = None
+    if setup.paths:
+        script = os.path.join(workdir, "paths.lua")
+        with open(script, "w", encoding="ascii") as out:
+            out.write(WRK_PATHS.format(paths="{" + ", ".join(f'"{p}"' for p in setup.paths) + "}"))
+    procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen(
-            setup.argv,
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            start_new_session=True,
-        )
         try:
+            for argv, ready_port, ready_path in setup.backends:
+                procs.append(
+                    subprocess.Popen(
+                        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+                    )
+                )
+                wait_ready(ready_port, ready_path)
+            proc = subprocess.Popen(
+                setup.argv,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )
+            procs.insert(0, proc)
             try:
                 wait_ready(port, setup.path)
             except RuntimeError:
                 log.seek(0)
                 raise RuntimeError(f"{setup.label} did not start:\n{log.read()[-2000:]}") from None
-            run_wrk(port, setup.path, 1, connections, wrk_threads)  # warm-up
+            run_wrk(port, setup.path, 1, connections, wrk_threads, script)  # warm-up
+            sessions = [p.pid for p in procs]
             proc_fs = os.path.isdir("/proc/self")
-            cpu_before = session_cpu(proc.pid) if proc_fs else 0.0
-            rps, requests = run_wrk(port, setup.path, duration, connections, wrk_threads)
-            cpu = session_cpu(proc.pid) - cpu_before if proc_fs else float("nan")
-            return Result(rps, cpu / requests * 1e6)
+            cpu_before = sum(session_cpu(s) for s in sessions) if proc_fs else 0.0
+            rps, requests, p99 = run_wrk(port, setup.path, duration, connections, wrk_threads, script)
+            cpu = sum(session_cpu(s) for s in sessions) - cpu_before if proc_fs else float("nan")
+            rss = sessions_rss(sessions) if proc_fs else float("nan")
+            return Result(rps, cpu / requests * 1e6, p99, rss)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(5)
 
 
 def table(
@@ -336,6 +564,8 @@ def table(
     rps = {key: statistics.median(r.rps for r in values) for key, values in results.items()}
     best = {key: max(r.rps for r in values) for key, values in results.items()}
     cpu = {key: statistics.median(r.cpu_us for r in values) for key, values in results.items()}
+    p99 = {key: statistics.median(r.p99_ms for r in values) for key, values in results.items()}
+    rss = {key: statistics.median(r.rss_mib for r in values) for key, values in results.items()}
     rounds = len(next(iter(results.values())))
     lines = [
         (
@@ -345,14 +575,15 @@ def table(
         "",
         (
             "| setup | requests/s (median) | best round | server CPU µs/request (median) "
-            "| requests/s, each round |"
+            "| p99 ms (median) | RSS MiB (median) | requests/s, each round |"
         ),
-        "|---|---:|---:|---:|---|",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for key, values in results.items():
         each = ", ".join(f"{r.rps:.0f}" for r in values)
         lines.append(
-            f"| {labels[key]} | {rps[key]:.0f} | {best[key]:.0f} | {cpu[key]:.0f} | {each} |"
+            f"| {labels[key]} | {rps[key]:.0f} | {best[key]:.0f} | {cpu[key]:.0f} "
+            f"| {p99[key]:.1f} | {rss[key]:.0f} | {each} |"
         )
     lines += [
         "",
@@ -362,7 +593,7 @@ def table(
         ),
         "|---|---:|---:|---:|",
     ]
-    for hub, alone in (("b", "a"), ("c", "c-alone")):
+    for hub, alone in (("b", "a"), ("c", "c-alone"), ("d", "d-alone")):
         if hub in results and alone in results:
             lines.append(
                 f"| ({hub})/({alone}) | {rps[hub] / rps[alone]:.3f} | {best[hub] / best[alone]:.3f} "
@@ -382,6 +613,41 @@ def table(
             lines.append(
                 f"| ({on})/({off}) | {rps[on] / rps[off]:.3f} | {best[on] / best[off]:.3f} "
                 f"| {cpu[off] / cpu[on]:.3f} |"
+            )
+    servers = [(key, "b") for key in ("e-uvicorn", "e-granian") if key in results and "b" in results]
+    if servers:
+        lines += [
+            "",
+            "| the Flask route under another server (report) | requests/s, medians | best rounds | CPU/request, waitress / it |",
+            "|---|---:|---:|---:|",
+        ]
+        for key, base in servers:
+            lines.append(
+                f"| ({key})/({base}) | {rps[key] / rps[base]:.3f} | {best[key] / best[base]:.3f} "
+                f"| {cpu[base] / cpu[key]:.3f} |"
+            )
+    proxies = [
+        (hub, proxy)
+        for hub, proxy in (
+            ("n-hub-gunicorn", "n-proxy-gunicorn"),
+            ("n-hub-waitress", "n-proxy-waitress"),
+            ("n-hub-granian", "n-proxy-waitress"),
+        )
+        if hub in results and proxy in results
+    ]
+    if proxies:
+        lines += [
+            "",
+            (
+                "| hub vs nginx + 3 processes | requests/s (goal >= 2.0 workers, >= 1.2 one process) "
+                "| p99 (goal <= 0.35) | RSS (goal <= 0.6 workers, <= 0.35 one process) |"
+            ),
+            "|---|---:|---:|---:|",
+        ]
+        for hub, proxy in proxies:
+            lines.append(
+                f"| ({hub})/({proxy}) | {rps[hub] / rps[proxy]:.2f} | {p99[hub] / p99[proxy]:.2f} "
+                f"| {rss[hub] / rss[proxy]:.2f} |"
             )
     return "\n".join(lines)
 
@@ -418,10 +684,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, list[Result]] = {s.key: [] for s in all_setups}
     # the -log setups write a real file (not /dev/null), removed at the end
     log_dir = tempfile.mkdtemp(prefix="wsgihub-bench-")
+    os.chmod(log_dir, 0o755)  # nginx's workers (user nobody under root) read nothing here but must enter
     access_log = os.path.join(log_dir, "access.log")
     for round_no in range(1, args.rounds + 1):
         for setup in all_setups:
-            result = measure(setup.key, args.duration, args.connections, args.wrk_threads, access_log)
+            result = measure(
+                setup.key, args.duration, args.connections, args.wrk_threads, access_log, log_dir
+            )
             results[setup.key].append(result)
             print(
                 f"round {round_no}: {setup.label}: {result.rps:.0f} req/s, "

@@ -1,0 +1,71 @@
+"""One app per process, for the proxy setup of ``benchmarks/http.py`` (nginx in front).
+
+Each factory imports only its own framework, so a backend process holds what
+it would hold in a real split deployment (``bench_apps`` imports all three).
+Served with ``waitress-serve --call`` or gunicorn's ``module:factory()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BODY = "Hello, World!"
+
+
+def django() -> Any:
+    """A one-view Django project (settings configured here), ``/hello/``."""
+    import django as _django
+    from django.conf import settings
+    from django.http import HttpResponse
+    from django.urls import path
+
+    def hello(request: object) -> HttpResponse:
+        return HttpResponse(BODY)
+
+    global urlpatterns
+    urlpatterns = [path("hello/", hello, name="hello")]
+    if not settings.configured:
+        settings.configure(
+            DEBUG=False,
+            SECRET_KEY="benchmark-only",
+            ALLOWED_HOSTS=["*"],
+            ROOT_URLCONF=__name__,
+            INSTALLED_APPS=[],
+            MIDDLEWARE=[],
+            DATABASES={},
+            USE_TZ=True,
+        )
+        _django.setup()
+    from django.core.wsgi import get_wsgi_application
+
+    return get_wsgi_application()
+
+
+urlpatterns: list[Any] = []
+
+
+def flask() -> Any:
+    """A one-route Flask app, ``/hello`` (nginx strips ``/new``)."""
+    import flask as _flask
+
+    app = _flask.Flask("bench_flask")
+
+    @app.route("/hello")
+    def hello() -> str:
+        return BODY
+
+    return app
+
+
+def pyramid() -> Any:
+    """A one-route Pyramid app, ``/hello`` (nginx strips ``/api``)."""
+    from pyramid.config import Configurator
+    from pyramid.response import Response
+
+    def hello(request: object) -> Response:
+        return Response(BODY)
+
+    with Configurator() as config:
+        config.add_route("hello", "/hello")
+        config.add_view(hello, route_name="hello")
+        return config.make_wsgi_app()
