@@ -934,7 +934,7 @@ _GUNICORN_SETTINGS: dict[str, tuple[str, ...]] = {
 
 # -- pserve ----------------------------------------------------------------------------------
 #: Options only ``wsgihub serve`` itself can honour (pserve loaded the site in its own process).
-_NOT_UNDER_PSERVE = ("workers", "gunicorn_config", "reload", "print_config")
+_NOT_UNDER_PSERVE = ("workers", "gunicorn_config", "reload", "print_config", "server")
 
 
 def server_factory(global_conf: Mapping[str, str], **local_conf: str) -> Callable[[Any], None]:
@@ -944,8 +944,8 @@ def server_factory(global_conf: Mapping[str, str], **local_conf: str) -> Callabl
     pserve: its keys are the option table's names, read and checked the
     same way, and the site pserve loaded is served under waitress on the
     hub's bus (drain, health path, inspector, access log).  pserve has
-    loaded the site in its own process, so ``workers``, ``gunicorn_config``
-    and ``reload`` (pserve has its own ``--reload``) are refused: run
+    loaded the site in its own process, so ``workers``, ``gunicorn_config``,
+    ``server`` and ``reload`` (pserve has its own ``--reload``) are refused: run
     ``wsgihub serve`` for those.  The section is checked here, when pserve
     loads the server, before it loads the apps; a bad key or value is one
     line on stderr naming the file, section and key, and exit code 2 (a
