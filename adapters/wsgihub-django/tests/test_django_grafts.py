@@ -137,3 +137,27 @@ def test_django_grafted_over_flask_is_scoped_by_namespaced_names(site: Any) -> N
     assert call(hub, "/unnamed/").text == "legacy home"
     assert call(hub, "/").text == "flask index"  # Django's home is out of scope
     assert call(hub, "/blog/tags/x/").text == "flask tag x"
+
+
+def test_static_patterns_are_file_routes_read_from_their_regex() -> None:
+    from django.conf.urls.static import static
+    from django.test import override_settings
+    from django.urls import include, path, re_path
+    from djsite_legacy import views
+    from wsgihub_django.urlconf import FILE_VIEWS, reachable
+
+    from wsgihub.rules import PARTIAL, overlap, parse_rule
+
+    with override_settings(DEBUG=True):  # static() adds its pattern only while DEBUG is on
+        media = static("/media/", document_root="/tmp")  # unnamed: re_path(r"^media/(?P<path>.*)$", serve)
+    patterns = [
+        *media,
+        path("shop/", include(([re_path(r"^(?P<slug>[a-z]+)/", views.home, name="item")], "shop"))),
+    ]
+    found = {name: (rule, regex) for name, rule, regex in reachable(patterns)}
+    assert found["django.views.static.serve"] == ("media/(?P<path>.*)", "/media/(?:.*)")
+    assert "django.views.static.serve" in FILE_VIEWS
+    # an included prefix, a namespace and a re_path without $: everything after it is free
+    assert found["shop:item"] == ("shop/(?P<slug>[a-z]+)/", "/shop/(?:[a-z]+)/.*")
+    flask_static = parse_rule("/media/<path:filename>", "werkzeug")
+    assert overlap(flask_static, parse_rule("", "django", regex=found["django.views.static.serve"][1])) == PARTIAL

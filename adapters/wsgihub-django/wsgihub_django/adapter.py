@@ -33,7 +33,7 @@ from wsgihub.errors import AdapterError, MountError, UnknownEndpointError, URLBu
 from . import registry, static
 from .context import close_connections, django_request, reverse_at, track_django_requests
 from .project import check_settings_module, settings_problems
-from .urlconf import ALL, Plan, UrlTable, reachable
+from .urlconf import ALL, FILE_VIEWS, Plan, UrlTable, reachable
 
 if TYPE_CHECKING:
     from wsgihub import Hub, Peg
@@ -119,9 +119,13 @@ class DjangoAdapter(Adapter[Any]):
 
     def reachable_routes(self) -> Iterable[AppRoute]:
         """Every URL pattern, named or not (an unnamed one by its view's dotted path), with
-        the resolver's own regex (``re_path``, included prefixes), then the static files."""
+        the resolver's own regex (``re_path``, included prefixes), then the static files.
+        Patterns of Django's file-serving views (``static()``) are marked ``static``."""
         resolver = get_resolver()
-        found = [AppRoute(name, rule, None, regex=regex) for name, rule, regex in reachable(resolver.url_patterns)]
+        found = [
+            AppRoute(name, rule, None, regex=regex, static=name.rpartition(":")[2] in FILE_VIEWS)
+            for name, rule, regex in reachable(resolver.url_patterns)
+        ]
         found.extend(r for r in self.routes() if r.static)
         return found
 

@@ -19,7 +19,7 @@ from typing import Any, Final
 from django.urls import URLPattern, URLResolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-__all__ = ["ALL", "Candidate", "Plan", "UrlTable", "pattern_text"]
+__all__ = ["ALL", "FILE_VIEWS", "Candidate", "Plan", "UrlTable", "pattern_text", "reachable"]
 
 #: An attempt that passes every value as a keyword argument (the common case).
 ALL: Final = None
@@ -188,6 +188,9 @@ class UrlTable:
 
 # -- every reachable pattern, for the graft analysis ----------------------------------------------
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+#: Django's views that serve files (``static()`` patterns, ``staticfiles``), by dotted path.
+FILE_VIEWS = frozenset({"django.views.static.serve", "django.contrib.staticfiles.views.serve"})
 
 
 def _regex_piece(pattern: object, endpoint: bool) -> str:
