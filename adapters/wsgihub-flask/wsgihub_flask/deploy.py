@@ -7,9 +7,11 @@
     app = newsite:create_app                 # a Flask app, or a factory returning one
     config_object = newsite.settings.Production
     config_file = /etc/newsite/flask.cfg
-    SECRET_KEY = "change me"                 # UPPERCASE keys go to app.config
+    # UPPERCASE keys go to app.config
+    SECRET_KEY = "change me"
     SESSION_COOKIE_NAME = newsite_session
-    PERMANENT_SESSION_LIFETIME = 3600        # JSON values are decoded, others stay strings
+    # JSON values are decoded, others stay strings
+    PERMANENT_SESSION_LIFETIME = 3600
 
 Settings: ``app`` (required: ``"package.module:attr"`` naming a
 ``flask.Flask`` or an app factory returning one, called without arguments),

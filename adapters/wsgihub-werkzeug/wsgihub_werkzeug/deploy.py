@@ -4,12 +4,15 @@
 
     [app:shop]
     use = egg:wsgihub-werkzeug#app
-    app = shop.web:application          # the WSGI application (or an app factory, called)
+    # the WSGI application (or an app factory, called)
+    app = shop.web:application
 
     [app:wiki]
     use = egg:wsgihub-werkzeug#app
-    factory = wiki.web:create_app       # called with the other keys
-    db_url = sqlite:///wiki.db          #   create_app(db_url="sqlite:///wiki.db")
+    # called with the other keys
+    factory = wiki.web:create_app
+    # create_app(db_url="sqlite:///wiki.db")
+    db_url = sqlite:///wiki.db
 
 Exactly one of ``app`` and ``factory``.  ``app`` follows wsgihub's one rule
 for app factories (:func:`wsgihub.deploy.app_from`): a callable that takes
