@@ -210,3 +210,27 @@ def test_url_for_reaches_a_grafted_asgi_app() -> None:
     hub.mount("/flask", make_flask(), name="flask")
     hub.graft(make_new(), over="flask", name="new")
     assert hub.url_for("new:new_page") == "/flask/new"
+
+
+def test_a_wsgi_response_streams_chunk_by_chunk_and_an_error_is_a_500() -> None:
+    go_on = threading.Event()
+
+    def streaming(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"first;"
+        assert go_on.wait(20)  # the client has the first chunk before the app makes the second
+        yield b"second"
+
+    def broken(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise RuntimeError("the app fails")
+
+    hub = wsgihub.Hub()
+    hub.mount("/stream", streaming, name="stream")
+    hub.mount("/broken", broken, name="broken")
+    with on_the_bus(hub) as served:
+        with requests.get(served + "/stream/", stream=True, timeout=30) as response:
+            chunks = response.iter_content(chunk_size=None)
+            assert next(chunks) == b"first;"
+            go_on.set()
+            assert b"".join(chunks) == b"second"
+        assert requests.get(served + "/broken/", timeout=10).status_code == 500

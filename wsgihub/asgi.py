@@ -57,6 +57,7 @@ server's own equivalents instead (uvicorn's ``--forwarded-allow-ips``).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import queue
 import threading
@@ -124,7 +125,7 @@ class ASGIHub:
     ) -> None:
         # a2wsgi is optional (the 'uvicorn' extra; the Starlette adapter needs it too): only
         # the hub served by an ASGI server runs WSGI apps from an event loop.
-        from a2wsgi.wsgi import WSGIResponder
+        from a2wsgi.wsgi import Body, build_environ
 
         self.hub = hub
         self.wsgi: WSGIApplication = wsgi if wsgi is not None else hub
@@ -132,8 +133,9 @@ class ASGIHub:
         #: The bounded pool running WSGI apps (daemon threads: a request still running
         #: after the server's drain timeout does not keep the process alive).
         self.pool = ThreadPool(threads)
-        # (typed Any: a2wsgi's TypedDict scopes and events are stricter than the plain mappings here)
-        self._responder: Any = WSGIResponder
+        # (typed Any: a2wsgi's TypedDict scopes are stricter than the plain mappings here)
+        self._body: Any = Body
+        self._build_environ: Any = build_environ
         self.front_paths = frozenset(front_paths)
         self._plans: dict[Peg, _Plan | None] = {}
         self._plans_for: object = None
@@ -164,7 +166,7 @@ class ASGIHub:
                 plan = self._plans[peg] = self._plan(peg)
         if plan is None:
             if kind == "http":
-                await self._responder(self.wsgi, self.pool, _SEND_QUEUE)(scope, _coroutine(receive), send)
+                await self.serve_wsgi(self.wsgi, scope, receive, send)
             else:
                 await _refuse(receive, send)
             return
@@ -235,8 +237,6 @@ class ASGIHub:
     def _wsgi_peg(self, peg: Peg) -> Runner:
         """Run ``peg``'s WSGI app alone in the thread pool (a graft or the app beneath in a cascade)."""
         hub = self.hub
-        executor = self.pool
-        responder = self._responder
 
         def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
             environ["pegboard.board"] = environ["wsgihub.hub"] = hub
@@ -252,13 +252,41 @@ class ASGIHub:
         async def run(scope: Scope, receive: Receive, send: Send, root: str, matched: str) -> None:
             child = dict(scope)
             child["root_path"] = root + matched
-            serve = responder(_Rooted(app, root), executor, _SEND_QUEUE)
-            await serve(child, _coroutine(receive), send)
+            await self.serve_wsgi(_Rooted(app, root), child, receive, send)
 
         return run
 
     async def _whole(self, scope: Scope, receive: Receive, send: Send, root: str, matched: str) -> None:
-        await self._responder(self.wsgi, self.pool, _SEND_QUEUE)(scope, _coroutine(receive), send)
+        await self.serve_wsgi(self.wsgi, scope, receive, send)
+
+    async def serve_wsgi(self, app: WSGIApplication, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the WSGI ``app`` for an HTTP request in the pool, streaming both ways.
+
+        The environ is a2wsgi's (``SCRIPT_NAME`` from ``root_path``, the body
+        read from ``receive()`` as the app reads ``wsgi.input``).  The response
+        crosses from the app's thread to the loop in batches, one wake-up per
+        batch: a list or tuple body goes in one batch with the status; any
+        other body one chunk at a time as the app yields it, the thread waiting
+        when :data:`_SEND_QUEUE` batches are not sent yet (a slow client slows
+        the app instead of filling memory).
+        """
+        loop = asyncio.get_running_loop()
+        environ = self._build_environ(scope, self._body(loop, _coroutine(receive)))
+        response = _Response(loop)
+        context = contextvars.copy_context()
+        done = loop.run_in_executor(self.pool, context.run, response.run, app, environ)
+        try:
+            while True:
+                batch = await response.queue.get()
+                if batch is None:
+                    break
+                for message in batch:
+                    await send(message)
+                response.room.release()
+        except BaseException:
+            response.abandon()
+            raise
+        await done
 
     # -- grafts across the line ---------------------------------------------------------------------
     async def _dispatch(
@@ -335,6 +363,81 @@ class ASGIHub:
 
     def __repr__(self) -> str:
         return f"<ASGIHub {self.hub!r}>"
+
+
+class _ClientGone(Exception):
+    """The server stopped taking the response (disconnect, cancelled task): the app's iteration ends."""
+
+
+class _Response:
+    """A WSGI response made in a pool thread and sent by the event loop (see :meth:`ASGIHub.serve_wsgi`)."""
+
+    __slots__ = ("gone", "loop", "queue", "room", "started", "status")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[list[Message] | None] = asyncio.Queue()
+        self.room = threading.Semaphore(_SEND_QUEUE)
+        self.gone = False
+        self.started = False
+        self.status: Message | None = None
+
+    # -- in the app's thread ------------------------------------------------------------------
+    def start_response(self, status: str, headers: Any, exc_info: Any = None) -> Callable[[bytes], None]:
+        if exc_info is not None and self.started:
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.status = {
+            "type": "http.response.start",
+            "status": int(status.split(" ", 1)[0]),
+            "headers": [(n.strip().encode("latin-1").lower(), v.strip().encode("latin-1")) for n, v in headers],
+        }
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        self._put([{"type": "http.response.body", "body": data, "more_body": True}])
+
+    def _put(self, batch: list[Message]) -> None:
+        if not self.started:
+            if self.status is None:
+                raise RuntimeError("the WSGI app sent a body before calling start_response")
+            self.started = True
+            batch.insert(0, self.status)
+        self.room.acquire()
+        if self.gone:
+            raise _ClientGone
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, batch)
+
+    def run(self, app: WSGIApplication, environ: Environ) -> None:
+        try:
+            body = app(environ, self.start_response)
+            try:
+                if isinstance(body, (list, tuple)):  # the whole body is there: one batch
+                    chunks = [c for c in body if c]
+                    batch: list[Message] = [
+                        {"type": "http.response.body", "body": c, "more_body": True} for c in chunks[:-1]
+                    ]
+                    batch.append({"type": "http.response.body", "body": chunks[-1] if chunks else b"", "more_body": False})
+                    self._put(batch)
+                else:
+                    for chunk in body:
+                        if chunk:
+                            self._put([{"type": "http.response.body", "body": chunk, "more_body": True}])
+                    self._put([{"type": "http.response.body", "body": b"", "more_body": False}])
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+        except _ClientGone:
+            pass
+        finally:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, None)
+
+    # -- on the loop ----------------------------------------------------------------------------
+    def abandon(self) -> None:
+        """The response will not be sent on: let the app's thread end at its next chunk."""
+        self.gone = True
+        for _ in range(_SEND_QUEUE + 1):
+            self.room.release()
 
 
 class ThreadPool(Executor):
