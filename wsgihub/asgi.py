@@ -20,10 +20,11 @@ on the path below the server's ``root_path``; the matched prefix joins
   app's task, so ``wsgihub.url_for``, ``find_hub`` and the Starlette
   adapter's ``HubURL`` work in its endpoints (sync ones in a worker thread
   included).
-- **Everything else runs as WSGI** in one bounded thread pool (``threads``
-  threads) through a2wsgi's ``WSGIMiddleware``, which streams both ways: the
-  request body is read from ``receive()`` as the app reads ``wsgi.input``,
-  and each chunk the app yields is sent at once (at most 10 chunks queued).
+- **Everything else runs as WSGI** in one bounded pool of ``threads``
+  threads, streaming both ways: the environ and request body are a2wsgi's
+  (the body is read from ``receive()`` as the app reads ``wsgi.input``), and
+  the response crosses to the loop in batches (:meth:`ASGIHub.serve_wsgi`):
+  each chunk the app yields is sent at once, at most 10 batches queued.
   What runs there is the hub itself (or the front layers around it that
   ``wsgihub serve`` builds), so dispatch, grafts, phases, invitations,
   ``url_for`` and the partyline are exactly those of a WSGI server.
@@ -85,7 +86,7 @@ Runner = Callable[[Scope, Receive, Send, str, str], Awaitable[None]]
 #: Threads running WSGI mounts when none are asked for.
 DEFAULT_WSGI_THREADS = 8
 
-#: Chunks a WSGI response may have queued before its thread waits (a2wsgi's queue).
+#: Batches of a WSGI response that may wait unsent before the app's thread waits.
 _SEND_QUEUE = 10
 
 _PHASES = ("__before__", "__compose__", "cleanup")
