@@ -33,7 +33,7 @@ The hub under an ASGI server (issue 12), in the same run:
           and the RSS of every serving process (nginx and backends included):
           n-hub-gunicorn (``--workers 2``, one per core) vs n-proxy-gunicorn (three
           1-worker gunicorns), n-hub-waitress (one process) vs n-proxy-waitress,
-          and n-hub-granian (one process) against n-proxy-waitress.
+          and n-hub-uvicorn, n-hub-granian (one process) against n-proxy-waitress.
 
 Every row reports the p99 latency and the RSS too.  The proxy rows need
 nginx (``apt-get install nginx``; run as root, nginx's workers run as nobody).
@@ -358,8 +358,15 @@ def proxy_setups(host: str, port: int, wsgihub_cmd: tuple[str, ...], workdir: st
             paths=SITE_PATHS,
         ),
         Setup(
+            "n-hub-uvicorn",
+            f"(n-hub-uvicorn) wsgihub serve --server uvicorn ({THREADS} threads): Django + Flask + Pyramid",
+            (*hub, "--server", "uvicorn", "--threads", str(THREADS)),
+            SITE_PATHS[0],
+            paths=SITE_PATHS,
+        ),
+        Setup(
             "n-hub-granian",
-            "(n-hub-granian) wsgihub serve --server granian: Django + Flask + Pyramid",
+            f"(n-hub-granian) wsgihub serve --server granian ({THREADS} threads): Django + Flask + Pyramid",
             (*hub, "--server", "granian", "--threads", str(THREADS)),
             SITE_PATHS[0],
             paths=SITE_PATHS,
@@ -631,6 +638,7 @@ def table(
         for hub, proxy in (
             ("n-hub-gunicorn", "n-proxy-gunicorn"),
             ("n-hub-waitress", "n-proxy-waitress"),
+            ("n-hub-uvicorn", "n-proxy-waitress"),
             ("n-hub-granian", "n-proxy-waitress"),
         )
         if hub in results and proxy in results
