@@ -202,22 +202,17 @@ PLUGIN_NAME = (
 HUB = "[composite:main]\nuse = egg:wsgihub#hub\n"
 A = "--mount /a=live_apps.echo:app_a"
 #: A websocket handshake (to a WSGI mount it is refused before accepting: 403).
-WEBSOCKET = "Connection: Upgrade|Upgrade: websocket|Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==|Sec-WebSocket-Version: 13"
+WEBSOCKET = "Connection: Upgrade, close|Upgrade: websocket|Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==|Sec-WebSocket-Version: 13"
+#: The granian rows (`wsgihub[granian]`).
+GRANIAN = "granian a2wsgi"
 #: The uvicorn rows (`wsgihub[uvicorn]`).
 UVICORN = "uvicorn a2wsgi"
-#: Found by the corpus: under --server uvicorn, uvicorn's own proxy-headers support (default
-#: forwarded_allow_ips 127.0.0.1) takes X-Forwarded-Proto/-For from any local client, so the
-#: scheme of absolute URLs and REMOTE_ADDR (the inspector's allow list) can be set by a client;
-#: gunicorn had the same default until d6e2e6f.
-UVICORN_TRUSTS_LOOPBACK = (
-    "found by the corpus: under --server uvicorn a local client sets the scheme and REMOTE_ADDR with "
-    "X-Forwarded-Proto/-For (uvicorn's forwarded_allow_ips default); owner: the uvicorn server's author"
-)
-#: Found by the corpus: under uvicorn a non-UTF-8 path byte reaches WSGI apps as U+FFFD, where
-#: PEP 3333 wants PATH_INFO to be the latin-1 decoding of the raw bytes (scope["raw_path"]).
-UVICORN_PATH_BYTES = (
-    "found by the corpus: under --server uvicorn /a/%ff reaches the app as U+FFFD (PEP 3333: the "
-    "latin-1 of the raw bytes, as waitress and gunicorn give); owner: the uvicorn server's author"
+#: Found by the corpus: under uvicorn and granian (hub.asgi, a2wsgi) a non-UTF-8 path byte reaches
+#: WSGI apps as U+FFFD, where PEP 3333 wants PATH_INFO to be the latin-1 decoding of the raw bytes
+#: (scope["raw_path"] has them).
+ASGI_PATH_BYTES = (
+    "found by the corpus: under --server uvicorn/granian /a/%ff reaches a WSGI app as U+FFFD (PEP 3333: "
+    "the latin-1 of the raw bytes, as waitress and gunicorn give); owner: hub.asgi's author"
 )
 #: The Django rows: a project of its own (tests/corpus/corpus_django), served in its own process.
 DJANGO = "django wsgihub_django"
@@ -867,8 +862,8 @@ HTTP: list[Http] = [
     Http("uvicorn-host-suffix-space", L + "Host: evil.com .example.org", 400, server="uvicorn", needs=UVICORN),
     Http("uvicorn-untrusted-escapes-to-hub", "GET /links/raw HTTP/1.1|Host: evil.com", 400, server="uvicorn", needs=UVICORN),
     Http("uvicorn-fwd-x-forwarded-host", L + "X-Forwarded-Host: evil.com", 200, LINK, server="uvicorn", needs=UVICORN),
-    Http("uvicorn-fwd-x-forwarded-proto", L + "X-Forwarded-Proto: https", 200, LINK, server="uvicorn", needs=UVICORN, xfail=UVICORN_TRUSTS_LOOPBACK),
-    Http("uvicorn-fwd-x-forwarded-for", "GET /env/ HTTP/1.1|X-Forwarded-For: 10.9.9.9", 200, r'"remote_addr": "127\.0\.0\.1"', server="uvicorn", needs=UVICORN, xfail=UVICORN_TRUSTS_LOOPBACK),
+    Http("uvicorn-fwd-x-forwarded-proto", L + "X-Forwarded-Proto: https", 200, LINK, server="uvicorn", needs=UVICORN),
+    Http("uvicorn-fwd-x-forwarded-for", "GET /env/ HTTP/1.1|X-Forwarded-For: 10.9.9.9", 200, r'"remote_addr": "127\.0\.0\.1"', server="uvicorn", needs=UVICORN),
     Http("uvicorn-fwd-forwarded", "GET /env/ HTTP/1.1|Forwarded: for=10.9.9.9;proto=https", 200, r'"headers": \["HTTP_CONNECTION", "HTTP_HOST"\].*"remote_addr": "127\.0\.0\.1", "scheme": "http"', server="uvicorn", needs=UVICORN),
     Http("uvicorn-fwd-x-forwarded-prefix", L + "X-Forwarded-Prefix: /site", 200, LINK, server="uvicorn", needs=UVICORN),
     Http("uvicorn-fwd-script-name-header", "GET /evil/links/ HTTP/1.1|SCRIPT_NAME: /evil", 404, server="uvicorn", needs=UVICORN),
@@ -877,7 +872,7 @@ HTTP: list[Http] = [
     Http("uvicorn-invite-dot-segment", "GET /old/./__invite__/ HTTP/1.1", 404, server="uvicorn", needs=UVICORN),
     Http("uvicorn-path-dotdot", "GET /a/../b/deeper/x HTTP/1.1", 200, echoed("a", "/a", "/../b/deeper/x"), server="uvicorn", needs=UVICORN),
     Http("uvicorn-path-pct-slash", "GET /a%2Fx HTTP/1.1", 200, echoed("a", "/a", "/x"), server="uvicorn", needs=UVICORN),
-    Http("uvicorn-path-not-utf8", "GET /a/%ff HTTP/1.1", 200, echoed("a", "/a", "/\u00ff"), server="uvicorn", needs=UVICORN, xfail=UVICORN_PATH_BYTES),
+    Http("uvicorn-path-not-utf8", "GET /a/%ff HTTP/1.1", 200, echoed("a", "/a", "/\u00ff"), server="uvicorn", needs=UVICORN, xfail=ASGI_PATH_BYTES),
     Http("uvicorn-websocket-to-wsgi-mount", "GET /a/ HTTP/1.1|" + WEBSOCKET, 403, server="uvicorn", needs=UVICORN),
     Http("uvicorn-websocket-to-invite-path", "GET /old/__invite__/ HTTP/1.1|" + WEBSOCKET, S(403, 404), server="uvicorn", needs=UVICORN),
     Http("uvicorn-websocket-no-mount", "GET /nosuch HTTP/1.1|" + WEBSOCKET, S(403, 404), server="uvicorn", needs=UVICORN),
@@ -886,6 +881,22 @@ HTTP: list[Http] = [
     Http("uvicorn-body-chunked", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked", 200, r"^read 3$", payload=b"3\r\nabc\r\n0\r\n\r\n", server="uvicorn", needs=UVICORN),
     Http("uvicorn-disconnect-mid-body", "POST /body/ HTTP/1.1|Content-Length: 100000", None, payload=b"x" * 1000, hangup=True, server="uvicorn", needs=UVICORN),
     Http("uvicorn-disconnect-mid-response", "GET /stream/?uvicorn-disconnect-mid-response HTTP/1.1", None, hangup=True, after=CLOSED, server="uvicorn", needs=UVICORN),
+    # -- the same under granian (`serve --server granian`: the hub as ASGI in embedded granian)
+    Http("granian-host-trusted", L + "Host: example.com", 200, LINK, server="granian", needs=GRANIAN),
+    Http("granian-host-userinfo", L + "Host: example.com:@evil.com", 400, UNTRUSTED, server="granian", needs=GRANIAN),
+    Http("granian-untrusted-escapes-to-hub", "GET /links/raw HTTP/1.1|Host: evil.com", 400, server="granian", needs=GRANIAN),
+    Http("granian-fwd-x-forwarded-proto", L + "X-Forwarded-Proto: https", 200, LINK, server="granian", needs=GRANIAN),
+    Http("granian-fwd-x-forwarded-for", "GET /env/ HTTP/1.1|X-Forwarded-For: 10.9.9.9", 200, r'"remote_addr": "127\.0\.0\.1"', server="granian", needs=GRANIAN),
+    Http("granian-fwd-x-forwarded-host", L + "X-Forwarded-Host: evil.com", 200, LINK, server="granian", needs=GRANIAN),
+    Http("granian-invite-double-slash", "GET /old//__invite__/ HTTP/1.1", 404, server="granian", needs=GRANIAN),
+    Http("granian-invite-dot-segment", "GET /old/./__invite__/ HTTP/1.1", 404, server="granian", needs=GRANIAN),
+    Http("granian-path-dotdot", "GET /a/../b/deeper/x HTTP/1.1", S(200, 404), server="granian", needs=GRANIAN),
+    Http("granian-path-not-utf8", "GET /a/%ff HTTP/1.1", 200, echoed("a", "/a", "/\u00ff"), server="granian", needs=GRANIAN, xfail=ASGI_PATH_BYTES),
+    Http("granian-body-chunked", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked", 200, r"^read 3$", payload=b"3\r\nabc\r\n0\r\n\r\n", server="granian", needs=GRANIAN),
+    Http("granian-body-length-not-number", "POST /body/ HTTP/1.1|Content-Length: abc", 400, server="granian", needs=GRANIAN),
+    Http("granian-disconnect-mid-body", "POST /body/ HTTP/1.1|Content-Length: 100000", None, payload=b"x" * 1000, hangup=True, server="granian", needs=GRANIAN),
+    Http("granian-cascade-get-falls-through", "GET /cas/x?granian-get HTTP/1.1", 200, r"^base; graft ran 1x; body 0$", server="granian", needs=GRANIAN),
+    Http("granian-websocket-to-wsgi-mount", "GET /a/ HTTP/1.1|" + WEBSOCKET, S(403, 404), server="granian", needs=GRANIAN),
     # -- methods ---------------------------------------------------------------------------------
     Http("method-unknown", "FOO /a/x HTTP/1.1", 200, echoed("a", "/a", "/x")),
     Http("method-lower-case", "get /a/x HTTP/1.1", 400),
@@ -1395,6 +1406,14 @@ def uvicorn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 
 
 @pytest.fixture(scope="module")
+def granian_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The corpus site with the hub as an ASGI app in embedded granian."""
+    for module in GRANIAN.split():
+        pytest.importorskip(module)
+    yield from start_server(["corpus_site:site", "--server", "granian"], tmp_path_factory.mktemp("granian-server"))
+
+
+@pytest.fixture(scope="module")
 def django_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A one-view Django project with every Host allowed by Django, trusted_hosts by the hub."""
     for module in DJANGO.split():
@@ -1546,7 +1565,7 @@ def test_http_concurrent_hosts_do_not_mix(name: str, request: pytest.FixtureRequ
 
 
 @pytest.mark.live
-@pytest.mark.parametrize("name", ["core", "workers", "ops", "proxied", "uvicorn", "flask", "django", "sample"])
+@pytest.mark.parametrize("name", ["core", "workers", "ops", "proxied", "uvicorn", "granian", "flask", "django", "sample"])
 def test_http_servers_stop_clean_and_leave_nothing(name: str, request: pytest.FixtureRequest) -> None:
     """After the HTTP rows: SIGTERM stops each server with exit 0 and no traceback; nothing stays."""
     server: Server = request.getfixturevalue(f"{name}_server")
