@@ -385,6 +385,11 @@ SERVERS = pytest.mark.parametrize(
             id="uvicorn",
             marks=pytest.mark.skipif(not _has("uvicorn", "a2wsgi"), reason="uvicorn and a2wsgi are not installed"),
         ),
+        pytest.param(
+            ["--server", "granian"],
+            id="granian",
+            marks=pytest.mark.skipif(not _has("granian", "a2wsgi"), reason="granian and a2wsgi are not installed"),
+        ),
     ],
 )
 
