@@ -1369,73 +1369,76 @@ def start_server(args: Sequence[str], tmp: Path, **extra_env: str) -> Iterator[S
         server.close()
 
 
-@pytest.fixture(scope="module")
-def core_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("core-server")
-    yield from start_server(["corpus_site:site", "--drain-timeout", "5", "--access-log", str(tmp / "access.log")], tmp)
-
-
-@pytest.fixture(scope="module")
-def workers_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    pytest.importorskip("gunicorn")
-    yield from start_server(["corpus_site:site", "--workers", "1", "--drain-timeout", "5"], tmp_path_factory.mktemp("workers-server"))
-
-
-@pytest.fixture(scope="module")
-def ops_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The corpus site with a health path and an inspector nobody here may see."""
-    tmp = tmp_path_factory.mktemp("ops-server")
-    args = ["corpus_site:site", "--health-path", "/healthz", "--inspect", "/_inspect", "--inspect-allow-ips", "10.9.9.9",
-            "--access-log", str(tmp / "access.log"), "--log-format", "json"]
-    yield from start_server(args, tmp)
-
-
-@pytest.fixture(scope="module")
-def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The corpus site behind a trusted proxy: this test, on 127.0.0.1."""
-    args = ["corpus_site:site", "--forwarded-allow-ips", "127.0.0.1", "--inspect", "/_inspect", "--inspect-allow-ips", "10.9.9.9"]
-    yield from start_server(args, tmp_path_factory.mktemp("proxied-server"))
-
-
-@pytest.fixture(scope="module")
-def uvicorn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The corpus site with the hub as an ASGI app under uvicorn."""
-    for module in UVICORN.split():
-        pytest.importorskip(module)
-    yield from start_server(["corpus_site:site", "--server", "uvicorn"], tmp_path_factory.mktemp("uvicorn-server"))
-
-
-@pytest.fixture(scope="module")
-def granian_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The corpus site with the hub as an ASGI app in embedded granian."""
-    for module in GRANIAN.split():
-        pytest.importorskip(module)
-    yield from start_server(["corpus_site:site", "--server", "granian"], tmp_path_factory.mktemp("granian-server"))
-
-
-@pytest.fixture(scope="module")
-def django_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A one-view Django project with every Host allowed by Django, trusted_hosts by the hub."""
-    for module in DJANGO.split():
-        pytest.importorskip(module)
-    yield from start_server(["corpus_django.site:site"], tmp_path_factory.mktemp("django-server"))
-
-
-@pytest.fixture(scope="module")
-def sample_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The sample site (Django + grafted Flask + Pyramid API), its database in a tmp dir."""
-    for module in SAMPLE.split():
-        pytest.importorskip(module)
+def _sample_site() -> str:
     spec = importlib.util.find_spec("graftsite")  # not imported here: Django settings stay unset
     assert spec is not None and spec.origin is not None
-    tmp = tmp_path_factory.mktemp("sample-server")
-    yield from start_server([str(Path(spec.origin).parent / "site.ini")], tmp, GRAFTSITE_DATA=str(tmp))
+    return str(Path(spec.origin).parent / "site.ini")
+
+
+#: The HTTP rows' servers: name -> (modules it needs, its ``wsgihub serve`` arguments and
+#: environment, given its tmp dir).
+SERVERS: dict[str, tuple[str, Callable[[Path], tuple[list[str], dict[str, str]]]]] = {
+    "core": ("", lambda tmp: (["corpus_site:site", "--drain-timeout", "5", "--access-log", str(tmp / "access.log")], {})),
+    "workers": ("gunicorn", lambda tmp: (["corpus_site:site", "--workers", "1", "--drain-timeout", "5"], {})),
+    # a health path and an inspector nobody here may see, a JSON access log
+    "ops": ("", lambda tmp: (["corpus_site:site", "--health-path", "/healthz", "--inspect", "/_inspect", "--inspect-allow-ips",
+                              "10.9.9.9", "--access-log", str(tmp / "access.log"), "--log-format", "json"], {})),
+    # behind a trusted proxy: this test, on 127.0.0.1
+    "proxied": ("", lambda tmp: (["corpus_site:site", "--forwarded-allow-ips", "127.0.0.1", "--inspect", "/_inspect",
+                                  "--inspect-allow-ips", "10.9.9.9"], {})),
+    "uvicorn": (UVICORN, lambda tmp: (["corpus_site:site", "--server", "uvicorn"], {})),
+    "granian": (GRANIAN, lambda tmp: (["corpus_site:site", "--server", "granian"], {})),
+    "flask": ("flask", lambda tmp: (["corpus_flask:site"], {})),
+    # a one-view Django project: every Host allowed by Django, trusted_hosts by the hub
+    "django": (DJANGO, lambda tmp: (["corpus_django.site:site"], {})),
+    # the sample site (Django + grafted Flask + Pyramid API), its database in the tmp dir
+    "sample": (SAMPLE, lambda tmp: ([_sample_site()], {"GRAFTSITE_DATA": str(tmp)})),
+}
+
+
+def _can_serve(name: str) -> bool:
+    return installed(Row(name, needs=SERVERS[name][0] or None))
 
 
 @pytest.fixture(scope="module")
-def flask_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    pytest.importorskip("flask")
-    yield from start_server(["corpus_flask:site"], tmp_path_factory.mktemp("flask-server"))
+def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server | str]]:
+    """Every server the selected HTTP rows need, started together (a string: why it did not start)."""
+    wanted: set[str] = set()
+    for item in request.session.items:
+        if getattr(item, "module", None) is not request.module or not hasattr(item, "callspec"):
+            continue
+        params = item.callspec.params
+        if "row" in params and isinstance(params["row"], Http):
+            wanted.add(params["row"].server)
+        if "name" in params:
+            wanted.add(params["name"])
+    names = sorted(n for n in wanted if n in SERVERS and _can_serve(n))
+
+    def start(name: str) -> Server | str:
+        tmp = tmp_path_factory.mktemp(f"{name}-server")
+        args, env = SERVERS[name][1](tmp)
+        try:
+            return Server(args, tmp, **env)
+        except AssertionError as exc:
+            return f"server {name!r} did not start: {exc}"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        started = dict(zip(names, pool.map(start, names), strict=True))
+    try:
+        yield started
+    finally:
+        for server in started.values():
+            if isinstance(server, Server):
+                server.close()
+
+
+def server_for(name: str, servers: dict[str, Server | str]) -> Server:
+    """The running server ``name`` (skipped where what it needs is not installed)."""
+    if not _can_serve(name):
+        pytest.skip(f"server {name!r} needs {SERVERS[name][0]}")
+    server = servers[name]
+    assert isinstance(server, Server), server
+    return server
 
 
 #: A request each server answers 200 (default: ``GET /a/``).
@@ -1518,9 +1521,9 @@ def status_of(answer: bytes | None) -> int | None:
 
 @pytest.mark.live
 @pytest.mark.parametrize("row", params(HTTP))
-def test_http(row: Http, request: pytest.FixtureRequest) -> None:
+def test_http(row: Http, servers: dict[str, Server | str]) -> None:
     needs(row)
-    server: Server = request.getfixturevalue(f"{row.server}_server")
+    server = server_for(row.server, servers)
     answer = exchange(server.port, raw_request(row), row.hangup)
     status = status_of(answer)
     expected = row.status if isinstance(row.status, frozenset) else {row.status}
@@ -1548,9 +1551,9 @@ def test_http(row: Http, request: pytest.FixtureRequest) -> None:
 
 @pytest.mark.live
 @pytest.mark.parametrize("name", ["core", "workers"])
-def test_http_concurrent_hosts_do_not_mix(name: str, request: pytest.FixtureRequest) -> None:
+def test_http_concurrent_hosts_do_not_mix(name: str, servers: dict[str, Server | str]) -> None:
     """Many clients at once, trusted and hostile Hosts mixed: each gets its own host's link or 400."""
-    server: Server = request.getfixturevalue(f"{name}_server")
+    server = server_for(name, servers)
     hosts = ["example.com", "www.example.org", "evil.com", "localhost:8000", "example.com:@evil.com"] * 12
 
     def one(host: str) -> tuple[str, list[tuple[int, str]]]:
@@ -1565,10 +1568,10 @@ def test_http_concurrent_hosts_do_not_mix(name: str, request: pytest.FixtureRequ
 
 
 @pytest.mark.live
-@pytest.mark.parametrize("name", ["core", "workers", "ops", "proxied", "uvicorn", "granian", "flask", "django", "sample"])
-def test_http_servers_stop_clean_and_leave_nothing(name: str, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize("name", list(SERVERS))
+def test_http_servers_stop_clean_and_leave_nothing(name: str, servers: dict[str, Server | str]) -> None:
     """After the HTTP rows: SIGTERM stops each server with exit 0 and no traceback; nothing stays."""
-    server: Server = request.getfixturevalue(f"{name}_server")
+    server = server_for(name, servers)
     assert server.pid_file.exists()
     code = server.stop()
     assert code == 0, server.stderr
