@@ -50,7 +50,13 @@ value is unknown)::
 
 Each record also carries the values as attributes (``%(status)s``,
 ``%(mount)s`` ... in a format string of one's own); its message is the
-line.  This module imports nothing but the standard library and the core.
+line.  While ``--access-log``'s own :class:`AccessLogHandler` is the
+logger's only handler, no record is built at all: to stdout the line is
+written and flushed at once; to a file the request only queues its values
+and the handler's thread writes the queued lines once a second, one
+``write()`` per batch (what keeps the access log within a few percent of a
+request's cost; ``docs/benchmarks.md``).  This module imports nothing but
+the standard library and the core.
 """
 
 from __future__ import annotations
