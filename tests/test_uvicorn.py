@@ -164,3 +164,15 @@ def test_bad_server_options_are_one_line(args: list[str], message: str) -> None:
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_front_layers_serve_the_wsgi_side_and_the_health_path() -> None:
+    args = [SITE, "--server", "uvicorn", "--port", "0", "--health-path", "/healthz", "--access-log", "-"]
+    with ServeProcess(args) as proc:
+        url = proc.url(60)
+        health = requests.get(url + "/healthz", timeout=10)
+        assert health.status_code == 200
+        flask_page = requests.get(url + "/flask/hello", timeout=10)
+        assert flask_page.headers.get("X-Request-ID")  # the request-ID layer ran (WSGI side)
+        proc.wait_for_line(r"GET /flask/hello", timeout=10)  # one access-log line on stdout
+        assert requests.get(url + "/api/items/1", timeout=10).json()["item"] == 1  # native beside them
