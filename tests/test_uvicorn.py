@@ -176,3 +176,23 @@ def test_front_layers_serve_the_wsgi_side_and_the_health_path() -> None:
         assert flask_page.headers.get("X-Request-ID")  # the request-ID layer ran (WSGI side)
         proc.wait_for_line(r"GET /flask/hello", timeout=10)  # one access-log line on stdout
         assert requests.get(url + "/api/items/1", timeout=10).json()["item"] == 1  # native beside them
+
+
+def test_a_fastapi_app_grafted_over_django_under_uvicorn() -> None:
+    pytest.importorskip("django")
+    pytest.importorskip("wsgihub_django")
+    with ServeProcess(["live_apps.asgi_django_site:site", "--server", "uvicorn", "--port", "0", "-v"]) as proc:
+        url = proc.url(60)
+        # route-aware: the graft takes the routes its router matches, natively
+        assert requests.get(url + "/blog/3/", timeout=10).json() == {
+            "app": "fastapi", "pk": 3, "django_home": "/", "about": "/about/"
+        }
+        assert requests.get(url + "/items/4", timeout=10).json()["app"] == "fastapi"
+        # everything else is Django's, in the thread pool, with cross-app URLs
+        assert requests.get(url + "/", timeout=10).json() == {"app": "django", "page": "home", "new_item": "/items/4"}
+        # the graft's 404 to a GET falls through to Django
+        assert requests.get(url + "/about/", timeout=10).json() == {"app": "django", "page": "about", "script_name": ""}
+        # a POST the graft takes runs there only, whatever it answers
+        assert requests.post(url + "/blog/3/", data=b"x", timeout=10).status_code == 404
+        assert requests.get(url + "/items/1", timeout=10).json()["posts"] == [3]
+    assert any("graft 'new' takes" in line for line in proc.stderr), proc.stderr[:5]  # the overlap report
