@@ -308,7 +308,7 @@ def proxy_setups(host: str, port: int, wsgihub_cmd: tuple[str, ...], workdir: st
     ports = {app: free_port() for app in apps}
     ready = {"django": "/hello/", "flask": "/hello", "pyramid": "/hello"}
     conf = os.path.join(workdir, f"nginx-{port}.conf")
-    if port:
+    if port and workdir:  # (setups(0) only lists the setups: nothing to write)
         with open(conf, "w", encoding="ascii") as out:
             out.write(NGINX_CONF.format(workers=2, dir=workdir, host=host, port=port, **ports))
     nginx_argv = (nginx, "-p", workdir, "-c", conf, "-g", "daemon off;")
@@ -510,7 +510,18 @@ def measure(
     access_log: str = os.devnull,
     workdir: str = "",
 ) -> Result:
-    """Start setup ``key`` (its backends first) on a free port, warm it up, measure it, stop it."""
+    """Start setup ``key`` (its backends first) on a free port, warm it up, measure it, stop it.
+
+    ``workdir``: where nginx's configuration and wrk's script go (default: a
+    temporary directory of this measurement's own).
+    """
+    if not workdir:
+        own = tempfile.mkdtemp(prefix="wsgihub-bench-")
+        os.chmod(own, 0o755)  # nginx's workers (user nobody under root) must enter it
+        try:
+            return measure(key, duration, connections, wrk_threads, access_log, own)
+        finally:
+            shutil.rmtree(own, ignore_errors=True)
     port = free_port()
     setup = {s.key: s for s in setups(port, access_log, workdir)}[key]
     env = dict(
