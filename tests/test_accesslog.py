@@ -406,3 +406,17 @@ def test_two_gunicorn_workers_share_one_file_line_by_line(plain_site: Path, tmp_
     assert len(lines) == 200
     assert all(TEXT_LINE.match(line) for line in lines), [line for line in lines if not TEXT_LINE.match(line)][:3]
     assert len({line.split()[-1] for line in lines}) == 200  # one request ID each
+
+
+def test_gunicorns_own_access_log_stays_off(
+    plain_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One format under both servers: GUNICORN_CMD_ARGS' --access-logfile does not add gunicorn's."""
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--access-logfile -")
+    with _serve(plain_site, "--access-log", "-", "--workers", "1") as proc:
+        requests.get(proc.url() + "/plain/once", timeout=10)
+        proc.wait_for_line(TEXT_LINE)
+        proc.signal(signal.SIGTERM)
+        assert proc.wait() == 0
+    requests_seen = [line for line in proc.stdout + proc.stderr if "/plain/once" in line]
+    assert len(requests_seen) == 1 and TEXT_LINE.match(requests_seen[0]), requests_seen

@@ -301,6 +301,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
                 self.cfg.set(key, value)
         for key, value in self.options.items():  # and settings given in Python win over everything
             self.cfg.set(key, value)
+        if "accesslog" not in self.options:
+            # One access log, one format under waitress and gunicorn: wsgihub's
+            # (--access-log), never gunicorn's own from its config file or
+            # GUNICORN_CMD_ARGS as well.
+            self.cfg.set("accesslog", None)
         for hook, arity in _HOOKS.items():
             theirs = self.cfg.settings[hook].get()
             ours = getattr(self, "_" + hook)
