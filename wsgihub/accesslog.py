@@ -512,8 +512,9 @@ class _Request:
         request_id = self.request_id
         if request_id is not None:
             lower = log._rid_lower
+            size = len(lower)
             for name, _value in headers:
-                if name.lower() == lower:
+                if len(name) == size and name.lower() == lower:
                     break
             else:
                 headers = [*headers, (log.request_id_header or "", request_id)]

@@ -178,8 +178,9 @@ class _Request:
 
     def __call__(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         lower = self.middleware._lower
+        size = len(lower)
         for name, _value in headers:
-            if name.lower() == lower:
+            if len(name) == size and name.lower() == lower:
                 break
         else:
             headers = [*headers, (self.middleware.header, self.request_id)]
