@@ -617,13 +617,6 @@ def echoed(app: str, script_name: str, path_info: str) -> str:
     return re.escape(f'"app": "{app}"') + r".*" + re.escape(f'"script_name": "{script_name}", "path_info": "{path_info}"')
 
 
-#: Found by the corpus: DESIGN.md says a graft's 404 falls through to the app beneath for GET/HEAD
-#: only ("nothing with side effects runs twice"); a graft the hub cannot read gets a POST, 404s,
-#: and the app beneath then gets the same POST.
-UNSAFE_FALLTHROUGH = (
-    "found by the corpus: a POST/DELETE runs in a cascade graft and then, after its 404, in the app "
-    "beneath (DESIGN: only GET/HEAD fall through); owner H"
-)
 #: A request ID the server made up (the client's was unusable).
 NEW_ID = r"^x-request-id: [0-9a-f]{32}$"
 #: The server closed the response body of a client that went away (PEP 3333).
@@ -910,8 +903,8 @@ HTTP: list[Http] = [
     Http("cascade-get-big-body", "GET /cas/x?cascade-big HTTP/1.1|Content-Length: 3000000", 200, r"^base; graft ran 1x; body 3000000$", payload=b"x" * 3_000_000),
     Http("cascade-get-chunked-body", "GET /cas/x?cascade-chunked HTTP/1.1|Transfer-Encoding: chunked", 200, r"^base; graft ran 1x; body 3$", payload=b"3\r\nabc\r\n0\r\n\r\n"),
     Http("cascade-head-falls-through", "HEAD /cas/x?cascade-head HTTP/1.1", 200),
-    Http("cascade-post-runs-once", "POST /cas/x?cascade-post HTTP/1.1|Content-Length: 3", S(200, 404), r"^(graft 404|base; graft ran 0x; body 3)$", payload=b"abc", xfail=UNSAFE_FALLTHROUGH),
-    Http("cascade-delete-runs-once", "DELETE /cas/x?cascade-delete HTTP/1.1", S(200, 404), r"^(graft 404|base; graft ran 0x; body 0)$", xfail=UNSAFE_FALLTHROUGH),
+    Http("cascade-post-runs-once", "POST /cas/x?cascade-post HTTP/1.1|Content-Length: 3", S(200, 404), r"^(graft 404|base; graft ran 0x; body 3)$", payload=b"abc"),
+    Http("cascade-delete-runs-once", "DELETE /cas/x?cascade-delete HTTP/1.1", S(200, 404), r"^(graft 404|base; graft ran 0x; body 0)$"),
     Http("method-graft-get", "GET /a/only-graft HTTP/1.1", 200, r"^graft$"),
     Http("method-graft-post-falls-to-base", "POST /a/only-graft HTTP/1.1|Content-Length: 0", 200, echoed("a", "/a", "/only-graft")),
     Http("method-graft-odd-falls-to-base", "PURGE /a/only-graft HTTP/1.1", 200, echoed("a", "/a", "/only-graft")),

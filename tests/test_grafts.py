@@ -209,7 +209,20 @@ def test_a_second_graft_gets_the_404_of_the_first_before_the_app_beneath(hub: Hu
     assert call(hub, "/static/x.css").text == "assets:files"
 
 
-def test_an_unreadable_graft_still_cascades(hub: Hub) -> None:
+def test_an_unreadable_graft_gets_get_and_head_only(hub: Hub) -> None:
+    ran: list[str] = []
+
+    def plain(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        ran.append(environ["REQUEST_METHOD"])
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"plain has nothing"]
+
+    graft(hub, plain)
+    assert call(hub, "/about").text == "legacy:about"  # GET: tried, its 404 falls through
+    assert call(hub, "/form", "POST").text == "legacy:form"  # POST: never sent to it
+    assert ran == ["GET"]
+    graft_peg = hub.peg("new")
+    hub.unmount(graft_peg)
     graft(hub, echo_app("plain"))
     assert call(hub, "/about").text.startswith("plain")
     finding = [f for f in hub.findings() if f.id == "I010"]

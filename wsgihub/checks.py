@@ -18,8 +18,8 @@ W003   warning  an adapter's own finding (``Adapter.problems``)
 W010   warning  a graft takes a route of the app beneath (every path of it)
 W011   warning  a graft takes part of a route of the app beneath
 W012   warning  an ``only``/``exclude`` pattern of a graft names no endpoint of it
-I010   info     a graft's routes cannot be read: it is tried first for every
-                request and its 404 falls through (a cascade)
+I010   info     a graft's routes cannot be read: it is tried first for GET and
+                HEAD (its 404 falls through) and gets no other method
 =====  =======  ===============================================================
 
 Ids never change meaning; new checks get new ids.
@@ -181,8 +181,9 @@ def graft_findings(report: _grafts.GraftReport) -> list[Finding]:
             Finding(
                 "I010",
                 "info",
-                f"graft {report.graft!r} over {report.over!r}: its routes cannot be read, so every request "
-                "is tried there first and its 404 falls through to the app beneath",
+                f"graft {report.graft!r} over {report.over!r}: its routes cannot be read, so GET and HEAD "
+                "requests are tried there first (its 404 falls through to the app beneath) and other methods "
+                "never reach it; give it an adapter to make it route-aware",
                 mounts,
             )
         )

@@ -26,8 +26,9 @@ for every method.
 a route of the graft outside the scope is not taken; its requests go on to
 the next graft or the app beneath.  A graft whose adapter cannot tell
 (``match`` returns ``None``: a plain WSGI app, an adapter without routing)
-is tried in a *cascade* for every method: it runs on a copy of the request
-and its 404 falls through (:func:`wsgihub.compose.cascade`).
+is tried first for GET and HEAD, in a *cascade* (its 404 falls through,
+:func:`wsgihub.compose.cascade`); a request with any other method never
+goes to it, since nothing tells whether it would have to run twice.
 
 Per request the hub asks a graft's router only for paths whose first
 segment starts one of its routes, and keeps the router's answers per path
@@ -304,9 +305,10 @@ def dispatch(
 ) -> Iterable[bytes]:
     """Send a request to the graft that takes it, else to the app beneath (``over``).
 
-    A graft that takes a GET/HEAD with ``fall_through`` and grafts that
-    cannot tell are tried in a cascade (their 404 falls through); a graft
-    that takes any other request answers it.
+    A graft that takes a GET/HEAD with ``fall_through`` and, for GET/HEAD,
+    grafts that cannot tell are tried in a cascade (their 404 falls
+    through); a graft that takes any other request answers it; any other
+    request is never sent to a graft that cannot tell.
     """
     path = environ.get("PATH_INFO") or "/"
     method = environ.get("REQUEST_METHOD", "GET")
@@ -321,7 +323,7 @@ def dispatch(
                 environ["pegboard.peg"] = claim.peg
                 return claim.peg.app(environ, start_response)
             return cascade([*chain, claim.app], environ, start_response)
-        if verdict is None:
+        if verdict is None and method in SAFE_METHODS:  # cannot tell: GET/HEAD try it, 404 falls through
             chain = [claim.app] if chain is None else [*chain, claim.app]
     if chain is None:
         return over(environ, start_response)
@@ -465,7 +467,7 @@ class GraftReport:
     def summary(self) -> str:
         """``new takes 12 of 240 routes of legacy`` (and how many it overlaps, adds, leaves out)."""
         if not self.readable:
-            return f"{self.graft}: its routes cannot be read; every request is tried there first (404 falls through)"
+            return f"{self.graft}: its routes cannot be read; GET and HEAD are tried there first (404 falls through)"
         text = f"{self.graft} takes {len(self.taken_routes)} of {self.beneath} routes of {self.over}"
         extra = []
         if self.partly_taken_routes:

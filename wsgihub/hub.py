@@ -216,8 +216,9 @@ class Hub(PegboardApplication):
         through to the app beneath; any other request runs in one app only.
         ``only`` / ``exclude`` (endpoint names or fnmatch globs, ``blog.*``)
         restrict the routes the graft takes: the others go beneath.  When
-        the hub cannot read ``app``'s routes, ``app`` is tried first and a
-        404 from it falls through (a cascade).  See :mod:`wsgihub.grafts`.
+        the hub cannot read ``app``'s routes, ``app`` is tried first for GET
+        and HEAD and a 404 from it falls through (a cascade); other methods
+        go beneath.  See :mod:`wsgihub.grafts`.
         """
         return super().graft(
             app, over, name, framework=framework, only=only, exclude=exclude, fall_through=fall_through
