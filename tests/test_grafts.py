@@ -7,6 +7,7 @@ in, and :mod:`wsgihub.rules` is checked on each framework's rule grammar.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -26,7 +27,7 @@ from wsgihub.cli import main
 from wsgihub.deploy import load
 from wsgihub.errors import ConfigError, DeployError, MountError
 from wsgihub.rules import DISJOINT, PARTIAL, TAKES, overlap, parse_rule
-from wsgihub.testing import ReferenceApp, call, echo_app, reference_hub
+from wsgihub.testing import ReferenceApp, call, echo_app, make_environ, reference_hub
 
 # the live apps live next to this file (also under pytest --import-mode=importlib)
 if str(Path(__file__).resolve().parent) not in sys.path:
@@ -166,7 +167,7 @@ def test_a_404_to_get_or_head_falls_through_to_the_app_beneath(hub: Hub) -> None
 def test_any_other_method_runs_in_one_app_only(hub: Hub) -> None:
     new = new_app(missing=("/form",))
     graft(hub, new)
-    answer = call(hub, "/form", "POST", CONTENT_LENGTH="3", **{"wsgi.input": __import__("io").BytesIO(b"a=1")})
+    answer = call(hub, "/form", "POST", CONTENT_LENGTH="3", **{"wsgi.input": io.BytesIO(b"a=1")})
     assert (answer.code, answer.text) == (404, "new has no such file")
     assert new.calls == ["/form"]
     assert hub.peg("legacy").app.calls == []  # type: ignore[attr-defined]
@@ -195,7 +196,7 @@ def test_the_successful_body_streams_only_the_status_is_peeked(hub: Hub) -> None
 
     graft(hub, StreamingApp("new", {"big": "/big"}))
     statuses: list[str] = []
-    body = hub(__import__("wsgihub.testing", fromlist=["make_environ"]).make_environ("/big"), lambda s, h, e=None: statuses.append(s))
+    body = hub(make_environ("/big"), lambda s, h, e=None: statuses.append(s))
     assert statuses == ["200 OK"] and produced == [0]  # the first chunk told the status; nothing more read
     assert b"".join(body) == b"chunk0 chunk1 chunk2 " and produced == [0, 1, 2]
     getattr(body, "close", lambda: None)()
