@@ -225,9 +225,8 @@ DJANGO_500 = (
 #: What the sample-site rows need (served in a process of its own: one Django settings module).
 SAMPLE = "django flask pyramid wsgihub_django wsgihub_flask wsgihub_pyramid graftsite"
 ECHO = "[app:a]\nuse = call:corpus_site:echo_factory\n"
-#: Found by the corpus: url_for's _scheme (and `wsgihub url --scheme`) is used verbatim, so
-#: _scheme="http://evil.com/#" builds "http://evil.com/#://example.com/..." past trusted_hosts.
-SCHEME = "found by the corpus: _scheme is not checked to be a scheme (RFC 3986) and can point an absolute URL anywhere; owner H"
+#: Found by the corpus (fixed): url_for's _scheme (and `wsgihub url --scheme`) was used verbatim, so
+#: _scheme="http://evil.com/#" built "http://evil.com/#://example.com/..." past trusted_hosts.
 
 
 #: A Flask app factory module (issue 8 §9: a factory is called the same way everywhere).
@@ -315,7 +314,7 @@ CLI: list[Cli] = [
     Cli("url-external-no-public-url", "url corpus_site:site -e links:item id=1 --external", 2, r"--external.*public_url.*\[composite:main\].*Hub\(public_url"),
     Cli("url-adapter-raises", "url corpus_site:site links:item", 1, r"^wsgihub: error: KeyError: 'id'.*--debug"),
     Cli("url-value-twice", "url corpus_site:site links:item id=1 id=2", 2, r"'id'.*(twice|more than once)", xfail="found by the corpus: the last of two values wins silently; owner S"),
-    Cli("url-scheme-not-a-scheme", "url corpus_site:public_site links:item id=1 --external --scheme http://evil.com/#", 2, r"scheme 'http://evil\.com/#'", xfail=SCHEME),
+    Cli("url-scheme-not-a-scheme", "url corpus_site:public_site links:item id=1 --external --scheme http://evil.com/#", 2, r"scheme 'http://evil\.com/#'"),
     Cli("url-endpoint-positional", "url corpus_site:site links:item id=1", 0, None),
     Cli("url-external-public", "url corpus_site:public_site -e links:item id=1 --external", 0, None),
     Cli("unknown-command", "nosuch", 2, r"No such command 'nosuch'"),
@@ -579,7 +578,7 @@ API: list[Api] = [
     Api("url-for-unknown-mount", lambda hub: hub.url_for("link:item", id=1), UnknownMountError, r"no mount named 'link'.*'links'"),
     Api("url-for-no-adapter", lambda hub: hub.url_for("a:x"), NoAdapterError, r"mount 'a' has no adapter"),
     Api("url-for-external-outside-request", lambda hub: hub.url_for("links:item", id=1, _external=True), UntrustedHostError, r"'links:item' outside a request.*public_url"),
-    Api("url-for-scheme-not-a-scheme", lambda hub: corpus_site.public_site().url_for("links:item", id=1, _external=True, _scheme="http://evil.com/#"), WsgihubError, r"_scheme 'http://evil\.com/#'", xfail=SCHEME),
+    Api("url-for-scheme-not-a-scheme", lambda hub: corpus_site.public_site().url_for("links:item", id=1, _external=True, _scheme="http://evil.com/#"), WsgihubError, r"_scheme 'http://evil\.com/#'"),
     Api("url-for-untrusted-host", _external_from("evil.com"), UntrustedHostError, r"Host 'evil\.com' is not in trusted_hosts"),
     Api("url-for-host-userinfo", _external_from("example.com:@evil.com"), UntrustedHostError, r"example\.com:@evil\.com"),
     Api("url-for-host-suffix-slash", _external_from("evil.com/.example.org"), UntrustedHostError, r"evil\.com/\.example\.org"),

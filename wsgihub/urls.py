@@ -328,6 +328,8 @@ def build_url(
             "(a plain WSGI app; install its framework's wsgihub plugin or pass framework=)",
             mount,
         )
+    if scheme is not None:
+        scheme = _checked_scheme(scheme, endpoint)
     current = _current_request()
     host = None
     if external:
@@ -349,6 +351,31 @@ def build_url(
     if anchor:
         url += "#" + quote(anchor, safe=_ANCHOR_SAFE)
     return url
+
+
+#: RFC 3986's ``scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )``.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
+
+def _checked_scheme(scheme: object, endpoint: str) -> str:
+    """``_scheme`` in lower case if it is ``http`` or ``https``; else :class:`URLBuildError`.
+
+    A value that is not a scheme at all (``'http://evil.com/#'``) would put
+    whatever it holds in front of the host of an absolute URL; any other
+    scheme names no URL this site answers.
+    """
+    if not isinstance(scheme, str) or not _SCHEME.fullmatch(scheme):
+        raise URLBuildError(
+            f"cannot build {endpoint!r}: _scheme {scheme!r} is not a scheme "
+            "(RFC 3986: a letter, then letters, digits, '+', '-', '.'); give 'http' or 'https'",
+            endpoint,
+        )
+    lowered = scheme.lower()
+    if lowered not in ("http", "https"):
+        raise URLBuildError(
+            f"cannot build {endpoint!r}: _scheme {scheme!r}: absolute URLs here are 'http' or 'https'", endpoint
+        )
+    return lowered
 
 
 def _named(exc: URLBuildError, mount: str, endpoint: str) -> URLBuildError:
