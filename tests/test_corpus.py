@@ -590,7 +590,7 @@ API: list[Api] = [
     Api("load-none", lambda hub: wsgihub.load(None), ConfigError, r"no site given"),  # type: ignore[arg-type]
     Api("load-empty", lambda hub: wsgihub.load(""), DeployError, r"site '': expected a site file"),
     Api("load-missing-file", lambda hub: wsgihub.load("config:/nonexistent/site.ini"), DeployError, r"'/nonexistent/site\.ini' does not exist"),
-    Api("parse-deployment-none", lambda hub: wsgihub.deploy.parse_deployment(None), (DeployError, TypeError), r"descriptor.*None", xfail="a raw TypeError from open(); owner L"),  # type: ignore[arg-type]
+    Api("parse-deployment-none", lambda hub: wsgihub.deploy.parse_deployment(None), (DeployError, TypeError), r"descriptor.*None"),  # type: ignore[arg-type]
     Api("parse-deployment-directory", lambda hub: wsgihub.deploy.parse_deployment("/"), DeployError, r"pipeline descriptor '/' cannot be read"),
     Api("partyline-handler-not-callable", lambda hub: hub.partyline.connect("ping", None), TypeError, r"handler for 'ping' is not callable"),  # type: ignore[arg-type]
     Api("partyline-no-such-service", lambda hub: hub.partyline.ask_around("corpus-nosuch", None), wsgihub.NoSuchServiceName, r"'corpus-nosuch'"),

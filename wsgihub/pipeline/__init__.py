@@ -122,9 +122,19 @@ class _Where:
         return f"{text} key {self.key!r}" if self.key else text
 
 
+def _filename(path: object) -> str:
+    """``path`` as a file name; :class:`DeployError` if it is not a path at all (``None``, a number)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise DeployError(f"pipeline descriptor must be a path (str or os.PathLike), not {path!r}")
+    filename = os.fspath(path)
+    if not isinstance(filename, str):
+        raise DeployError(f"pipeline descriptor must be a str path, not {filename!r}")
+    return filename
+
+
 def read_descriptor(path: str | os.PathLike[str]) -> list[Section]:
     """The sections of the descriptor at ``path``, in file order (not yet resolved)."""
-    filename = os.fspath(path)
+    filename = _filename(path)
     try:
         with open(filename, encoding="utf-8") as f:
             text = f.read()
@@ -188,7 +198,7 @@ def parse_deployment(path: str | os.PathLike[str]) -> WSGIApplication:
     wraps middleware around it, bottom to top, so the first section is the
     outermost layer (the first a request meets).
     """
-    filename = os.fspath(path)
+    filename = _filename(path)
     sections = read_descriptor(filename)
     cwd_on_sys_path()
     global_conf = {"__file__": os.path.abspath(filename), "here": os.path.dirname(os.path.abspath(filename))}
