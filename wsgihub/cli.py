@@ -308,6 +308,8 @@ def _url_arguments(
                     f"value {item!r}: {key!r} is url_for's own keyword, not a route value; "
                     f"use {_URL_FOR_OPTIONS[key]}"
                 )
+            if key in values:
+                raise ConfigError(f"value {item!r}: {key!r} is given more than once ({key}={values[key]} before)")
             values[key] = value
         elif values or sep:
             raise ConfigError(f"value {item!r}: expected NAME=VALUE")
@@ -325,6 +327,12 @@ def _url_arguments(
     if len(words) > 1:
         raise ConfigError(f"value {words[1]!r}: expected NAME=VALUE")
     site = words[0] if words else None
+    if site is None and not has_mounts:
+        # `wsgihub url site.ini` and `wsgihub url new:user` look alike: say which is which
+        raise ConfigError(
+            f"no site given: {endpoint!r} was read as the route MOUNT:ENDPOINT; {usage} "
+            "(or --mount PREFIX=MODULE:ATTR)"
+        )
     if site is not None and has_mounts and not _could_be_site(site):
         raise ConfigError(f"value {site!r}: expected NAME=VALUE")
     return site, endpoint, values
