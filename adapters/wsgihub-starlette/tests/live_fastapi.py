@@ -1,6 +1,6 @@
 """A FastAPI app for ``wsgihub serve --mount /api=live_fastapi:app`` (test_serve_live.py).
 
-Its lifespan prints ``LIFESPAN startup PID`` / ``LIFESPAN shutdown PID`` to stdout.
+Its lifespan writes ``LIFESPAN startup PID`` / ``LIFESPAN shutdown PID`` lines to stdout.
 """
 
 from __future__ import annotations
@@ -14,11 +14,22 @@ from fastapi import FastAPI, Request
 from wsgihub_starlette import HubURL
 
 
+def say(line: str) -> None:
+    """Write ``line`` to stdout in one ``write(2)``.
+
+    Every gunicorn worker shares the serve command's stdout pipe.  ``print``
+    writes the text and its newline in two calls, so two workers ending at
+    once interleave them (``LIFESPAN shutdown 1LIFESPAN shutdown 2``); one
+    write of less than ``PIPE_BUF`` bytes to a pipe is never split.
+    """
+    os.write(1, (line + "\n").encode())
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-    print(f"LIFESPAN startup {os.getpid()}", flush=True)
+    say(f"LIFESPAN startup {os.getpid()}")
     yield {"started_in": os.getpid()}
-    print(f"LIFESPAN shutdown {os.getpid()}", flush=True)
+    say(f"LIFESPAN shutdown {os.getpid()}")
 
 
 app = FastAPI(lifespan=lifespan)
