@@ -216,12 +216,6 @@ ASGI_PATH_BYTES = (
 )
 #: The Django rows: a project of its own (tests/corpus/corpus_django), served in its own process.
 DJANGO = "django wsgihub_django"
-#: Found by the corpus: the Flask and Pyramid adapters answer 400 when an app's hub.url_for
-#: meets an untrusted Host; under Django (DEBUG = False) it is a 500 page.
-DJANGO_500 = (
-    "found by the corpus: a Django view's url_for(_external=True) from an untrusted Host is a 500 "
-    "(the Flask and Pyramid adapters answer 400; Django's own DisallowedHost is 400); owner H"
-)
 #: What the sample-site rows need (served in a process of its own: one Django settings module).
 SAMPLE = "django flask pyramid wsgihub_django wsgihub_flask wsgihub_pyramid graftsite"
 ECHO = "[app:a]\nuse = call:corpus_site:echo_factory\n"
@@ -774,8 +768,8 @@ HTTP: list[Http] = [
     Http("flask-external-untrusted", "GET /old/ext HTTP/1.1|Host: evil.com", 400, server="flask", needs="flask wsgihub_flask"),
     Http("flask-external-userinfo", "GET /old/ext HTTP/1.1|Host: example.com:@evil.com", 400, server="flask", needs="flask wsgihub_flask"),
     Http("django-external-trusted", "GET /dj/ext HTTP/1.1", 200, r"^http://example\.com/dj/ext$", server="django", needs=DJANGO),
-    Http("django-external-untrusted", "GET /dj/ext HTTP/1.1|Host: evil.com", 400, server="django", needs=DJANGO, xfail=DJANGO_500),
-    Http("django-external-userinfo", "GET /dj/ext HTTP/1.1|Host: example.com:@evil.com", 400, server="django", needs=DJANGO, xfail=DJANGO_500),
+    Http("django-external-untrusted", "GET /dj/ext HTTP/1.1|Host: evil.com", 400, server="django", needs=DJANGO),
+    Http("django-external-userinfo", "GET /dj/ext HTTP/1.1|Host: example.com:@evil.com", 400, server="django", needs=DJANGO),
     Http("django-404", "GET /dj/gone HTTP/1.1", 404, server="django", needs=DJANGO),
     Http("django-no-such-route", "GET /dj/nosuch HTTP/1.1|Host: evil.com", 404, server="django", needs=DJANGO),
     Http("django-non-utf8-path", "GET /dj/%ff HTTP/1.1", 404, server="django", needs=DJANGO),

@@ -30,7 +30,7 @@ from wsgihub import AppRoute, Cookie
 from wsgihub.adapter import Adapter
 from wsgihub.errors import AdapterError, MountError, UnknownEndpointError, URLBuildError, closest
 
-from . import registry, static
+from . import hosts, registry, static
 from .context import close_connections, django_request, reverse_at, track_django_requests
 from .project import check_settings_module, settings_problems
 from .urlconf import ALL, FILE_VIEWS, Plan, UrlTable, reachable
@@ -81,6 +81,7 @@ class DjangoAdapter(Adapter[Any]):
             raise MountError(str(exc), peg.name) from exc
         registry.remember(hub, peg, module)
         self._static = static.attach(peg)  # static files as runserver serves them (static.py)
+        hosts.answer_400(self.app)  # UntrustedHostError from a view: 400, as Django's DisallowedHost
         track_django_requests()
         _offer_template_library()
 
