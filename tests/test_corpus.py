@@ -193,12 +193,6 @@ BARE_ASGI = (
     "found by the corpus: a bare ASGI function (no adapter bridges it) is accepted and mounted as "
     "WSGI since fa19a1c: check says ok, every request is a 500; owner: issue 12's ASGI work"
 )
-#: Found by the corpus: two distributions naming the same ``wsgihub`` entry point keep one of
-#: them silently; a package that names its plugin ``flask`` replaces the Flask adapter.
-PLUGIN_NAME = (
-    "found by the corpus: a plugin name claimed by two distributions loads one silently (an entry "
-    "point named 'flask' replaces the Flask adapter); refuse in one line naming both; owner: plugins"
-)
 HUB = "[composite:main]\nuse = egg:wsgihub#hub\n"
 A = "--mount /a=live_apps.echo:app_a"
 #: A websocket handshake (to a WSGI mount it is refused before accepting: 403).
@@ -348,8 +342,8 @@ CLI: list[Cli] = [
     Cli("plugin-module-raises", "plugins", 2, r"plugin 'corpus' \(distribution corpus-plugin 0\.1\).*ZeroDivisionError", files=plugin("corpus_plugin", "RATIO = 1 / 0\n")),
     Cli("plugin-unknown-hook", "plugins", 2, r"plugin 'corpus'.*wsgihub_adaptr.*(did you mean 'wsgihub_adapter'|unknown)", files=plugin("corpus_plugin", "from wsgihub import hookimpl\n@hookimpl\ndef wsgihub_adaptr(app, layers, framework):\n    return None\n")),
     Cli("plugin-bad-signature", "plugins", 2, r"plugin 'corpus'.*wsgihub_adapter.*(application|nonsense)", files=plugin("corpus_plugin", "from wsgihub import hookimpl\n@hookimpl\ndef wsgihub_adapter(application, nonsense):\n    return None\n")),
-    Cli("plugin-name-twice", "plugins", 2, r"plugin 'corpus'.*corpus-one.*corpus-two|plugin 'corpus'.*corpus-two.*corpus-one", files={**plugin("corpus_one", "", dist="corpus-one"), **plugin("corpus_two", "", dist="corpus-two")}, xfail=PLUGIN_NAME),
-    Cli("plugin-name-shadows-adapter", "plugins", 2, r"plugin 'flask'.*corpus-evil.*wsgihub-flask|plugin 'flask'.*wsgihub-flask.*corpus-evil", files=plugin("corpus_evil", "", dist="corpus-evil", name="flask"), needs="wsgihub_flask", xfail=PLUGIN_NAME),
+    Cli("plugin-name-twice", "plugins", 2, r"plugin 'corpus'.*corpus-one.*corpus-two|plugin 'corpus'.*corpus-two.*corpus-one", files={**plugin("corpus_one", "", dist="corpus-one"), **plugin("corpus_two", "", dist="corpus-two")}),
+    Cli("plugin-name-shadows-adapter", "plugins", 2, r"plugin 'flask'.*corpus-evil.*wsgihub-flask|plugin 'flask'.*wsgihub-flask.*corpus-evil", files=plugin("corpus_evil", "", dist="corpus-evil", name="flask"), needs="wsgihub_flask"),
     Cli("plugin-broken-while-routing", "routes --mount /a=live_apps.echo:app_a", 2, r"plugin 'corpus'.*failed to load", files=plugin("corpus_plugin_nowhere")),
     # -- site files (PasteDeploy INI) ----------------------------------------------------------
     Cli("site-file-missing", "check {tmp}/missing.ini", 2, r"site file '.*missing\.ini' does not exist"),

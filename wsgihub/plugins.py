@@ -116,11 +116,23 @@ class Plugins:
         self.manager.unregister(plugin, name)
 
     def load_entry_points(self, group: str = ENTRY_POINT_GROUP) -> list[str]:
-        """Load every entry point of ``group`` not blocked; return their names."""
+        """Load every entry point of ``group`` not blocked; return their names.
+
+        A name claimed by entry points of two distributions is refused
+        (:class:`~wsgihub.PluginError` naming both) before anything loads:
+        pluggy keeps one plugin per name, so one of them would be dropped
+        silently, and a package naming its plugin ``flask`` would replace
+        the Flask adapter.  Blocking the name (``WSGIHUB_BLOCK_PLUGINS``)
+        skips both.
+        """
+        entry_points = [
+            ep
+            for ep in metadata.entry_points(group=group)
+            if not self.manager.is_blocked(ep.name) and not self.manager.has_plugin(ep.name)
+        ]
+        _refuse_shared_names(entry_points)
         loaded: list[str] = []
-        for ep in metadata.entry_points(group=group):
-            if self.manager.is_blocked(ep.name) or self.manager.has_plugin(ep.name):
-                continue
+        for ep in entry_points:
             dist = getattr(ep, "dist", None)
             where = f" (distribution {dist.name} {dist.version})" if dist is not None else ""
             try:
@@ -194,6 +206,24 @@ class Plugins:
     def has_observers(self, hook: str) -> bool:
         """Whether any plugin implements ``hook`` (so callers can skip the call)."""
         return bool(getattr(self.manager.hook, hook).get_hookimpls())
+
+
+def _refuse_shared_names(entry_points: Iterable[metadata.EntryPoint]) -> None:
+    """:class:`~wsgihub.PluginError` if two distributions' entry points have one name."""
+    claims: dict[str, dict[str, str]] = {}
+    for ep in entry_points:
+        dist = getattr(ep, "dist", None)
+        label = f"{dist.name} {dist.version}" if dist is not None else f"entry point {ep.value!r}"
+        key = dist.name if dist is not None else ep.value
+        claims.setdefault(ep.name, {}).setdefault(key, label)
+    for name, dists in claims.items():
+        if len(dists) > 1:
+            both = " and ".join(f"distribution {label}" for label in sorted(dists.values()))
+            raise PluginError(
+                f"plugin {name!r} is claimed by {both}: uninstall one, or block the name "
+                f"({BLOCK_ENV}={name} blocks both)",
+                name,
+            )
 
 
 def _env_flag(name: str) -> bool:
