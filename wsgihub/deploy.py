@@ -394,6 +394,28 @@ def _as_hub(obj: Any, source: str) -> Hub:
     return hub
 
 
+def _load_percent_path(filename: str, name: str | None, global_conf: dict[str, str] | None) -> Any:
+    """``loadapp`` for a site file whose path holds ``%`` (``/srv/100%/site.ini``).
+
+    PasteDeploy puts ``here`` and ``__file__`` into the file's defaults as
+    they are, and configparser reads every ``%`` in them as the start of an
+    interpolation (``InterpolationSyntaxError`` on a correct file); its
+    ``config:`` URI would also percent-decode the path (``%41`` is ``A``).
+    This builds PasteDeploy's loader itself, with both escaped (``%%``): the
+    values reaching ``%(here)s`` and the factories' ``global_conf`` are the
+    real path.
+    """
+    from paste.deploy.loadwsgi import APP, ConfigLoader
+
+    loader = ConfigLoader(filename)
+    loader.update_defaults(
+        {"here": os.path.dirname(filename).replace("%", "%%"), "__file__": filename.replace("%", "%%")}
+    )
+    if global_conf:
+        loader.update_defaults(global_conf, overwrite=False)
+    return loader.get_context(APP, name, global_conf).create()
+
+
 def _load_ini(path: str, **options: Any) -> Hub:
     filename, _, name = path.partition("#")
     filename = os.path.abspath(filename)
@@ -409,7 +431,10 @@ def _load_ini(path: str, **options: Any) -> Hub:
         raise DeployError(f"{filename}: {type(exc).__name__}: {_one_line(exc)}") from exc
     try:
         with _loading(header or name or "main", filename, f"#{name or 'main'}"):
-            app = loadapp(f"config:{filename}", name=name or None, **options)
+            if "%" in filename and set(options) <= {"global_conf"}:
+                app = _load_percent_path(filename, name or None, options.get("global_conf"))
+            else:
+                app = loadapp(f"config:{filename}", name=name or None, **options)
     except LookupError as exc:
         if header is not None:
             raise _located(exc, filename, header) from exc
