@@ -608,12 +608,6 @@ def echoed(app: str, script_name: str, path_info: str) -> str:
 NEW_ID = r"^x-request-id: [0-9a-f]{32}$"
 #: The server closed the response body of a client that went away (PEP 3333).
 CLOSED = r"^CLOSED {id}$"
-#: Found by the corpus: a non-UTF-8 path makes Pyramid raise URLDecodeError, which no view
-#: handles, so waitress answers 500 (a stock Pyramid app does the same; Django and Flask 404).
-PYRAMID_URLDECODE = (
-    "found by the corpus: GET /api/posts/%ff is a 500 (Pyramid's URLDecodeError escapes); "
-    "the Pyramid adapter could answer 400 as it does for an untrusted Host; owner H"
-)
 
 HTTP: list[Http] = [
     # -- Host (issue 8 §1): trusted_hosts = example.com .example.org localhost [::1] ---------------
@@ -806,7 +800,7 @@ HTTP: list[Http] = [
     Http("sample-login-without-csrf", "POST /accounts/login/ HTTP/1.1|Host: localhost|Content-Type: application/x-www-form-urlencoded|Content-Length: 5", 403, payload=b"a=b&c", server="sample", needs=SAMPLE),
     Http("sample-django-non-utf8-path", "GET /blog/%ff/ HTTP/1.1|Host: localhost", 404, server="sample", needs=SAMPLE),
     Http("sample-flask-non-utf8-path", "GET /users/%ff HTTP/1.1|Host: localhost", 404, server="sample", needs=SAMPLE),
-    Http("sample-api-non-utf8-path", "GET /api/posts/%ff HTTP/1.1|Host: localhost", S(400, 404), server="sample", needs=SAMPLE, xfail=PYRAMID_URLDECODE),
+    Http("sample-api-non-utf8-path", "GET /api/posts/%ff HTTP/1.1|Host: localhost", S(400, 404), server="sample", needs=SAMPLE),
     Http("sample-static-traversal", "GET /static/../../etc/passwd HTTP/1.1|Host: localhost", S(400, 404), r"^(?!root:)", server="sample", needs=SAMPLE),
     Http("sample-static-encoded-traversal", "GET /static/%2e%2e/%2e%2e/etc/passwd HTTP/1.1|Host: localhost", S(400, 404), r"^(?!root:)", server="sample", needs=SAMPLE),
     Http("sample-static-encoded-slash-traversal", "GET /static/..%2f..%2fsettings.py HTTP/1.1|Host: localhost", S(400, 404), r"^(?!SECRET)", server="sample", needs=SAMPLE),

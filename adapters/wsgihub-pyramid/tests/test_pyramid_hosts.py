@@ -85,13 +85,18 @@ def test_unmounting_removes_the_check_and_a_hub_that_trusts_anything_adds_none()
     app = _app()
     hub = _hub(trusted_hosts=["example.com"])
     peg = hub.mount("/api", app)
-    assert len(list(app.registry.registeredHandlers())) == 1
+    assert len(_host_checks(app)) == 1
     hub.unmount(peg)
     assert not [h for h in app.registry.registeredHandlers() if INewRequest in h.required]
     for options in ({}, {"trusted_hosts": ["*"]}):
         other = _hub(**options)
         other.mount("/api", app)
-        assert not list(app.registry.registeredHandlers())
+        assert not _host_checks(app)
+
+
+def _host_checks(app: Any) -> list[Any]:
+    """The Host checks in ``app``'s registry (the path check, paths.py, is always there)."""
+    return [h for h in app.registry.registeredHandlers() if h.factory.__name__ == "check_host"]
 
 
 def test_request_context_is_entered_by_code_and_not_checked() -> None:
@@ -99,3 +104,16 @@ def test_request_context_is_entered_by_code_and_not_checked() -> None:
     hub.mount("/api", _app())
     with hub.request_context("api", {"HTTP_HOST": "localhost"}) as request:
         assert request.route_path("go") == "/api/go"
+
+
+def test_a_path_that_is_not_utf8_is_400_and_unmounting_removes_the_check() -> None:
+    app = _app()
+    hub = _hub()  # trusts any Host: the path check does not depend on it
+    peg = hub.mount("/api", app)
+    with serving(hub) as server:
+        status, _, body = _get(server.port, "/api/go%ff", "localhost")
+        assert (status, body) == (400, b"Bad Request: the path is not UTF-8\n")
+        assert _get(server.port, "/api/there/", "localhost")[0] == 200
+        assert _get(server.port, "/api/caf%C3%A9", "localhost")[0] == 404  # UTF-8: routed as ever
+    hub.unmount(peg)
+    assert not [h for h in app.registry.registeredHandlers() if INewRequest in h.required]

@@ -32,7 +32,7 @@ from pyramid.scripting import prepare
 from wsgihub.adapter import Adapter, AppRoute, Cookie
 from wsgihub.errors import UnknownEndpointError, URLBuildError, closest
 
-from . import hosts
+from . import hosts, paths
 from .routing import RouteInfo, RouteTable, static_specs
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ class PyramidAdapter(Adapter[Any]):
         self.table = RouteTable(registry)
         self._request = self._blank_request()
         self._host_check: Any = None
+        self._path_check: Any = None
 
     def _blank_request(self) -> Any:
         """The one request every build uses: blank, carrying the registry.
@@ -92,15 +93,19 @@ class PyramidAdapter(Adapter[Any]):
         ``request.hub_url`` (see :func:`wsgihub_pyramid.includeme`) falls
         back to ``registry["wsgihub.hub"]`` outside requests the hub serves.
         With ``trusted_hosts`` or ``public_url``, other Hosts get 400 before
-        any view (WebOb's redirects would carry them: hosts.py).
+        any view (WebOb's redirects would carry them: hosts.py); a path
+        that is not UTF-8 gets 400 too (paths.py).
         """
         self.registry[HUB_KEY] = hub
         self._host_check = hosts.guard(self.registry, hub)
+        self._path_check = paths.guard(self.registry)
 
     def unmounted(self, hub: Hub, peg: Peg) -> None:
         """Forget the hub, unless the same app is still mounted elsewhere on it."""
         hosts.unguard(self.registry, self._host_check)
         self._host_check = None
+        paths.unguard(self.registry, self._path_check)
+        self._path_check = None
         if self.registry.get(HUB_KEY) is not hub:
             return
         for other in hub.pegs():
