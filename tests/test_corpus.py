@@ -189,10 +189,6 @@ def S(*codes: int) -> frozenset[int]:
 #: Found by the corpus: since fa19a1c every callable of three required arguments is taken for
 #: an ASGI app; a bare ``async def app(scope, receive, send)`` that no adapter bridges is then
 #: mounted as WSGI: check says "ok ... wsgi" and every request is a 500 (TypeError).
-BARE_ASGI = (
-    "found by the corpus: a bare ASGI function (no adapter bridges it) is accepted and mounted as "
-    "WSGI since fa19a1c: check says ok, every request is a 500; owner: issue 12's ASGI work"
-)
 HUB = "[composite:main]\nuse = egg:wsgihub#hub\n"
 A = "--mount /a=live_apps.echo:app_a"
 #: A websocket handshake (to a WSGI mount it is refused before accepting: 403).
@@ -265,7 +261,7 @@ CLI: list[Cli] = [
     Cli("mount-factory-fails", "check --mount /a=live_apps.sites:broken_site", 2, r"--mount /a.*(KeyError.*SECRET_KEY|factory)"),
     Cli("mount-factory-wants-argument", "check --mount /a=corpus_site:needs_config", 2, r"--mount /a=corpus_site:needs_config.*1 required argument.*neither a WSGI application"),
     Cli("mount-factory-returns-none", "check --mount /a=corpus_site:returns_none", 2, r"--mount /a=corpus_site:returns_none.*returned None"),
-    Cli("mount-asgi-app", "check --mount /a=corpus_site:asgi_app", 2, r"--mount /a=corpus_site:asgi_app", xfail=BARE_ASGI),
+    Cli("mount-asgi-app", "check --mount /a=corpus_site:asgi_app", 2, r"--mount /a=corpus_site:asgi_app"),
     Cli("mount-old-style-class-app", "check --mount /a=corpus_site:OldStyleApp", 0, None),
     Cli("mount-app-class-is-factory", "check --mount /a=corpus_site:AppClass", 0, None),
     Cli("check-shadowed-route", "check corpus_site:shadowed", 1, None),

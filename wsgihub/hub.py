@@ -26,6 +26,8 @@ checks in :mod:`wsgihub.checks`.
 
 from __future__ import annotations
 
+import importlib.util
+import inspect
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -258,6 +260,8 @@ class Hub(PegboardApplication):
         )
         if adapter is None and framework is not None:
             raise MountError(f"mount {peg.name!r}: no installed adapter handles framework {framework!r}", peg.name)
+        if adapter is None and _is_async_callable(peg.app):
+            raise MountError(_bare_asgi_message(peg.name, peg.app), peg.name)
         peg.adapter = adapter
         peg.framework = adapter.framework if adapter is not None else None
         if adapter is not None and adapter.wsgi is not peg.app:
@@ -532,3 +536,24 @@ def _silence(ids: Iterable[str]) -> frozenset[str]:
     except TypeError:
         raise ConfigError(f"silence: expected finding ids such as W010, not {ids!r}") from None
     return frozenset(i for i in found if i)
+
+
+def _is_async_callable(app: object) -> bool:
+    """Whether calling ``app`` gives a coroutine (``async def``): ASGI, never WSGI."""
+    if inspect.iscoroutinefunction(app):
+        return True
+    call = None if inspect.isroutine(app) or isinstance(app, type) else inspect.getattr_static(type(app), "__call__", None)
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+def _bare_asgi_message(name: str, app: object) -> str:
+    """Why an ASGI app no adapter took is refused, and what to do (one line).
+
+    Served as WSGI it would answer every request 500; a Starlette or FastAPI
+    app is bridged by its adapter, a bare ``async def app(scope, receive,
+    send)`` has none.
+    """
+    what = f"mount {name!r}: {getattr(app, '__qualname__', type(app).__name__)!r} is an ASGI application (async), not WSGI"
+    if importlib.util.find_spec("wsgihub_starlette") is None:
+        return f"{what}: install wsgihub-starlette and mount it as wsgihub_starlette.Bridge(app)"
+    return f"{what}, and no adapter takes it: mount wsgihub_starlette.Bridge(app) instead"
