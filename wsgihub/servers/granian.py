@@ -34,24 +34,18 @@ blocking threads.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import threading
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 # granian is optional: this module is imported only for --server granian.
 from granian.constants import Interfaces
 from granian.server.embed import Server
 
 from ..errors import ServeError
-from ..process.plugins import SimplePlugin
-from .base import DEFAULT_DRAIN_TIMEOUT, check_address, format_url
-
-if TYPE_CHECKING:
-    from ..asgi import ASGIHub
-    from ..bus import Bus
+from .base import check_address
+from .loop import LoopServer
 
 __all__ = ["GranianServer"]
 
@@ -59,7 +53,7 @@ __all__ = ["GranianServer"]
 _START_TIMEOUT = 30.0
 
 
-class GranianServer(SimplePlugin):
+class GranianServer(LoopServer):
     """Serve ``app`` (an :class:`~wsgihub.asgi.ASGIHub`) with granian's embedded server while the bus is started.
 
     ``port`` 0 picks a free port (checked and released first: granian binds
@@ -67,49 +61,7 @@ class GranianServer(SimplePlugin):
     keywords (``runtime_threads``, ``http``, ``backlog`` ...).
     """
 
-    def __init__(
-        self,
-        bus: Bus,
-        app: ASGIHub | Any,
-        host: str = "127.0.0.1",
-        port: int = 8080,
-        *,
-        drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(bus)
-        self.app = app
-        self.host = host
-        self.port = port
-        self.drain_timeout = drain_timeout
-        self.options = dict(options or {})
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.thread: threading.Thread | None = None
-        self.server: Any = None
-        self._serving: Any = None
-        self.bound: tuple[str, int] | None = None
-        self._lock = threading.Lock()
-
-    def subscribe(self) -> None:
-        """Subscribe the start, stop and exit listeners (and the early loop start)."""
-        super().subscribe()
-        self.bus.subscribe("start", self.start_loop, priority=30)
-
-    def unsubscribe(self) -> None:
-        """Unsubscribe every listener :meth:`subscribe` subscribed."""
-        super().unsubscribe()
-        self.bus.unsubscribe("start", self.start_loop)
-
-    def start_loop(self) -> None:
-        """Run the event loop in its thread (once) and bind the hub's ASGI mounts to it."""
-        with self._lock:
-            if self.loop is None or self.thread is None or not self.thread.is_alive():
-                self.loop = asyncio.new_event_loop()
-                self.thread = threading.Thread(target=self.loop.run_forever, name="wsgihub granian loop", daemon=True)
-                self.thread.start()
-        bind = getattr(self.app, "bind", None)
-        if callable(bind):
-            bind(self.loop)
+    server_name = "granian"
 
     def start(self) -> None:
         """Listen and serve; return once granian's socket listens."""
@@ -168,24 +120,6 @@ class GranianServer(SimplePlugin):
         self.bus.log(f"Stopped granian on {self.url}.")
 
     stop.priority = 40  # type: ignore[attr-defined]
-
-    def exit(self) -> None:
-        """End the event loop thread (after the hub's stop ran the ASGI lifespans' shutdown)."""
-        with self._lock:
-            loop, thread = self.loop, self.thread
-            self.loop = self.thread = None
-        if loop is not None and thread is not None:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(5.0)
-            if not thread.is_alive():
-                with contextlib.suppress(RuntimeError):
-                    loop.close()
-
-    @property
-    def url(self) -> str:
-        """``http://host:port`` the server listens (or will listen) on."""
-        host, port = self.bound if self.bound is not None else (self.host, self.port)
-        return format_url(host, port)
 
 
 def _wait_listening(host: str, port: int, serving: Any) -> None:

@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from ..errors import ServeError
-from ..process.plugins import SimplePlugin
-from .base import DEFAULT_DRAIN_TIMEOUT, bind_socket, format_url
+from .base import DEFAULT_DRAIN_TIMEOUT, bind_socket
+from .loop import LoopServer
 
 if TYPE_CHECKING:
     from ..asgi import ASGIHub
@@ -55,7 +55,7 @@ __all__ = ["UvicornServer"]
 _STOP_GRACE = 5.0
 
 
-class UvicornServer(SimplePlugin):
+class UvicornServer(LoopServer):
     """Serve ``app`` (``hub.asgi`` or an :class:`~wsgihub.asgi.ASGIHub`) with uvicorn while the bus is started.
 
     ``sock`` is an already bound socket (:func:`wsgihub.servers.bind_socket`);
@@ -64,6 +64,8 @@ class UvicornServer(SimplePlugin):
     :class:`uvicorn.Config` settings (``http="h11"``, ``ws="websockets"``,
     ``forwarded_allow_ips``, ``limit_concurrency`` ...).
     """
+
+    server_name = "uvicorn"
 
     def __init__(
         self,
@@ -76,45 +78,14 @@ class UvicornServer(SimplePlugin):
         sock: socket.socket | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(bus)
-        self.app = app
-        self.host = host
-        self.port = port
-        self.drain_timeout = drain_timeout
-        self.options = dict(options or {})
+        super().__init__(bus, app, host, port, drain_timeout=drain_timeout, options=options)
         self._sock = sock
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.thread: threading.Thread | None = None
-        self.server: Any = None
-        self._serving: Any = None  # concurrent.futures.Future of the server's run
-        #: ``(host, port)`` actually listened on, once started.
-        self.bound: tuple[str, int] | None = None
-        self._lock = threading.Lock()
-
-    def subscribe(self) -> None:
-        """Subscribe the start, stop and exit listeners (and the early loop start)."""
-        super().subscribe()
-        self.bus.subscribe("start", self.start_loop, priority=30)
-
-    def unsubscribe(self) -> None:
-        """Unsubscribe every listener :meth:`subscribe` subscribed."""
-        super().unsubscribe()
-        self.bus.unsubscribe("start", self.start_loop)
 
     # -- the event loop ---------------------------------------------------------------------
-    def start_loop(self) -> None:
-        """Run the event loop in its thread (once) and bind the hub's ASGI mounts to it."""
-        with self._lock:
-            if self.loop is None or self.thread is None or not self.thread.is_alive():
-                config = self._config()
-                factory = config.get_loop_factory()
-                loop = factory() if factory is not None else asyncio.new_event_loop()
-                self.loop = loop
-                self.thread = threading.Thread(target=loop.run_forever, name="wsgihub uvicorn loop", daemon=True)
-                self.thread.start()
-        bind = getattr(self.app, "bind", None)
-        if callable(bind):
-            bind(self.loop)
+    def _new_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop uvicorn's settings ask for (``loop="uvloop"`` ...), asyncio's by default."""
+        factory = self._config().get_loop_factory()
+        return factory() if factory is not None else asyncio.new_event_loop()
 
     def _config(self) -> Any:
         settings: dict[str, Any] = {
@@ -185,24 +156,6 @@ class UvicornServer(SimplePlugin):
 
     # before the hub tears the apps down (the hub's own stop listener has priority 60)
     stop.priority = 40  # type: ignore[attr-defined]
-
-    def exit(self) -> None:
-        """End the event loop thread (after the hub's stop ran the ASGI lifespans' shutdown)."""
-        with self._lock:
-            loop, thread = self.loop, self.thread
-            self.loop = self.thread = None
-        if loop is not None and thread is not None:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(_STOP_GRACE)
-            if not thread.is_alive():
-                loop.close()
-
-    # -- information ------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        """``http://host:port`` the server listens (or will listen) on."""
-        host, port = self.bound if self.bound is not None else (self.host, self.port)
-        return format_url(host, port)
 
     def _threads(self) -> str:
         threads = getattr(self.app, "threads", None)
