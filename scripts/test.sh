@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: every tox env (README command 2; .ci/run calls it).
 #
-# Needs only python3 (3.11) and pip.  Two more things are used when they can be had, and
+# Needs only python3 (3.11) and pip.  More things are used when they can be had, and
 # a NOTICE says so before the run and again at the end when they cannot:
 #   - python3.12, for the integration-py312 env (Django 6 needs Python 3.12): without it
 #     tox reports that env as skipped (its skip_missing_interpreters), not failed;
@@ -9,6 +9,8 @@
 #     envs, the third-party sites' in thirdparty): installed here from Debian's packages
 #     when run as root (or with passwordless sudo) where apt-get is; without them those
 #     tests are skipped, with the reason in pytest's summary.
+#   - haproxy, for the load-balancer test (core and integration envs): installed the same
+#     way; without it that test is skipped, with the reason.
 # The envs run two at a time (tox run-parallel, output captured per env); afterwards each
 # env's pytest summary line is printed, then the total.  The exit code is tox's.
 #
@@ -63,6 +65,21 @@ if { runs integration || runs thirdparty; } && ! have_browser; then
     fi
     if ! have_browser; then
         notice "chromium or chromedriver is missing ($why): the browser tests are skipped; install Debian's chromium and chromium-driver to run them"
+    fi
+fi
+
+# The load-balancer test (tests/test_loadbalancer.py, core and integration envs): Debian's haproxy.
+have_haproxy() { command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; }
+if { runs core || runs integration; } && ! have_haproxy; then
+    as_root=()  # root, or passwordless sudo
+    if [ "$(id -u)" != 0 ]; then as_root=(sudo -n); fi
+    if command -v apt-get >/dev/null 2>&1 && "${as_root[@]}" true 2>/dev/null; then
+        echo "test.sh: installing haproxy with apt-get (the load-balancer test)"
+        { "${as_root[@]}" apt-get update -qq \
+            && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; } >/dev/null 2>&1
+    fi
+    if ! have_haproxy; then
+        notice "haproxy is missing (installing it needs apt-get, as root or with passwordless sudo): the load-balancer test is skipped; install Debian's haproxy to run it"
     fi
 fi
 
