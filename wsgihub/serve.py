@@ -156,20 +156,25 @@ def _url_path(value: Any) -> str | None:
     return None
 
 
-def _allow_ips(value: Any) -> str | None:
-    try:
-        parse_allow_ips(value)
-    except ValueError as exc:
-        return f"{exc} (expected addresses or networks separated by commas, or *)"
-    return None
+def _parses(parse: Callable[[Any], object], expected: str) -> Callable[[Any], str | None]:
+    """A validator refusing what ``parse`` refuses: its ValueError's text, then ``(expected)``.
+
+    One shape for the options whose value the serving code parses again later
+    (the validator and the server then agree on what is valid).
+    """
+
+    def check(value: Any) -> str | None:
+        try:
+            parse(value)
+        except ValueError as exc:
+            return f"{exc} ({expected})"
+        return None
+
+    return check
 
 
-def _forwarded_ips(value: Any) -> str | None:
-    try:
-        TrustedProxies(value)
-    except ValueError as exc:
-        return f"{exc} (expected proxy addresses or networks separated by commas, or *)"
-    return None
+_allow_ips = _parses(parse_allow_ips, "expected addresses or networks separated by commas, or *")
+_forwarded_ips = _parses(TrustedProxies, "expected proxy addresses or networks separated by commas, or *")
 
 
 def _config_file(value: Any) -> str | None:
