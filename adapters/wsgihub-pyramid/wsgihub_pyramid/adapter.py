@@ -251,22 +251,33 @@ class PyramidAdapter(Adapter[Any]):
 
     def endpoint(self, environ: Environ) -> str | None:
         """The name of the route that takes the request (matched again; for the access log)."""
+        info, _searched = self._route_taking(environ.get("PATH_INFO") or "", environ.get("REQUEST_METHOD", "GET"))
+        if info is None:
+            return None
+        name: str = info.route.name
+        return name
+
+    def _route_taking(self, path_info: str, method: str) -> tuple[RouteInfo | None, bool]:
+        """The first route, in Pyramid's order, whose pattern and ``request_method`` take the request.
+
+        With it whether the routes could be searched at all: ``False`` when the
+        app has no routes mapper or ``path_info`` is not UTF-8 (the callers
+        then answer ``None``, "cannot tell").
+        """
         table = self.table.matching()
         if table is None:
-            return None
-        method = environ.get("REQUEST_METHOD", "GET")
+            return None, False
         try:
-            path = (environ.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8")
+            path = (path_info or "/").encode("latin-1").decode("utf-8")
         except UnicodeError:
-            return None
+            return None, False
         for info in table:
             if info.route.match(path) is None:
                 continue
             if info.route_methods is not None and method not in info.route_methods:
                 continue
-            name: str = info.route.name
-            return name
-        return None
+            return info, True
+        return None, True
 
     def match(self, path_info: str, method: str) -> bool | None:
         """Would Pyramid route this path and method to a view?
@@ -277,41 +288,25 @@ class PyramidAdapter(Adapter[Any]):
         When no route matches: ``False``, or ``None`` when the app also has
         views outside routes (traversal) or no routes mapper at all.
         """
-        table = self.table.matching()
-        if table is None:
+        info, searched = self._route_taking(path_info, method)
+        if not searched:
             return None
-        try:
-            path = (path_info or "/").encode("latin-1").decode("utf-8")
-        except UnicodeError:
-            return None
-        for info in table:
-            if info.route.match(path) is None:
-                continue
-            if info.route_methods is not None and method not in info.route_methods:
-                continue
-            if info.other_predicates:
-                return True
-            return info.view_methods is None or method in info.view_methods
-        return None if self.table.global_views() is not False else False
+        if info is None:
+            return None if self.table.global_views() is not False else False
+        if info.other_predicates:
+            return True
+        return info.view_methods is None or method in info.view_methods
 
     def match_endpoint(self, path_info: str, method: str) -> str | bool | None:
         """For scoped grafts: the name of the route :meth:`match` finds (``False``/``None`` as it answers)."""
-        table = self.table.matching()
-        if table is None:
+        info, searched = self._route_taking(path_info, method)
+        if not searched:
             return None
-        try:
-            path = (path_info or "/").encode("latin-1").decode("utf-8")
-        except UnicodeError:
-            return None
-        for info in table:
-            if info.route.match(path) is None:
-                continue
-            if info.route_methods is not None and method not in info.route_methods:
-                continue
-            if info.other_predicates or info.view_methods is None or method in info.view_methods:
-                return info.name
-            return False
-        return None if self.table.global_views() is not False else False
+        if info is None:
+            return None if self.table.global_views() is not False else False
+        if info.other_predicates or info.view_methods is None or method in info.view_methods:
+            return info.name
+        return False
 
     def reachable_routes(self) -> Iterable[AppRoute]:
         """The routes Pyramid matches requests against (not generation-only ones); static views marked."""
