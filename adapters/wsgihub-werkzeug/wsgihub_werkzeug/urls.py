@@ -173,11 +173,10 @@ class MapURLs:
         return URLBuildError(f"bad value: {error}")
 
     # -- matching ---------------------------------------------------------------
-    def match(self, path_info: str, method: str) -> bool | None:
-        """Whether a rule takes ``path_info`` (a WSGI ``PATH_INFO``) and ``method``.
+    def _matching(self, path_info: str) -> tuple[MapAdapter, str] | None:
+        """The matcher (bound once, path only) and ``path_info`` as the rules see it (UTF-8 decoded).
 
-        A redirect (strict slashes, aliases) counts as a match: the app owns
-        that path.  ``None`` for host-matching maps, which need the host.
+        ``None`` for host-matching maps, which need the host.
         """
         if self.url_map.host_matching:
             return None
@@ -186,6 +185,18 @@ class MapURLs:
             matcher = self._matcher = self.url_map.bind(PLACEHOLDER_HOST, "/")
         if not path_info.isascii():  # PEP 3333: PATH_INFO is bytes decoded as latin-1
             path_info = path_info.encode("latin-1").decode("utf-8", "replace")
+        return matcher, path_info
+
+    def match(self, path_info: str, method: str) -> bool | None:
+        """Whether a rule takes ``path_info`` (a WSGI ``PATH_INFO``) and ``method``.
+
+        A redirect (strict slashes, aliases) counts as a match: the app owns
+        that path.  ``None`` for host-matching maps, which need the host.
+        """
+        prepared = self._matching(path_info)
+        if prepared is None:
+            return None
+        matcher, path_info = prepared
         try:
             matcher.match(path_info, method)
         except (NotFound, MethodNotAllowed):
@@ -196,13 +207,10 @@ class MapURLs:
 
     def endpoint(self, path_info: str, method: str) -> str | None:
         """The endpoint of the rule that takes ``path_info`` and ``method`` (``None``: none, or a redirect)."""
-        if self.url_map.host_matching:
+        prepared = self._matching(path_info)
+        if prepared is None:
             return None
-        matcher = self._matcher
-        if matcher is None:
-            matcher = self._matcher = self.url_map.bind(PLACEHOLDER_HOST, "/")
-        if not path_info.isascii():  # PEP 3333: PATH_INFO is bytes decoded as latin-1
-            path_info = path_info.encode("latin-1").decode("utf-8", "replace")
+        matcher, path_info = prepared
         try:
             rule, _values = matcher.match(path_info, method, return_rule=True)
         except (HTTPException, RoutingException):
@@ -212,13 +220,10 @@ class MapURLs:
 
     def match_endpoint(self, path_info: str, method: str) -> str | bool | None:
         """For scoped grafts: the endpoint taking the request, ``False`` if none, ``True`` for a redirect."""
-        if self.url_map.host_matching:
+        prepared = self._matching(path_info)
+        if prepared is None:
             return None
-        matcher = self._matcher
-        if matcher is None:
-            matcher = self._matcher = self.url_map.bind(PLACEHOLDER_HOST, "/")
-        if not path_info.isascii():  # PEP 3333: PATH_INFO is bytes decoded as latin-1
-            path_info = path_info.encode("latin-1").decode("utf-8", "replace")
+        matcher, path_info = prepared
         try:
             rule, _values = matcher.match(path_info, method, return_rule=True)
         except (NotFound, MethodNotAllowed):
