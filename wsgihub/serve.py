@@ -81,6 +81,7 @@ from .tracing import MISSING as OTEL_MISSING
 
 if TYPE_CHECKING:
     from .bus import Bus
+    from .servers.loop import LoopServer
 
 __all__ = [
     "ServeOption",
@@ -760,6 +761,14 @@ def _run_waitress(options: ServeOptions, out: IO[str], loaded: Hub | None = None
         # forwarded headers are the front layer's (wsgihub.proxy), as under gunicorn
         options={"clear_untrusted_proxy_headers": False},
     )
+    return _serve_until_exit(bus, server, options, out)
+
+
+def _serve_until_exit(bus: Bus, server: WaitressServer | LoopServer, options: ServeOptions, out: IO[str]) -> int:
+    """Subscribe ``server``, start the bus and block until it exits (waitress, uvicorn, granian alike).
+
+    A failed start is one line (the traceback with ``--debug``) and exit status 1.
+    """
     server.subscribe()
     try:
         bus.start()
@@ -826,18 +835,7 @@ def _run_asgi(options: ServeOptions, out: IO[str]) -> int:
         server = UvicornServer(
             bus, app, options.host, options.port, drain_timeout=options.drain_timeout, sock=sock
         )
-    server.subscribe()
-    try:
-        bus.start()
-    except Exception as exc:
-        exit_after_failed_start(bus)
-        if options.debug:
-            raise
-        _error(describe_start_failure(bus, exc))
-        return 1
-    _echo(f"Serving on {server.url}", out)
-    bus.block()
-    return 0
+    return _serve_until_exit(bus, server, options, out)
 
 
 def _site_file(site: str | None) -> str | None:
