@@ -91,6 +91,18 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def socket_to_serve(given: socket.socket | None, host: str, port: int) -> socket.socket:
+    """The socket a server's ``start`` listens on: ``given`` while it is still open, else a new one.
+
+    ``given`` is the socket ``wsgihub serve`` bound ahead (:func:`bind_socket`);
+    once a stop closed it, a restart of the bus binds ``host:port`` again.  For
+    the server modules (waitress, uvicorn); not re-exported by the package.
+    """
+    if given is not None and given.fileno() != -1:
+        return given
+    return bind_socket(host, port)
+
+
 def check_address(host: str, port: int) -> int:
     """Check that ``host:port`` can be listened on; return the port (a free one for 0).
 

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from ..errors import ServeError
-from .base import DEFAULT_DRAIN_TIMEOUT, bind_socket
+from .base import DEFAULT_DRAIN_TIMEOUT, socket_to_serve
 from .loop import LoopServer
 
 if TYPE_CHECKING:
@@ -109,10 +109,8 @@ class UvicornServer(LoopServer):
             if self.server is not None:
                 self.bus.log(f"uvicorn already serving on {self.url}.")
                 return
-            sock = self._sock if self._sock is not None and self._sock.fileno() != -1 else None
-            self._sock = None
-            if sock is None:
-                sock = bind_socket(self.host, self.port)
+            sock = socket_to_serve(self._sock, self.host, self.port)
+            self._sock = None  # the server owns it now (a stop closes it)
             host, port = sock.getsockname()[:2]
             self.bound = (str(host), int(port))
             self.port = int(port)

@@ -36,7 +36,7 @@ from waitress.server import create_server
 
 from ..errors import ServeError
 from ..process.plugins import SimplePlugin
-from .base import DEFAULT_DRAIN_TIMEOUT, DEFAULT_THREADS, bind_socket, format_url
+from .base import DEFAULT_DRAIN_TIMEOUT, DEFAULT_THREADS, format_url, socket_to_serve
 
 if TYPE_CHECKING:
     from waitress.server import BaseWSGIServer
@@ -98,10 +98,8 @@ class WaitressServer(SimplePlugin):
             if self.server is not None:
                 self.bus.log(f"waitress already serving on {self.url}.")
                 return
-            sock = self._sock if self._sock is not None and self._sock.fileno() != -1 else None
-            self._sock = None
-            if sock is None:
-                sock = bind_socket(self.host, self.port)
+            sock = socket_to_serve(self._sock, self.host, self.port)
+            self._sock = None  # the server owns it now (a stop closes it)
             try:
                 server = create_server(
                     self.app, sockets=[sock], threads=self.threads, **self.options
