@@ -80,6 +80,8 @@ from .servers.waitress import WaitressServer
 from .tracing import MISSING as OTEL_MISSING
 
 if TYPE_CHECKING:
+    import socket
+
     from .bus import Bus
     from .servers.loop import LoopServer
 
@@ -734,6 +736,30 @@ def _run_waitress(options: ServeOptions, out: IO[str], loaded: Hub | None = None
     ``loaded`` is a hub someone else loaded already (pserve, see :func:`server_factory`).
     """
     sock = bind_socket(options.host, options.port)  # address in use: nothing started yet
+    hub = _load_onto_bus(options, sock, out, loaded)
+    bus = hub.bus
+    server = WaitressServer(
+        bus,
+        front(hub, options),
+        options.host,
+        options.port,
+        threads=options.threads or DEFAULT_THREADS,
+        drain_timeout=options.drain_timeout,
+        sock=sock,
+        # forwarded headers are the front layer's (wsgihub.proxy), as under gunicorn
+        options={"clear_untrusted_proxy_headers": False},
+    )
+    return _serve_until_exit(bus, server, options, out)
+
+
+def _load_onto_bus(options: ServeOptions, sock: socket.socket, out: IO[str], loaded: Hub | None = None) -> Hub:
+    """Load the hub (``loaded`` if given) and subscribe what one serving process runs with.
+
+    The same for waitress, uvicorn and granian: the log listener, the mount
+    list, SignalHandler, PIDFile, DrainDelay (health says 503 before the
+    server stops accepting) and, in a reloader child, the site watcher.
+    ``sock`` (bound ahead) is closed when loading fails.
+    """
     try:
         hub = loaded if loaded is not None else _load(options)
         check_front_paths(hub, options)
@@ -747,21 +773,10 @@ def _run_waitress(options: ServeOptions, out: IO[str], loaded: Hub | None = None
     SignalHandler(bus).subscribe()
     if options.pid_file is not None:
         PIDFile(bus, options.pid_file).subscribe()
-    DrainDelay(bus, options.drain_delay).subscribe()  # health says 503 before waitress stops accepting
+    DrainDelay(bus, options.drain_delay).subscribe()
     if _in_reloader_child():
         _watch_site(bus, hub, options)
-    server = WaitressServer(
-        bus,
-        front(hub, options),
-        options.host,
-        options.port,
-        threads=options.threads or DEFAULT_THREADS,
-        drain_timeout=options.drain_timeout,
-        sock=sock,
-        # forwarded headers are the front layer's (wsgihub.proxy), as under gunicorn
-        options={"clear_untrusted_proxy_headers": False},
-    )
-    return _serve_until_exit(bus, server, options, out)
+    return hub
 
 
 def _serve_until_exit(bus: Bus, server: WaitressServer | LoopServer, options: ServeOptions, out: IO[str]) -> int:
@@ -807,22 +822,8 @@ def _run_asgi(options: ServeOptions, out: IO[str]) -> int:
     if kind == "granian":  # granian binds its own socket: keep the port picked for 0
         options.port = int(sock.getsockname()[1])
         sock.close()
-    try:
-        hub = _load(options)
-        check_front_paths(hub, options)
-    except BaseException:
-        sock.close()
-        raise
+    hub = _load_onto_bus(options, sock, out)
     bus = hub.bus
-    bus.subscribe("log", _bus_log_listener(options))
-    _print_mounts(describe_mounts(hub), options, out)
-
-    SignalHandler(bus).subscribe()
-    if options.pid_file is not None:
-        PIDFile(bus, options.pid_file).subscribe()
-    DrainDelay(bus, options.drain_delay).subscribe()
-    if _in_reloader_child():
-        _watch_site(bus, hub, options)
     paths = [p for p in (options.health_path, options.inspect) if p]
     if options.inspect:
         page = options.inspect.rstrip("/") or "/"
