@@ -6,6 +6,7 @@ send it real signals and kill its process group at the end whatever happens.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -394,6 +395,44 @@ def test_reload_parent_sigint_stops_the_child_gracefully(
         stops = served.stdout.count("MARKER stop listener ran")
         assert stops == 1 if not server else 1 <= stops <= 2
         assert served.stdout.count("MARKER exit listener ran") == stops
+
+
+def _pipes(pid: int) -> set[str]:
+    """The pipes process ``pid`` holds an end of (``pipe:[inode]``, both ends alike)."""
+    found = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("pipe:"):
+                found.add(target)
+    return found
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads /proc")
+def test_reload_gunicorn_workers_hold_no_pipe_to_the_reloader(tmp_path: Path) -> None:
+    """--reload --workers 2: the workers (forks of the reloader child) hold no end of hupper's
+    pipes to the reloader parent, so they cannot write to it.
+
+    They did, at their exit (hupper's ``finally`` in the stack a gunicorn worker
+    unwinds): two workers ending together on Ctrl-C interleaved their packets and
+    the parent's reader thread died on "invalid load key", printing a traceback.
+    """
+    pid_file = tmp_path / "site.pid"
+    args = ["live_apps.sites:slow_site", "--port", "0", "--reload", "--workers", "2", "-v"]
+    with ServeProcess([*args, "--pid-file", str(pid_file)]) as served:
+        served.url()
+        booted = r"Booting worker with pid: (\d+)"
+        workers = {int(served.wait_for_line(booted, stderr=True).group(1)) for _ in range(2)}
+        master = int(pid_file.read_text())
+        # the parent's pipes but this test's ends of the output pipes every process shares
+        to_the_parent = _pipes(served.pid) - _pipes(os.getpid())
+        assert to_the_parent & _pipes(master), "the reloader child holds its ends"
+        for worker in workers:
+            assert not to_the_parent & _pipes(worker), f"worker {worker} holds a pipe to the reloader"
+        served.signal_group(signal.SIGINT)
+        assert served.wait(timeout=30) == 0, served.stderr
+        assert not any("Traceback" in line or "load key" in line for line in served.stderr), served.stderr
 
 
 # -- start failures --------------------------------------------------------------------------------------

@@ -35,10 +35,12 @@ next change.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import importlib
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -46,6 +48,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import hupper
 from hupper.logger import DefaultLogger
 from hupper.reloader import ControlSignal, Reloader, find_default_monitor_factory
+from hupper.worker import WatchSysModules
 
 from .plugins import SimplePlugin
 
@@ -155,9 +158,69 @@ class _Reloader(Reloader):  # type: ignore[misc]
 
 def _worker_main(worker_path: str, extra_files: list[str]) -> None:
     """Child entry point: watch the extra files, then run the real worker."""
+    _keep_forks_away_from_the_parent()
     if extra_files:
         hupper.get_reloader().watch_files(extra_files)
     resolve(worker_path)()
+
+
+class _NoParent:
+    """Stands in for hupper's pipe to the reloader parent in a forked process: sends nothing."""
+
+    def send(self, value: object) -> int:
+        return 0
+
+
+#: hupper's module poller thread of this reloader child (see _forget_the_parent)
+_poller: Any = None
+
+
+def _keep_forks_away_from_the_parent() -> None:
+    """In the reloader child: no process forked from it may talk to the reloader parent.
+
+    hupper gives the child one pipe to the parent, and a module poller
+    thread that sends what the child imported.  A forked process (a gunicorn
+    worker) inherits both, and a gunicorn worker ends by unwinding the
+    child's whole stack, where hupper's ``finally`` sends the worker's
+    imported modules on that pipe.  Each packet is two writes (length, then
+    pickle), so two workers ending together (Ctrl-C) interleaved their
+    packets and the parent's reader thread died on "invalid load key",
+    printing a traceback.  The child's own packets are serialised by a lock,
+    so only the forks need silencing: :func:`_forget_the_parent` runs in
+    every fork.  The pipe's ends are also made non-inheritable, so an exec'd
+    program gets none of them.
+    """
+    global _poller
+    _poller = next((t for t in threading.enumerate() if isinstance(t, WatchSysModules)), None)
+    pipe = getattr(hupper.get_reloader(), "pipe", None)
+    for fd in (getattr(pipe, "r_fd", -1), getattr(pipe, "w_fd", -1)):
+        if isinstance(fd, int) and fd >= 0:
+            with contextlib.suppress(OSError):
+                os.set_inheritable(fd, False)
+    os.register_at_fork(after_in_child=_forget_the_parent)
+
+
+def _forget_the_parent() -> None:
+    """In a process forked from the reloader child: close hupper's pipe, send nothing more.
+
+    The pipe's two ends are closed (so the parent also sees the child's end
+    close when the child itself dies, not when its last worker does) and
+    replaced by a sink; the poller (a thread of the child, not running here)
+    gets a fresh lock, as the fork may have copied it held.
+    """
+    if not hupper.is_active():
+        return
+    proxy = hupper.get_reloader()
+    pipe = getattr(proxy, "pipe", None)
+    proxy.pipe = _NoParent()
+    for name in ("r_fd", "w_fd"):
+        fd = getattr(pipe, name, -1)
+        if isinstance(fd, int) and fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            setattr(pipe, name, -1)
+    if _poller is not None:
+        _poller.lock = threading.Lock()
 
 
 class Autoreloader(SimplePlugin):
