@@ -154,7 +154,7 @@ def test_the_lifespan_runs_once_and_on_the_servers_loop(served: tuple[ServeProce
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--server", "uvicorn", "--workers", "2"], "--workers: gunicorn's option, but --server is uvicorn"),
+        (["--server", "granian", "--workers", "2"], "--workers: gunicorn's option, but --server is granian"),
         (["--server", "nginx"], "--server nginx: expected waitress, gunicorn, uvicorn or granian"),
         (["--server", "granian", "--gunicorn-config", __file__], "--gunicorn-config: gunicorn's option"),
     ],

@@ -333,7 +333,8 @@ class ServeOptions:
     """Every option of ``wsgihub serve``; the fields after ``mounts`` are the option table.
 
     ``workers`` ``None`` means waitress in this process; a number means
-    gunicorn with that many worker processes.  ``threads`` ``None`` means
+    gunicorn with that many worker processes (uvicorn's workers with
+    ``server="uvicorn"``).  ``threads`` ``None`` means
     waitress's default, or gunicorn's single-threaded sync worker.
     ``verbosity``: 0 errors only (``-q``), 1 warnings (default), 2 the bus's
     and servers' info lines (``-v``), 3 debug (``-vv``).
@@ -353,21 +354,24 @@ class ServeOptions:
         None,
         str,
         "waitress (default: one process, threads), gunicorn (N processes; what --workers N picks), "
-        "uvicorn or granian (the hub as ASGI: ASGI mounts native, WSGI mounts in --threads threads).",
+        "uvicorn or granian (the hub as ASGI: ASGI mounts native, WSGI mounts in --threads threads; "
+        "uvicorn with --workers N: N uvicorn worker processes under gunicorn's master).",
         check=_server_name,
         metavar="NAME",
     )
     workers: int | None = _option(
         None,
         int,
-        "Run N gunicorn worker processes instead of waitress in this process.",
+        "Run N worker processes under gunicorn's master instead of one process "
+        "(gunicorn's workers; uvicorn's with --server uvicorn).",
         check=_at_least(1),
         metavar="N",
     )
     threads: int | None = _option(
         None,
         int,
-        f"Threads per process (waitress: {DEFAULT_THREADS}; gunicorn: 1).",
+        f"Threads per process (waitress: {DEFAULT_THREADS}; gunicorn: 1; "
+        f"uvicorn, granian: {DEFAULT_THREADS}, for WSGI mounts).",
         check=_at_least(1),
         metavar="N",
     )
@@ -478,12 +482,12 @@ class ServeOptions:
             problem = option.complaint(getattr(self, option.name))
             if problem is not None:
                 raise ConfigError(problem)
-        if self.server in ("waitress", "uvicorn", "granian"):
+        if self.server in ("waitress", "granian"):
             for name, value in (("--workers", self.workers), ("--gunicorn-config", self.gunicorn_config)):
                 if value is not None:
                     raise ConfigError(
                         f"{name}: gunicorn's option, but --server is {self.server} (one process); "
-                        "leave it out or use --server gunicorn"
+                        "leave it out or use --server gunicorn or uvicorn"
                     )
 
     def to_json(self) -> str:
@@ -710,6 +714,8 @@ def run(
     _configure_logging(settings)
     if settings.reload and not _in_reloader_child():
         return _run_reloader(settings)
+    if settings.server == "uvicorn" and (settings.workers is not None or settings.gunicorn_config is not None):
+        return _run_gunicorn(settings, output)  # gunicorn's master, uvicorn's workers
     if settings.server in ("uvicorn", "granian"):
         return _run_asgi(settings, output)
     if settings.server == "gunicorn" or (
@@ -869,13 +875,27 @@ def _watch_site(bus: Bus, hub: Hub, options: ServeOptions) -> None:
 
 # -- gunicorn ------------------------------------------------------------------------------
 def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
-    """N worker processes; the master checks the site in a throw-away child first."""
+    """N worker processes; the master checks the site in a throw-away child first.
+
+    ``--server uvicorn``: the workers are uvicorn's, serving the hub as ASGI
+    (:mod:`wsgihub.servers.uvicorn_workers`).
+    """
     try:  # gunicorn is an optional dependency (the 'gunicorn' extra)
         from .servers.gunicorn import GunicornServer, probe_site
     except ImportError as exc:
         raise ConfigError(
             f"--workers needs gunicorn: pip install gunicorn ({exc})"
         ) from None
+    gunicorn_options: dict[str, Any] = {}
+    if options.server == "uvicorn":
+        try:  # uvicorn, uvicorn-worker and a2wsgi: the 'uvicorn' extra
+            from .servers.uvicorn_workers import WORKER_CLASS
+        except ImportError as exc:
+            raise ConfigError(
+                f"--server uvicorn --workers needs uvicorn, uvicorn-worker and a2wsgi: "
+                f"pip install 'wsgihub[uvicorn]' ({exc})"
+            ) from None
+        gunicorn_options["worker_class"] = WORKER_CLASS
 
     explicit = {
         setting
@@ -904,6 +924,7 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
         drain_delay=options.drain_delay,
         config_file=options.gunicorn_config,
         explicit=explicit,
+        options=gunicorn_options,
     )  # reads gunicorn's config file and GUNICORN_CMD_ARGS: their errors come first
     probe = probe_site(
         options.site,

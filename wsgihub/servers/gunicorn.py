@@ -430,13 +430,19 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         SIGINT gets SIGTERM's graceful handler first: Ctrl-C in a terminal
         reaches every worker directly, and gunicorn's own handler for it
         exits at once, cutting the request in flight.
+
+        A worker with ``starts_bus`` (uvicorn's,
+        :mod:`wsgihub.servers.uvicorn_workers`) gets the log listener only:
+        it starts the bus on its event loop and handles the signals itself.
         """
-        signal.signal(signal.SIGINT, worker.handle_exit)
-        signal.siginterrupt(signal.SIGINT, False)  # as gunicorn does for SIGTERM
         hub = self.hub
         if hub is None:  # pragma: no cover - load() always ran before this hook
             return
         hub.bus.subscribe("log", _gunicorn_logger(worker.log, quiet_start_failures=True))
+        if getattr(worker, "starts_bus", False):
+            return
+        signal.signal(signal.SIGINT, worker.handle_exit)
+        signal.siginterrupt(signal.SIGINT, False)  # as gunicorn does for SIGTERM
         try:
             hub.bus.start()
         except Exception as exc:  # noqa: BLE001 - reported in one line, then the boot fails

@@ -1,0 +1,154 @@
+"""``wsgihub serve --server uvicorn --workers N``: gunicorn's master, uvicorn's workers, real signals.
+
+The site (``live_apps.asgi_sites:site``) has FastAPI (native ASGI, with a
+lifespan that prints a marker line), Flask and a plain WSGI echo (in each
+worker's thread pool).  Each test starts the command on port 0 and waits for
+its ``Serving on`` line and for each worker's lifespan startup (the event
+that says the worker's bus started on its loop), never for a time.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn_worker")
+pytest.importorskip("gunicorn")
+pytest.importorskip("fastapi")
+pytest.importorskip("wsgihub_starlette")
+pytest.importorskip("wsgihub_flask")
+
+import requests
+from live_apps._process import ServeProcess, run_serve
+from live_apps.echo import ARRIVED
+
+SITE = "live_apps.asgi_sites:site"
+STARTUP = re.escape("MARKER api lifespan startup")
+SHUTDOWN = "MARKER api lifespan shutdown"
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[ServeProcess, str]]:
+    """Two uvicorn workers, each with its bus (and the FastAPI lifespan) started."""
+    args = [SITE, "--server", "uvicorn", "--workers", "2", "--port", "0", "--threads", "4", "-v"]
+    with ServeProcess(args) as proc:
+        url = proc.url(60)
+        proc.wait_for_lines(STARTUP, 2, timeout=60)
+        yield proc, url
+
+
+def _pids(url: str, rounds: int = 40) -> set[int]:
+    """The worker pids the WSGI echo answers from (new connections spread over the workers)."""
+    return {requests.get(url + "/wsgi/x", timeout=10).json()["pid"] for _ in range(rounds)}
+
+
+def test_two_workers_serve_asgi_and_wsgi_mounts(served: tuple[ServeProcess, str]) -> None:
+    proc, url = served
+    assert proc.stdout[:5] == [
+        "Mounted apps:",
+        "  api    starlette  /api",
+        "  flask  flask      /flask",
+        "  new    starlette  graft over flask",
+        "  wsgi   wsgi       /wsgi",
+    ]
+    item = requests.get(url + "/api/items/5", timeout=10).json()
+    # native on the worker's loop, with the state its lifespan (run by the bus) yielded
+    assert item["db"] == "ready" and item["same_loop"] is True
+    assert item["hub_url"] == "/flask/hello" and item["wsgihub_url_for"] == "/flask/old"
+    hello = requests.get(url + "/flask/hello", timeout=10).json()
+    assert hello == {"api": "/api/items/7", "script_name": "/flask"}
+    assert requests.get(url + "/flask/new", timeout=10).json()["app"] == "fastapi-graft"
+    pids = _pids(url)
+    assert proc.pid not in pids and 1 <= len(pids) <= 2
+    assert proc.stdout.count("MARKER api lifespan startup") == 2  # once per worker
+
+
+@pytest.mark.parametrize("stop", ["sigterm-to-master", "ctrl-c-to-group"])
+def test_a_stop_drains_slow_requests_in_flight(served: tuple[ServeProcess, str], stop: str) -> None:
+    """SIGTERM to the master (a supervisor), or SIGINT to every process (Ctrl-C: each
+    worker gets it, then the master's SIGTERM as well: that second signal keeps the drain)."""
+    proc, url = served
+    results: dict[str, Any] = {}
+
+    def fetch(path: str) -> None:
+        try:
+            results[path] = requests.get(url + path, timeout=30).json()
+        except Exception as exc:  # noqa: BLE001 - the assertion below shows it
+            results[path] = exc
+
+    paths = ("/api/slow?seconds=2", "/flask/slow?seconds=2")
+    threads = [threading.Thread(target=fetch, args=(p,)) for p in paths]
+    for thread in threads:
+        thread.start()
+    proc.wait_for_lines(re.escape(ARRIVED), 2, timeout=30)  # both in flight (ASGI task, WSGI thread)
+    if stop == "sigterm-to-master":
+        proc.signal(signal.SIGTERM)
+    else:
+        proc.signal_group(signal.SIGINT)
+    for thread in threads:
+        thread.join(30)
+    assert results == {"/api/slow?seconds=2": {"slept": 2.0}, "/flask/slow?seconds=2": {"slept": True}}
+    assert proc.wait(30) == 0
+    # each worker's bus stopped after its drain: the lifespan shutdown ran once per worker
+    assert proc.stdout.count(SHUTDOWN) == 2, proc.stdout
+    assert not any("Traceback" in line for line in proc.stderr), proc.stderr[-20:]
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=5):
+        pass
+
+
+def test_sighup_replaces_the_workers(served: tuple[ServeProcess, str]) -> None:
+    proc, url = served
+    before = _pids(url)
+    proc.signal(signal.SIGHUP)
+    # two fresh workers started their buses, the old ones drained and stopped theirs (in any order)
+    proc.wait_for_lines(r"MARKER api lifespan (startup|shutdown)", 4, timeout=60)
+    assert proc.stdout.count("MARKER api lifespan startup") == 4
+    assert proc.stdout.count(SHUTDOWN) == 2
+    after = _pids(url)
+    assert after and not after & before
+    assert requests.get(url + "/api/items/1", timeout=10).json()["db"] == "ready"
+    proc.signal(signal.SIGTERM)
+    assert proc.wait(30) == 0
+    assert proc.stdout.count(SHUTDOWN) == 4  # every worker, old and new, once
+
+
+def test_a_failing_start_listener_fails_the_boot_in_one_line() -> None:
+    args = ["live_apps.sites:failing_site", "--server", "uvicorn", "--workers", "2", "--port", "0"]
+    with ServeProcess(args) as proc:
+        assert proc.wait(timeout=60) == 3  # gunicorn's "worker failed to boot"
+        reports = [line for line in proc.stderr if line.startswith("wsgihub: error:")]
+        named = [line for line in reports if "start listener" in line]
+        assert named and set(named) == {
+            (
+                "wsgihub: error: start listener live_apps.sites.refuse_to_start failed: "
+                "RuntimeError: the database is not there"
+            )
+        }
+        assert set(reports) - set(named) <= {"wsgihub: error: gunicorn: Worker failed to boot."}
+        assert not any("Traceback" in line for line in proc.stderr), proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--server", "granian", "--workers", "2"], "--workers: gunicorn's option, but --server is granian"),
+        (["--server", "uvicorn", "--workers", "0"], "--workers"),
+        (["--mount", "/a=live_apps.crashing:app", "--server", "uvicorn", "--workers", "2"], "ZeroDivisionError"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    site = [] if "--mount" in args else [SITE]
+    result = run_serve([*site, "--port", "0", *args], timeout=60)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wsgihub: error:") and message in lines[0], result.stderr
