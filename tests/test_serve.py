@@ -435,6 +435,48 @@ def test_reload_gunicorn_workers_hold_no_pipe_to_the_reloader(tmp_path: Path) ->
         assert not any("Traceback" in line or "load key" in line for line in served.stderr), served.stderr
 
 
+def _wait_for_serving_pids(url: str, count: int, timeout: float = 20.0) -> set[int]:
+    """Ask ``url/a/`` (which answers its pid) until ``count`` processes have answered."""
+    pids: set[int] = set()
+    deadline = time.monotonic() + timeout
+    while len(pids) < count:
+        assert time.monotonic() < deadline, f"only {pids} answered within {timeout} s"
+        pids.add(requests.get(url + "/a/", headers={"Connection": "close"}, timeout=5).json()["pid"])
+    return pids
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    ("server", "workers"),
+    [(["--workers", "2"], 2), (["--reload"], 0), (["--reload", "--workers", "2"], 2)],
+    ids=["gunicorn", "reload", "reload-gunicorn"],
+)
+def test_ctrl_c_keeps_the_drain_delay(server: list[str], workers: int) -> None:
+    """Ctrl-C (SIGINT to the group): health answers 503 while the server still accepts for
+    the whole --drain-delay, then the drain; exit 0.
+
+    One Ctrl-C brings each worker (each reloader child) two signals: the group's SIGINT,
+    then its parent's SIGTERM (gunicorn's master, the reloader); the second one used to
+    end the delay at once.
+    """
+    delay = 3.0
+    args = ["live_apps.sites:slow_site", "--port", "0", "--health-path", "/healthz", "-v"]
+    with ServeProcess([*args, "--drain-delay", str(delay), "--drain-timeout", "8", *server]) as served:
+        url = served.url()
+        _wait_for_serving_pids(url, max(workers, 1))  # every worker past its boot
+        sent = time.monotonic()
+        served.signal_group(signal.SIGINT)
+        for _ in range(max(workers, 1)):
+            served.wait_for_line("Draining: health answers 503", stderr=True)
+        assert requests.get(url + "/healthz", timeout=5).status_code == 503  # a new connection
+        assert requests.get(url + "/a/", timeout=5).status_code == 200
+        code = served.wait(timeout=30)
+        took = time.monotonic() - sent
+        assert code == 0, served.stderr
+        assert took >= delay, f"stopped after {took:.2f} s, before the {delay} s drain delay"
+        assert not any("cut short" in line or "forcefully" in line for line in served.stderr)
+
+
 # -- start failures --------------------------------------------------------------------------------------
 
 

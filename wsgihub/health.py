@@ -148,9 +148,11 @@ class DrainDelay(SimplePlugin):
     Its ``stop`` listener runs before the server's (priority 30; waitress
     stops accepting at 40), so for ``delay`` seconds health answers 503
     while every other request is still served.  A delay of 0 only announces.
-    A second SIGTERM or SIGINT during the delay (published on the bus by
+    A SIGINT during the delay (Ctrl-C again; published on the bus by
     :class:`~wsgihub.process.SignalHandler`) ends it at once; the drain
-    itself still runs.
+    itself still runs.  A SIGTERM does not: one stop often brings two
+    signals (Ctrl-C reaches the whole process group and the ``--reload``
+    parent then sends its child SIGTERM; systemd signals every process).
     """
 
     def __init__(self, bus: Bus, delay: float) -> None:
@@ -163,14 +165,12 @@ class DrainDelay(SimplePlugin):
         """Subscribe ``start``, ``stop`` and the signal channels (and make ``drain`` known)."""
         self.bus.listeners.setdefault(DRAIN_CHANNEL, set())
         super().subscribe()
-        for name in ("SIGTERM", "SIGINT"):
-            self.bus.subscribe(name, self._on_signal, priority=90)
+        self.bus.subscribe("SIGINT", self._on_signal, priority=90)
 
     def unsubscribe(self) -> None:
         """Undo :meth:`subscribe`."""
         super().unsubscribe()
-        for name in ("SIGTERM", "SIGINT"):
-            self.bus.unsubscribe(name, self._on_signal)
+        self.bus.unsubscribe("SIGINT", self._on_signal)
 
     def _on_signal(self) -> None:
         if self._waiting:  # a second signal while the first one's delay runs

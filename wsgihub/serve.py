@@ -1044,8 +1044,8 @@ def _run_reloader(options: ServeOptions) -> int:
 
     The parent checks the address and fixes the port (``0`` -> a free one)
     so every child listens on the same one; it never imports the site.  A
-    child being replaced or stopped gets its drain timeout (plus the time
-    its stop and exit listeners take) before the parent kills it.
+    child being replaced or stopped gets its drain delay and drain timeout
+    (plus the time its stop and exit listeners take) before the parent kills it.
     """
     options.port = check_address(options.host, options.port)
     options.sources = {**options.sources, "port": FROM_COMMAND_LINE}  # every child listens there
@@ -1054,7 +1054,7 @@ def _run_reloader(options: ServeOptions) -> int:
     run_with_reloader(
         f"{__name__}._reload_child",
         extra_files=[site_file] if site_file is not None else [],
-        shutdown_interval=options.drain_timeout + _RELOAD_GRACE,
+        shutdown_interval=options.drain_delay + options.drain_timeout + _RELOAD_GRACE,
         verbose=min(options.verbosity, 2),
     )
     return 0  # pragma: no cover - run_with_reloader() exits in the parent

@@ -494,29 +494,46 @@ def _drain_first(worker: Worker, bus: Bus, delay: float) -> None:
     The worker's bus stays STARTED until the worker ends, so the health path
     learns of the shutdown from the ``drain`` channel: from the signal on it
     answers 503 while the worker keeps accepting for ``delay`` seconds; then
-    the signal is sent again and gunicorn's own handler stops accepting and
-    lets the requests in flight finish.  A second signal meanwhile exits at once.
+    the worker takes gunicorn's graceful exit (stops accepting, lets the
+    requests in flight finish).
+
+    During the delay a SIGTERM does not end it: one stop brings a worker two
+    signals, as Ctrl-C reaches every process of the group and the master then
+    sends each worker SIGTERM (systemd's default ``KillMode`` sends SIGTERM to
+    every process too, and the master its own again).  A SIGINT during the
+    delay (Ctrl-C again) ends it at once; SIGQUIT is gunicorn's quick exit.
     """
     fired: list[int] = []
+    delay_over = threading.Event()
 
     def announce() -> None:
         announce_drain(bus)
         if delay > 0:
             bus.log(f"Draining: health answers 503; still accepting for {delay:g} s (drain delay).")
 
+    def end_delay() -> None:
+        delay_over.set()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def cut_short() -> None:
+        bus.log("Drain delay cut short by a second signal.")
+
     def handler(signum: int, frame: Any) -> None:
-        if fired or delay <= 0:
-            if not fired:
-                fired.append(signum)
-                threading.Thread(target=announce, name="wsgihub-drain", daemon=True).start()
-            worker.handle_exit(signum, frame)
-            return
-        fired.append(signum)
-        # the bus's listeners log: not inside a signal handler
-        threading.Thread(target=announce, name="wsgihub-drain", daemon=True).start()
-        timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGTERM))
-        timer.daemon = True
-        timer.start()
+        # the bus's listeners log: not inside a signal handler, in a thread
+        if not fired:
+            fired.append(signum)
+            threading.Thread(target=announce, name="wsgihub-drain", daemon=True).start()
+            if delay > 0:
+                timer = threading.Timer(delay, end_delay)
+                timer.daemon = True
+                timer.start()
+                return
+        elif delay > 0 and not delay_over.is_set():
+            if signum != signal.SIGINT:
+                return  # the master's SIGTERM after a signal to the group: the delay holds
+            delay_over.set()
+            threading.Thread(target=cut_short, name="wsgihub-drain", daemon=True).start()
+        worker.handle_exit(signum, frame)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, handler)
