@@ -69,3 +69,22 @@ def pyramid() -> Any:
         config.add_route("hello", "/hello")
         config.add_view(hello, route_name="hello")
         return config.make_wsgi_app()
+
+
+#: Threads a2wsgi runs the WSGI app in, per ASGI backend (the hub's --threads in the same run).
+ASGI_THREADS = 8
+
+
+def asgi(name: str, threads: int = ASGI_THREADS) -> Any:
+    """App ``name`` (``django``, ``flask``, ``pyramid``) as ASGI, for a uvicorn backend.
+
+    The like-for-like peer of the hub under uvicorn: a2wsgi's
+    ``WSGIMiddleware`` runs the WSGI app in a pool of ``threads`` threads, as
+    ``hub.asgi`` runs its WSGI mounts (with a2wsgi's environ too).  Served as
+    gunicorn's ``benchmarks.bench_backends:asgi('flask')`` with
+    ``-k uvicorn_worker.UvicornWorker``.
+    """
+    from a2wsgi import WSGIMiddleware
+
+    factories = {"django": django, "flask": flask, "pyramid": pyramid}
+    return WSGIMiddleware(factories[name](), workers=threads)

@@ -33,9 +33,21 @@ The hub under an ASGI server (issue 12), in the same run:
           and the RSS of every serving process (nginx and backends included):
           n-hub-gunicorn (``--workers 2``, one per core) vs n-proxy-gunicorn (three
           1-worker gunicorns), n-hub-waitress (one process) vs n-proxy-waitress,
-          and n-hub-uvicorn, n-hub-granian (one process) against n-proxy-waitress.
+          n-hub-uvicorn-workers (``--server uvicorn --workers 2``: gunicorn's
+          master, one uvicorn worker per core) vs n-proxy-uvicorn (three gunicorns
+          with one uvicorn worker each, every app wrapped in a2wsgi's
+          WSGIMiddleware with as many threads: the same server, HTTP parser and
+          WSGI bridge as the hub), n-hub-uvicorn (one process) vs n-proxy-uvicorn
+          and n-proxy-waitress, and n-hub-granian (one process) vs n-proxy-waitress.
+          For these rows the server CPU per request is also split by process
+          group: nginx's share (its master and workers) and the backends' (or
+          the hub's); and the memory is reported as PSS (``/proc/PID/smaps_rollup``)
+          beside RSS: RSS counts every page a forked gunicorn worker still shares
+          with its master (or nginx's workers with theirs) once per process, PSS
+          divides each shared page among the processes sharing it, so the PSS of
+          all serving processes adds up to what they really hold.
 
-Every row reports the p99 latency and the RSS too.  The proxy rows need
+Every row reports the p99 latency, the RSS and the PSS too.  The proxy rows need
 nginx (``apt-get install nginx``; run as root, nginx's workers run as nobody).
 ``--setups b-off,b-log`` measures only some of them.  Each configuration is measured ``--rounds`` times,
 interleaved, so that the noise of a shared machine spreads over all of them;
@@ -69,6 +81,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 import argparse
+import math
 import re
 import shutil
 import signal
@@ -320,6 +333,13 @@ def proxy_setups(host: str, port: int, wsgihub_cmd: tuple[str, ...], workdir: st
             "--log-level", "warning", "--no-control-socket", f"benchmarks.bench_backends:{app}()",
         )
 
+    def uvicorn(app: str) -> tuple[str, ...]:
+        return (
+            os.path.join(BIN, "gunicorn"), "--bind", f"127.0.0.1:{ports[app]}", "--workers", "1",
+            "--worker-class", "uvicorn_worker.UvicornWorker",
+            "--log-level", "warning", "--no-control-socket", f"benchmarks.bench_backends:asgi({app!r}, {THREADS})",
+        )
+
     def waitress(app: str) -> tuple[str, ...]:
         return (
             os.path.join(BIN, "waitress-serve"), f"--listen=127.0.0.1:{ports[app]}", f"--threads={THREADS}",
@@ -362,6 +382,22 @@ def proxy_setups(host: str, port: int, wsgihub_cmd: tuple[str, ...], workdir: st
             f"(n-hub-uvicorn) wsgihub serve --server uvicorn ({THREADS} threads): Django + Flask + Pyramid",
             (*hub, "--server", "uvicorn", "--threads", str(THREADS)),
             SITE_PATHS[0],
+            paths=SITE_PATHS,
+        ),
+        Setup(
+            "n-hub-uvicorn-workers",
+            f"(n-hub-uvicorn-workers) wsgihub serve --server uvicorn --workers {WORKERS} "
+            f"({THREADS} threads each): Django + Flask + Pyramid",
+            (*hub, "--server", "uvicorn", "--workers", str(WORKERS), "--threads", str(THREADS)),
+            SITE_PATHS[0],
+            paths=SITE_PATHS,
+        ),
+        Setup(
+            "n-proxy-uvicorn",
+            f"(n-proxy-uvicorn) nginx -> 3 gunicorn backends (1 uvicorn worker each, a2wsgi, {THREADS} threads)",
+            nginx_argv,
+            SITE_PATHS[0],
+            backends=tuple((uvicorn(app), ports[app], ready[app]) for app in apps),
             paths=SITE_PATHS,
         ),
         Setup(
@@ -418,6 +454,15 @@ class Result:
     p99_ms: float = float("nan")
     #: Resident memory of every serving process (backends and nginx included) after the run, MiB.
     rss_mib: float = float("nan")
+    #: Proportional set size of the same processes (shared pages divided among them), MiB.
+    pss_mib: float = float("nan")
+    #: Of ``cpu_us``: nginx's processes (a proxy setup; ``nan`` for the others), microseconds.
+    nginx_cpu_us: float = float("nan")
+
+    @property
+    def app_cpu_us(self) -> float:
+        """Of ``cpu_us``: the processes running the apps (the hub's, or the backends')."""
+        return self.cpu_us - (0.0 if math.isnan(self.nginx_cpu_us) else self.nginx_cpu_us)
 
 
 #: wrk script spreading requests over several paths in turn (``{paths}``: a Lua list).
@@ -466,7 +511,20 @@ def run_wrk(
 
 def sessions_rss(sessions: Sequence[int]) -> float:
     """Resident memory (MiB) of every live process in ``sessions`` (Linux ``/proc``)."""
-    total = 0
+    return sessions_memory(sessions)[0]
+
+
+def sessions_memory(sessions: Sequence[int]) -> tuple[float, float]:
+    """``(RSS, PSS)`` in MiB, summed over every live process in ``sessions`` (Linux ``/proc``).
+
+    RSS counts a page shared by several processes (a gunicorn master and its
+    forked workers, nginx's master and workers) in each of them; PSS divides
+    it among them, so summed PSS is the memory the processes really hold.
+    PSS is ``nan`` where ``smaps_rollup`` cannot be read (Linux < 4.14, or
+    another user's process when not root).
+    """
+    rss = pss = 0
+    pss_known = True
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -478,10 +536,18 @@ def sessions_rss(sessions: Sequence[int]) -> float:
             with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as status:
                 for line in status:
                     if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                        rss += int(line.split()[1])
         except OSError:
             continue
-    return total / 1024
+        try:
+            with open(f"/proc/{entry}/smaps_rollup", encoding="ascii", errors="replace") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+                        break
+        except OSError:
+            pss_known = False
+    return rss / 1024, (pss / 1024 if pss_known else float("nan"))
 
 
 def session_cpu(session: int) -> float:
@@ -557,13 +623,17 @@ def measure(
                 log.seek(0)
                 raise RuntimeError(f"{setup.label} did not start:\n{log.read()[-2000:]}") from None
             run_wrk(port, setup.path, 1, connections, wrk_threads, script)  # warm-up
+            # procs[0]: the hub, or nginx in front of the backends (procs[1:])
             sessions = [p.pid for p in procs]
             proc_fs = os.path.isdir("/proc/self")
-            cpu_before = sum(session_cpu(s) for s in sessions) if proc_fs else 0.0
+            before = [session_cpu(s) for s in sessions] if proc_fs else []
             rps, requests, p99 = run_wrk(port, setup.path, duration, connections, wrk_threads, script)
-            cpu = sum(session_cpu(s) for s in sessions) - cpu_before if proc_fs else float("nan")
-            rss = sessions_rss(sessions) if proc_fs else float("nan")
-            return Result(rps, cpu / requests * 1e6, p99, rss)
+            if not proc_fs:
+                return Result(rps, float("nan"), p99)
+            used = [session_cpu(s) - b for s, b in zip(sessions, before, strict=True)]
+            rss, pss = sessions_memory(sessions)
+            nginx = used[0] / requests * 1e6 if setup.backends else float("nan")
+            return Result(rps, sum(used) / requests * 1e6, p99, rss, pss, nginx)
         finally:
             for proc in procs:
                 proc.send_signal(signal.SIGTERM)
@@ -584,6 +654,8 @@ def table(
     cpu = {key: statistics.median(r.cpu_us for r in values) for key, values in results.items()}
     p99 = {key: statistics.median(r.p99_ms for r in values) for key, values in results.items()}
     rss = {key: statistics.median(r.rss_mib for r in values) for key, values in results.items()}
+    pss = {key: statistics.median(r.pss_mib for r in values) for key, values in results.items()}
+    nginx = {key: statistics.median(r.nginx_cpu_us for r in values) for key, values in results.items()}
     rounds = len(next(iter(results.values())))
     lines = [
         (
@@ -593,30 +665,33 @@ def table(
         "",
         (
             "| setup | requests/s (median) | best round | server CPU µs/request (median) "
-            "| p99 ms (median) | RSS MiB (median) | requests/s, each round |"
+            "| of it nginx | p99 ms (median) | RSS MiB (median) | PSS MiB (median) | requests/s, each round |"
         ),
-        "|---|---:|---:|---:|---:|---:|---|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for key, values in results.items():
         each = ", ".join(f"{r.rps:.0f}" for r in values)
         lines.append(
-            f"| {labels[key]} | {rps[key]:.0f} | {best[key]:.0f} | {cpu[key]:.0f} "
-            f"| {p99[key]:.1f} | {rss[key]:.0f} | {each} |"
+            f"| {labels[key]} | {rps[key]:.0f} | {best[key]:.0f} | {cpu[key]:.0f} | {_num(nginx[key])} "
+            f"| {p99[key]:.1f} | {rss[key]:.0f} | {_num(pss[key])} | {each} |"
         )
-    lines += [
-        "",
-        (
-            "| ratio (goal >= 0.95) | requests/s, medians | requests/s, best rounds "
-            "| CPU/request, alone / hub |"
-        ),
-        "|---|---:|---:|---:|",
+    alone_pairs = [
+        (hub, alone) for hub, alone in (("b", "a"), ("c", "c-alone"), ("d", "d-alone")) if hub in results and alone in results
     ]
-    for hub, alone in (("b", "a"), ("c", "c-alone"), ("d", "d-alone")):
-        if hub in results and alone in results:
-            lines.append(
-                f"| ({hub})/({alone}) | {rps[hub] / rps[alone]:.3f} | {best[hub] / best[alone]:.3f} "
-                f"| {cpu[alone] / cpu[hub]:.3f} |"
-            )
+    if alone_pairs:
+        lines += [
+            "",
+            (
+                "| ratio (goal >= 0.95) | requests/s, medians | requests/s, best rounds "
+                "| CPU/request, alone / hub |"
+            ),
+            "|---|---:|---:|---:|",
+        ]
+    for hub, alone in alone_pairs:
+        lines.append(
+            f"| ({hub})/({alone}) | {rps[hub] / rps[alone]:.3f} | {best[hub] / best[alone]:.3f} "
+            f"| {cpu[alone] / cpu[hub]:.3f} |"
+        )
     pairs = [(on, off) for on, off in (("b-log", "b-off"), ("c-log", "c-off")) if on in results and off in results]
     if pairs:
         lines += [
@@ -648,7 +723,10 @@ def table(
         (hub, proxy)
         for hub, proxy in (
             ("n-hub-gunicorn", "n-proxy-gunicorn"),
+            ("n-hub-uvicorn-workers", "n-proxy-uvicorn"),
+            ("n-hub-uvicorn-workers", "n-proxy-gunicorn"),  # the hub's best against the proxy's best
             ("n-hub-waitress", "n-proxy-waitress"),
+            ("n-hub-uvicorn", "n-proxy-uvicorn"),
             ("n-hub-uvicorn", "n-proxy-waitress"),
             ("n-hub-granian", "n-proxy-waitress"),
         )
@@ -659,16 +737,29 @@ def table(
             "",
             (
                 "| hub vs nginx + 3 processes | requests/s (goal >= 2.0 workers, >= 1.2 one process) "
-                "| p99 (goal <= 0.35) | RSS (goal <= 0.6 workers, <= 0.35 one process) |"
+                "| p99 (goal <= 0.35) | RSS (goal <= 0.6 workers, <= 0.35 one process) | PSS "
+                "| CPU/request, proxy / hub | nginx's share of the proxy's CPU |"
             ),
-            "|---|---:|---:|---:|",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for hub, proxy in proxies:
             lines.append(
                 f"| ({hub})/({proxy}) | {rps[hub] / rps[proxy]:.2f} | {p99[hub] / p99[proxy]:.2f} "
-                f"| {rss[hub] / rss[proxy]:.2f} |"
+                f"| {rss[hub] / rss[proxy]:.2f} | {_num(pss[hub] / pss[proxy], 2)} "
+                f"| {cpu[proxy] / cpu[hub]:.2f} | {_num(nginx[proxy] / cpu[proxy], 2)} |"
             )
+        lines += [
+            "",
+            "When both setups keep the 2 cores busy, requests/s = cores / CPU per request, so the",
+            "requests/s ratio cannot pass the CPU/request ratio (proxy / hub); the proxy's extra",
+            "is nginx's share plus whatever the three backends spend beyond the hub.",
+        ]
     return "\n".join(lines)
+
+
+def _num(value: float, digits: int = 0) -> str:
+    """``value`` rounded, or ``-`` for ``nan`` (not measured, not applicable)."""
+    return "-" if math.isnan(value) else f"{value:.{digits}f}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
