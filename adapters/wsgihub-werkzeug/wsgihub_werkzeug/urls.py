@@ -30,6 +30,8 @@ from werkzeug.routing.exceptions import RoutingException
 from wsgihub.adapter import AppRoute
 from wsgihub.errors import UnknownEndpointError, URLBuildError, closest
 
+from .fastmatch import PositiveMatcher, positive_matcher
+
 __all__ = ["BOUND_CACHE_SIZE", "PLACEHOLDER_HOST", "MapURLs", "endpoint_name", "route_of"]
 
 #: Server name bound for relative URLs and matching.  Relative URLs never
@@ -56,7 +58,7 @@ class MapURLs:
     errors itself.
     """
 
-    __slots__ = ("_lock", "_matcher", "bound", "framework", "mount", "url_map")
+    __slots__ = ("_lock", "_matcher", "_positive", "bound", "framework", "mount", "url_map")
 
     def __init__(self, url_map: Map, mount: str = "?", framework: str = "werkzeug") -> None:
         self.url_map = url_map
@@ -65,6 +67,8 @@ class MapURLs:
         self.mount = mount
         self.framework = framework
         self._matcher: MapAdapter | None = None
+        #: The exact shortcut for :meth:`match`'s yes (:mod:`.fastmatch`); ``False``: not usable.
+        self._positive: PositiveMatcher | None | bool = None
         self._lock = threading.Lock()
 
     # -- building -------------------------------------------------------------
@@ -187,16 +191,35 @@ class MapURLs:
             path_info = path_info.encode("latin-1").decode("utf-8", "replace")
         return matcher, path_info
 
+    def positive(self, matcher: MapAdapter) -> PositiveMatcher | None:
+        """The shortcut answering :meth:`match`'s certain yeses, (re)built when the map's rules change."""
+        positive = self._positive
+        if isinstance(positive, PositiveMatcher):
+            if positive.current(self.url_map):
+                return positive
+        elif positive is False:
+            return None
+        domain = matcher.subdomain if matcher.subdomain is not None else matcher.server_name
+        built = positive_matcher(self.url_map, domain)
+        self._positive = False if built is None else built
+        return built
+
     def match(self, path_info: str, method: str) -> bool | None:
         """Whether a rule takes ``path_info`` (a WSGI ``PATH_INFO``) and ``method``.
 
         A redirect (strict slashes, aliases) counts as a match: the app owns
         that path.  ``None`` for host-matching maps, which need the host.
+        A path a simple rule takes is answered without Werkzeug's matcher
+        (:mod:`wsgihub_werkzeug.fastmatch`, exact); every other answer is
+        Werkzeug's own.
         """
         prepared = self._matching(path_info)
         if prepared is None:
             return None
         matcher, path_info = prepared
+        positive = self.positive(matcher)
+        if positive is not None and positive.takes(path_info, method):
+            return True
         try:
             matcher.match(path_info, method)
         except (NotFound, MethodNotAllowed):
