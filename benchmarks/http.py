@@ -37,7 +37,9 @@ The hub under an ASGI server (issue 12), in the same run:
           master, one uvicorn worker per core) vs n-proxy-uvicorn (three gunicorns
           with one uvicorn worker each, every app wrapped in a2wsgi's
           WSGIMiddleware with as many threads: the same server, HTTP parser and
-          WSGI bridge as the hub), n-hub-uvicorn (one process) vs n-proxy-uvicorn
+          WSGI bridge as the hub), n-hub-uvicorn (one process) vs
+          n-proxy-uvicorn-plain (three plain one-process uvicorns, the same
+          a2wsgi apps: one process against one process each), n-proxy-uvicorn
           and n-proxy-waitress, and n-hub-granian (one process) vs n-proxy-waitress.
           For these rows the server CPU per request is also split by process
           group: nginx's share (its master and workers) and the backends' (or
@@ -340,6 +342,15 @@ def proxy_setups(host: str, port: int, wsgihub_cmd: tuple[str, ...], workdir: st
             "--log-level", "warning", "--no-control-socket", f"benchmarks.bench_backends:asgi({app!r}, {THREADS})",
         )
 
+    def plain_uvicorn(app: str) -> tuple[str, ...]:
+        code = (
+            "import logging, uvicorn; logging.basicConfig(level=logging.WARNING); "
+            "from benchmarks.bench_backends import asgi; "
+            f"uvicorn.run(asgi({app!r}, {THREADS}), host='127.0.0.1', port={ports[app]}, "
+            "log_level='warning', access_log=False, server_header=False)"
+        )
+        return (sys.executable, "-c", code)
+
     def waitress(app: str) -> tuple[str, ...]:
         return (
             os.path.join(BIN, "waitress-serve"), f"--listen=127.0.0.1:{ports[app]}", f"--threads={THREADS}",
@@ -398,6 +409,14 @@ def proxy_setups(host: str, port: int, wsgihub_cmd: tuple[str, ...], workdir: st
             nginx_argv,
             SITE_PATHS[0],
             backends=tuple((uvicorn(app), ports[app], ready[app]) for app in apps),
+            paths=SITE_PATHS,
+        ),
+        Setup(
+            "n-proxy-uvicorn-plain",
+            f"(n-proxy-uvicorn-plain) nginx -> 3 uvicorn processes (no gunicorn master; a2wsgi, {THREADS} threads)",
+            nginx_argv,
+            SITE_PATHS[0],
+            backends=tuple((plain_uvicorn(app), ports[app], ready[app]) for app in apps),
             paths=SITE_PATHS,
         ),
         Setup(
@@ -726,6 +745,7 @@ def table(
             ("n-hub-uvicorn-workers", "n-proxy-uvicorn"),
             ("n-hub-uvicorn-workers", "n-proxy-gunicorn"),  # the hub's best against the proxy's best
             ("n-hub-waitress", "n-proxy-waitress"),
+            ("n-hub-uvicorn", "n-proxy-uvicorn-plain"),
             ("n-hub-uvicorn", "n-proxy-uvicorn"),
             ("n-hub-uvicorn", "n-proxy-waitress"),
             ("n-hub-granian", "n-proxy-waitress"),
