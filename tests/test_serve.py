@@ -582,3 +582,67 @@ def test_reload_serves_the_new_code_after_a_change(tmp_path: Path, server: list[
         assert requests.get(url + "/r/", timeout=5).text == "two"
         served.signal(signal.SIGTERM)
         served.wait(timeout=15)
+
+
+_BROKEN = "def app(environ, start_response):\n    return [b'never closed'\n"
+
+
+def _push_mtime_until_seen(served: ServeProcess, path: Path) -> None:
+    """Make the reloader see ``path`` change: it polls every second and compares with the
+    mtime it saw first, which may already be the new one, so push the mtime forward until
+    it says it saw the change."""
+    stamp = time.time()
+    for _ in range(20):
+        stamp += 2  # a newer mtime, also on file systems with 1 s resolution
+        os.utime(path, (stamp, stamp))
+        try:
+            served.wait_for_line(f"{path.name} changed; reloading", 1.5, stderr=True)
+            return
+        except AssertionError as exc:
+            if "process exited" in str(exc):
+                raise
+    raise AssertionError(f"the reloader never saw the change: {served.stderr}")
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("server", [[], ["--workers", "2"]], ids=["waitress", "gunicorn"])
+def test_reload_waits_for_a_fix_of_the_module_that_failed(tmp_path: Path, server: list[str]) -> None:
+    """--reload and a module that does not compile: one error line, then it waits for a change
+    (as pserve does); fixing that module starts the site.
+
+    The error is reported in one line, so hupper never saw its traceback: the module
+    was not watched and the fix went unseen.
+    """
+    module = tmp_path / "broken_app.py"
+    module.write_text(_BROKEN)
+    args = ["--mount", "/r=broken_app:app", "--port", "0", "--reload", *server]
+    with ServeProcess(args, pythonpath=[tmp_path]) as served:
+        served.wait_for_line("^Waiting for a file to change before reload.$")
+        errors = [line for line in served.stderr if line.startswith("wsgihub: error:")]
+        assert len(errors) == 1, served.stderr
+        assert "--mount /r=broken_app:app" in errors[0] and "SyntaxError" in errors[0]
+        assert not any("Traceback" in line for line in served.stderr)
+        module.write_text(_RELOADABLE.replace("VERSION", "fixed"))
+        _push_mtime_until_seen(served, module)
+        url = served.url(timeout=20)
+        assert requests.get(url + "/r/", timeout=5).text == "fixed"
+        served.signal(signal.SIGTERM)
+        assert served.wait(timeout=15) == 0
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    "args",
+    [["--mount", "/a=no_such_module_anywhere:app"], ["no-such-site.ini"]],
+    ids=["module-missing", "site-file-missing"],
+)
+@pytest.mark.parametrize("server", [[], ["--workers", "2"]], ids=["waitress", "gunicorn"])
+def test_reload_exits_2_when_no_file_could_be_watched(args: list[str], server: list[str]) -> None:
+    """--reload and an error naming no file of the site's (a module or a site file that
+    does not exist): nothing to wait for, so one error line and exit 2."""
+    result = run_serve([*args, "--port", "0", "--reload", *server], timeout=30)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("Starting monitor for PID")]
+    assert len(lines) == 1, result.stderr  # (hupper's own line above left aside)
+    assert lines[0].startswith("wsgihub: error: ") and lines[0].endswith("(--reload: no file to watch for a fix)")
+    assert "Waiting for a file to change" not in result.stdout

@@ -61,6 +61,7 @@ from .hub import Hub
 from .inspector import DEFAULT_ALLOW_IPS, parse_allow_ips
 from .logconfig import configure_logging
 from .process import Autoreloader, PIDFile, SignalHandler, run_with_reloader
+from .process.autoreload import NOTHING_TO_WATCH, watch_for_a_fix
 from .proxy import TrustedProxies
 from .requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
 from .servers import (
@@ -1074,9 +1075,16 @@ def _reload_child() -> None:
         code = run(options.site, options.mounts, variables=options.variables or None, **values)
     except WsgihubError as exc:
         if options.debug:
-            raise
-        _error(str(exc))
-        code = 2
+            raise  # hupper watches the traceback's files
+        # The parent waits for a change to the site file, a module the error points at or
+        # one the child imported (as pserve --reload does); if the error names no file of
+        # the site's there is nothing a change could fix: the parent exits too.
+        if watch_for_a_fix(exc) or _site_file(options.site) is not None:
+            _error(str(exc))
+            code = 2
+        else:
+            _error(f"{exc} (--reload: no file to watch for a fix)")
+            code = NOTHING_TO_WATCH  # the parent exits 2
     raise SystemExit(code)
 
 

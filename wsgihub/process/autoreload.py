@@ -41,14 +41,15 @@ import importlib
 import os
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import hupper
 from hupper.logger import DefaultLogger
-from hupper.reloader import ControlSignal, Reloader, find_default_monitor_factory
-from hupper.worker import WatchSysModules
+from hupper.reloader import ControlSignal, Reloader, WorkerResult, find_default_monitor_factory
+from hupper.worker import WatchSysModules, get_system_paths
 
 from .plugins import SimplePlugin
 
@@ -57,7 +58,15 @@ if TYPE_CHECKING:
 
     from ..bus import Bus
 
-__all__ = ["Autoreloader", "module_files", "resolve", "run_with_reloader"]
+__all__ = [
+    "NOTHING_TO_WATCH",
+    "Autoreloader",
+    "culprit_files",
+    "module_files",
+    "resolve",
+    "run_with_reloader",
+    "watch_for_a_fix",
+]
 
 
 def resolve(path: str) -> Callable[..., Any]:
@@ -155,6 +164,19 @@ class _Reloader(Reloader):  # type: ignore[misc]
 
     _signals: ClassVar[dict[str, bytes]] = {**Reloader._signals, "SIGINT": ControlSignal.SIGTERM}
 
+    def _run_worker(self) -> tuple[str, int | None]:
+        """One child's run; a child exiting with :data:`NOTHING_TO_WATCH` ends the parent (2)."""
+        result, code = super()._run_worker()
+        if result == WorkerResult.WAIT and code == NOTHING_TO_WATCH:
+            return WorkerResult.EXIT, 2
+        return result, code
+
+
+#: The exit code of a reloader child whose error no file change can fix (no file of the
+#: site's to watch): the parent exits with 2 instead of waiting for a change
+#: (sysexits' EX_CONFIG, which no child exits with otherwise).
+NOTHING_TO_WATCH = 78
+
 
 def _worker_main(worker_path: str, extra_files: list[str]) -> None:
     """Child entry point: watch the extra files, then run the real worker."""
@@ -221,6 +243,56 @@ def _forget_the_parent() -> None:
             setattr(pipe, name, -1)
     if _poller is not None:
         _poller.lock = threading.Lock()
+
+
+#: wsgihub's own package: its files are machinery, never where a site's error is fixed
+_OWN_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+
+
+def culprit_files(exc: BaseException) -> list[str]:
+    """The files an error points at, where a fix would be made: to watch for one.
+
+    Every exception of the chain (``__cause__``, ``__context__``) gives the
+    files of its traceback's frames and, for a ``SyntaxError``, the file
+    that does not compile (no frame of its own), and any ``files`` it
+    carries (an error reported from another process, as gunicorn's site
+    probe does).  Files of the standard library, site-packages and wsgihub
+    itself are left out, as are names that are not files.
+    """
+    system = [os.path.realpath(p) for p in get_system_paths()] + [_OWN_PACKAGE]
+    found: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        names = [frame.filename for frame in traceback.extract_tb(current.__traceback__)]
+        if isinstance(current, SyntaxError) and current.filename:
+            names.append(current.filename)
+        names.extend(getattr(current, "files", None) or ())
+        for name in names:
+            path = os.path.realpath(name)
+            if (
+                os.path.isfile(path)
+                and not any(path.startswith(prefix + os.sep) for prefix in system)
+                and path not in found
+            ):
+                found.append(path)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def watch_for_a_fix(exc: BaseException) -> bool:
+    """In a reloader child whose site failed: have the parent watch the error's files.
+
+    Returns whether there was any (see :func:`culprit_files`).  The error is
+    reported in one line, so hupper never sees its traceback (from which it
+    would take the files itself): without this, fixing the module that did
+    not import did not restart the child.
+    """
+    files = culprit_files(exc)
+    if files and hupper.is_active():
+        hupper.get_reloader().watch_files(files)
+    return bool(files)
 
 
 class Autoreloader(SimplePlugin):

@@ -52,6 +52,7 @@ from ..bus import Bus
 from ..deploy import load
 from ..errors import ConfigError, WsgihubError
 from ..health import announce_drain
+from ..process.autoreload import culprit_files
 from .base import (
     DEFAULT_DRAIN_TIMEOUT,
     MountInfo,
@@ -145,7 +146,11 @@ def probe_site(
                 message = (
                     str(exc) if isinstance(exc, WsgihubError) else f"{type(exc).__name__}: {exc}"
                 )
-                payload = {"error": message, "traceback": traceback.format_exc()}
+                payload = {
+                    "error": message,
+                    "traceback": traceback.format_exc(),
+                    "files": culprit_files(exc),  # what --reload watches for a fix
+                }
             with os.fdopen(write_fd, "w", encoding="utf-8") as pipe:
                 json.dump(payload, pipe)
             sys.stderr.flush()
@@ -164,7 +169,9 @@ def probe_site(
     if "error" in result:
         if debug:
             sys.stderr.write(result["traceback"])
-        raise ConfigError(result["error"])
+        error = ConfigError(result["error"])
+        error.files = result.get("files", [])  # type: ignore[attr-defined]
+        raise error
     return SiteProbe(
         [MountInfo(**m) for m in result["mounts"]], result["files"], result["warnings"]
     )
