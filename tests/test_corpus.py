@@ -417,6 +417,10 @@ PROC: list[Proc] = [
     Proc("serve-pid-dir-missing", f"serve {A} --port {{port}} --pid-file {{tmp}}/no/such/site.pid", 2, r"--pid-file .*no/such/site\.pid: directory .* does not exist"),
     Proc("serve-no-module", "serve --mount /a=corpus_nowhere:app --port {port} --pid-file {pid}", 2, r"cannot import 'corpus_nowhere'"),
     Proc("serve-workers-no-module", f"serve {A} --mount /b=corpus_nowhere:app --workers 2 --port {{port}} --pid-file {{pid}}", 2, r"cannot import 'corpus_nowhere'"),
+    # --reload: an error naming no file to watch exits (a fixable one waits, as pserve does); -q hides hupper's line
+    Proc("serve-reload-no-module", "serve --mount /a=corpus_nowhere:app --reload -q --port {port} --pid-file {pid}", 2, r"cannot import 'corpus_nowhere'.*\(--reload: no file to watch for a fix\)$"),
+    Proc("serve-reload-workers-no-module", "serve --mount /a=corpus_nowhere:app --reload --workers 2 -q --port {port} --pid-file {pid}", 2, r"cannot import 'corpus_nowhere'.*\(--reload: no file to watch for a fix\)$"),
+    Proc("serve-reload-no-site-file", "serve {tmp}/no-such-site.ini --reload -q --port {port} --pid-file {pid}", 2, r"no-such-site\.ini' does not exist \(--reload: no file to watch for a fix\)$"),
     Proc("serve-uvicorn-workers-port-in-use", f"serve {A} --server uvicorn --workers 2 --port {{busy}} --pid-file {{pid}}", 2, r"cannot listen on http://127\.0\.0\.1:\d+: address already in use", needs="uvicorn_worker a2wsgi"),
     Proc("serve-uvicorn-workers-no-module", f"serve {A} --mount /b=corpus_nowhere:app --server uvicorn --workers 2 --port {{port}} --pid-file {{pid}}", 2, r"cannot import 'corpus_nowhere'", needs="uvicorn_worker a2wsgi"),
     Proc("serve-mount-raises-while-mounting", "serve --mount /x=corpus_site:proxy --port {port} --pid-file {pid}", 2, r"--mount /x.*RuntimeError"),
