@@ -80,6 +80,7 @@ def report() -> dict[str, Any]:
 OPTIONAL = {
     "wsgihub.servers.gunicorn": "gunicorn",
     "wsgihub.servers.uvicorn": "uvicorn",
+    "wsgihub.servers.uvicorn_workers": "uvicorn_worker",
     "wsgihub.servers.granian": "granian",
 }
 

@@ -47,10 +47,12 @@ import threading
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, ClassVar
 
+# uvicorn-worker first: without the 'uvicorn' extra, importing this module fails naming it
+from uvicorn_worker import UvicornWorker  # isort: skip
+
 import a2wsgi  # noqa: F401 - ASGIHub needs it: missing, the master says so before any worker starts
 from gunicorn.arbiter import Arbiter
 from uvicorn.server import Server
-from uvicorn_worker import UvicornWorker
 
 from ..asgi import ASGIHub
 from ..health import announce_drain
