@@ -17,6 +17,7 @@ names, and the script prefix is set only inside the copied context.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -26,7 +27,7 @@ from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.urls import NoReverseMatch, Resolver404, get_resolver
 from django.utils.module_loading import import_string
 
-from wsgihub import AppRoute, Cookie
+from wsgihub import AppRoute, Cookie, MountWarning
 from wsgihub.adapter import Adapter
 from wsgihub.errors import AdapterError, MountError, UnknownEndpointError, URLBuildError, closest
 
@@ -81,7 +82,9 @@ class DjangoAdapter(Adapter[Any]):
             raise MountError(str(exc), peg.name) from exc
         registry.remember(hub, peg, module)
         self._static = static.attach(peg)  # static files as runserver serves them (static.py)
-        hosts.answer_400(self.app)  # UntrustedHostError from a view: 400, as Django's DisallowedHost
+        problem = hosts.answer_400(self.app)  # UntrustedHostError from a view: 400, as DisallowedHost
+        if problem is not None:
+            warnings.warn(f"mount {peg.name!r}: {problem}", MountWarning, stacklevel=4)
         track_django_requests()
         _offer_template_library()
 
