@@ -152,3 +152,22 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("wsgihub: error:") and message in lines[0], result.stderr
+
+
+def test_a_stop_while_the_workers_boot_still_stops_their_buses() -> None:
+    """SIGTERM while the workers boot (the first one is starting its bus, before uvicorn
+    serves; the other is starting or still loading the site): each worker finishes its
+    start, then drains at once; its bus stops (lifespan shutdown) and it exits normally.
+    (uvicorn-worker leaves SIGTERM at its default action until uvicorn serves: the worker
+    died without its bus's stop.)"""
+    args = [SITE, "--server", "uvicorn", "--workers", "2", "--port", "0", "-v"]
+    with ServeProcess(args) as proc:
+        while True:  # a worker's line, not the master's own bus
+            match = proc.wait_for_line(r"\[(\d+)\] \[INFO\] Bus STARTING$", stderr=True, timeout=60)
+            if int(match.group(1)) != proc.pid:
+                break
+        proc.signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+        assert proc.stdout.count("MARKER api lifespan startup") == 2, proc.stdout
+        assert proc.stdout.count(SHUTDOWN) == 2, proc.stdout
+        assert not any("Traceback" in line for line in proc.stderr), proc.stderr[-20:]

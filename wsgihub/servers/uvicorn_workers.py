@@ -111,6 +111,30 @@ class HubWorker(UvicornWorker):  # type: ignore[misc]
         "proxy_headers": False,
     }
 
+    #: A stop signal that came while the worker was still booting (loading the site,
+    #: starting the bus): the worker then stops as soon as it has started.
+    _early_signal: int | None = None
+    #: The server, once made: from then on a signal goes to it.
+    _server: _DrainingServer | None = None
+
+    def init_signals(self) -> None:
+        """uvicorn-worker's, with SIGTERM/SIGINT/SIGQUIT remembered until uvicorn's serve takes them.
+
+        (uvicorn-worker leaves them at their default action until then: a stop
+        that came while the site loads or the bus starts killed the worker
+        without its bus's stop.)
+        """
+        super().init_signals()
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+            signal.signal(signum, self._remember_signal)
+            signal.siginterrupt(signum, False)
+
+    def _remember_signal(self, signum: int, frame: Any) -> None:
+        if self._server is not None:
+            self._server.on_signal(signum, frame)
+        elif self._early_signal is None:
+            self._early_signal = signum
+
     def load_wsgi(self) -> None:
         """The hub in its front layers (gunicorn's load), served as ``hub.asgi``."""
         super().load_wsgi()
@@ -138,6 +162,9 @@ class HubWorker(UvicornWorker):  # type: ignore[misc]
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
         self.config.app = app
         server = _DrainingServer(self.config, bus, getattr(self.app, "drain_delay", 0.0))
+        self._server = server
+        if self._early_signal is not None:  # stopped while booting: start, then drain at once
+            server.on_signal(self._early_signal, None)
         try:
             await server.serve(sockets=self.sockets)
         finally:
@@ -171,7 +198,7 @@ class _DrainingServer(Server):  # type: ignore[misc,unused-ignore]  # (Any where
         would end the worker before gunicorn's ``worker_exit``.)
         """
         handled = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
-        original = {signum: signal.signal(signum, self._on_signal) for signum in handled}
+        original = {signum: signal.signal(signum, self.on_signal) for signum in handled}
         for signum in handled:
             signal.siginterrupt(signum, False)
         try:
@@ -180,7 +207,8 @@ class _DrainingServer(Server):  # type: ignore[misc,unused-ignore]  # (Any where
             for signum, handler in original.items():
                 signal.signal(signum, handler)
 
-    def _on_signal(self, signum: int, frame: Any) -> None:
+    def on_signal(self, signum: int, frame: Any) -> None:
+        """SIGTERM/SIGINT: drain (once); SIGINT again or SIGQUIT: stop at once."""
         if signum == signal.SIGQUIT or (self._draining and signum == signal.SIGINT):
             # gunicorn's quick exit, or Ctrl-C again: stop at once
             self.should_exit = self.force_exit = True
