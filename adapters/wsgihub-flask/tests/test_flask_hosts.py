@@ -178,3 +178,19 @@ def test_hub_url_for_and_request_context_still_work() -> None:
     no_public.mount("/new", _app())
     with no_public.request_context("new") as request:
         assert flask.url_for("reports") == "/new/reports/" and request.host == "localhost"
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [("[::1]", 308), ("[::1]:8080", 308), ("[2001:db8::1]", 308), ("[::2]", 400), ("[::1].evil.com", 400)],
+)
+def test_an_ipv6_literal_the_hub_trusts_is_trusted_by_flask(host: str, status: int) -> None:
+    """Werkzeug cut every TRUSTED_HOSTS entry at its first ':' (to drop a port): '[::1]' became
+    '[' and every IPv6 Host got 400 from Flask although the hub trusts it."""
+    hub = _hub(trusted_hosts=["example.com", "[::1]", "[2001:DB8::1]"])
+    hub.mount("/new", _app())
+    with serving(hub) as server:
+        got, location = _get(server.port, "/new/reports", host)
+    assert got == status
+    if status == 308:
+        assert location == f"http://{host}/new/reports/"

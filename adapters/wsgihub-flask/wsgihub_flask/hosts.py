@@ -17,8 +17,12 @@ is set when the app set its own list, when the hub trusts ``*`` or nothing
 at all, or with Flask before 3.1 (no such setting).  Flask's own 400 page
 says ``Host 'evil.com' is not trusted``; unless the app has a handler for
 400, the answer is the hub's instead (``Bad Request: untrusted Host``, the
-Host only in the ``wsgihub.security`` log), so no answer echoes it.  Werkzeug cannot match
-IPv6 literals (``[::1]``) in the list: those Hosts get 400 from Flask.
+Host only in the ``wsgihub.security`` log), so no answer echoes it.  An IPv6 literal the hub trusts (``[::1]``) is
+given as :class:`_Literal`: Werkzeug drops a port from every entry with
+``partition(":")``, which cut ``[::1]`` to ``[`` and answered 400 to every
+IPv6 Host.  Werkzeug compares the literal as written, so a client spelling it
+otherwise (``[0:0::1]``, upper-case hex) still gets 400 from Flask while the
+hub, which compares addresses, would trust it.
 """
 
 from __future__ import annotations
@@ -44,13 +48,29 @@ _BODY = "Bad Request: untrusted Host\n"
 _given: weakref.WeakKeyDictionary[Flask, tuple[list[str], int]] = weakref.WeakKeyDictionary()
 
 
+class _Literal(str):
+    """A ``TRUSTED_HOSTS`` entry that is an IPv6 literal (``[::1]``): it has no port to drop.
+
+    Werkzeug's ``host_is_trusted`` takes ``entry.partition(":")[0]`` as the
+    host of each entry; for a bracketed literal that is ``[``, which matches
+    nothing.  Otherwise a plain string.
+    """
+
+    __slots__ = ()
+
+    def partition(self, sep: str, /) -> tuple[str, str, str]:
+        if sep == ":":
+            return (str(self), "", "")
+        return super().partition(sep)
+
+
 def hub_hosts(hub: Hub) -> list[str] | None:
     """The hub's trusted hosts as Flask's ``TRUSTED_HOSTS`` (``None``: the hub restricts nothing)."""
     hosts = getattr(hub, "hosts", None)
     if hosts is None or hosts.wildcard:
         return None
     names = list(dict.fromkeys([*hosts.trusted, *sorted(hosts.exact)]))
-    return names or None
+    return [_Literal(name) if name.startswith("[") else name for name in names] or None
 
 
 def trust(app: Flask, hub: Hub) -> bool:
