@@ -91,6 +91,23 @@ def test_external_urls_need_a_trusted_host(make_hub, shop):
         client.get("/shop/", headers={"Host": "evil.test"})
 
 
+def test_external_urls_for_a_trusted_ipv6_literal(make_hub, shop):
+    """The hub compares IPv6 addresses, not spellings, and writes them in canonical form."""
+    hub = make_hub(trusted_hosts=["[::1]", "[2001:DB8::1]"])
+    hub.mount("/shop", shop)
+    shop.on_index = lambda request: wsgihub.url_for("shop:item", id=1, _external=True)
+    client = Client(hub)
+    for host, url in [
+        ("[::1]", "http://[::1]/shop/items/1"),
+        ("[::1]:8080", "http://[::1]:8080/shop/items/1"),
+        ("[0:0::1]:8080", "http://[::1]:8080/shop/items/1"),
+        ("[2001:db8::1]", "http://[2001:db8::1]/shop/items/1"),
+    ]:
+        assert client.get("/shop/", headers={"Host": host}).text.endswith("|" + url), host
+    with pytest.raises(UntrustedHostError):
+        client.get("/shop/", headers={"Host": "[::2]"})
+
+
 def test_public_url_outside_requests(make_hub, shop):
     hub = make_hub(public_url="https://shop.example.net/base/")
     hub.mount("/shop", shop)
