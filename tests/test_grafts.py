@@ -202,6 +202,68 @@ def test_the_successful_body_streams_only_the_status_is_peeked(hub: Hub) -> None
     getattr(body, "close", lambda: None)()
 
 
+def test_a_taken_get_reaches_the_server_as_without_a_graft(hub: Hub) -> None:
+    """Anything but a 404 goes straight to the server's start_response: write() and exc_info work."""
+    written: list[bytes] = []
+
+    class Writing(Routed):
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            if environ["PATH_INFO"] == "/lazy-404":
+                return self.lazy_404(start_response)
+            environ["new.was.here"] = True
+            try:
+                raise ValueError("boom")
+            except ValueError:
+                start_response("404 Not Found", [])  # replaced below, as PEP 3333 allows
+                write = start_response("500 Internal Server Error", [("Content-Type", "text/plain")], sys.exc_info())
+            write(b"written ")
+            return [b"returned"]
+
+        def lazy_404(self, start_response: Any) -> Iterator[bytes]:
+            start_response("404 Not Found", [])
+            yield b"new has nothing"
+
+    graft(hub, Writing("new", {"w": "/w", "lazy": "/lazy-404"}))
+    started: list[tuple[str, Any]] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        started.append((status, exc_info is not None))
+        return written.append
+
+    environ = make_environ("/w")
+    body = hub(environ, start_response)
+    assert started == [("500 Internal Server Error", True)] and written == [b"written "]
+    assert b"".join(body) == b"returned" and environ["new.was.here"] is True
+
+    environ = make_environ("/lazy-404")  # a generator app: its 404 is seen at the first chunk
+    started.clear()
+    answer = b"".join(hub(environ, start_response))
+    assert started == [("404 Not Found", False)] and answer == b"not found in legacy"  # the app beneath answered
+    assert environ["pegboard.peg"].name == "legacy"
+
+
+def test_after_a_404_the_app_beneath_sees_the_request_as_it_arrived() -> None:
+    class Scribbling(Routed):
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            environ["PATH_INFO"] = "/scribbled"
+            environ["new.was.here"] = True
+            start_response("404 Not Found", [])
+            return [b"new has nothing"]
+
+    seen: list[dict[str, Any]] = []
+    beneath = legacy_app()
+
+    def spy(environ: dict[str, Any], start_response: Any) -> Any:
+        seen.append(dict(environ))
+        return beneath(environ, start_response)
+
+    hub = reference_hub()
+    hub.mount("/", spy, name="legacy")
+    graft(hub, Scribbling("new", {"about": "/about"}))
+    assert call(hub, "/about").text == "legacy:about"
+    assert seen[0]["PATH_INFO"] == "/about" and "new.was.here" not in seen[0]
+
+
 def test_a_second_graft_gets_the_404_of_the_first_before_the_app_beneath(hub: Hub) -> None:
     graft(hub, new_app(missing=("/static/x.css",)))
     with warnings.catch_warnings():

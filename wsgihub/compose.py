@@ -40,7 +40,7 @@ from __future__ import annotations
 import functools
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .wsgi import close_body
 
@@ -51,9 +51,11 @@ __all__ = [
     "SPOOL_MAX",
     "Component",
     "PegResponse",
+    "Started",
     "cascade",
     "component_hook",
     "phased",
+    "prime",
     "status_code",
 ]
 
@@ -120,28 +122,41 @@ class PegResponse:
         raise NotImplementedError("write() is not supported by components that compose")
 
     def prime(self, body: Iterable[bytes]) -> Iterable[bytes]:
-        """Make sure ``start_response`` was called, pulling a first chunk if needed.
-
-        Whatever goes wrong (``iter()`` or the first ``next()`` raising), the
-        body is closed before the error propagates, as PEP 3333 requires.
-        """
-        if self.status is not None:
-            return body
-        try:
-            iterator = iter(body)
-            first = next(iterator)
-        except StopIteration:
-            close_body(body)
-            return []
-        except BaseException:
-            close_body(body)
-            raise
-        return _Chain(first, iterator, body)
+        """Make sure ``start_response`` was called, pulling a first chunk if needed (:func:`prime`)."""
+        return prime(self, body)
 
     @property
     def code(self) -> int:
         """The status code as an ``int`` (0 while no status is set)."""
         return status_code(self.status)
+
+
+class Started(Protocol):
+    """What :func:`prime` looks at: a response recorder whose ``status`` is ``None`` until ``start_response``."""
+
+    status: str | None
+
+
+def prime(response: Started, body: Iterable[bytes]) -> Iterable[bytes]:
+    """Make sure ``start_response`` was called on ``response``, pulling a first chunk of ``body`` if needed.
+
+    Returns the body to send (the first chunk chained before the rest when
+    one was pulled).  Whatever goes wrong (``iter()`` or the first ``next()``
+    raising), the body is closed before the error propagates, as PEP 3333
+    requires.
+    """
+    if response.status is not None:
+        return body
+    try:
+        iterator = iter(body)
+        first = next(iterator)
+    except StopIteration:
+        close_body(body)
+        return []
+    except BaseException:
+        close_body(body)
+        raise
+    return _Chain(first, iterator, body)
 
 
 def status_code(status: str | None) -> int:

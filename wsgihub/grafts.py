@@ -51,14 +51,14 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import rules as _rules
-from .compose import PegResponse, cascade
+from .compose import cascade, prime
 from .errors import MountError
 from .wsgi import close_body
 
 if TYPE_CHECKING:
     from .adapter import AppRoute
     from .board import Peg
-    from .types import Environ, StartResponse, WSGIApplication
+    from .types import Environ, ExcInfo, Headers, StartResponse, WSGIApplication
 
 __all__ = [
     "SAFE_METHODS",
@@ -238,9 +238,14 @@ class _Gate:
         self.ready = False
         self.firsts: frozenset[str] | None = None
         self.starts: tuple[str, ...] = ()
-        self.verdicts: dict[tuple[str, str], Any] = {}
+        self.verdicts: dict[str | tuple[str, str], Any] = {}
 
     def __call__(self, path: str, method: str) -> Any:
+        # a kept answer first (a GET is keyed by its path alone: no tuple to build)
+        key: str | tuple[str, str] = path if method == "GET" else (path, method)
+        verdict = self.verdicts.get(key)
+        if verdict is not None:
+            return verdict
         if not self.ready:
             self._read()
         firsts = self.firsts
@@ -249,14 +254,11 @@ class _Gate:
             segment = path[1:end] if end > 0 else path[1:]
             if segment not in firsts and not (self.starts and segment.startswith(self.starts)) and segment.isascii():
                 return False
-        key = (path, method)
-        verdict = self.verdicts.get(key)
-        if verdict is None:
-            verdict = self.inner(path, method)
-            if verdict is not None:
-                if len(self.verdicts) >= VERDICT_CACHE_SIZE:
-                    self.verdicts = {}  # a new dict: a request still holding the old one cannot refill it
-                self.verdicts[key] = verdict
+        verdict = self.inner(path, method)
+        if verdict is not None:
+            if len(self.verdicts) >= VERDICT_CACHE_SIZE:
+                self.verdicts = {}  # a new dict: a request still holding the old one cannot refill it
+            self.verdicts[key] = verdict
         return verdict
 
     def _read(self) -> None:
@@ -312,43 +314,75 @@ def dispatch(
     """
     path = environ.get("PATH_INFO") or "/"
     method = environ.get("REQUEST_METHOD", "GET")
-    chain: list[WSGIApplication] | None = None
+    chain: list[_Claim] | None = None
     for claim in claims:
         verdict = claim.test(path, method)
         if verdict:
             if claim.fall_through and method in SAFE_METHODS:
-                chain = [claim.app] if chain is None else [*chain, claim.app]
+                chain = [claim] if chain is None else [*chain, claim]
                 continue
             if chain is None:
                 environ["pegboard.peg"] = claim.peg
                 return claim.peg.app(environ, start_response)
-            return cascade([*chain, claim.app], environ, start_response)
+            return cascade([*(c.app for c in chain), claim.app], environ, start_response)
         if verdict is None and method in SAFE_METHODS:  # cannot tell: GET/HEAD try it, 404 falls through
-            chain = [claim.app] if chain is None else [*chain, claim.app]
+            chain = [claim] if chain is None else [*chain, claim]
     if chain is None:
         return over(environ, start_response)
     if environ.get("CONTENT_LENGTH") in (None, "", "0"):
         return _fall_through(chain, over, environ, start_response)
-    return cascade([*chain, over], environ, start_response)
+    return cascade([*(c.app for c in chain), over], environ, start_response)
+
+
+def _discard(data: bytes) -> None:
+    """The ``write`` callable a 404 that falls through gets: what it writes is dropped."""
+
+
+class _Peek:
+    """The ``start_response`` a graft that may fall through gets: anything but a 404 goes straight on.
+
+    A 404 (the first answer, or one replacing another 404) is held back and
+    marks the attempt as fallen through; every other status, and everything
+    after it, is the server's own ``start_response`` call (so ``write`` and
+    ``exc_info`` work as without a graft).
+    """
+
+    __slots__ = ("fell", "start_response", "status")
+
+    def __init__(self, start_response: StartResponse) -> None:
+        self.start_response = start_response
+        self.status: str | None = None
+        self.fell = False
+
+    def __call__(self, status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Callable[[bytes], object]:
+        if (self.status is None or self.fell) and status.startswith("404"):
+            self.status, self.fell = status, True
+            return _discard
+        self.status, self.fell = status, False
+        return self.start_response(status, headers, exc_info)
 
 
 def _fall_through(
-    chain: list[WSGIApplication], over: WSGIApplication, environ: Environ, start_response: StartResponse
+    chain: list[_Claim], over: WSGIApplication, environ: Environ, start_response: StartResponse
 ) -> Iterable[bytes]:
     """:func:`~wsgihub.compose.cascade` for a request without a body, at the least cost.
 
-    Each app runs on the request itself; only its status is looked at (a
-    first chunk is pulled if the app starts the response lazily) and the
-    body of an answer other than 404 streams on untouched.  After a 404 the
-    environ is put back as it arrived for the next app.
+    Each graft runs on the request itself; its ``start_response`` passes
+    anything but a 404 straight to the server (:class:`_Peek`; a first chunk
+    is pulled if the app starts the response lazily) and the body streams on
+    untouched.  After a 404 the body is closed and the environ is put back
+    as it arrived for the next graft or the app beneath.
     """
     arrived = environ.copy()
-    for app in chain:
-        response = PegResponse()
-        body = response.prime(app(environ, response.start_response))
-        status = response.status
-        if status is None or not status.startswith("404"):
-            start_response(status or "500 Internal Server Error", response.headers, response.exc_info)
+    for claim in chain:
+        peek = _Peek(start_response)
+        environ["pegboard.peg"] = claim.peg
+        body = claim.peg.app(environ, peek)
+        if peek.status is None:
+            body = prime(peek, body)
+        if not peek.fell:
+            if peek.status is None:  # the app never started a response
+                start_response("500 Internal Server Error", [])
             return body
         close_body(body)
         environ.clear()
@@ -356,11 +390,46 @@ def _fall_through(
     return over(environ, start_response)
 
 
+def dispatch_one(
+    over: WSGIApplication, claim: _Claim, environ: Environ, start_response: StartResponse
+) -> Iterable[bytes]:
+    """:func:`dispatch` for a mount with one graft (the usual case), without the loop and the chain."""
+    path = environ.get("PATH_INFO") or "/"
+    method = environ.get("REQUEST_METHOD", "GET")
+    verdict = claim.test(path, method)
+    if verdict:
+        if not claim.fall_through or method not in SAFE_METHODS:
+            environ["pegboard.peg"] = claim.peg
+            return claim.peg.app(environ, start_response)
+    elif verdict is not None or method not in SAFE_METHODS:  # not taken; or cannot tell: never run twice
+        return over(environ, start_response)
+    # a GET/HEAD the graft takes (or may take): its 404 falls through (_fall_through for one graft)
+    if environ.get("CONTENT_LENGTH") not in (None, "", "0"):
+        return cascade([claim.app, over], environ, start_response)
+    arrived = environ.copy()
+    peek = _Peek(start_response)
+    environ["pegboard.peg"] = claim.peg
+    body = claim.peg.app(environ, peek)
+    if peek.status is None:
+        body = prime(peek, body)
+    if not peek.fell:
+        if peek.status is None:  # the app never started a response
+            start_response("500 Internal Server Error", [])
+        return body
+    close_body(body)
+    environ.clear()
+    environ.update(arrived)
+    return over(environ, start_response)
+
+
 def dispatcher(over: Peg) -> WSGIApplication:
     """The processing callable of a mount with grafts (its own app if it has none)."""
     if not over.grafts:
         return over.app
-    return partial(dispatch, over.app, tuple(_claim(g) for g in over.grafts))
+    claims = tuple(_claim(g) for g in over.grafts)
+    if len(claims) == 1:
+        return partial(dispatch_one, over.app, claims[0])
+    return partial(dispatch, over.app, claims)
 
 
 # -- which routes a graft takes --------------------------------------------------------------------
