@@ -475,6 +475,9 @@ def test_ctrl_c_keeps_the_drain_delay(server: list[str], workers: int) -> None:
         assert code == 0, served.stderr
         assert took >= delay, f"stopped after {took:.2f} s, before the {delay} s drain delay"
         assert not any("cut short" in line or "forcefully" in line for line in served.stderr)
+        # one bus exit per process: a gunicorn worker ran the master's bus exit too, at its end
+        exits = [line.split("]")[1] for line in served.stderr if line.endswith("] [INFO] Bus EXITED")]
+        assert len(exits) == len(set(exits)) == (workers + 1 if workers else 0), served.stderr
 
 
 # -- start failures --------------------------------------------------------------------------------------

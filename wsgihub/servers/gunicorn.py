@@ -389,8 +389,13 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return front(self.hub, self.front_options)
 
     def run(self) -> int:
-        """Run the arbiter until the master exits; return its exit status."""
+        """Run the arbiter until the master exits; return its exit status.
+
+        A worker returns from here too: gunicorn ends it with ``sys.exit``,
+        which unwinds the stack it inherited from the master.
+        """
         arbiter = _Arbiter(self)
+        master = os.getpid()
         try:
             arbiter.run()
         except SystemExit as exc:
@@ -407,7 +412,8 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             sys.stderr.write(f"wsgihub: error: gunicorn: {exc}\n")
             return 1
         finally:
-            self.bus.exit()  # once: on_exit may not have run
+            if os.getpid() == master:  # not the master's bus again in each worker (its listeners)
+                self.bus.exit()  # once: on_exit may not have run
         return 0
 
     # -- master hooks --------------------------------------------------------------------
