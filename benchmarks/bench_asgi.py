@@ -28,3 +28,73 @@ def make_asgi_hub() -> wsgihub.Hub:
     hub = make_hub()
     hub.mount("/fast", fastapi_app, name="fast")
     return hub
+
+
+# -- the hub's own cost per native request, in-process (python -m benchmarks.bench_asgi) -------------
+def _scope(path: str) -> dict[str, object]:
+    """A scope as uvicorn makes one (httptools) for ``GET path``."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "scheme": "http",
+        "method": "GET",
+        "root_path": "",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk"), (b"accept", b"*/*")],
+        "state": {},
+    }
+
+
+def paired(rounds: int = 15, number: int = 3000) -> dict[str, float]:
+    """CPU µs per call (best round): the FastAPI app alone at ``/hello`` vs ``hub.asgi`` at ``/fast/hello``.
+
+    The hub is what ``wsgihub serve --server uvicorn`` serves (front layers
+    with their defaults); both are called in turns in one process on one
+    uvloop loop, so the difference is the hub's own cost per native request
+    (and Starlette's for a ``root_path``), whatever else the machine runs.
+    """
+    import asyncio
+    import time
+
+    import uvloop
+
+    from wsgihub.asgi import ASGIHub
+    from wsgihub.servers.front import front
+
+    hub = make_asgi_hub()
+    asgi_hub = ASGIHub(hub, front(hub, None))
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: object) -> None:
+        pass
+
+    async def run(app: object, path: str) -> float:
+        began = time.process_time()
+        for _ in range(number):
+            await app(_scope(path), receive, send)  # type: ignore[operator]
+        return (time.process_time() - began) / number * 1e6
+
+    async def main() -> dict[str, float]:
+        asgi_hub.bind(asyncio.get_running_loop())
+        best = {"alone": float("inf"), "hub": float("inf")}
+        for _ in range(rounds):
+            best["alone"] = min(best["alone"], await run(fastapi_app, "/hello"))
+            best["hub"] = min(best["hub"], await run(asgi_hub, "/fast/hello"))
+        return best
+
+    return uvloop.run(main())
+
+
+if __name__ == "__main__":
+    result = paired()
+    print(
+        f"FastAPI alone {result['alone']:.1f} µs, through hub.asgi {result['hub']:.1f} µs per call "
+        f"(+{result['hub'] - result['alone']:.1f} µs, ratio {result['alone'] / result['hub']:.3f})"
+    )

@@ -19,7 +19,11 @@ on the path below the server's ``root_path``; the matched prefix joins
   ``hub_url`` (``hub.url_for``), and the hub's current request is set in the
   app's task, so ``wsgihub.url_for``, ``find_hub`` and the Starlette
   adapter's ``HubURL`` work in its endpoints (sync ones in a worker thread
-  included).
+  included).  For an ASGI mount without grafts (the common case) this is
+  all the hub adds: the server's scope is updated in place (it is made for
+  this one request, and its ``state`` is a copy per request, as the ASGI spec
+  says), and the WSGI-style environ ``url_for`` reads is made only if
+  something asks for it (``python -m benchmarks.bench_asgi`` measures it).
 - **Everything else runs as WSGI** in one bounded pool of ``threads``
   threads, streaming both ways: the environ and request body are a2wsgi's
   (the body is read from ``receive()`` as the app reads ``wsgi.input``), and
@@ -64,6 +68,7 @@ import queue
 import threading
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import Executor, Future
+from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from . import current as _current
@@ -90,21 +95,38 @@ DEFAULT_WSGI_THREADS = 8
 _SEND_QUEUE = 10
 
 _PHASES = ("__before__", "__compose__", "cleanup")
+
+#: Paths whose plan :class:`ASGIHub` remembers (then it starts afresh), as the board's own cache.
+_ROUTES_CACHE_SIZE = 4096
+
+_slot_var = _current._slot
+#: The base class's own storage of ``Slot.request`` (a member descriptor), for :class:`_NativeSlot`.
+_SLOT_REQUEST: Any = _current.Slot.__dict__["request"]
 _MISSING: Any = object()
 
 
 class _Plan:
     """How requests for one mount (and its grafts) are served when an ASGI app is among them."""
 
-    __slots__ = ("alone", "claims", "over", "websocket")
+    __slots__ = ("alone", "bridge", "claims", "native", "over", "peg", "websocket")
 
     def __init__(
-        self, over: Runner, alone: Runner, claims: tuple[tuple[Any, Runner], ...], websocket: Runner | None
+        self,
+        over: Runner,
+        alone: Runner,
+        claims: tuple[tuple[Any, Runner], ...],
+        websocket: Runner | None,
+        peg: Peg,
     ) -> None:
         #: The app beneath when no graft takes the request; ``alone``: in a fall-through.
         self.over, self.alone = over, alone
         self.claims = claims
         self.websocket = websocket
+        self.peg = peg
+        #: An ASGI app beneath and no graft: ``__call__`` calls it itself (the common case, inline).
+        self.native: Any = _asgi_of(peg) if not claims else None
+        #: The bridge whose lifespan state the app's requests get (``None``: no lifespan of its own).
+        self.bridge: Any = getattr(peg.adapter, "bridge", None)
 
 
 class ASGIHub:
@@ -139,7 +161,10 @@ class ASGIHub:
         self._build_environ: Any = build_environ
         self.front_paths = frozenset(front_paths)
         self._plans: dict[Peg, _Plan | None] = {}
+        #: path below root_path -> (plan, matched prefix, rest), for the board's current mounts
+        self._routes: dict[str, tuple[_Plan | None, str, str]] = {}
         self._plans_for: object = None
+        self._url_for: Any = getattr(hub, "url_for", None)
         self._started_bus = False
         #: The event loop the server runs us on (set at lifespan startup or by :meth:`bind`).
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -155,16 +180,12 @@ class ASGIHub:
         path = scope["path"]
         if root and path.startswith(root):
             path = path[len(root) :]
-        hub = self.hub
-        peg, matched, _rest = hub.resolve(path)
-        plan = None
-        if peg is not None and path not in self.front_paths:
-            cache = hub._cache  # the board starts a new one whenever its mounts change
-            if cache is not self._plans_for:
-                self._plans, self._plans_for = {}, cache
-            plan = self._plans.get(peg, _MISSING)
-            if plan is _MISSING:
-                plan = self._plans[peg] = self._plan(peg)
+        if self.hub._cache is not self._plans_for:  # the board starts a new one whenever its mounts change
+            self._plans, self._routes, self._plans_for = {}, {}, self.hub._cache
+        route = self._routes.get(path)
+        if route is None:
+            route = self._route(path)
+        plan, matched, rest = route
         if plan is None:
             if kind == "http":
                 await self.serve_wsgi(self.wsgi, scope, receive, send)
@@ -177,10 +198,46 @@ class ASGIHub:
             else:
                 await plan.websocket(scope, receive, send, root, matched)
             return
+        app = plan.native
+        if app is not None:
+            # An ASGI mount, no graft: what _native's runner does, without copying the scope
+            # (the server made it for this request; its state is a copy per request, as the
+            # ASGI spec says) and without a coroutine of its own: the hub's whole cost here.
+            script_name = root + matched if root else matched
+            scope["root_path"] = script_name
+            state = scope.get("state")
+            if state is None:
+                state = scope["state"] = {}
+            bridge = plan.bridge
+            if bridge is not None:
+                own = bridge.state
+                if own:
+                    state.update(own)  # what the mount's own lifespan yielded
+            state["hub_url"] = self._url_for
+            token = _slot_var.set(_NativeSlot(self.hub, scope, script_name, plan.peg, root))
+            try:
+                await app(scope, receive, send)
+            finally:
+                _slot_var.reset(token)
+            return
         if not plan.claims:
             await plan.over(scope, receive, send, root, matched)
             return
-        await self._dispatch(plan, scope, receive, send, root, matched, _rest)
+        await self._dispatch(plan, scope, receive, send, root, matched, rest)
+
+    def _route(self, path: str) -> tuple[_Plan | None, str, str]:
+        """``(plan, matched prefix, rest)`` for ``path`` below the server's root_path (remembered)."""
+        peg, matched, rest = self.hub.resolve(path)
+        plan = None
+        if peg is not None and path not in self.front_paths:
+            plan = self._plans.get(peg, _MISSING)
+            if plan is _MISSING:
+                plan = self._plans[peg] = self._plan(peg)
+        routes = self._routes
+        if len(routes) >= _ROUTES_CACHE_SIZE:
+            routes.clear()
+        found = routes[path] = (plan, matched, rest)
+        return found
 
     # -- planning a mount -------------------------------------------------------------------------
     def _plan(self, over: Peg) -> _Plan | None:
@@ -200,7 +257,7 @@ class ASGIHub:
         websocket = next(
             (self._native(p) for p in [*over.grafts, over] if _asgi_of(p) is not None), None
         )
-        return _Plan(over_runner, alone, claims, websocket)
+        return _Plan(over_runner, alone, claims, websocket, over)
 
     def _runner(self, peg: Peg) -> Runner:
         return self._native(peg) if _asgi_of(peg) is not None else self._wsgi_peg(peg)
@@ -224,14 +281,12 @@ class ASGIHub:
             if url_for is not None:
                 state["hub_url"] = url_for
             child["state"] = state
-            environ = _environ(child, script_name, hub, peg)
             # A slot of this task's own: tasks copied from one context never share a request.
-            token = _current._slot.set(_current.Slot())
+            token = _slot_var.set(_NativeSlot(hub, child, script_name, peg, root))
             try:
-                _current._slot.get().request = (hub, environ, root)  # type: ignore[assignment]
                 await app(child, receive, send)
             finally:
-                _current._slot.reset(token)
+                _slot_var.reset(token)
 
         return run
 
@@ -523,6 +578,38 @@ class _Rooted:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         environ["wsgihub.asgi.root"] = self.root
         return self.app(environ, start_response)
+
+
+class _NativeSlot(_current.Slot):
+    """The request slot of a native ASGI request: its environ is made when first asked for.
+
+    ``wsgihub.url_for``, ``find_hub`` and the adapters read the current
+    request as ``(hub, environ, root)``; most requests never ask, so the
+    WSGI-style environ (:func:`_environ`) is built on the first read of
+    :attr:`request`, not for every request.
+    """
+
+    __slots__ = ("_made",)
+
+    def __init__(self, hub: Any, scope: Scope, script_name: str, peg: Peg, root: str) -> None:
+        self.owner = get_ident()
+        #: What the environ is made from, until it is (then ``None``).
+        self._made: tuple[Any, Scope, str, Peg, str] | None = (hub, scope, script_name, peg, root)
+
+    @property
+    def request(self) -> _current.Request | None:
+        """``(hub, environ, root)`` of the request (the environ made now if not yet)."""
+        made = self._made
+        if made is not None:
+            hub, scope, script_name, peg, root = made
+            _SLOT_REQUEST.__set__(self, (hub, _environ(scope, script_name, hub, peg), root))
+            self._made = None
+        return _SLOT_REQUEST.__get__(self, _NativeSlot)  # type: ignore[no-any-return]
+
+    @request.setter
+    def request(self, value: _current.Request | None) -> None:
+        self._made = None
+        _SLOT_REQUEST.__set__(self, value)
 
 
 def _environ(scope: Scope, script_name: str, hub: Any, peg: Peg) -> Environ:
