@@ -199,13 +199,6 @@ WEBSOCKET = "Connection: Upgrade, close|Upgrade: websocket|Sec-WebSocket-Key: dG
 GRANIAN = "granian a2wsgi"
 #: The uvicorn rows (`wsgihub[uvicorn]`).
 UVICORN = "uvicorn a2wsgi"
-#: Found by the corpus: under uvicorn and granian (hub.asgi, a2wsgi) a non-UTF-8 path byte reaches
-#: WSGI apps as U+FFFD, where PEP 3333 wants PATH_INFO to be the latin-1 decoding of the raw bytes
-#: (scope["raw_path"] has them).
-ASGI_PATH_BYTES = (
-    "found by the corpus: under --server uvicorn/granian /a/%ff reaches a WSGI app as U+FFFD (PEP 3333: "
-    "the latin-1 of the raw bytes, as waitress and gunicorn give); owner: hub.asgi's author"
-)
 #: The Django rows: a project of its own (tests/corpus/corpus_django), served in its own process.
 DJANGO = "django wsgihub_django"
 #: What the sample-site rows need (served in a process of its own: one Django settings module).
@@ -851,7 +844,7 @@ HTTP: list[Http] = [
     Http("uvicorn-invite-dot-segment", "GET /old/./__invite__/ HTTP/1.1", 404, server="uvicorn", needs=UVICORN),
     Http("uvicorn-path-dotdot", "GET /a/../b/deeper/x HTTP/1.1", 200, echoed("a", "/a", "/../b/deeper/x"), server="uvicorn", needs=UVICORN),
     Http("uvicorn-path-pct-slash", "GET /a%2Fx HTTP/1.1", 200, echoed("a", "/a", "/x"), server="uvicorn", needs=UVICORN),
-    Http("uvicorn-path-not-utf8", "GET /a/%ff HTTP/1.1", 200, echoed("a", "/a", "/\u00ff"), server="uvicorn", needs=UVICORN, xfail=ASGI_PATH_BYTES),
+    Http("uvicorn-path-not-utf8", "GET /a/%ff HTTP/1.1", 200, echoed("a", "/a", "/\\u00ff"), server="uvicorn", needs=UVICORN),
     Http("uvicorn-websocket-to-wsgi-mount", "GET /a/ HTTP/1.1|" + WEBSOCKET, 403, server="uvicorn", needs=UVICORN),
     Http("uvicorn-websocket-to-invite-path", "GET /old/__invite__/ HTTP/1.1|" + WEBSOCKET, S(403, 404), server="uvicorn", needs=UVICORN),
     Http("uvicorn-websocket-no-mount", "GET /nosuch HTTP/1.1|" + WEBSOCKET, S(403, 404), server="uvicorn", needs=UVICORN),
@@ -870,7 +863,7 @@ HTTP: list[Http] = [
     Http("granian-invite-double-slash", "GET /old//__invite__/ HTTP/1.1", 404, server="granian", needs=GRANIAN),
     Http("granian-invite-dot-segment", "GET /old/./__invite__/ HTTP/1.1", 404, server="granian", needs=GRANIAN),
     Http("granian-path-dotdot", "GET /a/../b/deeper/x HTTP/1.1", S(200, 404), server="granian", needs=GRANIAN),
-    Http("granian-path-not-utf8", "GET /a/%ff HTTP/1.1", 200, echoed("a", "/a", "/\u00ff"), server="granian", needs=GRANIAN, xfail=ASGI_PATH_BYTES),
+    Http("granian-path-not-utf8", "GET /a/%ff HTTP/1.1", 200, echoed("a", "/a", "/\\u00ff"), server="granian", needs=GRANIAN),
     Http("granian-body-chunked", "POST /body/ HTTP/1.1|Transfer-Encoding: chunked", 200, r"^read 3$", payload=b"3\r\nabc\r\n0\r\n\r\n", server="granian", needs=GRANIAN),
     Http("granian-body-length-not-number", "POST /body/ HTTP/1.1|Content-Length: abc", 400, server="granian", needs=GRANIAN),
     Http("granian-disconnect-mid-body", "POST /body/ HTTP/1.1|Content-Length: 100000", None, payload=b"x" * 1000, hangup=True, server="granian", needs=GRANIAN),

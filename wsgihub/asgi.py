@@ -27,6 +27,9 @@ on the path below the server's ``root_path``; the matched prefix joins
 - **Everything else runs as WSGI** in one bounded pool of ``threads``
   threads, streaming both ways: the environ and request body are a2wsgi's
   (the body is read from ``receive()`` as the app reads ``wsgi.input``), and
+  ``PATH_INFO`` is made from the server's ``raw_path`` when it has one (the
+  percent-decoded bytes as latin-1, PEP 3333: ``/a/%ff`` is ``/a/\xff`` as
+  under waitress, not the U+FFFD of the server's UTF-8 ``path``), and
   the response crosses to the loop in batches (:meth:`ASGIHub.serve_wsgi`):
   each chunk the app yields is sent at once, at most 10 batches queued.
   What runs there is the hub itself (or the front layers around it that
@@ -70,6 +73,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import Executor, Future
 from threading import get_ident
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes
 
 from . import current as _current
 from . import grafts as _grafts
@@ -328,6 +332,11 @@ class ASGIHub:
         """
         loop = asyncio.get_running_loop()
         environ = self._build_environ(scope, self._body(loop, _coroutine(receive)))
+        raw = scope.get("raw_path")
+        if raw and (b"%" in raw or not raw.isascii()):
+            # PEP 3333: PATH_INFO is the latin-1 decoding of the bytes sent, not of the
+            # server's UTF-8 decoding of them (a2wsgi's: /a/%ff would be /a/\ufffd).
+            _path_info(environ, raw)
         response = _Response(loop)
         context = contextvars.copy_context()
         done = loop.run_in_executor(self.pool, context.run, response.run, app, environ)
@@ -636,6 +645,20 @@ def _environ(scope: Scope, script_name: str, hub: Any, peg: Peg) -> Environ:
     if host is not None:
         environ["HTTP_HOST"] = host
     return environ
+
+
+def _path_info(environ: Environ, raw_path: bytes) -> None:
+    """Set ``PATH_INFO`` from the request's raw path: percent-decoded bytes, latin-1 (PEP 3333).
+
+    ``raw_path`` is the path as sent (the query string not included, the
+    server's ``root_path`` in front when it has one, as uvicorn does);
+    ``SCRIPT_NAME`` (from ``root_path``) is cut from its front when it is there.
+    """
+    path = unquote_to_bytes(raw_path.partition(b"?")[0]).decode("latin-1")
+    script_name = environ.get("SCRIPT_NAME", "")
+    if script_name and path.startswith(script_name) and path[len(script_name) : len(script_name) + 1] in ("", "/"):
+        path = path[len(script_name) :]
+    environ["PATH_INFO"] = path
 
 
 def _coroutine(receive: Receive) -> Receive:
