@@ -15,6 +15,9 @@ W001   warning  a route is shadowed: a deeper mount takes every path of it
 I001   info     a route is partly shadowed: a deeper mount takes some of its paths
 W002   warning  two apps set a cookie of the same name on overlapping paths
 W003   warning  an adapter's own finding (``Adapter.problems``)
+W004   warning  the shared login's session cookie does not reach a mount (its
+                path, e.g. Django's ``SESSION_COOKIE_PATH``, does not cover the
+                mount's prefix): the login is never seen there
 W010   warning  a graft takes a route of the app beneath (every path of it)
 W011   warning  a graft takes part of a route of the app beneath
 W012   warning  an ``only``/``exclude`` pattern of a graft names no endpoint of it
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from . import grafts as _grafts
 from . import rules as _rules
+from .identity import IDENTITY
 
 if TYPE_CHECKING:
     from .board import Peg
@@ -44,6 +48,7 @@ __all__ = [
     "cookie_collisions",
     "graft_findings",
     "level_at_least",
+    "login_cookie_findings",
     "mount_findings",
     "paths_overlap",
     "shadowed_routes",
@@ -171,6 +176,55 @@ def cookie_collisions(hub: Hub, peg: Peg) -> list[str]:
     return [f.message for f in cookie_findings(hub, peg)]
 
 
+# -- the shared login -----------------------------------------------------------------------------------
+def cookie_reaches(cookie_path: str, prefix: str) -> bool:
+    """Whether a browser sends a cookie of ``cookie_path`` with every request below the mount ``prefix``.
+
+    RFC 6265's path-match, for the paths ``prefix + "/..."`` (the mount's
+    own ``prefix`` without a slash is usually a redirect to it).
+    """
+    path = (prefix.rstrip("/") or "") + "/"
+    cookie = cookie_path or "/"
+    return path == cookie or (path.startswith(cookie) and (cookie.endswith("/") or path[len(cookie)] == "/"))
+
+
+def login_cookie_findings(hub: Hub) -> list[Finding]:
+    """``W004``: mounts the session cookie of the site's shared login never reaches.
+
+    The login is kept by the mount answering the ``identity`` service (the
+    Django adapter, :mod:`wsgihub.identity`); the other apps find it through
+    the browser's session cookie, which the browser sends only below the
+    cookie's path.  Every other mount with an adapter (those that can use
+    the identity helpers) outside that path is named.
+    """
+    handlers = hub.partyline.handlers.get(IDENTITY, ())
+    found: list[Finding] = []
+    pegs = list(hub.pegs())
+    for keeper in pegs:
+        operator, adapter = keeper.operator, keeper.adapter
+        if adapter is None or operator is None or not any(h in operator.handlers for h in handlers):
+            continue
+        for cookie in adapter.cookies():
+            if cookie.purpose != "session":
+                continue
+            for other in pegs:
+                if other is keeper or other.adapter is None or adapter.same_app_as(other.adapter):
+                    continue
+                if not cookie_reaches(cookie.path, other.prefix):
+                    found.append(
+                        Finding(
+                            "W004",
+                            "warning",
+                            f"mount {other.name!r} at {other.prefix or '/'!r} never gets the login cookie "
+                            f"{cookie.name!r} of mount {keeper.name!r} (Path={cookie.path}): who is logged in is "
+                            f"never known there; give the cookie a path covering both (Django: "
+                            f"SESSION_COOKIE_PATH = '/')",
+                            (keeper.name, other.name),
+                        )
+                    )
+    return found
+
+
 # -- grafts --------------------------------------------------------------------------------------------
 def graft_findings(report: _grafts.GraftReport) -> list[Finding]:
     """``W010``/``W011`` per route a graft takes, ``W012`` per pattern naming nothing, ``I010`` if unreadable."""
@@ -267,4 +321,5 @@ def site_findings(hub: Hub) -> list[Finding]:
         add(cookie_findings(hub, peg))
         if peg.over is not None:
             add(graft_findings(_grafts.report(peg)))
+    add(login_cookie_findings(hub))
     return found

@@ -126,3 +126,30 @@ def test_cookie_collision_with_a_flask_app_is_reported(django_app: Any) -> None:
             "each will wipe the other's; give one of them another cookie name"
         )
     ]
+
+
+def test_a_login_cookie_that_does_not_reach_a_mount_is_reported(django_app: Any) -> None:
+    """W004: the Django login's session cookie path must cover the mounts that ask who is logged in."""
+    from djsite_flask_new import create_app
+
+    hub = make_hub()
+    hub.mount("/legacy", django_app, name="legacy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", wsgihub.MountWarning)
+        hub.mount("/new", create_app(), name="new")
+        hub.mount("/legacy/inner", create_app(), name="inner")
+        hub.graft(create_app(), over="legacy", name="grafted")
+    assert [f for f in hub.findings() if f.id == "W004"] == []  # SESSION_COOKIE_PATH '/' reaches every mount
+    with override_settings(SESSION_COOKIE_PATH="/legacy"):
+        found = [f for f in hub.findings() if f.id == "W004"]
+        assert [(f.level, f.mounts) for f in found] == [("warning", ("legacy", "new"))]
+        assert found[0].message == (
+            "mount 'new' at '/new' never gets the login cookie 'sessionid' of mount 'legacy' (Path=/legacy): "
+            "who is logged in is never known there; give the cookie a path covering both "
+            "(Django: SESSION_COOKIE_PATH = '/')"
+        )
+        assert found[0].message in hub.check()
+    with override_settings(SESSION_COOKIE_PATH="/leg"):  # not on a segment boundary: reaches nothing below /legacy
+        assert {f.mounts[1] for f in hub.findings() if f.id == "W004"} == {"new", "inner", "grafted"}
+    with override_settings(MIDDLEWARE=["django.middleware.common.CommonMiddleware"], SESSION_COOKIE_PATH="/legacy"):
+        assert [f for f in hub.findings() if f.id == "W004"] == []  # no session cookie: nothing to reach
