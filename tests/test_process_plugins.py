@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pty
 import queue
@@ -28,7 +29,7 @@ from wsgihub.process import (
     SignalHandler,
     SimplePlugin,
 )
-from wsgihub.process.autoreload import module_files, resolve
+from wsgihub.process.autoreload import culprit_files, module_files, resolve
 from wsgihub.process.pidfile import pid_alive, read_pid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -550,3 +551,36 @@ def test_reloader_parent_restarts_a_fresh_child_when_a_watched_file_changes(
         assert parent.wait(15) == 0
         last = f"child exit {pid}"
         lines.wait_for(lambda text: text == last)
+
+
+def test_culprit_files_are_the_users_files_an_error_points_at(tmp_path: Path) -> None:
+    """What --reload watches for a fix: a module that does not compile (no frame of its own),
+    a module whose import raised, through the whole chain; not the standard library,
+    site-packages or wsgihub's own files."""
+    (tmp_path / "r_not_compiling.py").write_text("def broken(:\n")
+    (tmp_path / "r_raising.py").write_text("import r_helper\n")
+    (tmp_path / "r_helper.py").write_text("raise RuntimeError('no database')\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        found = []
+        for name in ("r_not_compiling", "r_raising"):
+            try:
+                try:
+                    __import__(name)
+                except Exception as exc:
+                    raise BusError(f"importing {name!r} failed") from exc  # one line, as wsgihub reports
+            except BusError as exc:
+                found.append(culprit_files(exc))
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in ("r_not_compiling", "r_raising", "r_helper"):
+            sys.modules.pop(name, None)
+    real, here = tmp_path.resolve(), str(Path(__file__).resolve())  # (this test's frame is a user's file too)
+    assert found == [
+        [here, str(real / "r_not_compiling.py")],
+        [here, str(real / "r_raising.py"), str(real / "r_helper.py")],
+    ]
+    try:
+        json.loads("{")
+    except ValueError as exc:
+        assert culprit_files(exc) == [here]  # json's own files are left out
