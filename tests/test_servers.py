@@ -456,3 +456,51 @@ def test_gunicorn_failing_start_listener_fails_the_boot() -> None:
         assert set(reports) - set(named) <= {"wsgihub: error: gunicorn: Worker failed to boot."}
         assert not any("Traceback" in line for line in served.stderr)
         assert served.stdout.count("MARKER stop listener ran") >= len(named)
+
+
+# -- gunicorn's own config file: what wsgihub overrides or ignores is said, once --------------
+DROPPING_GUNICORN_CONF = """\
+import os
+
+bind = "127.0.0.1:1"
+accesslog = "-"
+access_log_format = "%(h)s %(r)s"
+worker = 3
+timeout = 17
+_private = "left alone"
+
+
+def helper():
+    return os.getpid()
+"""
+
+
+@pytest.mark.live
+def test_gunicorn_config_settings_wsgihub_drops_are_named(tmp_path: Path) -> None:
+    """bind given to wsgihub, gunicorn's access log, a name gunicorn does not know: one warning each.
+
+    What gunicorn honours (``timeout``) and what is not meant as a setting
+    (an import, a function, a ``_private`` name) gives none; SIGHUP, which
+    reads the file again, repeats none.
+    """
+    conf = tmp_path / "gunicorn.conf.py"
+    conf.write_text(DROPPING_GUNICORN_CONF, encoding="utf-8")
+    with ServeProcess(
+        ["live_apps.sites:two_apps", "-c", str(conf), "--workers", "1", "--port", "0", "-v"]
+    ) as served:
+        url = served.url()
+        served.wait_for_line("Booting worker", stderr=True)
+        assert requests.get(url + "/a/", timeout=10).status_code == 200
+        served.signal(signal.SIGHUP)  # gunicorn reads its config file again, then boots a new worker
+        served.wait_for_line("Booting worker", stderr=True)
+        assert requests.get(url + "/a/", timeout=10).status_code == 200
+        served.signal(signal.SIGTERM)
+        assert served.wait() == 0
+    warnings = [line for line in served.stderr if line.startswith("wsgihub: warning:")]
+    ours = "wsgihub writes the access log (--access-log FILE, --log-format text|json)"
+    assert warnings == [
+        f"wsgihub: warning: {conf}: bind is overridden by wsgihub's --host/--port",
+        f"wsgihub: warning: {conf}: accesslog is ignored: {ours}",
+        f"wsgihub: warning: {conf}: access_log_format is ignored: {ours}",
+        f"wsgihub: warning: {conf}: worker is not a gunicorn setting (ignored)",
+    ], served.stderr

@@ -262,6 +262,8 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         unknown = sorted(set(self.options) - set(make_settings()))
         if unknown:
             raise ConfigError(f"unknown gunicorn setting(s): {', '.join(unknown)}")
+        #: The warnings printed already (each once, also over SIGHUPs).
+        self._warned: set[str] = set()
         #: The master's own bus (the workers' hubs have theirs).
         self.bus = Bus()
         #: The hub of this worker (``None`` in the master).
@@ -339,6 +341,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             self._load_config_file(location)
         for key, value in env_args.items():
             self.cfg.set(key, value)
+            reason = self._dropped(key)
+            if reason:
+                self._warn(f"GUNICORN_CMD_ARGS: {self.cfg.settings[key].cli[-1]} {reason}")
 
     def _parse_cmd_args(self, text: str) -> dict[str, Any]:
         """``GUNICORN_CMD_ARGS`` as gunicorn's own parser reads it; one line if it cannot."""
@@ -368,14 +373,40 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         except Exception as exc:  # noqa: BLE001 - the user's file failed: one line
             first = " ".join(str(exc).split())
             raise ConfigError(f"{location}: {type(exc).__name__}: {first}") from None
+        dropped: list[str] = []
         for key, value in values.items():
             if key not in self.cfg.settings:
+                if _looks_like_a_setting(key, value):
+                    dropped.append(f"{key} is not a gunicorn setting (ignored)")
                 continue
             try:
                 self.cfg.set(key.lower(), value)
             except Exception as exc:  # noqa: BLE001 - gunicorn's validators raise several kinds
                 first = " ".join(str(exc).split())
                 raise ConfigError(f"{location}: {key} = {value!r}: {first}") from None
+            reason = self._dropped(key)
+            if reason:
+                dropped.append(f"{key} {reason}")
+        for message in dropped:  # only once the whole file applied: a bad value is the one line
+            self._warn(f"{location}: {message}")
+
+    def _dropped(self, key: str) -> str | None:
+        """Why a setting from gunicorn's config file or ``GUNICORN_CMD_ARGS`` has no effect, if so."""
+        if key in _ACCESS_LOG_SETTINGS and "accesslog" not in self.options:
+            return "is ignored: wsgihub writes the access log (--access-log FILE, --log-format text|json)"
+        if key in self.options:
+            return "is overridden by the options given in Python"
+        if key in _WSGIHUB_SETTINGS and (self.explicit is None or key in self.explicit):
+            return f"is overridden by wsgihub's {_WSGIHUB_SETTINGS[key]}"
+        return None
+
+    def _warn(self, message: str) -> None:
+        """``wsgihub: warning: message`` on stderr, once (a SIGHUP reads the sources again)."""
+        if message in self._warned:
+            return
+        self._warned.add(message)
+        sys.stderr.write(f"wsgihub: warning: {message}\n")
+        sys.stderr.flush()
 
     def load(self) -> WSGIApplication:
         """Build this worker's hub from the site spec (runs in the worker).
@@ -471,6 +502,38 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         if hub is not None and worker.pid == os.getpid():
             self.hub = None
             hub.bus.exit()
+
+
+#: The gunicorn settings wsgihub sets itself, and the option that sets each: where
+#: that option is given (or always, for a GunicornServer made without ``explicit``)
+#: a value from gunicorn's config file or GUNICORN_CMD_ARGS is overridden.
+_WSGIHUB_SETTINGS = {
+    "bind": "--host/--port",
+    "workers": "--workers",
+    "threads": "--threads",
+    "graceful_timeout": "--drain-timeout/--drain-delay",
+    "pidfile": "--pid-file",
+    "loglevel": "-q/-v",
+    "forwarded_allow_ips": "--forwarded-allow-ips",
+    "proc_name": "process name",
+    "control_socket_disable": "control socket setting",
+    "secure_scheme_headers": "--forwarded-allow-ips (proxy headers)",
+    "forwarder_headers": "--forwarded-allow-ips (proxy headers)",
+}
+
+#: gunicorn's own access log: never on under wsgihub (one format under both servers).
+_ACCESS_LOG_SETTINGS = ("accesslog", "access_log_format")
+
+
+def _looks_like_a_setting(name: str, value: Any) -> bool:
+    """Whether a name a gunicorn config file defines was meant as a setting (a typo, say).
+
+    A config file is Python: its imports, helper functions, classes and
+    ``_private`` names are not settings and are left alone, as gunicorn does.
+    """
+    if name.startswith("_") or not name.islower() or not name.isidentifier():
+        return False
+    return not (callable(value) or isinstance(value, type) or type(value).__name__ == "module")
 
 
 #: The gunicorn hooks wsgihub sets, and how many arguments each takes.
