@@ -13,6 +13,7 @@ import re
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -171,3 +172,32 @@ def test_a_stop_while_the_workers_boot_still_stops_their_buses() -> None:
         assert proc.stdout.count("MARKER api lifespan startup") == 2, proc.stdout
         assert proc.stdout.count(SHUTDOWN) == 2, proc.stdout
         assert not any("Traceback" in line for line in proc.stderr), proc.stderr[-20:]
+
+
+def test_the_drain_delay_answers_503_on_the_health_path_while_still_serving() -> None:
+    """SIGTERM with --drain-delay: each worker's health path says 503 from the signal on
+    while the worker keeps accepting and serving for the delay; then it drains and exits."""
+    delay = 4.0
+    args = [
+        SITE, "--server", "uvicorn", "--workers", "2", "--port", "0", "-v",
+        "--health-path", "/healthz", "--drain-delay", str(delay),
+    ]
+    with ServeProcess(args) as proc:
+        url = proc.url(60)
+        proc.wait_for_lines(STARTUP, 2, timeout=60)
+        assert requests.get(url + "/healthz", timeout=10).status_code == 200
+        sent = time.monotonic()
+        proc.signal(signal.SIGTERM)
+        codes: list[int] = []
+        while time.monotonic() - sent < delay / 2:  # the event: health turns 503 (both workers)
+            codes.append(requests.get(url + "/healthz", timeout=10).status_code)
+            if codes[-3:] == [503, 503, 503]:
+                break
+        assert codes[-3:] == [503, 503, 503], codes
+        assert requests.get(url + "/wsgi/x", timeout=10).status_code == 200  # still serving
+        assert requests.get(url + "/api/items/2", timeout=10).json()["item"] == 2
+        assert time.monotonic() - sent < delay
+        assert proc.wait(60) == 0
+        assert time.monotonic() - sent >= delay  # the drain came after the delay
+        assert any("Draining: health answers 503" in line for line in proc.stderr), proc.stderr[-20:]
+        assert proc.stdout.count(SHUTDOWN) == 2
