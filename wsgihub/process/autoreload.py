@@ -165,7 +165,11 @@ class _Reloader(Reloader):  # type: ignore[misc]
     _signals: ClassVar[dict[str, bytes]] = {**Reloader._signals, "SIGINT": ControlSignal.SIGTERM}
 
     def _run_worker(self) -> tuple[str, int | None]:
-        """One child's run; a child exiting with :data:`NOTHING_TO_WATCH` ends the parent (2)."""
+        """One child's run; a child exiting with :data:`NOTHING_TO_WATCH` ends the parent (2).
+
+        (hupper's own, private, method: were it renamed, this would never be
+        called and such a child would only wait for a change, as before.)
+        """
         result, code = super()._run_worker()
         if result == WorkerResult.WAIT and code == NOTHING_TO_WATCH:
             return WorkerResult.EXIT, 2
