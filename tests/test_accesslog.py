@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from wsgihub import Hub
-from wsgihub.accesslog import FIELDS, AccessLog
+from wsgihub.accesslog import FIELDS, AccessLog, logged_path
 
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -138,6 +138,22 @@ def test_json_lines_to_a_file(plain_site: Path, tmp_path: Path, server: str) -> 
     assert by_id[first.headers["X-Request-ID"]]["method"] == "GET"
     assert by_id[second.headers["X-Request-ID"]]["method"] == "POST"
     assert by_id[first.headers["X-Request-ID"]]["path"] == "/plain/a"  # the query string (tokens) is left out
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_non_ascii_path_is_logged_percent_encoded(plain_site: Path, tmp_path: Path, server: str) -> None:
+    """Not latin-1 mojibake (PATH_INFO's bytes decoded as latin-1): the path as the client sent it."""
+    log = tmp_path / "access.log"
+    with _serve(plain_site, "--access-log", "-", *SERVERS[server]) as text_proc:
+        requests.get(text_proc.url() + "/plain/caf\u00e9/%E2%98%83", timeout=10)
+        line = text_proc.wait_for_line(TEXT_LINE)
+        assert line["path"] == "/plain/caf%C3%A9/%E2%98%83"
+    with _serve(plain_site, "--access-log", str(log), "--log-format", "json", *SERVERS[server]) as proc:
+        requests.get(proc.url() + "/plain/caf\u00e9", timeout=10)
+        proc.signal(signal.SIGTERM)
+        assert proc.wait() == 0
+    (record,) = [json.loads(text) for text in log.read_text(encoding="utf-8").splitlines()]
+    assert record["path"] == "/plain/caf%C3%A9"
 
 
 @pytest.mark.parametrize("server", SERVERS)
@@ -362,8 +378,26 @@ def test_a_path_cannot_forge_a_line(records: list[logging.LogRecord]) -> None:
     (record,) = records
     line = record.getMessage()
     assert "\n" not in line
-    assert '/a/x\\"\\x0a2026' in line
-    assert record.path.startswith('/a/x"\n')  # the attribute keeps the real value
+    # the path as a client sends it: percent-encoded, so nothing in it can end the quotes or the line
+    assert '"GET /a/x%22%0A2026-01-01T00:00:00.000Z%201.2.3.4%20%22GET%20/admin%22%20200" 200 ' in line
+    assert record.path == "/a/x%22%0A2026-01-01T00:00:00.000Z%201.2.3.4%20%22GET%20/admin%22%20200"
+
+
+@pytest.mark.parametrize(
+    ("path_info", "logged"),
+    [
+        ("/new/hello", "/new/hello"),
+        ("/caf\u00c3\u00a9", "/caf%C3%A9"),  # /café: UTF-8 bytes, decoded as latin-1 (PEP 3333)
+        ("/\u00ff", "/%FF"),  # not UTF-8 at all: the byte as sent
+        ("/100%", "/100%25"),
+        ("/a b", "/a%20b"),
+        ("/x;y=1,z:@!$&'()*+~_.-", "/x;y=1,z:@!$&'()*+~_.-"),  # RFC 3986 path characters stay
+        ("/snow\u2603", "/snow%E2%98%83"),  # a str no server makes (past U+00FF): its UTF-8
+    ],
+)
+def test_the_path_is_logged_as_the_client_sent_it(path_info: str, logged: str) -> None:
+    assert logged_path({"SCRIPT_NAME": "", "PATH_INFO": path_info}) == logged
+    assert logged_path({"SCRIPT_NAME": "/mount", "PATH_INFO": path_info}) == "/mount" + logged
 
 
 def test_the_line_is_written_when_the_body_is_closed(records: list[logging.LogRecord]) -> None:
@@ -421,3 +455,50 @@ def test_gunicorns_own_access_log_stays_off(
         assert proc.wait() == 0
     requests_seen = [line for line in proc.stdout + proc.stderr if "/plain/once" in line]
     assert len(requests_seen) == 1 and TEXT_LINE.match(requests_seen[0]), requests_seen
+
+
+class _OddAdapter:
+    """An adapter whose endpoint names hold what JSON and text lines must escape."""
+
+    def endpoint(self, environ: dict[str, Any]) -> str:
+        return 'caf\u00e9 "q" \\ \n' + environ["PATH_INFO"]
+
+
+@pytest.mark.parametrize("flush_interval", [0.0, 60.0])
+def test_the_handlers_own_lines_match_json_and_escape_text(flush_interval: float) -> None:
+    """With --access-log's own handler (values queued, endpoint asked later): valid JSON, safe text."""
+    import io
+
+    from wsgihub.accesslog import AccessLogHandler
+
+    hub = Hub()
+    hub.mount("/odd", lambda e, s: (s("200 OK", [("Content-Length", "2")]), [b"ok"])[1], name="odd")
+    hub.peg("odd").adapter = _OddAdapter()  # type: ignore[assignment]
+    for log_format in ("json", "text"):
+        stream = io.StringIO()
+        logger = logging.getLogger(f"test.accesslog.own.{log_format}.{flush_interval}")
+        handler = AccessLogHandler(stream, flush_interval=flush_interval)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        app = AccessLog(hub, log_format=log_format, logger=logger, request_id_header="X-Request-ID")
+        _call(app, "/odd/caf\u00c3\u00a9")
+        handler.flush()
+        (line,) = stream.getvalue().splitlines()
+        if log_format == "json":
+            record = json.loads(line)
+            assert tuple(record) == FIELDS
+            assert record["endpoint"] == 'caf\u00e9 "q" \\ \n/caf\u00c3\u00a9'
+            assert (record["path"], record["mount"], record["status"], record["bytes"]) == (
+                "/odd/caf%C3%A9",
+                "odd",
+                200,
+                2,
+            )
+            assert record["remote_addr"] == "10.0.0.1"
+        else:
+            match = TEXT_LINE.match(line)
+            assert match, line
+            assert match["path"] == "/odd/caf%C3%A9"
+            assert match["endpoint"] == 'caf\u00e9\\x20\\"q\\"\\x20\\\\\\x20\\x0a/caf\u00c3\u00a9'
+        logger.removeHandler(handler)

@@ -30,10 +30,15 @@ value is unknown)::
 
 - ``time`` is when the request came in (UTC); ``duration_ms`` runs until the
   server closed the response body.
-- ``path`` is the path as the server received it, before the hub moved the
-  mount prefix to ``SCRIPT_NAME``; the query string is left out (it may hold
-  tokens).  In text lines, ``"`` ``\\`` and unprintable characters are escaped
-  (``\\x0a``), so a request cannot forge a line.
+- ``path`` is the path as the client sent it, percent-encoded: the server's
+  ``SCRIPT_NAME + PATH_INFO`` before the hub moved the mount prefix (PEP 3333
+  gives the path's bytes decoded as latin-1) with every byte that is not
+  one of RFC 3986's path characters (letters, digits, ``-._~!$&'()*+,;=:@/``)
+  written as ``%XX``: ``/caf%C3%A9`` for ``/café``, ``%20`` for a space,
+  ``%25`` for ``%``, ``%0A`` for a newline.  ASCII only, the same in text and
+  JSON lines, and a request cannot forge a line through it.  The query
+  string is left out (it may hold tokens).  In text lines, ``"``, ``\\`` and
+  unprintable characters of the other columns are escaped (``\\x0a``).
 - ``bytes`` counts the body bytes the server took from the app (for a
   ``wsgi.file_wrapper`` body: its ``Content-Length``).  The line is written
   when the server closes the body -- also when the client went away
@@ -41,9 +46,11 @@ value is unknown)::
 - ``mount`` is the name of the peg that served the request
   (``environ["pegboard.peg"]``), ``endpoint`` the framework's own route name,
   asked of the mount's adapter (:meth:`wsgihub.adapter.Adapter.endpoint`)
-  only when a line is to be written: when the app calls ``start_response``
-  (while the framework's request state is still up, so Flask's matched rule
-  is read rather than matched again), or at the end if it never did.
+  only when a line is to be written: with ``--access-log``'s own handler,
+  in the handler's thread when it writes the batch, once per distinct
+  request (mount, method, path, host) in it, with an environ holding just
+  those (the adapter matches the path again); for a logger configured
+  otherwise, when the server closes the body, with the request's environ.
 - ``request_id`` is ``environ["wsgihub.request_id"]`` (see
   :mod:`wsgihub.requestid`); given ``request_id_header``, this middleware
   also does the request-ID work itself (one layer instead of two).
@@ -51,34 +58,49 @@ value is unknown)::
 Each record also carries the values as attributes (``%(status)s``,
 ``%(mount)s`` ... in a format string of one's own); its message is the
 line.  While ``--access-log``'s own :class:`AccessLogHandler` is the
-logger's only handler, no record is built at all: to stdout the line is
-written and flushed at once; to a file the request only queues its values
-and the handler's thread writes the queued lines once a second, one
-``write()`` per batch (what keeps the access log within a few percent of a
-request's cost; ``docs/benchmarks.md``).  This module imports nothing but
-the standard library and the core.
+logger's only handler, no record is built at all: a request hands the
+handler a tuple of its values.  To stdout the line is written and flushed
+at once; to a file the values wait in a queue and the handler's thread
+asks the endpoints, formats and writes the queued lines once a second,
+many at a time, with one ``write()``.  What a request runs itself is kept
+to a few Python calls: in a server, whose caches the rest of the request
+has just filled, every line of code a request runs costs several times
+what it costs in a loop, while the handler's thread runs the same code
+for a thousand lines in a row (``docs/benchmarks.md``, "Access log and
+request IDs").  This module imports nothing but the standard library and
+the core.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import Token
-from random import getrandbits as _random_bits
+from json.encoder import encode_basestring as _json_string
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_from_bytes
 
 from .requestid import _VALID, ENVIRON_KEY, _current, install_record_factory
+from .requestid import _refill as _refill_ids
+from .requestid import _take as _take_id
 
 if TYPE_CHECKING:
     from .types import Environ, StartResponse, WSGIApplication
 
-__all__ = ["ACCESS_LOGGER", "FIELDS", "LOG_FORMATS", "AccessLog", "AccessLogHandler", "endpoint_of"]
+__all__ = [
+    "ACCESS_LOGGER",
+    "FIELDS",
+    "LOG_FORMATS",
+    "AccessLog",
+    "AccessLogHandler",
+    "endpoint_of",
+    "logged_path",
+]
 
 #: The logger the lines go to.
 ACCESS_LOGGER = "wsgihub.access"
@@ -102,6 +124,22 @@ LOG_FORMATS = ("text", "json")
 
 _perf = time.perf_counter
 _wall = time.time
+_INFO = logging.INFO
+
+#: One request's values as a handler queues them, all atoms (the garbage
+#: collector stops tracking the tuple at its first pass, however long it
+#: waits): ``(started, remote_addr, method, path, status, bytes, duration_ms,
+#: peg, script_name, path_info, host, request_id)``.  ``started`` is
+#: ``time.perf_counter()``; ``path`` is not yet percent-encoded; ``peg`` is
+#: the ``id()`` of the peg that served the request (0: none), and
+#: ``script_name``, ``path_info``, ``host`` are what its adapter is asked the
+#: endpoint with, in the handler's thread, once per distinct request in a batch.
+Values = tuple[
+    float, str | None, str, str, str | None, int | None, float, int, str, str, str | None, str | None
+]
+
+#: Formats a batch of :data:`Values` into lines, each ending in a newline.
+FormatBatch = Callable[..., str]
 
 
 def endpoint_of(environ: Environ) -> tuple[str | None, str | None]:
@@ -136,21 +174,49 @@ def _ask(adapter: Any, environ: Environ) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
+# -- the path as the client sent it --------------------------------------------------------
+#: RFC 3986's path characters (pchar and "/") but "%": logged as they are.
+_PATH_SAFE = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*").fullmatch
+
+
+def _percent_encoded(path: str) -> str:
+    """``path`` (a PEP 3333 string: bytes decoded as latin-1) as a client sends it, ``%XX``-encoded."""
+    if _PATH_SAFE(path) is not None:
+        return path
+    try:
+        raw = path.encode("latin-1")
+    except UnicodeEncodeError:  # not from a server: characters past U+00FF, taken as UTF-8
+        raw = path.encode("utf-8", "surrogatepass")
+    return quote_from_bytes(raw, safe="/!$&'()*+,;=:@")
+
+
+def logged_path(environ: Environ) -> str:
+    """The path the access log shows for ``environ`` (see the module docstring).
+
+    ``SCRIPT_NAME + PATH_INFO``, percent-encoded as a client sends it: ASCII
+    only, no space or quote, the query string left out.  Call it before the
+    hub dispatches (the hub moves the mount prefix to ``SCRIPT_NAME`` in place).
+    """
+    return _percent_encoded(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
+
+
+# -- text and JSON --------------------------------------------------------------------------
 class _Clock:
     """``2026-11-30T19:40:01.123Z`` for a ``time.time()``; the seconds part is cached."""
 
-    __slots__ = ("_second", "_text")
+    __slots__ = ("_cached",)
 
     def __init__(self) -> None:
-        self._second = -1
-        self._text = ""
+        #: ``(second, "YYYY-MM-DDTHH:MM:SS")``, replaced as one (threads share the clock)
+        self._cached = (-1, "")
 
     def format(self, when: float) -> str:
         second = int(when)
-        if second != self._second:
-            self._text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._second = second
-        return f"{self._text}.{int((when - second) * 1000):03d}Z"
+        cached_second, text = self._cached
+        if second != cached_second:
+            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._cached = (second, text)
+        return f"{text}.{int((when - second) * 1000):03d}Z"
 
 
 #: Printable ASCII but ``"`` and ``\\`` (inside quotes), and also but space (a column).
@@ -183,6 +249,43 @@ def _word(value: str | None) -> str:
     return _quote(value).replace(" ", "\\x20")
 
 
+def _status_code(status: str | None) -> int | None:
+    """The number of a WSGI status line (``"404 Not Found"``: 404), ``None`` when there is none."""
+    return int(status[:3]) if status and status[:3].isdigit() else None
+
+
+#: Most a cache of formatted values (mounts, endpoints, methods, addresses) holds.
+_CACHE_SIZE = 4096
+
+
+class _Cache(dict[Any, str]):
+    """``cache[value]``: ``make(value)``, remembered; a line's few distinct values are formatted once."""
+
+    def __init__(self, make: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, value: Any) -> str:
+        made = self.make(value)
+        if len(self) < _CACHE_SIZE:
+            self[value] = made
+        return made
+
+
+def _json_value(value: str | None) -> str:
+    return "null" if value is None else _json_string(value)
+
+
+def _json_code(status: str | None) -> str:
+    code = _status_code(status)
+    return "null" if code is None else str(code)
+
+
+def _text_code(status: str | None) -> str:
+    code = _status_code(status)
+    return "-" if code is None else str(code)
+
+
 class AccessLog:
     """WSGI middleware writing one access-log record per request (see the module docstring).
 
@@ -206,9 +309,25 @@ class AccessLog:
         self.app = app
         self.log_format = log_format
         self.logger = logger if logger is not None else logging.getLogger(ACCESS_LOGGER)
+        #: logging's cache of this logger's isEnabledFor answers (cleared by logging itself
+        #: when a level changes); an empty dict where a Python has none: always ask.
+        levels = getattr(self.logger, "_cache", None)
+        self._levels: dict[int, bool] = levels if isinstance(levels, dict) else {}
         self.request_id_header = request_id_header
         self._clock = _Clock()
-        self._format = self._json if log_format == "json" else self._text
+        # formatted values by value: a site has few mounts, endpoints, methods, statuses
+        self._words = _Cache(_word)
+        self._methods = _Cache(_quote)
+        self._codes = _Cache(_json_code if log_format == "json" else _text_code)
+        self._json = _Cache(_json_value)
+        self._paths = _Cache(_percent_encoded)
+        #: Formats a batch of values (what the handler's thread calls, many lines at a time).
+        self.format_batch: FormatBatch = self._json_batch if log_format == "json" else self._text_batch
+        #: ``(handler, its queue for this log)`` while the logger's only handler is an
+        #: :class:`AccessLogHandler` (the queue is ``None`` for one that writes at once).
+        self._direct: tuple[AccessLogHandler | None, deque[Values] | None] = (None, None)
+        #: The pegs lines name, by ``id()`` (see :data:`Values`).
+        self._pegs: dict[int, Any] = {}
         if request_id_header is not None:
             self._rid_key: str | None = "HTTP_" + request_id_header.upper().replace("-", "_")
             self._rid_lower = request_id_header.lower()
@@ -219,17 +338,34 @@ class AccessLog:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """Call the app; the line is written when the server closes the body."""
-        request = _Request(self, environ, start_response)
+        # The request object is filled in here rather than in an __init__: a
+        # Python call less on every request (what a request pays for most).
+        request = _new_request(_Request)
+        request.started = _perf()
+        request.log = self
+        request.environ = environ
+        # as received: the hub moves the mount prefix to SCRIPT_NAME in place
+        request.path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        request.server_start = start_response
+        request.status = None
+        request.headers = _NO_HEADERS
+        request.sent = 0
+        request.done = False
+        request.body = ()
         rid_key = self._rid_key
         if rid_key is not None:
-            incoming = environ.get(rid_key)
-            if incoming is not None and _VALID.fullmatch(incoming) is not None:
-                request_id: str = incoming
-            else:
-                request_id = f"{_random_bits(128):032x}"
+            request_id = environ.get(rid_key)
+            if request_id is None or _VALID.fullmatch(request_id) is None:
+                try:  # new_request_id(), without the call
+                    request_id = _take_id()
+                except IndexError:
+                    request_id = _refill_ids()
             environ[ENVIRON_KEY] = request_id
             request.request_id = request_id
             request.token = _current.set(request_id)
+        else:
+            request.request_id = None
+            request.token = None
         try:
             body = self.app(environ, request)
         except BaseException:
@@ -248,46 +384,49 @@ class AccessLog:
         return request
 
     # -- writing lines ----------------------------------------------------------------
-    def write(self, request: _Request) -> None:
-        """Write ``request``'s record (called once, when its body is closed)."""
+    def _remember(self, peg: Any) -> None:
+        """Keep ``peg`` by ``id()``, for the handler's thread to find it again (see :data:`Values`)."""
+        pegs = self._pegs
+        if len(pegs) >= _CACHE_SIZE:  # mounted and unmounted over and over: start again
+            pegs.clear()
+        pegs[id(peg)] = peg
+
+    def _names(self, key: _NameKey) -> tuple[str | None, str | None]:
+        """``(mount, endpoint)`` for a line, asked of the peg's adapter (see :func:`endpoint_of`).
+
+        Runs in the handler's thread, once per distinct request in a batch,
+        with an environ holding what the adapter matches on: the method, the
+        app's own ``SCRIPT_NAME`` and ``PATH_INFO``, the host and the peg.
+        """
+        peg_id, script_name, path_info, method, host = key
+        peg = self._pegs.get(peg_id) if peg_id else None
+        if peg is None:
+            return None, None
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": script_name,
+            "PATH_INFO": path_info,
+            "pegboard.peg": peg,
+        }
+        if host is not None:
+            environ["HTTP_HOST"] = host
+        return endpoint_of(environ)
+
+    def _emit_record(self, values: Values, environ: Environ) -> None:
+        """Hand a :class:`logging.LogRecord` with the values as attributes to the logger.
+
+        For a logger configured otherwise than with its one
+        :class:`AccessLogHandler`: the endpoint is asked now, of the
+        request's own environ.
+        """
         logger = self.logger
-        if not logger.isEnabledFor(logging.INFO):
-            return
-        environ = request.environ
-        mount, endpoint = request.mount, request.endpoint
-        if mount is None:  # start_response was never called
-            mount, endpoint = endpoint_of(environ)
-        status = request.status
-        code = int(status[:3]) if status and status[:3].isdigit() else None
-        sent = request.sent
-        if sent is None:  # a file_wrapper body: what it announced
-            sent = _content_length(request.headers)
-        duration = (_perf() - request.started) * 1000.0
-        request_id = request.request_id or environ.get(ENVIRON_KEY)
-        remote = environ.get("REMOTE_ADDR") or None
-        method = environ.get("REQUEST_METHOD", "-")
-        path = request.path
-        handlers = logger.handlers
-        direct = (
-            len(handlers) == 1
-            and type(handlers[0]) is AccessLogHandler
-            and not logger.filters
-            and not handlers[0].filters
-        )
-        if direct:
-            # Only our own handler, which writes the bare line: no LogRecord,
-            # no dict.  A batching handler formats the line later, in its own
-            # thread, many at a time (most of the cost per request otherwise).
-            handlers[0].emit_line(  # type: ignore[attr-defined]
-                self._line,
-                (request.began, remote, method, path, code, sent, duration, mount, endpoint, request_id),
-            )
-            return
-        values: dict[str, Any] = {
-            "time": self._clock.format(request.began),
+        started, remote, method, path, status, sent, duration, *_where, request_id = values
+        mount, endpoint = endpoint_of(environ)
+        fields: dict[str, Any] = {
+            "time": self._clock.format(started + (_wall() - _perf())),
             "method": method,
-            "path": path,
-            "status": code,
+            "path": _percent_encoded(path),
+            "status": _status_code(status),
             "bytes": sent,
             "duration_ms": round(duration, 3),
             "mount": mount,
@@ -295,60 +434,77 @@ class AccessLog:
             "request_id": request_id,
             "remote_addr": remote,
         }
-        line = self._format(values)
-        record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, (), None)
-        record.__dict__.update(values)
+        names = {(values[7], values[8], values[9], method, values[10]): (mount, endpoint)}
+        line = self.format_batch((values,), names)[:-1]
+        record = logger.makeRecord(logger.name, _INFO, __file__, 0, line, (), None)
+        record.__dict__.update(fields)
         logger.handle(record)
 
-    def _line(self, raw: tuple[Any, ...]) -> str:
-        """The line for :meth:`write`'s tuple of values (text or JSON)."""
-        began, remote, method, path, code, sent, duration, mount, endpoint, request_id = raw
-        if self.log_format == "text":
-            return (
-                f"{self._clock.format(began)} {_word(remote)} "
-                f'"{_quote(method)} {_quote(path)}" '
-                f"{'-' if code is None else code} {'-' if sent is None else sent} "
-                f"{duration:.3f}ms {_word(mount)} {_word(endpoint)} {_word(request_id)}"
+    def _text_batch(self, batch: Sequence[Values], names: dict[_NameKey, tuple[str | None, str | None]] | None = None) -> str:
+        """Text lines for ``batch`` (each ending in a newline)."""
+        if names is None:
+            names = {}
+        offset = _wall() - _perf()
+        second, stamp = self._clock._cached
+        words, methods, codes, paths = self._words, self._methods, self._codes, self._paths
+        lines = []
+        for started, remote, method, path, status, sent, duration, peg, script, info, host, request_id in batch:
+            key = (peg, script, info, method, host)
+            named = names.get(key)
+            if named is None:
+                named = names[key] = self._names(key)
+            when = started + offset
+            if int(when) != second:
+                self._clock.format(when)
+                second, stamp = self._clock._cached
+            path = paths[path]
+            if request_id is None:
+                request_id = "-"
+            elif not request_id.isalnum():
+                request_id = _word(request_id)
+            lines.append(
+                f"{stamp}.{int((when - second) * 1000):03d}Z {words[remote]} "
+                f'"{methods[method]} {path}" {codes[status]} {"-" if sent is None else sent} '
+                f"{duration:.3f}ms {words[named[0]]} {words[named[1]]} {request_id}\n"
             )
-        return self._json(
-            {
-                "time": self._clock.format(began),
-                "method": method,
-                "path": path,
-                "status": code,
-                "bytes": sent,
-                "duration_ms": round(duration, 3),
-                "mount": mount,
-                "endpoint": endpoint,
-                "request_id": request_id,
-                "remote_addr": remote,
-            }
-        )
+        return "".join(lines)
 
-    @staticmethod
-    def _json(values: dict[str, Any]) -> str:
-        return json.dumps(values, ensure_ascii=False)
-
-    @staticmethod
-    def _text(values: dict[str, Any]) -> str:
-        status = values["status"]
-        size = values["bytes"]
-        return (
-            f"{values['time']} {_word(values['remote_addr'])} "
-            f'"{_quote(values["method"])} {_quote(values["path"])}" '
-            f"{'-' if status is None else status} {'-' if size is None else size} "
-            f"{values['duration_ms']:.3f}ms {_word(values['mount'])} "
-            f"{_word(values['endpoint'])} {_word(values['request_id'])}"
-        )
+    def _json_batch(self, batch: Sequence[Values], names: dict[_NameKey, tuple[str | None, str | None]] | None = None) -> str:
+        """JSON lines for ``batch``: what ``json.dumps(values, ensure_ascii=False)`` gives, faster."""
+        if names is None:
+            names = {}
+        offset = _wall() - _perf()
+        second, stamp = self._clock._cached
+        strings, codes, paths = self._json, self._codes, self._paths
+        lines = []
+        for started, remote, method, path, status, sent, duration, peg, script, info, host, request_id in batch:
+            key = (peg, script, info, method, host)
+            named = names.get(key)
+            if named is None:
+                named = names[key] = self._names(key)
+            when = started + offset
+            if int(when) != second:
+                self._clock.format(when)
+                second, stamp = self._clock._cached
+            path = paths[path]
+            lines.append(
+                f'{{"time": "{stamp}.{int((when - second) * 1000):03d}Z", "method": {strings[method]}, '
+                f'"path": "{path}", "status": {codes[status]}, '
+                f'"bytes": {"null" if sent is None else sent}, "duration_ms": {round(duration, 3)!r}, '
+                f'"mount": {strings[named[0]]}, "endpoint": {strings[named[1]]}, '
+                f'"request_id": {"null" if request_id is None else _json_string(request_id)}, '
+                f'"remote_addr": {strings[remote]}}}\n'
+            )
+        return "".join(lines)
 
 
 class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The handler ``--access-log`` installs: the bare line to a stream.
 
     While it is the ``wsgihub.access`` logger's only handler (and no filter
-    is set), :class:`AccessLog` hands it the line directly, without a
-    :class:`logging.LogRecord`; anything else configured on that logger
-    gets records as usual.
+    is set), :class:`AccessLog` hands it each request's values directly,
+    without a :class:`logging.LogRecord`; anything else configured on that
+    logger gets records as usual.
 
     ``flush_interval`` 0 writes and flushes every line as the request ends
     (stdout, where someone watches).  A positive value batches: the request
@@ -364,47 +520,47 @@ class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__(stream)
         self.setFormatter(logging.Formatter("%(message)s"))
         self.flush_interval = flush_interval
-        #: ``(format, values)`` of lines not written yet (deque: thread-safe append/popleft).
-        self._queue: deque[tuple[Callable[[Any], str], Any]] = deque()
+        #: Values not written yet, one queue per batch formatter (deque: thread-safe append/popleft).
+        self._queues: dict[FormatBatch, deque[Values]] = {}
         self._flusher: threading.Thread | None = None
         if flush_interval > 0:
             # a forked worker (gunicorn) starts its own flusher: threads do not survive fork
             os.register_at_fork(after_in_child=self._forget_flusher)
 
-    def emit_line(self, format_line: Callable[[Any], str], values: Any) -> None:
-        """One line, ``format_line(values)``: written now, or queued for the flusher thread."""
+    def queue_for(self, format_batch: FormatBatch) -> deque[Values] | None:
+        """The queue whose values ``format_batch`` turns into lines (``None``: write at once)."""
         if self.flush_interval <= 0:
-            self.write_line(format_line(values))
-            return
-        self._queue.append((format_line, values))
-        if self._flusher is None:
-            self._start_flusher()
+            return None
+        with self.lock:  # type: ignore[union-attr]
+            return self._queues.setdefault(format_batch, deque())
 
-    def write_line(self, line: str) -> None:
-        """Write ``line`` and a newline now, flushed, under the handler's lock."""
+    def write_text(self, text: str) -> None:
+        """Write ``text`` (whole lines) now, flushed, under the handler's lock."""
         with self.lock:  # type: ignore[union-attr]
             try:
-                self.stream.write(line + "\n")
+                self.stream.write(text)
                 self.stream.flush()
             except Exception:  # noqa: BLE001 - as logging does: report, never fail a request
-                self.handleError(logging.makeLogRecord({"msg": line}))
+                self.handleError(logging.makeLogRecord({"msg": text}))
 
     def flush(self) -> None:
         """Write the queued lines, then flush the stream (also what logging's shutdown calls)."""
         with self.lock:  # type: ignore[union-attr]
-            queue = self._queue
-            if queue and self.stream is not None and not getattr(self.stream, "closed", False):
-                lines = []
-                try:
-                    while True:
-                        format_line, values = queue.popleft()
-                        lines.append(format_line(values))
-                except IndexError:
-                    pass
-                try:
-                    self._write_batch("\n".join(lines) + "\n")
-                except Exception:  # noqa: BLE001 - as logging does: report, never fail
-                    self.handleError(logging.makeLogRecord({"msg": lines[0]}))
+            if self._queues and self.stream is not None and not getattr(self.stream, "closed", False):
+                texts = []
+                for format_batch, queue in list(self._queues.items()):
+                    popleft = queue.popleft
+                    batch = [popleft() for _ in range(len(queue))]
+                    if batch:
+                        try:
+                            texts.append(format_batch(batch))
+                        except Exception:  # noqa: BLE001 - as logging does: report, never fail
+                            self.handleError(logging.makeLogRecord({"msg": repr(batch[0])}))
+                if texts:
+                    try:
+                        self._write_batch("".join(texts))
+                    except Exception:  # noqa: BLE001 - as logging does: report, never fail
+                        self.handleError(logging.makeLogRecord({"msg": texts[0][:200]}))
         super().flush()
 
     def _write_batch(self, text: str) -> None:
@@ -441,7 +597,7 @@ class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         me = threading.current_thread()
         while self._flusher is me:
             time.sleep(self.flush_interval)
-            if self._queue:
+            if any(list(self._queues.values())):
                 self.flush()
 
 
@@ -452,24 +608,28 @@ def _content_length(headers: list[tuple[str, str]]) -> int | None:
     return None
 
 
+#: Headers of a request whose app never called start_response.
+_NO_HEADERS: list[tuple[str, str]] = []
+
+#: ``(peg, script_name, path_info, method, host)``: what a line's mount and endpoint depend on.
+_NameKey = tuple[int, str, str, str, str | None]
+
+
 class _Request:
     """One request: the ``start_response`` the app gets, then the body the server gets.
 
     One object per request (instead of a closure and a body wrapper): as
-    ``start_response`` it records the status, asks for the endpoint and adds
-    the ID header; as the body it counts the bytes the server takes, and its
-    ``close()`` writes the line.
+    ``start_response`` it records the status and adds the ID header; as the
+    body it counts the bytes the server takes, and its ``close()`` writes
+    the line.  :class:`AccessLog` fills its slots (no ``__init__``).
     """
 
     __slots__ = (
-        "began",
         "body",
         "done",
-        "endpoint",
         "environ",
         "headers",
         "log",
-        "mount",
         "path",
         "request_id",
         "sent",
@@ -480,37 +640,28 @@ class _Request:
         "token",
     )
 
-    def __init__(self, log: AccessLog, environ: Environ, start_response: StartResponse) -> None:
-        self.began = _wall()
-        self.started = _perf()
-        self.log = log
-        self.environ = environ
-        # as received: the hub moves the mount prefix to SCRIPT_NAME in place
-        self.path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        self.server_start = start_response
-        self.status: str | None = None
-        self.headers: list[tuple[str, str]] = []
-        self.sent: int | None = 0
-        self.request_id: str | None = None
-        self.token: Token[str] | None = None
-        self.done = False
-        #: ``(mount, endpoint)`` once asked (from start_response), else unknown.
-        self.mount: str | None = None
-        self.endpoint: str | None = None
-        self.body: Iterable[bytes] = ()
+    started: float
+    log: AccessLog
+    environ: Environ
+    path: str
+    server_start: StartResponse
+    server_write: Callable[[bytes], Any]
+    status: str | None
+    headers: list[tuple[str, str]]
+    sent: int | None
+    done: bool
+    body: Iterable[bytes]
+    request_id: str | None
+    token: Token[str] | None
 
     # -- as start_response ------------------------------------------------------------
     def __call__(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         """The ``start_response`` the app gets: records the status, adds the ID header."""
-        log = self.log
         self.status = status
         self.headers = headers
-        if log.logger.isEnabledFor(logging.INFO):
-            # Asked now, while the framework's request state is still up
-            # (Flask's request object): cheaper than matching again later.
-            self.mount, self.endpoint = endpoint_of(self.environ)
         request_id = self.request_id
         if request_id is not None:
+            log = self.log
             lower = log._rid_lower
             size = len(lower)
             for name, _value in headers:
@@ -559,12 +710,65 @@ class _Request:
         body.close = close
 
     def finish(self) -> None:
-        """Write the line (once) and end the request's ID context."""
+        """Write the line (once) and end the request's ID context.
+
+        With the logger's one :class:`AccessLogHandler` (``--access-log``)
+        the request only hands the handler a tuple of atoms: the line, the
+        mount and the endpoint are made later, in the handler's thread.
+        """
         if self.done:
             return
         self.done = True
         try:
-            self.log.write(self)
+            log = self.log
+            logger = log.logger
+            # Logger.isEnabledFor(INFO) without the call: the answer logging
+            # caches (the same dict it clears when a level changes), else ask.
+            if not (log._levels.get(_INFO) or logger.isEnabledFor(_INFO)) or logger.disabled:
+                return
+            environ = self.environ
+            started = self.started
+            sent = self.sent
+            if sent is None:  # a file_wrapper body: what it announced
+                sent = _content_length(self.headers)
+            method = environ.get("REQUEST_METHOD", "-")
+            peg = environ.get("pegboard.peg")
+            if peg is None:
+                peg_id = 0
+            else:
+                peg_id = id(peg)
+                if peg_id not in log._pegs:
+                    log._remember(peg)
+            values: Values = (
+                started,
+                environ.get("REMOTE_ADDR") or None,
+                method,
+                self.path,
+                self.status,
+                sent,
+                (_perf() - started) * 1000.0,
+                peg_id,
+                environ.get("SCRIPT_NAME", ""),
+                environ.get("PATH_INFO", ""),
+                environ.get("HTTP_HOST"),
+                self.request_id or environ.get(ENVIRON_KEY),
+            )
+            handlers = logger.handlers
+            if len(handlers) == 1:
+                handler = handlers[0]
+                if type(handler) is AccessLogHandler and not logger.filters and not handler.filters:
+                    direct_handler, queue = log._direct
+                    if direct_handler is not handler:
+                        queue = handler.queue_for(log.format_batch)
+                        log._direct = (handler, queue)
+                    if queue is None:  # stdout: now
+                        handler.write_text(log.format_batch((values,)))
+                    else:
+                        queue.append(values)
+                        if handler._flusher is None:
+                            handler._start_flusher()
+                    return
+            log._emit_record(values, environ)
         finally:
             token = self.token
             if token is not None:
@@ -572,6 +776,9 @@ class _Request:
                     _current.reset(token)
                 except (ValueError, RuntimeError):  # closed in another context
                     _current.set("-")
+
+
+_new_request = object.__new__
 
 
 class _SizedRequest(_Request):

@@ -238,6 +238,9 @@ class Adapter(Generic[AppT]):
         it writes a line: read what the framework left in the environ (cheap)
         or match the path again.  ``environ`` has the app's own
         ``SCRIPT_NAME``/``PATH_INFO``.  ``None`` (the default): cannot tell.
+        The access log to a file asks later, from its own thread, with an
+        environ of only ``REQUEST_METHOD``, ``SCRIPT_NAME``, ``PATH_INFO``,
+        ``HTTP_HOST`` and ``pegboard.peg``: match on those.
         """
         return None
 
