@@ -1,8 +1,8 @@
 """The apps ``benchmarks/http.py`` serves: one Flask app alone, and a three-framework hub.
 
 * ``flask_app`` answers ``/hello`` (the route every measurement hits).
-* ``django_app`` is a one-view Django project configured in this module with
-  ``settings.configure()`` (no settings file), mounted at the root.
+* ``django_app`` is a one-view Django project whose URL conf is this module
+  (settings in code: :mod:`benchmarks.minimal_django`), mounted at the root.
 * ``pyramid_app`` is a one-route Pyramid app, mounted at ``/api``.
 * ``make_hub()`` mounts all three: Django at ``/``, Flask at ``/new``, Pyramid at ``/api``;
   the measured URL is ``/new/hello``, the same Flask route behind the hub.
@@ -10,15 +10,15 @@
 
 from __future__ import annotations
 
-import django
 import flask
-from django.conf import settings
 from django.http import HttpResponse
 from django.urls import path
 from pyramid.config import Configurator
 from pyramid.response import Response
 
 import wsgihub
+
+from . import minimal_django
 
 BODY = "Hello, World!"
 
@@ -38,22 +38,7 @@ def django_hello(request: object) -> HttpResponse:
 
 urlpatterns = [path("hello/", django_hello, name="hello")]
 
-if not settings.configured:
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="benchmark-only",
-        ALLOWED_HOSTS=["*"],
-        ROOT_URLCONF=__name__,
-        INSTALLED_APPS=[],
-        MIDDLEWARE=[],
-        DATABASES={},
-        USE_TZ=True,
-    )
-    django.setup()
-
-from django.core.wsgi import get_wsgi_application
-
-django_app = get_wsgi_application()
+django_app = minimal_django.configure(__name__)
 
 
 # -- Pyramid ----------------------------------------------------------------------------------------

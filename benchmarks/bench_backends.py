@@ -13,32 +13,18 @@ BODY = "Hello, World!"
 
 
 def django() -> Any:
-    """A one-view Django project (settings configured here), ``/hello/``."""
-    import django as _django
-    from django.conf import settings
+    """A one-view Django project (settings in code, URL conf here), ``/hello/``."""
     from django.http import HttpResponse
     from django.urls import path
+
+    from . import minimal_django
 
     def hello(request: object) -> HttpResponse:
         return HttpResponse(BODY)
 
     global urlpatterns
     urlpatterns = [path("hello/", hello, name="hello")]
-    if not settings.configured:
-        settings.configure(
-            DEBUG=False,
-            SECRET_KEY="benchmark-only",
-            ALLOWED_HOSTS=["*"],
-            ROOT_URLCONF=__name__,
-            INSTALLED_APPS=[],
-            MIDDLEWARE=[],
-            DATABASES={},
-            USE_TZ=True,
-        )
-        _django.setup()
-    from django.core.wsgi import get_wsgi_application
-
-    return get_wsgi_application()
+    return minimal_django.configure(__name__)
 
 
 urlpatterns: list[Any] = []
