@@ -40,7 +40,7 @@ from __future__ import annotations
 import functools
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from .wsgi import close_body
 
@@ -51,11 +51,10 @@ __all__ = [
     "SPOOL_MAX",
     "Component",
     "PegResponse",
-    "Started",
     "cascade",
     "component_hook",
+    "first_chunk",
     "phased",
-    "prime",
     "status_code",
 ]
 
@@ -122,8 +121,8 @@ class PegResponse:
         raise NotImplementedError("write() is not supported by components that compose")
 
     def prime(self, body: Iterable[bytes]) -> Iterable[bytes]:
-        """Make sure ``start_response`` was called, pulling a first chunk if needed (:func:`prime`)."""
-        return prime(self, body)
+        """Make sure ``start_response`` was called, pulling a first chunk if needed (:func:`first_chunk`)."""
+        return body if self.status is not None else first_chunk(body)
 
     @property
     def code(self) -> int:
@@ -131,22 +130,13 @@ class PegResponse:
         return status_code(self.status)
 
 
-class Started(Protocol):
-    """What :func:`prime` looks at: a response recorder whose ``status`` is ``None`` until ``start_response``."""
+def first_chunk(body: Iterable[bytes]) -> Iterable[bytes]:
+    """``body`` with its first chunk pulled (an app that starts its response lazily has started it).
 
-    status: str | None
-
-
-def prime(response: Started, body: Iterable[bytes]) -> Iterable[bytes]:
-    """Make sure ``start_response`` was called on ``response``, pulling a first chunk of ``body`` if needed.
-
-    Returns the body to send (the first chunk chained before the rest when
-    one was pulled).  Whatever goes wrong (``iter()`` or the first ``next()``
-    raising), the body is closed before the error propagates, as PEP 3333
-    requires.
+    Returns the body to send: the first chunk chained before the rest.
+    Whatever goes wrong (``iter()`` or the first ``next()`` raising), the
+    body is closed before the error propagates, as PEP 3333 requires.
     """
-    if response.status is not None:
-        return body
     try:
         iterator = iter(body)
         first = next(iterator)

@@ -51,7 +51,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import rules as _rules
-from .compose import cascade, prime
+from .compose import cascade, first_chunk
 from .errors import MountError
 from .wsgi import close_body
 
@@ -338,28 +338,36 @@ def _discard(data: bytes) -> None:
     """The ``write`` callable a 404 that falls through gets: what it writes is dropped."""
 
 
-class _Peek:
-    """The ``start_response`` a graft that may fall through gets: anything but a 404 goes straight on.
+def _attempt(peg: Peg, environ: Environ, start_response: StartResponse) -> Iterable[bytes] | None:
+    """Run the graft on ``peg`` for a request whose 404 falls through: its body, or ``None`` after a 404.
 
-    A 404 (the first answer, or one replacing another 404) is held back and
-    marks the attempt as fallen through; every other status, and everything
-    after it, is the server's own ``start_response`` call (so ``write`` and
-    ``exc_info`` work as without a graft).
+    The app's ``start_response`` passes anything but a 404 straight to the
+    server's (so ``write`` and ``exc_info`` work as without a graft); a 404
+    (the first answer, or one replacing another 404) is held back.  An app
+    that starts its response lazily has its first chunk pulled to tell.
+    After a 404 its body is closed.
     """
+    status: str | None = None
+    fell = False
 
-    __slots__ = ("fell", "start_response", "status")
-
-    def __init__(self, start_response: StartResponse) -> None:
-        self.start_response = start_response
-        self.status: str | None = None
-        self.fell = False
-
-    def __call__(self, status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Callable[[bytes], object]:
-        if (self.status is None or self.fell) and status.startswith("404"):
-            self.status, self.fell = status, True
+    def peek(given: str, headers: Headers, exc_info: ExcInfo | None = None) -> Callable[[bytes], object]:
+        nonlocal status, fell
+        if (status is None or fell) and given.startswith("404"):
+            status, fell = given, True
             return _discard
-        self.status, self.fell = status, False
-        return self.start_response(status, headers, exc_info)
+        status, fell = given, False
+        return start_response(given, headers, exc_info)
+
+    environ["pegboard.peg"] = peg
+    body = peg.app(environ, peek)
+    if status is None:
+        body = first_chunk(body)
+    if fell:
+        close_body(body)
+        return None
+    if status is None:  # the app never started a response
+        start_response("500 Internal Server Error", [])
+    return body
 
 
 def _fall_through(
@@ -367,24 +375,16 @@ def _fall_through(
 ) -> Iterable[bytes]:
     """:func:`~wsgihub.compose.cascade` for a request without a body, at the least cost.
 
-    Each graft runs on the request itself; its ``start_response`` passes
-    anything but a 404 straight to the server (:class:`_Peek`; a first chunk
-    is pulled if the app starts the response lazily) and the body streams on
-    untouched.  After a 404 the body is closed and the environ is put back
-    as it arrived for the next graft or the app beneath.
+    Each graft runs on the request itself (:func:`_attempt`: anything but a
+    404 goes straight to the server, the body streams on untouched).  After
+    a 404 the environ is put back as it arrived for the next graft or the
+    app beneath.
     """
     arrived = environ.copy()
     for claim in chain:
-        peek = _Peek(start_response)
-        environ["pegboard.peg"] = claim.peg
-        body = claim.peg.app(environ, peek)
-        if peek.status is None:
-            body = prime(peek, body)
-        if not peek.fell:
-            if peek.status is None:  # the app never started a response
-                start_response("500 Internal Server Error", [])
+        body = _attempt(claim.peg, environ, start_response)
+        if body is not None:
             return body
-        close_body(body)
         environ.clear()
         environ.update(arrived)
     return over(environ, start_response)
@@ -407,16 +407,9 @@ def dispatch_one(
     if environ.get("CONTENT_LENGTH") not in (None, "", "0"):
         return cascade([claim.app, over], environ, start_response)
     arrived = environ.copy()
-    peek = _Peek(start_response)
-    environ["pegboard.peg"] = claim.peg
-    body = claim.peg.app(environ, peek)
-    if peek.status is None:
-        body = prime(peek, body)
-    if not peek.fell:
-        if peek.status is None:  # the app never started a response
-            start_response("500 Internal Server Error", [])
+    body = _attempt(claim.peg, environ, start_response)
+    if body is not None:
         return body
-    close_body(body)
     environ.clear()
     environ.update(arrived)
     return over(environ, start_response)

@@ -116,9 +116,10 @@ class PositiveMatcher:
         """Whether the map still has the rules this was built from.
 
         Werkzeug marks a map changed when a rule is added (``_remap``, until
-        its next ``update()``); the number of endpoints is checked too.
+        its next ``update()``); the number of endpoints and host matching
+        are checked too.
         """
-        return not url_map._remap and len(url_map._rules_by_endpoint) == self.count
+        return not url_map._remap and not url_map.host_matching and len(url_map._rules_by_endpoint) == self.count
 
     def takes(self, path: str, method: str) -> bool:
         """``True``: a simple rule takes ``path`` (decoded, as Werkzeug matches it) and ``method``."""

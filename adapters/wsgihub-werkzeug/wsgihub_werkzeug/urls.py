@@ -213,13 +213,20 @@ class MapURLs:
         (:mod:`wsgihub_werkzeug.fastmatch`, exact); every other answer is
         Werkzeug's own.
         """
+        positive = self._positive
+        asked = False
+        if isinstance(positive, PositiveMatcher) and path_info.isascii() and positive.current(self.url_map):
+            if positive.takes(path_info, method):  # the usual way: nothing bound, nothing decoded
+                return True
+            asked = True
         prepared = self._matching(path_info)
         if prepared is None:
             return None
         matcher, path_info = prepared
-        positive = self.positive(matcher)
-        if positive is not None and positive.takes(path_info, method):
-            return True
+        if not asked:
+            built = self.positive(matcher)
+            if built is not None and built.takes(path_info, method):
+                return True
         try:
             matcher.match(path_info, method)
         except (NotFound, MethodNotAllowed):
