@@ -9,7 +9,6 @@ waitress on loopback, requests sent byte for byte.
 
 from __future__ import annotations
 
-import http.client
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +19,7 @@ import wsgihub_werkzeug.plugin
 
 import wsgihub
 from wsgihub.plugins import make_plugins
-from wsgihub.testing import serving
+from wsgihub.testing import LiveServer, serving
 
 pytestmark = pytest.mark.skipif(
     "TRUSTED_HOSTS" not in flask.Flask.default_config, reason="Flask < 3.1 has no TRUSTED_HOSTS"
@@ -47,37 +46,31 @@ def _app(**config: Any) -> flask.Flask:
     return app
 
 
-def _get(port: int, path: str, host: str) -> tuple[int, str | None]:
-    status, location, _ = _exchange(port, path, host)
+def _get(server: LiveServer, path: str, host: str) -> tuple[int, str | None]:
+    status, location, _ = _exchange(server, path, host)
     return status, location
 
 
-def _exchange(port: int, path: str, host: str) -> tuple[int, str | None, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.putrequest("GET", path, skip_host=True)
-        conn.putheader("Host", host)
-        conn.endheaders()
-        response = conn.getresponse()
-        return response.status, response.getheader("Location"), response.read()
-    finally:
-        conn.close()
+def _exchange(server: LiveServer, path: str, host: str) -> tuple[int, str | None, bytes]:
+    """GET ``path`` with this exact ``Host`` (sent as given, not replaced by the server's)."""
+    result = server.get(path, headers={"Host": host})
+    return result.code, result.header("Location"), result.body
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[int, flask.Flask]]:
+def served() -> Iterator[tuple[LiveServer, flask.Flask]]:
     app = _app()
     hub = _hub(trusted_hosts=["example.com", ".example.org"], public_url="https://www.example.net/site")
     hub.mount("/new", app)
     with serving(hub) as server:
-        yield server.port, app
+        yield server, app
 
 
 @pytest.mark.parametrize("path", ["/new/reports", "/new//reports/", "/new/go"])
 @pytest.mark.parametrize("host", ["evil.com", "evil.com:80", "example.com.evil.com", "notexample.org", "example.com@evil.com"])
-def test_an_untrusted_host_gets_400_from_flask_itself(served: tuple[int, flask.Flask], path: str, host: str) -> None:
-    port, _ = served
-    status, location, body = _exchange(port, path, host)
+def test_an_untrusted_host_gets_400_from_flask_itself(served: tuple[LiveServer, flask.Flask], path: str, host: str) -> None:
+    server, _ = served
+    status, location, body = _exchange(server, path, host)
     assert (status, location) == (400, None)
     assert body == b"Bad Request: untrusted Host\n"  # the hub's answer: the Host is not echoed
 
@@ -93,12 +86,12 @@ def test_an_untrusted_host_gets_400_from_flask_itself(served: tuple[int, flask.F
     ],
 )
 def test_a_trusted_host_is_redirected_with_that_host(
-    served: tuple[int, flask.Flask], host: str, path: str, location: str
+    served: tuple[LiveServer, flask.Flask], host: str, path: str, location: str
 ) -> None:
-    port, _ = served
-    status, got = _get(port, path, host)
+    server, _ = served
+    status, got = _get(server, path, host)
     assert (status, got) == (308 if path.endswith("reports") else 302, location)
-    assert _get(port, "/new/reports/", host)[0] == 200
+    assert _get(server, "/new/reports/", host)[0] == 200
 
 
 def test_the_list_is_the_hubs_and_unmounting_takes_it_back() -> None:
@@ -137,7 +130,7 @@ def test_an_apps_own_400_page_is_kept() -> None:
         return "our own 400", 400
 
     with serving(_mounted(app)) as server:
-        assert _exchange(server.port, "/new/reports", "evil.com")[::2] == (400, b"our own 400")
+        assert _exchange(server, "/new/reports", "evil.com")[::2] == (400, b"our own 400")
 
 
 def test_unmounting_removes_the_hubs_400_answer() -> None:
@@ -190,7 +183,7 @@ def test_an_ipv6_literal_the_hub_trusts_is_trusted_by_flask(host: str, status: i
     hub = _hub(trusted_hosts=["example.com", "[::1]", "[2001:DB8::1]"])
     hub.mount("/new", _app())
     with serving(hub) as server:
-        got, location = _get(server.port, "/new/reports", host)
+        got, location = _get(server, "/new/reports", host)
     assert got == status
     if status == 308:
         assert location == f"http://{host}/new/reports/"

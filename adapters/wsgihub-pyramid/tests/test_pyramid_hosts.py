@@ -8,7 +8,6 @@ Hosts 400 before any view.  Served by waitress on loopback.
 
 from __future__ import annotations
 
-import http.client
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +20,7 @@ from pyramid.response import Response
 
 import wsgihub
 from wsgihub.plugins import make_plugins
-from wsgihub.testing import serving
+from wsgihub.testing import LiveServer, serving
 
 
 def _hub(**options: Any) -> wsgihub.Hub:
@@ -41,30 +40,24 @@ def _app() -> Any:
         return config.make_wsgi_app()
 
 
-def _get(port: int, path: str, host: str) -> tuple[int, str | None, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.putrequest("GET", path, skip_host=True)
-        conn.putheader("Host", host)
-        conn.endheaders()
-        response = conn.getresponse()
-        return response.status, response.getheader("Location"), response.read()
-    finally:
-        conn.close()
+def _get(server: LiveServer, path: str, host: str) -> tuple[int, str | None, bytes]:
+    """GET ``path`` with this exact ``Host`` (sent as given, not replaced by the server's)."""
+    result = server.get(path, headers={"Host": host})
+    return result.code, result.header("Location"), result.body
 
 
 @pytest.fixture
-def port() -> Iterator[int]:
+def server() -> Iterator[LiveServer]:
     hub = _hub(trusted_hosts=["example.com", ".example.org", "[::1]"], public_url="https://www.example.net")
     hub.mount("/api", _app())
     with serving(hub) as server:
-        yield server.port
+        yield server
 
 
 @pytest.mark.parametrize("path", ["/api/go", "/api/there"])
 @pytest.mark.parametrize("host", ["evil.com", "example.com.evil.com", "example.com@evil.com", "[::2]"])
-def test_an_untrusted_host_gets_400_before_any_view(port: int, path: str, host: str) -> None:
-    assert _get(port, path, host) == (400, None, b"Bad Request: untrusted Host\n")
+def test_an_untrusted_host_gets_400_before_any_view(server: LiveServer, path: str, host: str) -> None:
+    assert _get(server, path, host) == (400, None, b"Bad Request: untrusted Host\n")
 
 
 @pytest.mark.parametrize(
@@ -76,8 +69,8 @@ def test_an_untrusted_host_gets_400_before_any_view(port: int, path: str, host: 
         ("[::1]:8080", "/api/go", "http://[::1]:8080/api/there"),
     ],
 )
-def test_a_trusted_host_is_redirected_with_that_host(port: int, host: str, path: str, location: str) -> None:
-    status, got, _ = _get(port, path, host)
+def test_a_trusted_host_is_redirected_with_that_host(server: LiveServer, host: str, path: str, location: str) -> None:
+    status, got, _ = _get(server, path, host)
     assert (status, got) == (302 if path.endswith("go") else 307, location)
 
 
@@ -111,9 +104,9 @@ def test_a_path_that_is_not_utf8_is_400_and_unmounting_removes_the_check() -> No
     hub = _hub()  # trusts any Host: the path check does not depend on it
     peg = hub.mount("/api", app)
     with serving(hub) as server:
-        status, _, body = _get(server.port, "/api/go%ff", "localhost")
+        status, _, body = _get(server, "/api/go%ff", "localhost")
         assert (status, body) == (400, b"Bad Request: the path is not UTF-8\n")
-        assert _get(server.port, "/api/there/", "localhost")[0] == 200
-        assert _get(server.port, "/api/caf%C3%A9", "localhost")[0] == 404  # UTF-8: routed as ever
+        assert _get(server, "/api/there/", "localhost")[0] == 200
+        assert _get(server, "/api/caf%C3%A9", "localhost")[0] == 404  # UTF-8: routed as ever
     hub.unmount(peg)
     assert not [h for h in app.registry.registeredHandlers() if INewRequest in h.required]
