@@ -26,12 +26,13 @@ _sys.path[:] = [p for p in _sys.path if _Path(p or ".").resolve() != _Path(__fil
 
 import argparse
 import gc
-import io
 import platform
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
+
+from wsgihub.testing import make_environ
 
 MOUNT_COUNTS = (3, 100, 1000)
 PATH = "/m1/section/item/42"  # 4 segments, the first one is a mount
@@ -46,23 +47,8 @@ def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = 
     return None
 
 
-BASE_ENVIRON: dict[str, Any] = {
-    "REQUEST_METHOD": "GET",
-    "SCRIPT_NAME": "",
-    "PATH_INFO": PATH,
-    "QUERY_STRING": "",
-    "SERVER_NAME": "localhost",
-    "SERVER_PORT": "80",
-    "SERVER_PROTOCOL": "HTTP/1.1",
-    "HTTP_HOST": "localhost",
-    "wsgi.version": (1, 0),
-    "wsgi.url_scheme": "http",
-    "wsgi.input": io.BytesIO(),
-    "wsgi.errors": sys.stderr,
-    "wsgi.multithread": True,
-    "wsgi.multiprocess": False,
-    "wsgi.run_once": False,
-}
+#: The request every variant gets a fresh copy of: what a server builds for a GET of PATH.
+BASE_ENVIRON: dict[str, Any] = make_environ(PATH)
 
 
 class Floor:
