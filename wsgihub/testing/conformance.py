@@ -88,6 +88,9 @@ HTTP_METHODS = frozenset(
 #: A path no app of the suite routes.
 UNKNOWN_PATH = "/wsgihub-conformance/no/such/path"
 
+#: The Hosts the suite's own requests send: call()'s default and the loopback server.
+_SUITE_HOSTS = ("localhost", "127.0.0.1")
+
 
 @dataclass(frozen=True)
 class RouteCase:
@@ -137,6 +140,10 @@ class AdapterConformance:
     distinct_apps: ClassVar[bool] = True
     #: Whether values the route does not take become query arguments.
     query_arguments: ClassVar[bool] = True
+    #: Whether the mounted app answers a Host the hub does not trust 400 by itself (Flask's
+    #: ``TRUSTED_HOSTS``, the Pyramid and Starlette adapters' checks): then the hub also
+    #: trusts the Hosts the suite's own requests send (``localhost``, the loopback server).
+    refuses_untrusted_hosts: ClassVar[bool] = False
 
     # -- what a subclass provides -----------------------------------------------------
     def make_app(self) -> WSGIApplication:
@@ -163,8 +170,13 @@ class AdapterConformance:
 
     # -- fixtures --------------------------------------------------------------------------
     def make_hub(self, **options: Any) -> Hub:
-        """A hub with :meth:`make_plugins`, trusting ``example.com``; ``options`` go to ``Hub``."""
-        options.setdefault("trusted_hosts", ["example.com"])
+        """A hub with :meth:`make_plugins`, trusting ``example.com``; ``options`` go to ``Hub``.
+
+        With :attr:`refuses_untrusted_hosts` it trusts ``localhost`` and
+        ``127.0.0.1`` too, or the app would refuse the suite's own requests.
+        """
+        trusted = ["example.com", *(_SUITE_HOSTS if self.refuses_untrusted_hosts else ())]
+        options.setdefault("trusted_hosts", trusted)
         return Hub(plugins=self.make_plugins(), **options)
 
     @pytest.fixture
