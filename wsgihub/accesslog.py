@@ -371,7 +371,7 @@ class AccessLog:
         except BaseException:
             if request.status is None:
                 request.status = "500"
-            request.finish()
+            request.close()  # the body is still (): writes the line
             raise
         file_wrapper = environ.get("wsgi.file_wrapper")
         if file_wrapper is not None and type(body) is file_wrapper:
@@ -687,13 +687,77 @@ class _Request:
             self.sent += len(chunk)  # type: ignore[operator]
 
     def close(self) -> None:
-        """The server is done with the body: close the app's, then write the line."""
+        """The server is done with the body: close the app's, then write the line (once).
+
+        Then the request's ID context ends.  With the logger's one
+        :class:`AccessLogHandler` (``--access-log``) the request only hands
+        the handler a tuple of atoms: the line, the mount and the endpoint
+        are made later, in the handler's thread.  One method, not three
+        (close, finish, write): each Python call is paid on every request.
+        """
+        if self.done:
+            return
+        self.done = True
         try:
             close = getattr(self.body, "close", None)
             if close is not None:
                 close()
         finally:
-            self.finish()
+            try:
+                log = self.log
+                logger = log.logger
+                # Logger.isEnabledFor(INFO) without the call: the answer logging
+                # caches (the same dict it clears when a level changes), else ask.
+                if (log._levels.get(_INFO) or logger.isEnabledFor(_INFO)) and not logger.disabled:
+                    environ = self.environ
+                    started = self.started
+                    sent = self.sent
+                    if sent is None:  # a file_wrapper body: what it announced
+                        sent = _content_length(self.headers)
+                    method = environ.get("REQUEST_METHOD", "-")
+                    peg = environ.get("pegboard.peg")
+                    if peg is None:
+                        peg_id = 0
+                    else:
+                        peg_id = id(peg)
+                        if peg_id not in log._pegs:
+                            log._remember(peg)
+                    values: Values = (
+                        started,
+                        environ.get("REMOTE_ADDR") or None,
+                        method,
+                        self.path,
+                        self.status,
+                        sent,
+                        (_perf() - started) * 1000.0,
+                        peg_id,
+                        environ.get("SCRIPT_NAME", ""),
+                        environ.get("PATH_INFO", ""),
+                        environ.get("HTTP_HOST"),
+                        self.request_id or environ.get(ENVIRON_KEY),
+                    )
+                    handlers = logger.handlers
+                    handler = handlers[0] if len(handlers) == 1 else None
+                    if type(handler) is AccessLogHandler and not logger.filters and not handler.filters:
+                        direct_handler, queue = log._direct
+                        if direct_handler is not handler:
+                            queue = handler.queue_for(log.format_batch)
+                            log._direct = (handler, queue)
+                        if queue is None:  # stdout: now
+                            handler.write_text(log.format_batch((values,)))
+                        else:
+                            queue.append(values)
+                            if handler._flusher is None:
+                                handler._start_flusher()
+                    else:
+                        log._emit_record(values, environ)
+            finally:
+                token = self.token
+                if token is not None:
+                    try:
+                        _current.reset(token)
+                    except (ValueError, RuntimeError):  # closed in another context
+                        _current.set("-")
 
     def file_body(self, body: Any) -> None:
         """A ``wsgi.file_wrapper`` body: ``bytes`` from Content-Length; log on its close()."""
@@ -705,77 +769,9 @@ class _Request:
                 if original is not None:
                     original()
             finally:
-                self.finish()
+                self.close()  # self.body is (): writes the line
 
         body.close = close
-
-    def finish(self) -> None:
-        """Write the line (once) and end the request's ID context.
-
-        With the logger's one :class:`AccessLogHandler` (``--access-log``)
-        the request only hands the handler a tuple of atoms: the line, the
-        mount and the endpoint are made later, in the handler's thread.
-        """
-        if self.done:
-            return
-        self.done = True
-        try:
-            log = self.log
-            logger = log.logger
-            # Logger.isEnabledFor(INFO) without the call: the answer logging
-            # caches (the same dict it clears when a level changes), else ask.
-            if not (log._levels.get(_INFO) or logger.isEnabledFor(_INFO)) or logger.disabled:
-                return
-            environ = self.environ
-            started = self.started
-            sent = self.sent
-            if sent is None:  # a file_wrapper body: what it announced
-                sent = _content_length(self.headers)
-            method = environ.get("REQUEST_METHOD", "-")
-            peg = environ.get("pegboard.peg")
-            if peg is None:
-                peg_id = 0
-            else:
-                peg_id = id(peg)
-                if peg_id not in log._pegs:
-                    log._remember(peg)
-            values: Values = (
-                started,
-                environ.get("REMOTE_ADDR") or None,
-                method,
-                self.path,
-                self.status,
-                sent,
-                (_perf() - started) * 1000.0,
-                peg_id,
-                environ.get("SCRIPT_NAME", ""),
-                environ.get("PATH_INFO", ""),
-                environ.get("HTTP_HOST"),
-                self.request_id or environ.get(ENVIRON_KEY),
-            )
-            handlers = logger.handlers
-            if len(handlers) == 1:
-                handler = handlers[0]
-                if type(handler) is AccessLogHandler and not logger.filters and not handler.filters:
-                    direct_handler, queue = log._direct
-                    if direct_handler is not handler:
-                        queue = handler.queue_for(log.format_batch)
-                        log._direct = (handler, queue)
-                    if queue is None:  # stdout: now
-                        handler.write_text(log.format_batch((values,)))
-                    else:
-                        queue.append(values)
-                        if handler._flusher is None:
-                            handler._start_flusher()
-                    return
-            log._emit_record(values, environ)
-        finally:
-            token = self.token
-            if token is not None:
-                try:
-                    _current.reset(token)
-                except (ValueError, RuntimeError):  # closed in another context
-                    _current.set("-")
 
 
 _new_request = object.__new__

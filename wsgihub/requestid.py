@@ -177,14 +177,20 @@ class RequestID:
             except IndexError:
                 request_id = _refill()
         environ[ENVIRON_KEY] = request_id
-        request = _Request(self, request_id, start_response)
-        request.token = _current.set(request_id)
+        # filled in here, not in an __init__: a Python call less per request
+        # (each costs several times more in a server than in a loop: docs/benchmarks.md)
+        request = _new_request(_Request)
+        request.middleware = self
+        request.request_id = request_id
+        request.server_start = start_response
+        request.body = ()
+        request.token = token = _current.set(request_id)
         try:
-            request.body = self.app(environ, request)
+            body = request.body = self.app(environ, request)
         except BaseException:
-            _current.reset(request.token)
+            _current.reset(token)
             raise
-        if hasattr(request.body, "__len__"):
+        if hasattr(body, "__len__"):
             request.__class__ = _SizedRequest
         return request
 
@@ -198,12 +204,11 @@ class _Request:
 
     __slots__ = ("body", "middleware", "request_id", "server_start", "token")
 
-    def __init__(self, middleware: RequestID, request_id: str, start_response: StartResponse) -> None:
-        self.middleware = middleware
-        self.request_id = request_id
-        self.server_start = start_response
-        self.body: Iterable[bytes] = ()
-        self.token: Token[str] | None = None
+    middleware: RequestID
+    request_id: str
+    server_start: StartResponse
+    body: Iterable[bytes]
+    token: Token[str] | None
 
     def __call__(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         lower = self.middleware._lower
@@ -230,6 +235,9 @@ class _Request:
                     _current.reset(token)
                 except (ValueError, RuntimeError):  # closed in another context than it started in
                     _current.set("-")
+
+
+_new_request = object.__new__
 
 
 class _SizedRequest(_Request):
