@@ -254,6 +254,9 @@ def _status_code(status: str | None) -> int | None:
     return int(status[:3]) if status and status[:3].isdigit() else None
 
 
+#: ``.000Z`` to ``.999Z``: a line's milliseconds, formatted once.
+_MILLIS = [f".{ms:03d}Z" for ms in range(1000)]
+
 #: Most a cache of formatted values (mounts, endpoints, methods, addresses) holds.
 _CACHE_SIZE = 4096
 
@@ -463,7 +466,7 @@ class AccessLog:
             elif not request_id.isalnum():
                 request_id = _word(request_id)
             lines.append(
-                f"{stamp}.{int((when - second) * 1000):03d}Z {words[remote]} "
+                f"{stamp}{_MILLIS[int((when - second) * 1000)]} {words[remote]} "
                 f'"{methods[method]} {path}" {codes[status]} {"-" if sent is None else sent} '
                 f"{duration:.3f}ms {words[named[0]]} {words[named[1]]} {request_id}\n"
             )
@@ -488,7 +491,7 @@ class AccessLog:
                 second, stamp = self._clock._cached
             path = paths[path]
             lines.append(
-                f'{{"time": "{stamp}.{int((when - second) * 1000):03d}Z", "method": {strings[method]}, '
+                f'{{"time": "{stamp}{_MILLIS[int((when - second) * 1000)]}", "method": {strings[method]}, '
                 f'"path": "{path}", "status": {codes[status]}, '
                 f'"bytes": {"null" if sent is None else sent}, "duration_ms": {round(duration, 3)!r}, '
                 f'"mount": {strings[named[0]]}, "endpoint": {strings[named[1]]}, '
