@@ -94,23 +94,25 @@ class PositiveMatcher:
     match or a redirect; ``False`` means "ask Werkzeug".
     """
 
-    __slots__ = ("anywhere", "by_first", "count", "fenced")
+    __slots__ = ("anywhere", "by_first", "count", "endpoints", "fenced")
 
     def __init__(
         self,
-        count: int,
+        endpoints: dict[Any, Any],
         by_first: dict[str, tuple[_Test, ...]],
         anywhere: tuple[_Test, ...],
         fenced: frozenset[str],
     ) -> None:
-        #: How many endpoints the map had when this was built.
-        self.count = count
-        #: First path segment -> tests of the simple rules starting with it (one per set of methods).
-        self.by_first = by_first
+        #: The map's endpoints (its own dict) and how many it had when this was built.
+        self.endpoints, self.count = endpoints, len(endpoints)
         #: Tests of the simple rules starting with a variable.
         self.anywhere = anywhere
         #: First segments a rule that is not simple starts with: always Werkzeug's.
         self.fenced = fenced
+        #: First path segment -> the tests for a path starting with it: those of the simple rules
+        #: starting with it (one per set of methods), then :attr:`anywhere`; none for a fenced one.
+        self.by_first = {first: (*found, *anywhere) for first, found in by_first.items()}
+        self.by_first.update(dict.fromkeys(fenced, ()))
 
     def current(self, url_map: Map) -> bool:
         """Whether the map still has the rules this was built from.
@@ -119,20 +121,19 @@ class PositiveMatcher:
         its next ``update()``); the number of endpoints and host matching
         are checked too.
         """
-        return not url_map._remap and not url_map.host_matching and len(url_map._rules_by_endpoint) == self.count
+        return (
+            not url_map._remap
+            and not url_map.host_matching
+            and url_map._rules_by_endpoint is self.endpoints
+            and len(self.endpoints) == self.count
+        )
 
     def takes(self, path: str, method: str) -> bool:
         """``True``: a simple rule takes ``path`` (decoded, as Werkzeug matches it) and ``method``."""
-        if path[:1] != "/" or "//" in path:
+        if "//" in path or path[:1] != "/":
             return False
         end = path.find("/", 1)
-        first = path[1:end] if end > 0 else path[1:]
-        if first in self.fenced:
-            return False
-        for test, methods in self.by_first.get(first, ()):
-            if (methods is None or method in methods) and test(path):
-                return True
-        for test, methods in self.anywhere:
+        for test, methods in self.by_first.get(path[1:end] if end > 0 else path[1:], self.anywhere):
             if (methods is None or method in methods) and test(path):
                 return True
         return False
@@ -202,7 +203,7 @@ def positive_matcher(url_map: Map, domain: str) -> PositiveMatcher | None:
         tests.setdefault(first, []).extend(found)
     anywhere = tuple(tests.pop(None, ()))
     by_first = {first: tuple(found) for first, found in tests.items() if first is not None and first not in fenced}
-    return PositiveMatcher(len(url_map._rules_by_endpoint), by_first, anywhere, frozenset(fenced))
+    return PositiveMatcher(url_map._rules_by_endpoint, by_first, anywhere, frozenset(fenced))
 
 
 def _simple(rule: Any, with_defaults: set[Any]) -> bool:

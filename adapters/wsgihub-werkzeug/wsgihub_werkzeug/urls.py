@@ -215,10 +215,17 @@ class MapURLs:
         """
         positive = self._positive
         asked = False
-        if isinstance(positive, PositiveMatcher) and path_info.isascii() and positive.current(self.url_map):
-            if positive.takes(path_info, method):  # the usual way: nothing bound, nothing decoded
-                return True
-            asked = True
+        if type(positive) is PositiveMatcher and path_info.isascii():  # the usual way: nothing bound, decoded
+            url_map = self.url_map
+            if (
+                not url_map._remap
+                and not url_map.host_matching
+                and url_map._rules_by_endpoint is positive.endpoints
+                and len(positive.endpoints) == positive.count
+            ):  # PositiveMatcher.current(), inline
+                if positive.takes(path_info, method):
+                    return True
+                asked = True
         prepared = self._matching(path_info)
         if prepared is None:
             return None
