@@ -5,6 +5,9 @@
 - :func:`serving` / :class:`LiveServer`: a real waitress server on
   ``127.0.0.1`` port 0, driven by the process bus (:mod:`.live`); the
   ``live_server`` pytest fixture in :mod:`wsgihub.testing.fixtures`;
+- :func:`write_site`: a site file mounting one app through an adapter's
+  factory (:mod:`.sites`; the ``module_folder`` fixture writes the module
+  it names);
 - :class:`ReferenceApp`, :class:`ReferenceAdapter`, :class:`ReferencePlugin`,
   :func:`reference_hub`: a tiny framework and its adapter (:mod:`.reference`);
 - :mod:`wsgihub.testing.conformance`: the adapter conformance suite, a
@@ -26,6 +29,7 @@ from .reference import (
     current_request,
     reference_hub,
 )
+from .sites import write_site
 
 __all__ = [
     "LiveServer",
@@ -39,4 +43,5 @@ __all__ = [
     "make_environ",
     "reference_hub",
     "serving",
+    "write_site",
 ]

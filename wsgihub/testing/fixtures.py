@@ -1,8 +1,8 @@
 """pytest fixtures of the testing kit (this module imports pytest).
 
-Bring them into a ``conftest.py`` by importing them::
+Bring them into a ``conftest.py`` (or a test module) by importing them::
 
-    from wsgihub.testing.fixtures import live_server  # noqa: F401
+    from wsgihub.testing.fixtures import live_server, module_folder  # noqa: F401
 
     def test_served(live_server, hub):
         server = live_server(hub)              # listening on 127.0.0.1:PORT
@@ -11,8 +11,10 @@ Bring them into a ``conftest.py`` by importing them::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -22,7 +24,7 @@ from .live import LiveServer, serving
 if TYPE_CHECKING:
     from ..types import WSGIApplication
 
-__all__ = ["live_server"]
+__all__ = ["live_server", "module_folder"]
 
 
 @pytest.fixture
@@ -37,3 +39,27 @@ def live_server() -> Iterator[Callable[..., LiveServer]]:
             return stack.enter_context(serving(app, **options))
 
         yield start
+
+
+@pytest.fixture
+def module_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], Path]]:
+    """``module_folder(name, source) -> Path``: module ``name`` written where a site finds it.
+
+    The file is ``name.py`` in the test's temporary folder, which becomes the
+    current directory; the folder is returned.  It is not put on
+    ``sys.path``: ``wsgihub.load`` and the CLI put the current directory
+    there themselves (as ``python -m`` does), which the test then relies on.
+    The modules written are forgotten (``sys.modules``) at the test's end,
+    so the next test imports its own.
+    """
+    written: list[str] = []
+
+    def write(name: str, source: str) -> Path:
+        (tmp_path / f"{name}.py").write_text(source)
+        written.append(name)
+        return tmp_path
+
+    monkeypatch.chdir(tmp_path)
+    yield write
+    for name in written:
+        sys.modules.pop(name, None)

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 import wsgihub
 from wsgihub.plugins import make_plugins
 from wsgihub.testing import serving
+from wsgihub.testing.fixtures import module_folder  # noqa: F401  (the kit's fixture: test_*_deploy.py)
 
 
 def make_flask(name: str, secret: str | None = "secret", **config: Any) -> flask.Flask:

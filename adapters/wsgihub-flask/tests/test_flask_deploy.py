@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import flask
@@ -13,6 +11,7 @@ from werkzeug.test import Client
 
 import wsgihub
 from wsgihub.errors import DeployError
+from wsgihub.testing import write_site
 
 MODULE = "flask_deploy_site"
 
@@ -39,20 +38,13 @@ def broken():
 
 
 @pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    (tmp_path / f"{MODULE}.py").write_text(SOURCE)
-    monkeypatch.chdir(tmp_path)  # the loader puts the cwd on sys.path
-    yield tmp_path
-    sys.modules.pop(MODULE, None)
+def site(module_folder: Callable[[str, str], Path]) -> Path:
+    """The folder holding MODULE, the current directory (the kit's module_folder, imported by conftest)."""
+    return module_folder(MODULE, SOURCE)
 
 
 def _ini(site: Path, body: str) -> Path:
-    path = site / "site.ini"
-    path.write_text(
-        "[composite:main]\nuse = egg:wsgihub#hub\n/new = new\n\n[app:new]\nuse = egg:wsgihub-flask#app\n"
-        + textwrap.dedent(body)
-    )
-    return path
+    return write_site(site, "egg:wsgihub-flask#app", body)
 
 
 @pytest.mark.parametrize("attr", ["app", "create_app"])

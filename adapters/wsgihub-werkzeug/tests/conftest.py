@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 import wsgihub
 from wsgihub.plugins import make_plugins
 from wsgihub.testing import serving
+from wsgihub.testing.fixtures import module_folder  # noqa: F401  (the kit's fixture: test_*_deploy.py)
 
 
 class ShopApp:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from werkzeug.test import Client
 
 import wsgihub
 from wsgihub.errors import DeployError
+from wsgihub.testing import write_site
 
 MODULE = "werkzeug_deploy_site"
 
@@ -43,20 +42,13 @@ def explode(greeting):
 
 
 @pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    (tmp_path / f"{MODULE}.py").write_text(SOURCE)
-    monkeypatch.chdir(tmp_path)  # the loader puts the cwd on sys.path
-    yield tmp_path
-    sys.modules.pop(MODULE, None)
+def site(module_folder: Callable[[str, str], Path]) -> Path:
+    """The folder holding MODULE, the current directory (the kit's module_folder, imported by conftest)."""
+    return module_folder(MODULE, SOURCE)
 
 
 def _ini(site: Path, body: str) -> Path:
-    path = site / "site.ini"
-    path.write_text(
-        "[composite:main]\nuse = egg:wsgihub#hub\n/s = shop\n\n[app:shop]\nuse = egg:wsgihub-werkzeug#app\n"
-        + textwrap.dedent(body)
-    )
-    return path
+    return write_site(site, "egg:wsgihub-werkzeug#app", body, prefix="/s", name="shop")
 
 
 @pytest.mark.parametrize(
