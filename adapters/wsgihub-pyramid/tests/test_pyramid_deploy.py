@@ -13,6 +13,7 @@ from wsgihub_pyramid.deploy import app_factory
 
 import wsgihub
 from wsgihub.errors import DeployError
+from wsgihub.testing import write_site
 
 MAIN = """
 from pyramid.config import Configurator
@@ -111,11 +112,7 @@ def test_bad_app_keys_are_one_line_errors(app: str | None, message: str) -> None
 )
 def test_site_file_errors_name_file_section_and_key(project: Path, body: str, expected: str) -> None:
     """Every adapter's factory reports ``FILE: [app:NAME] KEY: message`` (one line)."""
-    site = project.parent / "site.ini"
-    site.write_text(
-        "[composite:main]\nuse = egg:wsgihub#hub\n/api = api\n\n[app:api]\nuse = egg:wsgihub-pyramid#app\n"
-        + body.format(name=project.name)
-    )
+    site = write_site(project.parent, "egg:wsgihub-pyramid#app", body.format(name=project.name), prefix="/api", name="api")
     with pytest.raises(DeployError) as info:
         wsgihub.load(f"config:{site}")
     message = str(info.value)
