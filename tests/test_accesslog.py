@@ -502,3 +502,47 @@ def test_the_handlers_own_lines_match_json_and_escape_text(flush_interval: float
             assert match["path"] == "/odd/caf%C3%A9"
             assert match["endpoint"] == 'caf\u00e9\\x20\\"q\\"\\x20\\\\\\x20\\x0a/caf\u00c3\u00a9'
         logger.removeHandler(handler)
+
+
+def test_log_request_writes_the_same_line_for_a_request_outside_wsgi() -> None:
+    """AccessLog.log_request (native ASGI requests): the same line, format and handler."""
+    import io
+    import time
+
+    from wsgihub.accesslog import AccessLogHandler
+
+    hub = Hub()
+    hub.mount("/odd", lambda e, s: (s("200 OK", []), [b"ok"])[1], name="odd")
+    peg = hub.peg("odd")
+    peg.adapter = _OddAdapter()  # type: ignore[assignment]
+    stream = io.StringIO()
+    logger = logging.getLogger("test.accesslog.log_request")
+    handler = AccessLogHandler(stream, flush_interval=60.0)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        log = AccessLog(hub, log_format="json", logger=logger)
+        started = time.perf_counter()
+        log.log_request(
+            started=started, remote_addr="10.0.0.2", method="POST", path="/odd/caf\u00c3\u00a9",
+            status=201, sent=7, request_id="rid-1", peg=peg, script_name="/odd", path_info="/x",
+            host="example.com", ended=started + 0.002,
+        )
+        handler.flush()
+        (record,) = [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        logger.removeHandler(handler)
+    assert tuple(record) == FIELDS
+    assert (record["method"], record["path"], record["status"], record["bytes"]) == ("POST", "/odd/caf%C3%A9", 201, 7)
+    assert (record["mount"], record["endpoint"], record["request_id"]) == ("odd", 'caf\u00e9 "q" \\ \n/x', "rid-1")
+    assert record["remote_addr"] == "10.0.0.2" and record["duration_ms"] == 2.0
+
+
+def test_log_request_to_a_configured_logger_makes_a_record(records: list[logging.LogRecord]) -> None:
+    log = AccessLog(Hub(), logger=logging.getLogger("test.accesslog"))
+    log.log_request(started=0.0, remote_addr=None, method="GET", path="/a b", status=None, sent=None,
+                    request_id=None, ended=0.001)
+    (record,) = records
+    assert (record.path, record.status, record.mount, record.request_id) == ("/a%20b", None, None, None)
+    assert '"GET /a%20b" - - 1.000ms - - -' in record.getMessage()

@@ -268,3 +268,19 @@ def test_request_ids_off(framework_site: Path) -> None:
         answer = requests.get(proc.url() + "/new/hello", headers={"X-Request-ID": "x"}, timeout=10)
         assert answer.status_code == 200
         assert "X-Request-ID" not in answer.headers
+
+
+def test_set_and_reset_request_id_for_requests_outside_wsgi() -> None:
+    """What a native ASGI request uses: the ID is current (on log records) until reset."""
+    from wsgihub.requestid import install_record_factory, reset_request_id, set_request_id
+
+    install_record_factory()
+    assert current_request_id() == "-"
+    token = set_request_id("asgi-1")
+    try:
+        assert current_request_id() == "asgi-1"
+        record = logging.getLogger("test.requestid.asgi").makeRecord("x", logging.INFO, __file__, 1, "m", (), None)
+        assert record.request_id == "asgi-1"
+    finally:
+        reset_request_id(token)
+    assert current_request_id() == "-"

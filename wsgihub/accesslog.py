@@ -415,6 +415,76 @@ class AccessLog:
             environ["HTTP_HOST"] = host
         return endpoint_of(environ)
 
+    def log_request(
+        self,
+        *,
+        started: float,
+        remote_addr: str | None,
+        method: str,
+        path: str,
+        status: int | str | None,
+        sent: int | None,
+        request_id: str | None,
+        peg: Any = None,
+        script_name: str = "",
+        path_info: str = "",
+        host: str | None = None,
+        ended: float | None = None,
+    ) -> None:
+        """Write the line of a request served outside this middleware (a native ASGI request).
+
+        The same line, format and handler as a WSGI request's: ``started``
+        and ``ended`` (default: now) are ``time.perf_counter()`` values;
+        ``path`` is the path as received (``SCRIPT_NAME + PATH_INFO``, not yet
+        percent-encoded; see :func:`logged_path`); ``status`` a code or a
+        status line; ``peg`` the peg that served it, asked for the endpoint
+        with ``script_name``/``path_info`` (the mount's own), ``method`` and
+        ``host``.  Does nothing while the logger is not enabled for INFO.
+        """
+        logger = self.logger
+        if not logger.isEnabledFor(_INFO):
+            return
+        if peg is None:
+            peg_id = 0
+        else:
+            peg_id = id(peg)
+            if peg_id not in self._pegs:
+                self._remember(peg)
+        values: Values = (
+            started,
+            remote_addr or None,
+            method,
+            path,
+            None if status is None else str(status),
+            sent,
+            ((_perf() if ended is None else ended) - started) * 1000.0,
+            peg_id,
+            script_name,
+            path_info,
+            host,
+            request_id,
+        )
+        handlers = logger.handlers
+        handler = handlers[0] if len(handlers) == 1 else None
+        if type(handler) is AccessLogHandler and not logger.filters and not handler.filters:
+            direct_handler, queue = self._direct
+            if direct_handler is not handler:
+                queue = handler.queue_for(self.format_batch)
+                self._direct = (handler, queue)
+            if queue is None:
+                handler.write_text(self.format_batch((values,)))
+            else:
+                queue.append(values)
+                if handler._flusher is None:
+                    handler._start_flusher()
+            return
+        environ: dict[str, Any] = {"REQUEST_METHOD": method, "SCRIPT_NAME": script_name, "PATH_INFO": path_info}
+        if peg is not None:
+            environ["pegboard.peg"] = peg
+        if host is not None:
+            environ["HTTP_HOST"] = host
+        self._emit_record(values, environ)
+
     def _emit_record(self, values: Values, environ: Environ) -> None:
         """Hand a :class:`logging.LogRecord` with the values as attributes to the logger.
 
@@ -737,7 +807,7 @@ class _Request:
                         environ.get("SCRIPT_NAME", ""),
                         environ.get("PATH_INFO", ""),
                         environ.get("HTTP_HOST"),
-                        self.request_id or environ.get(ENVIRON_KEY),
+                        self.request_id or _other_id(environ),
                     )
                     handlers = logger.handlers
                     handler = handlers[0] if len(handlers) == 1 else None
@@ -778,6 +848,12 @@ class _Request:
 
 
 _new_request = object.__new__
+
+
+def _other_id(environ: Environ) -> str | None:
+    """The request ID another layer put in the environ, as text (``None``: there is none)."""
+    found = environ.get(ENVIRON_KEY)
+    return found if found is None or type(found) is str else str(found)
 
 
 class _SizedRequest(_Request):

@@ -53,6 +53,8 @@ __all__ = [
     "install_record_factory",
     "is_valid_request_id",
     "new_request_id",
+    "reset_request_id",
+    "set_request_id",
 ]
 
 #: The header read from requests and set on responses unless told otherwise.
@@ -71,6 +73,23 @@ _current: ContextVar[str] = ContextVar("wsgihub.request_id", default="-")
 def current_request_id() -> str:
     """The ID of the request running in this thread (or context), ``"-"`` outside one."""
     return _current.get()
+
+
+def set_request_id(request_id: str) -> Token[str]:
+    """Make ``request_id`` the ID of the request running in this context (log records carry it).
+
+    For a server that runs requests outside :class:`RequestID` (native ASGI
+    requests); end it with :func:`reset_request_id` when the request ends.
+    """
+    return _current.set(request_id)
+
+
+def reset_request_id(token: Token[str]) -> None:
+    """End what :func:`set_request_id` began (``"-"`` when ended in another context)."""
+    try:
+        _current.reset(token)
+    except (ValueError, RuntimeError):  # reset in another context than it was set in
+        _current.set("-")
 
 
 def is_valid_request_id(value: str) -> bool:
