@@ -196,3 +196,57 @@ def test_a_fastapi_app_grafted_over_django_under_uvicorn() -> None:
         assert requests.post(url + "/blog/3/", data=b"x", timeout=10).status_code == 404
         assert requests.get(url + "/items/1", timeout=10).json()["posts"] == [3]
     assert any("graft 'new' takes" in line for line in proc.stderr), proc.stderr[:5]  # the overlap report
+
+
+# -- the front layers for native requests (issue 11 under --server uvicorn/granian) -----------------------
+def test_native_requests_get_request_ids(served: tuple[ServeProcess, str]) -> None:
+    """A FastAPI mount's requests get the request-ID rules WSGI mounts get (scope, log records, header)."""
+    _proc, url = served
+    made = requests.get(url + "/api/front", timeout=10)
+    assert made.status_code == 200
+    body = made.json()
+    rid = made.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", rid)
+    assert body["request_id"] == body["record_request_id"] == rid
+    kept = requests.get(url + "/api/front", headers={"X-Request-ID": "abc.123:x-y_z"}, timeout=10)
+    assert kept.headers["X-Request-ID"] == kept.json()["request_id"] == "abc.123:x-y_z"
+    hostile = requests.get(url + "/api/front", headers={"X-Request-ID": "a b<script>" + "x" * 200}, timeout=10)
+    assert re.fullmatch(r"[0-9a-f]{32}", hostile.headers["X-Request-ID"])
+    # a WSGI mount beside it keeps its own (the WSGI front) with the same rules
+    assert re.fullmatch(r"[0-9a-f]{32}", requests.get(url + "/flask/hello", timeout=10).headers["X-Request-ID"])
+
+
+def test_native_requests_ignore_forwarded_headers_from_untrusted_peers(served: tuple[ServeProcess, str]) -> None:
+    _proc, url = served
+    sent = {
+        "X-Forwarded-For": "203.0.113.9",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "evil.example",
+        "X-Forwarded-Prefix": "/evil",
+        "Forwarded": "for=203.0.113.9;proto=https",
+    }
+    body = requests.get(url + "/api/front", headers=sent, timeout=10).json()
+    assert body["client"] == "127.0.0.1"
+    assert body["scheme"] == "http"
+    assert body["root_path"] == "/api"
+    assert body["host"] == url.removeprefix("http://")
+    assert body["forwarded"] == []
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_native_requests_take_forwarded_headers_from_trusted_proxies(server: str) -> None:
+    args = [SITE, "--server", server, "--port", "0", "--threads", "2", "--forwarded-allow-ips", "127.0.0.1"]
+    with ServeProcess(args) as proc:
+        url = proc.url(60)
+        sent = {
+            "X-Forwarded-For": "198.51.100.7, 127.0.0.1",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "public.example",
+            "X-Forwarded-Prefix": "/outer",
+        }
+        body = requests.get(url + "/api/front", headers=sent, timeout=10).json()
+    assert body["client"] == "198.51.100.7"
+    assert body["scheme"] == "https"
+    assert body["host"] == "public.example"
+    assert body["root_path"] == "/outer/api"
+    assert body["url_for"] == "/outer/api/front"  # the proxy's prefix is in front of the hub's URLs

@@ -28,7 +28,7 @@ on the path below the server's ``root_path``; the matched prefix joins
   threads, streaming both ways: the environ and request body are a2wsgi's
   (the body is read from ``receive()`` as the app reads ``wsgi.input``), and
   ``PATH_INFO`` is made from the server's ``raw_path`` when it has one (the
-  percent-decoded bytes as latin-1, PEP 3333: ``/a/%ff`` is ``/a/\xff`` as
+  percent-decoded bytes as latin-1, PEP 3333: ``/a/%ff`` is ``/a/\\xff`` as
   under waitress, not the U+FFFD of the server's UTF-8 ``path``), and
   the response crosses to the loop in batches (:meth:`ASGIHub.serve_wsgi`):
   each chunk the app yields is sent at once, at most 10 batches queued.
@@ -56,10 +56,16 @@ on ``lifespan.shutdown``.  Under ``wsgihub serve --server uvicorn`` the bus
 drives the server instead (:mod:`wsgihub.servers.uvicorn`) and the lifespan
 messages only answer.
 
-What the front layers of ``wsgihub serve`` do (forwarded headers, request
-IDs, access log, health path, inspector) applies to the WSGI side; the
-health and inspector paths always go there.  A native ASGI request meets the
-server's own equivalents instead (uvicorn's ``--forwarded-allow-ips``).
+**Front layers.**  Under ``wsgihub serve`` (``options=``) a request an ASGI
+mount serves natively gets what the front layers give WSGI requests, with
+the same options and rules (:class:`NativeFront`): forwarded headers only
+from ``--forwarded-allow-ips`` (removed from the scope for anyone else), the
+request ID (kept when well-formed, else made; ``scope["wsgihub.request_id"]``,
+log records, the response header, the websocket handshake's too).  Not yet:
+the access-log line of a native request, and the front layers of a request
+served by a graft across the line (those run the apps beneath the front).
+The health and inspector paths always go to the WSGI side.  ``hub.asgi`` by
+itself (``uvicorn site:hub.asgi``) has no front layers on either side.
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ import queue
 import threading
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import Executor, Future
+from contextvars import Token
 from threading import get_ident
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
@@ -78,12 +85,20 @@ from urllib.parse import unquote_to_bytes
 from . import current as _current
 from . import grafts as _grafts
 from .compose import component_hook
+from .proxy import DEFAULT_FORWARDED_ALLOW_IPS, TrustedProxies, resolve_forwarding
+from .requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
+from .requestid import ENVIRON_KEY as REQUEST_ID_KEY
+from .requestid import (
+    _current as _request_id_var,  # (no public setter yet: asked of requestid's owner)
+)
+from .requestid import install_record_factory, is_valid_request_id, new_request_id
+from .urls import parse_host
 
 if TYPE_CHECKING:
     from .board import Peg, Pegboard
     from .types import Environ, StartResponse, WSGIApplication
 
-__all__ = ["DEFAULT_WSGI_THREADS", "ASGIHub", "ThreadPool"]
+__all__ = ["DEFAULT_WSGI_THREADS", "ASGIHub", "NativeFront", "ThreadPool"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -140,6 +155,9 @@ class ASGIHub:
     ``wsgihub serve`` passes the hub inside its front layers).  ``threads``:
     the size of the WSGI side's thread pool.  ``front_paths``: paths that
     always go to the WSGI side (the health and inspector paths).
+    ``options``: the serve options (:class:`wsgihub.serve.ServeOptions`, or
+    anything with the same attributes) whose front layers requests served
+    natively get as well (:class:`NativeFront`); ``None``: none.
     """
 
     def __init__(
@@ -149,6 +167,7 @@ class ASGIHub:
         *,
         threads: int = DEFAULT_WSGI_THREADS,
         front_paths: Iterable[str] = (),
+        options: Any = None,
     ) -> None:
         # a2wsgi is optional (the 'uvicorn' extra; the Starlette adapter needs it too): only
         # the hub served by an ASGI server runs WSGI apps from an event loop.
@@ -169,6 +188,8 @@ class ASGIHub:
         self._routes: dict[str, tuple[_Plan | None, str, str]] = {}
         self._plans_for: object = None
         self._url_for: Any = getattr(hub, "url_for", None)
+        #: The front layers native requests get (``None``: none; ``wsgihub serve`` passes its options).
+        self.front: NativeFront | None = NativeFront(options) if options is not None else None
         self._started_bus = False
         #: The event loop the server runs us on (set at lifespan startup or by :meth:`bind`).
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -196,38 +217,74 @@ class ASGIHub:
             else:
                 await _refuse(receive, send)
             return
+        app = plan.native
         if kind == "websocket":
             if plan.websocket is None:
                 await _refuse(receive, send)
+            elif app is not None and self.front is not None:
+                await self._front_native(plan, app, scope, receive, send, root, matched)
             else:
                 await plan.websocket(scope, receive, send, root, matched)
             return
-        app = plan.native
         if app is not None:
-            # An ASGI mount, no graft: what _native's runner does, without copying the scope
-            # (the server made it for this request; its state is a copy per request, as the
-            # ASGI spec says) and without a coroutine of its own: the hub's whole cost here.
-            script_name = root + matched if root else matched
-            scope["root_path"] = script_name
-            state = scope.get("state")
-            if state is None:
-                state = scope["state"] = {}
-            bridge = plan.bridge
-            if bridge is not None:
-                own = bridge.state
-                if own:
-                    state.update(own)  # what the mount's own lifespan yielded
-            state["hub_url"] = self._url_for
-            token = _slot_var.set(_NativeSlot(self.hub, scope, script_name, plan.peg, root))
+            # An ASGI mount, no graft (the common case): served here, without a runner's
+            # coroutine or a copy of the scope (see _enter).
+            front = self.front
+            if front is None:
+                token = self._enter(plan, scope, root, matched)
+                try:
+                    await app(scope, receive, send)
+                finally:
+                    _slot_var.reset(token)
+                return
+            root, send, id_token = front.begin(scope, root, send)
+            token = self._enter(plan, scope, root, matched)
             try:
                 await app(scope, receive, send)
             finally:
                 _slot_var.reset(token)
+                if id_token is not None:
+                    front.end(id_token)
             return
         if not plan.claims:
             await plan.over(scope, receive, send, root, matched)
             return
         await self._dispatch(plan, scope, receive, send, root, matched, rest)
+
+    async def _front_native(
+        self, plan: _Plan, app: Any, scope: Scope, receive: Receive, send: Send, root: str, matched: str
+    ) -> None:
+        """Serve a native websocket through the front layers (what ``__call__`` does for HTTP)."""
+        front = self.front
+        assert front is not None
+        root, send, id_token = front.begin(scope, root, send)
+        token = self._enter(plan, scope, root, matched)
+        try:
+            await app(scope, receive, send)
+        finally:
+            _slot_var.reset(token)
+            front.end(id_token)
+
+    def _enter(self, plan: _Plan, scope: Scope, root: str, matched: str) -> Token[Any]:
+        """Give ``scope`` the mount's root_path and state and make it this task's current request.
+
+        The scope is updated in place: the server made it for this request,
+        and its ``state`` is a copy per request (the ASGI spec's lifespan
+        state).  Returns the token that ends the request (``_slot_var.reset``).
+        """
+        script_name = root + matched if root else matched
+        scope["root_path"] = script_name
+        state = scope.get("state")
+        if state is None:
+            state = scope["state"] = {}
+        bridge = plan.bridge
+        if bridge is not None:
+            own = bridge.state
+            if own:
+                state.update(own)  # what the mount's own lifespan yielded
+        state["hub_url"] = self._url_for
+        # A slot of this task's own: tasks copied from one context never share a request.
+        return _slot_var.set(_NativeSlot(self.hub, scope, script_name, plan.peg, root))
 
     def _route(self, path: str) -> tuple[_Plan | None, str, str]:
         """``(plan, matched prefix, rest)`` for ``path`` below the server's root_path (remembered)."""
@@ -428,6 +485,168 @@ class ASGIHub:
 
     def __repr__(self) -> str:
         return f"<ASGIHub {self.hub!r}>"
+
+
+#: Request headers a proxy sets (the ``x-forwarded-`` family is matched by prefix).
+_OTHER_PROXY_HEADERS = (b"forwarded", b"x-real-ip")
+
+
+def _is_forwarded(name: bytes) -> bool:
+    return name[:12] == b"x-forwarded-" or name in _OTHER_PROXY_HEADERS
+
+
+#: Request header names that may be a proxy's: checked exactly (:func:`_is_forwarded`) when one is there.
+_PROXY_PREFIXES = (b"x-forwarded-", b"forwarded", b"x-real-ip")
+
+
+class _SendWithID:
+    """The ``send`` a native app gets when request IDs are on: adds the ID header to the response.
+
+    A plain call returning the server's awaitable (no coroutine of its own);
+    the header is added to ``http.response.start`` and ``websocket.accept``
+    unless the app set it.
+    """
+
+    __slots__ = ("header", "key", "send")
+
+    def __init__(self, send: Send, key: bytes, header: tuple[bytes, bytes]) -> None:
+        self.send, self.key, self.header = send, key, header
+
+    def __call__(self, message: Message) -> Awaitable[None]:
+        kind = message["type"]
+        if kind == "http.response.start" or kind == "websocket.accept":
+            headers = message.get("headers") or ()
+            key = self.key
+            size = len(key)
+            for name, _value in headers:
+                if len(name) == size and name.lower() == key:
+                    break
+            else:
+                message = {**message, "headers": [*headers, self.header]}
+        return self.send(message)
+
+
+class NativeFront:
+    """The front layers of ``wsgihub serve`` for requests the hub serves natively (ASGI mounts).
+
+    What :func:`wsgihub.servers.front.front` does for the WSGI side, with the
+    same options and rules, done on the ASGI scope and messages:
+
+    - **forwarded headers** (``--forwarded-allow-ips``, :mod:`wsgihub.proxy`):
+      from a trusted peer, ``X-Forwarded-*`` / ``Forwarded`` set the scope's
+      ``client``, ``scheme``, ``server`` and ``host`` header, and an
+      ``X-Forwarded-Prefix`` goes in front of ``root_path`` and ``path``;
+      from any other peer every forwarded header is removed from the scope
+      before the app sees it;
+    - **request ID** (``--request-id-header``, :mod:`wsgihub.requestid`): kept
+      from the request when well-formed, else made; in the scope as
+      ``scope["wsgihub.request_id"]`` (and in the environ ``url_for`` reads), on
+      every log record while the app runs, and in the response's header
+      (HTTP, and the websocket handshake's ``websocket.accept``) unless the app
+      set it.
+
+    The access log line of native requests is not written yet (see
+    docs/deployment.md).  Off layers cost nothing; with the defaults (no
+    proxy trusted, request IDs on) a request costs one pass over its headers,
+    an ID, and a wrapper around ``send``.
+    """
+
+    __slots__ = ("header", "header_bytes", "header_key", "trusted", "trusting")
+
+    def __init__(self, options: Any) -> None:
+        header = getattr(options, "request_id_header", DEFAULT_REQUEST_ID_HEADER)
+        #: The request-ID header (``None``: no request IDs).
+        self.header: str | None = header or None
+        self.header_key = self.header.lower().encode("latin-1") if self.header else None
+        self.header_bytes = self.header.encode("latin-1") if self.header else b""
+        allow_ips = getattr(options, "forwarded_allow_ips", None) or DEFAULT_FORWARDED_ALLOW_IPS
+        self.trusted = TrustedProxies(allow_ips)
+        self.trusting = bool(self.trusted)
+        if self.header is not None:
+            install_record_factory()
+
+    def begin(self, scope: Scope, root: str, send: Send) -> tuple[str, Send, Token[str] | None]:
+        """Apply the front layers to ``scope`` before the app runs: ``(root, send, token)``.
+
+        ``root`` gains a trusted proxy's prefix; ``send`` is the one the app
+        gets (it adds the ID header); :meth:`end` takes the token once the
+        app returned.  Plain calls, no coroutine: what every request pays.
+        """
+        key = self.header_key
+        incoming: bytes | None = None
+        forwarded = False
+        for name, value in scope["headers"]:
+            if name == key:
+                incoming = value
+            elif name.startswith(_PROXY_PREFIXES):
+                forwarded = True
+        if forwarded:
+            root = self._forward(scope, root)
+        if key is None:
+            return root, send, None
+        request_id = incoming.decode("latin-1") if incoming is not None else None
+        if request_id is None or not is_valid_request_id(request_id):
+            request_id = new_request_id()
+        scope[REQUEST_ID_KEY] = request_id
+        return root, _SendWithID(send, key, (self.header_bytes, request_id.encode("latin-1"))), _request_id_var.set(request_id)
+
+    @staticmethod
+    def end(token: Token[str] | None) -> None:
+        """The app returned: end the request ID's context."""
+        if token is not None:
+            try:
+                _request_id_var.reset(token)
+            except ValueError:  # (reset in another context than it was set in)
+                _request_id_var.set("-")
+
+    def _forward(self, scope: Scope, root: str) -> str:
+        """Apply a trusted proxy's forwarded headers to ``scope``, or remove them; the new root."""
+        headers = scope["headers"]
+        client = scope.get("client")
+        peer = str(client[0]) if client else None
+        if not (self.trusting and self.trusted.trusts(peer)):
+            scope["headers"] = [(n, v) for n, v in headers if not _is_forwarded(n)]
+            return root
+        environ: dict[str, Any] = {"REMOTE_ADDR": peer}
+        for name, value in headers:
+            if _is_forwarded(name):
+                wsgi_key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+                text = value.decode("latin-1")
+                environ[wsgi_key] = f"{environ[wsgi_key]},{text}" if wsgi_key in environ else text
+        found = resolve_forwarding(environ, self.trusted)
+        if found is None:
+            scope["headers"] = [(n, v) for n, v in headers if not _is_forwarded(n)]
+            return root
+        # one kind of header per proxy: drop the kind that was not read (as wsgihub.proxy does)
+        if "HTTP_X_FORWARDED_FOR" in environ:
+            dropped: tuple[bytes, ...] = (b"forwarded",)
+        elif "HTTP_FORWARDED" in environ:
+            dropped = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host")
+        else:
+            dropped = ()
+        kept = [(n, v) for n, v in headers if n not in dropped]
+        if found.client is not None:
+            port = int(found.client_port) if found.client_port else 0
+            scope["client"] = (found.client, port)
+        if found.scheme is not None:
+            websocket = scope["type"] == "websocket"
+            scope["scheme"] = ("wss" if websocket else "https") if found.scheme == "https" else ("ws" if websocket else "http")
+        if found.host is not None:
+            kept = [(n, v) for n, v in kept if n != b"host"]
+            kept.append((b"host", found.host.encode("latin-1")))
+            parsed = parse_host(found.host)
+            if parsed is not None:
+                default = 443 if scope.get("scheme") in ("https", "wss") else 80
+                scope["server"] = (parsed[0].strip("[]"), parsed[1] or default)
+        scope["headers"] = kept
+        if found.prefix is not None:
+            prefix = found.prefix
+            scope["path"] = prefix + scope["path"]
+            raw = scope.get("raw_path")
+            if raw is not None:
+                scope["raw_path"] = prefix.encode("latin-1") + raw
+            root = prefix + root
+        return root
 
 
 class _ClientGone(Exception):
@@ -644,6 +863,12 @@ def _environ(scope: Scope, script_name: str, hub: Any, peg: Peg) -> Environ:
     }
     if host is not None:
         environ["HTTP_HOST"] = host
+    client = scope.get("client")
+    if client:
+        environ["REMOTE_ADDR"] = str(client[0])
+    request_id = scope.get(REQUEST_ID_KEY)
+    if request_id is not None:
+        environ[REQUEST_ID_KEY] = request_id
     return environ
 
 

@@ -835,7 +835,9 @@ def _run_asgi(options: ServeOptions, out: IO[str]) -> int:
     if options.inspect:
         page = options.inspect.rstrip("/") or "/"
         paths.append(page + ".json" if page != "/" else "/.json")
-    app = ASGIHub(hub, front(hub, options), threads=options.threads or DEFAULT_THREADS, front_paths=paths)
+    app = ASGIHub(
+        hub, front(hub, options), threads=options.threads or DEFAULT_THREADS, front_paths=paths, options=options
+    )
     server: UvicornServer | GranianServer
     if kind == "granian":
         server = GranianServer(bus, app, options.host, options.port, drain_timeout=options.drain_timeout)

@@ -15,6 +15,7 @@ The slow routes print :data:`live_apps.echo.ARRIVED` when a request arrives.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -65,6 +66,22 @@ def make_api() -> FastAPI:
             "root_path": request.scope["root_path"],
             "db": request.state.db,
             "same_loop": request.state.loop == id(asyncio.get_running_loop()),
+        }
+
+    @api.get("/front", name="front")
+    async def front(request: Request) -> dict[str, Any]:
+        # what the front layers gave a native request: the request ID (scope, log records,
+        # the environ url_for reads), the client, scheme and host, forwarded headers left
+        record = logging.getLogRecordFactory()("x", logging.INFO, __file__, 0, "m", (), None)
+        return {
+            "request_id": request.scope.get("wsgihub.request_id"),
+            "record_request_id": getattr(record, "request_id", None),
+            "client": request.scope["client"][0],
+            "scheme": request.scope["scheme"],
+            "root_path": request.scope["root_path"],
+            "host": request.headers.get("host"),
+            "forwarded": sorted(k for k in request.headers if k.startswith("x-forwarded-") or k == "forwarded"),
+            "url_for": wsgihub.url_for("api:front"),
         }
 
     @api.get("/sync", name="sync_view")
