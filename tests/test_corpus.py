@@ -108,8 +108,8 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Cli(Row):
-    """``wsgihub ARGS`` in this process; ``files`` are written into the row's tmp dir."""
+class Command(Row):
+    """A command line, its exit status and its one stderr line; ``files`` are written into the row's tmp dir."""
 
     args: str = ""
     exit: int = 2
@@ -117,7 +117,12 @@ class Cli(Row):
     message: str | None = None
     files: dict[str, str] = field(default_factory=dict)
     #: environment variables set for the row (``WSGIHUB_PORT``...)
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Cli(Command):
+    """``wsgihub ARGS`` in this process."""
 
 
 def Site(id: str, ini: str, exit: int = 2, message: str | None = None, *, cmd: str = "check {site}", **kw: Any) -> Cli:
@@ -131,17 +136,12 @@ def Wsgi(id: str, text: str, exit: int = 2, message: str | None = None, *, cmd: 
 
 
 @dataclass(frozen=True)
-class Proc(Row):
+class Proc(Command):
     """``python -m wsgihub.cli ARGS`` (``module`` picks another) in a process of its own."""
 
-    args: str = ""
-    exit: int = 2
-    message: str | None = None
-    files: dict[str, str] = field(default_factory=dict)
     module: str = "wsgihub.cli"
     #: --debug rows: a traceback is expected, and the message somewhere in it
     debug: bool = False
-    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
