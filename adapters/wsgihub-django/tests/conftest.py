@@ -31,15 +31,9 @@ OWN_PROCESS_TEST = "test_django_own_process.py"
 
 def _other_django_project() -> str | None:
     """The settings module of another Django project this process runs (or is about to)."""
-    wanted = os.environ.get("DJANGO_SETTINGS_MODULE")
-    if wanted and wanted != SETTINGS_MODULE:
-        return wanted
-    conf = sys.modules.get("django.conf")
-    if conf is not None and conf.settings.configured:
-        module = getattr(conf.settings, "SETTINGS_MODULE", None)
-        if module != SETTINGS_MODULE:
-            return module or "settings.configure()"
-    return None
+    from wsgihub_django.project import other_project
+
+    return other_project(SETTINGS_MODULE)
 
 
 _mode: str | None = None  # "here" or "own-process", decided when collection reaches this folder

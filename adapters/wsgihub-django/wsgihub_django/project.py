@@ -26,7 +26,13 @@ from . import registry
 if TYPE_CHECKING:
     from wsgihub import Hub, Peg
 
-__all__ = ["check_settings_module", "claim_settings", "configured_module", "settings_problems"]
+__all__ = [
+    "check_settings_module",
+    "claim_settings",
+    "configured_module",
+    "other_project",
+    "settings_problems",
+]
 
 ENV = "DJANGO_SETTINGS_MODULE"
 
@@ -41,6 +47,26 @@ def configured_module() -> str | None:
     while isinstance(wrapped, UserSettingsHolder):
         wrapped = wrapped.default_settings
     return getattr(wrapped, "SETTINGS_MODULE", None) or None
+
+
+def other_project(settings_module: str) -> str | None:
+    """The settings module of another Django project this process runs or is about to run.
+
+    ``DJANGO_SETTINGS_MODULE`` naming another module, else the configured
+    one if it is not ``settings_module`` (``"settings.configure()"`` for
+    settings given in code); ``None`` when ``settings_module`` may be used.
+    For a test suite that shares its pytest process with other suites:
+    Django reads one settings module per process, so a suite for another
+    project must run in a process of its own.
+    """
+    wanted = os.environ.get(ENV)
+    if wanted and wanted != settings_module:
+        return wanted
+    if settings.configured:
+        module = getattr(settings, "SETTINGS_MODULE", None)
+        if module != settings_module:
+            return module or "settings.configure()"
+    return None
 
 
 def _running(module: str | None) -> str:

@@ -29,17 +29,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _other_django_project() -> str | None:
     """The settings module of another Django project this process already runs, if any."""
-    import sys
+    from wsgihub_django.project import other_project
 
-    configured = os.environ.get("DJANGO_SETTINGS_MODULE")
-    if configured and configured != SETTINGS_MODULE:
-        return configured
-    conf = sys.modules.get("django.conf")
-    if conf is not None and conf.settings.configured:
-        module = getattr(conf.settings, "SETTINGS_MODULE", None)
-        if module != SETTINGS_MODULE:
-            return module or "settings.configure()"
-    return None
+    return other_project(SETTINGS_MODULE)
 
 
 @pytest.fixture(scope="session")
