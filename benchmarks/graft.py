@@ -5,9 +5,9 @@ Usage::
     python benchmarks/graft.py [--rounds 40] [--batch 200]
 
 Needs Django, Flask and the wsgihub-django / wsgihub-flask adapters (the dev
-environment has them).  Django is configured in this module
-(``settings.configure``: a URL conf with a page route, Common and CSRF
-middleware); the Flask app has 10 or 500 routes, one of them
+environment has them).  Django is configured in code
+(:mod:`benchmarks.minimal_django`: this module as the URL conf, with a page
+route, Common and CSRF middleware); the Flask app has 10 or 500 routes, one of them
 ``/reports/<int:pk>``.  Every request goes through
 :func:`wsgihub.testing.call` (a fresh environ, the body consumed and
 closed), and the variants take turns in every round:
@@ -41,6 +41,8 @@ from pathlib import Path as _Path
 
 # benchmarks/http.py would shadow the standard library's http package.
 _sys.path[:] = [p for p in _sys.path if _Path(p or ".").resolve() != _Path(__file__).resolve().parent]
+# The repository's root instead, for the benchmarks package (minimal_django).
+_sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
 
 import argparse
 import gc
@@ -56,11 +58,11 @@ from typing import Any
 
 import django
 import flask
-from django.conf import settings
 from django.http import HttpResponse
 from django.urls import path
 
 import wsgihub
+from benchmarks import minimal_django
 from wsgihub.testing import call
 
 ROUTE_COUNTS = (10, 500)
@@ -84,22 +86,9 @@ urlpatterns = [
     *[path(f"legacy{i}/<slug:slug>/", page, name=f"legacy{i}") for i in range(50)],
 ]
 
-if not settings.configured:
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="benchmark-only",
-        ALLOWED_HOSTS=["*"],
-        ROOT_URLCONF=__name__,
-        INSTALLED_APPS=[],
-        MIDDLEWARE=["django.middleware.common.CommonMiddleware", "django.middleware.csrf.CsrfViewMiddleware"],
-        DATABASES={},
-        USE_TZ=True,
-    )
-    django.setup()
-
-from django.core.wsgi import get_wsgi_application
-
-DJANGO = get_wsgi_application()
+DJANGO = minimal_django.configure(
+    __name__, ["django.middleware.common.CommonMiddleware", "django.middleware.csrf.CsrfViewMiddleware"]
+)
 
 
 # -- the new Flask app --------------------------------------------------------------------------------
