@@ -11,6 +11,7 @@ import re
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -250,3 +251,33 @@ def test_native_requests_take_forwarded_headers_from_trusted_proxies(server: str
     assert body["host"] == "public.example"
     assert body["root_path"] == "/outer/api"
     assert body["url_for"] == "/outer/api/front"  # the proxy's prefix is in front of the hub's URLs
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_native_requests_are_in_the_access_log(server: str, tmp_path: Any) -> None:
+    """One JSON line per native request, same keys as a WSGI request's, with mount and endpoint."""
+    import json
+
+    log = tmp_path / "access.log"
+    args = [SITE, "--server", server, "--port", "0", "--threads", "2", "--access-log", str(log), "--log-format", "json"]
+    with ServeProcess(args) as proc:
+        url = proc.url(60)
+        native = requests.get(url + "/api/items/7", headers={"X-Request-ID": "native-1"}, timeout=10)
+        wsgi = requests.get(url + "/flask/hello", headers={"X-Request-ID": "wsgi-1"}, timeout=10)
+        assert native.status_code == wsgi.status_code == 200
+        # the file is written in batches (at least once a second): wait for both lines
+        deadline = time.monotonic() + 30
+        lines: dict[str, Any] = {}
+        while time.monotonic() < deadline and not {"native-1", "wsgi-1"} <= lines.keys():
+            text = log.read_text() if log.exists() else ""
+            whole = text[: text.rfind("\n") + 1]  # a batch being written: its whole lines only
+            lines = {line["request_id"]: line for line in map(json.loads, whole.splitlines())}
+            time.sleep(0.05)
+    one, other = lines["native-1"], lines["wsgi-1"]
+    assert list(one) == list(other)
+    assert (one["method"], one["path"], one["status"], one["mount"], one["endpoint"]) == (
+        "GET", "/api/items/7", 200, "api", "read_item"
+    )
+    assert one["bytes"] == len(native.content)
+    assert one["remote_addr"] == "127.0.0.1"
+    assert (other["mount"], other["path"]) == ("flask", "/flask/hello")

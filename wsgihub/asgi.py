@@ -61,9 +61,10 @@ mount serves natively gets what the front layers give WSGI requests, with
 the same options and rules (:class:`NativeFront`): forwarded headers only
 from ``--forwarded-allow-ips`` (removed from the scope for anyone else), the
 request ID (kept when well-formed, else made; ``scope["wsgihub.request_id"]``,
-log records, the response header, the websocket handshake's too).  Not yet:
-the access-log line of a native request, and the front layers of a request
-served by a graft across the line (those run the apps beneath the front).
+log records, the response header, the websocket handshake's too), the
+access-log line (same format and keys).  Not yet: the front layers of a
+request served by a graft across the line (those run the apps beneath the
+front).
 The health and inspector paths always go to the WSGI side.  ``hub.asgi`` by
 itself (``uvicorn site:hub.asgi``) has no front layers on either side.
 """
@@ -79,19 +80,25 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import Executor, Future
 from contextvars import Token
 from threading import get_ident
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
 from . import current as _current
 from . import grafts as _grafts
+from .accesslog import AccessLog
 from .compose import component_hook
+from .logconfig import access_log_configured
 from .proxy import DEFAULT_FORWARDED_ALLOW_IPS, TrustedProxies, resolve_forwarding
 from .requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
 from .requestid import ENVIRON_KEY as REQUEST_ID_KEY
 from .requestid import (
-    _current as _request_id_var,  # (no public setter yet: asked of requestid's owner)
+    install_record_factory,
+    is_valid_request_id,
+    new_request_id,
+    reset_request_id,
+    set_request_id,
 )
-from .requestid import install_record_factory, is_valid_request_id, new_request_id
 from .urls import parse_host
 
 if TYPE_CHECKING:
@@ -237,14 +244,14 @@ class ASGIHub:
                 finally:
                     _slot_var.reset(token)
                 return
-            root, send, id_token = front.begin(scope, root, send)
+            root, send, request = front.begin(scope, root, send)
             token = self._enter(plan, scope, root, matched)
             try:
                 await app(scope, receive, send)
             finally:
                 _slot_var.reset(token)
-                if id_token is not None:
-                    front.end(id_token)
+                if request is not None:
+                    front.end(request, scope, plan.peg)
             return
         if not plan.claims:
             await plan.over(scope, receive, send, root, matched)
@@ -257,13 +264,13 @@ class ASGIHub:
         """Serve a native websocket through the front layers (what ``__call__`` does for HTTP)."""
         front = self.front
         assert front is not None
-        root, send, id_token = front.begin(scope, root, send)
+        root, send, request = front.begin(scope, root, send)
         token = self._enter(plan, scope, root, matched)
         try:
             await app(scope, receive, send)
         finally:
             _slot_var.reset(token)
-            front.end(id_token)
+            front.end(request, scope, plan.peg)
 
     def _enter(self, plan: _Plan, scope: Scope, root: str, matched: str) -> Token[Any]:
         """Give ``scope`` the mount's root_path and state and make it this task's current request.
@@ -495,34 +502,50 @@ def _is_forwarded(name: bytes) -> bool:
     return name[:12] == b"x-forwarded-" or name in _OTHER_PROXY_HEADERS
 
 
+def _no_app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """The WSGI app of the access log native requests use (only its ``log_request`` is called)."""
+    raise RuntimeError("the native access log is not a WSGI middleware")
+
+
 #: Request header names that may be a proxy's: checked exactly (:func:`_is_forwarded`) when one is there.
 _PROXY_PREFIXES = (b"x-forwarded-", b"forwarded", b"x-real-ip")
 
 
-class _SendWithID:
-    """The ``send`` a native app gets when request IDs are on: adds the ID header to the response.
+class _FrontSend:
+    """The ``send`` a native app gets under the front layers: adds the ID header, counts for the log.
 
     A plain call returning the server's awaitable (no coroutine of its own);
-    the header is added to ``http.response.start`` and ``websocket.accept``
-    unless the app set it.
+    the ID header is added to ``http.response.start`` and ``websocket.accept``
+    unless the app set it.  It also carries what :meth:`NativeFront.end`
+    needs: the ID's context token, the status and the body bytes sent.
     """
 
-    __slots__ = ("header", "key", "send")
+    __slots__ = ("header", "key", "send", "sent", "started", "status", "token")
 
-    def __init__(self, send: Send, key: bytes, header: tuple[bytes, bytes]) -> None:
+    def __init__(self, send: Send, key: bytes | None, header: tuple[bytes, bytes] | None) -> None:
         self.send, self.key, self.header = send, key, header
+        self.token: Token[str] | None = None
+        self.status: int | None = None
+        self.sent = 0
+        self.started = 0.0
 
     def __call__(self, message: Message) -> Awaitable[None]:
         kind = message["type"]
-        if kind == "http.response.start" or kind == "websocket.accept":
-            headers = message.get("headers") or ()
+        if kind == "http.response.body":
+            self.sent += len(message.get("body", b""))
+        elif kind == "http.response.start" or kind == "websocket.accept":
+            self.status = message.get("status", 101)
             key = self.key
-            size = len(key)
-            for name, _value in headers:
-                if len(name) == size and name.lower() == key:
-                    break
-            else:
-                message = {**message, "headers": [*headers, self.header]}
+            if key is not None:
+                headers = message.get("headers") or ()
+                size = len(key)
+                for name, _value in headers:
+                    if len(name) == size and name.lower() == key:
+                        break
+                else:
+                    message = {**message, "headers": [*headers, self.header]}
+        elif kind == "websocket.close" and self.status is None:
+            self.status = 403  # refused before accepting: the server answers 403
         return self.send(message)
 
 
@@ -545,13 +568,18 @@ class NativeFront:
       (HTTP, and the websocket handshake's ``websocket.accept``) unless the app
       set it.
 
-    The access log line of native requests is not written yet (see
-    docs/deployment.md).  Off layers cost nothing; with the defaults (no
+    - **access log** (``--access-log``, a configured ``wsgihub.access``
+      logger): the same line as a WSGI request's
+      (:meth:`wsgihub.accesslog.AccessLog.log_request`: time, method, path,
+      status, bytes, duration, mount, endpoint, request ID, client), written
+      when the app returned (a websocket: when it closed, status 101).
+
+    Off layers cost nothing; with the defaults (no
     proxy trusted, request IDs on) a request costs one pass over its headers,
     an ID, and a wrapper around ``send``.
     """
 
-    __slots__ = ("header", "header_bytes", "header_key", "trusted", "trusting")
+    __slots__ = ("header", "header_bytes", "header_key", "log", "trusted", "trusting")
 
     def __init__(self, options: Any) -> None:
         header = getattr(options, "request_id_header", DEFAULT_REQUEST_ID_HEADER)
@@ -564,13 +592,17 @@ class NativeFront:
         self.trusting = bool(self.trusted)
         if self.header is not None:
             install_record_factory()
+        #: The access log (``--access-log``, or a configured ``wsgihub.access`` logger), else ``None``.
+        self.log: AccessLog | None = None
+        if getattr(options, "access_log", None) or access_log_configured():
+            self.log = AccessLog(_no_app, log_format=getattr(options, "log_format", None) or "text")
 
-    def begin(self, scope: Scope, root: str, send: Send) -> tuple[str, Send, Token[str] | None]:
-        """Apply the front layers to ``scope`` before the app runs: ``(root, send, token)``.
+    def begin(self, scope: Scope, root: str, send: Send) -> tuple[str, Send, _FrontSend | None]:
+        """Apply the front layers to ``scope`` before the app runs: ``(root, send, request)``.
 
         ``root`` gains a trusted proxy's prefix; ``send`` is the one the app
-        gets (it adds the ID header); :meth:`end` takes the token once the
-        app returned.  Plain calls, no coroutine: what every request pays.
+        gets; :meth:`end` takes ``request`` once the app returned.  Plain
+        calls, no coroutine: what every request pays.
         """
         key = self.header_key
         incoming: bytes | None = None
@@ -583,21 +615,53 @@ class NativeFront:
         if forwarded:
             root = self._forward(scope, root)
         if key is None:
-            return root, send, None
-        request_id = incoming.decode("latin-1") if incoming is not None else None
-        if request_id is None or not is_valid_request_id(request_id):
-            request_id = new_request_id()
-        scope[REQUEST_ID_KEY] = request_id
-        return root, _SendWithID(send, key, (self.header_bytes, request_id.encode("latin-1"))), _request_id_var.set(request_id)
+            if self.log is None:
+                return root, send, None
+            request = _FrontSend(send, None, None)
+        else:
+            request_id = incoming.decode("latin-1") if incoming is not None else None
+            if request_id is None or not is_valid_request_id(request_id):
+                request_id = new_request_id()
+            scope[REQUEST_ID_KEY] = request_id
+            request = _FrontSend(send, key, (self.header_bytes, request_id.encode("latin-1")))
+            request.token = set_request_id(request_id)
+        if self.log is not None:
+            request.started = perf_counter()
+        return root, request, request
 
-    @staticmethod
-    def end(token: Token[str] | None) -> None:
-        """The app returned: end the request ID's context."""
+    def end(self, request: _FrontSend | None, scope: Scope, peg: Peg) -> None:
+        """The app returned: write the access-log line (if on), end the request ID's context."""
+        if request is None:
+            return
+        log = self.log
+        if log is not None:
+            client = scope.get("client")
+            root_path = scope.get("root_path", "")
+            path = scope["path"]
+            host = None
+            for name, value in scope["headers"]:
+                if name == b"host":
+                    host = value.decode("latin-1")
+                    break
+            log.log_request(
+                started=request.started,
+                remote_addr=str(client[0]) if client else None,
+                method=scope.get("method", "GET"),
+                path=path,
+                status=request.status if request.status is not None else 500,
+                sent=request.sent,
+                request_id=scope.get(REQUEST_ID_KEY),
+                peg=peg,
+                script_name=root_path,
+                path_info=path.removeprefix(root_path),
+                host=host,
+            )
+        token = request.token
         if token is not None:
             try:
-                _request_id_var.reset(token)
+                reset_request_id(token)
             except ValueError:  # (reset in another context than it was set in)
-                _request_id_var.set("-")
+                set_request_id("-")
 
     def _forward(self, scope: Scope, root: str) -> str:
         """Apply a trusted proxy's forwarded headers to ``scope``, or remove them; the new root."""
