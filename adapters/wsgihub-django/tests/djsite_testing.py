@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
 import wsgihub_django.plugin
 from djsite_flask_new import FlaskStandInPlugin
 
@@ -43,3 +45,19 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
         check=False,
         cwd=str(HERE),
     )
+
+
+def wsgihub_script() -> list[str]:
+    """The installed ``wsgihub`` console script; the test is skipped where there is none.
+
+    The script, not ``python -m wsgihub.cli``: its ``sys.path[0]`` is its own
+    directory, not the cwd, so a project in the cwd is found only because the
+    loader puts the cwd on ``sys.path`` (what these tests check).
+    """
+    beside = Path(sys.executable).with_name("wsgihub")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("wsgihub")
+    if found is None:  # pragma: no cover - the core is installed with its script
+        pytest.skip("the wsgihub console script is not installed")
+    return [found]

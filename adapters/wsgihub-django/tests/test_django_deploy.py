@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from djsite_testing import run_python
+from djsite_testing import run_python, wsgihub_script
 
 import wsgihub
 from wsgihub.errors import DeployError
@@ -82,17 +81,6 @@ except wsgihub.WsgihubError as exc:
 
 
 # -- a real django-admin startproject folder: the cwd is on sys.path; loading reads the URL conf --------
-def _wsgihub_script() -> list[str]:
-    """The installed ``wsgihub`` console script (its sys.path[0] is its own directory, not the cwd)."""
-    beside = Path(sys.executable).with_name("wsgihub")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("wsgihub")
-    if found is None:  # pragma: no cover - the core is installed with its script
-        pytest.skip("the wsgihub console script is not installed")
-    return [found]
-
-
 @pytest.fixture
 def startproject(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A fresh ``django-admin startproject legacy .`` folder and an environment without PYTHONPATH."""
@@ -108,7 +96,7 @@ def startproject(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def test_a_mount_from_a_fresh_django_project_imports_from_the_cwd(startproject: tuple[Path, dict[str, str]]) -> None:
     folder, env = startproject
     done = subprocess.run(
-        [*_wsgihub_script(), "routes", "--mount", "/=legacy.wsgi:application"],
+        [*wsgihub_script(), "routes", "--mount", "/=legacy.wsgi:application"],
         cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert (done.returncode, done.stderr) == (0, ""), done.stderr
@@ -123,7 +111,7 @@ def test_a_site_file_in_a_fresh_django_project_imports_from_the_cwd(startproject
         "[app:legacy]\nuse = egg:wsgihub-django#app\nsettings = legacy.settings\n"
     )
     done = subprocess.run(
-        [*_wsgihub_script(), "routes", "site.ini"],
+        [*wsgihub_script(), "routes", "site.ini"],
         cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert (done.returncode, done.stderr) == (0, ""), done.stderr
@@ -148,7 +136,7 @@ def test_check_fails_on_a_django_url_conf_that_raises(startproject: tuple[Path, 
         )
         argv = ["check", "site.ini"]
     done = subprocess.run(
-        [*_wsgihub_script(), *argv], cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False
+        [*wsgihub_script(), *argv], cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert (done.returncode, done.stdout) == (2, ""), (done.stdout, done.stderr)
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("wsgihub: error: "), done.stderr

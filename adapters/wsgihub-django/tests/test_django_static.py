@@ -20,7 +20,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,21 +29,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from djsite_testing import wsgihub_script
 
 pytestmark = pytest.mark.live
 
 BASE_CSS = "/static/admin/css/base.css"
-
-
-def _wsgihub_script() -> list[str]:
-    """The installed ``wsgihub`` console script (the cwd is on sys.path through the loader)."""
-    beside = Path(sys.executable).with_name("wsgihub")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("wsgihub")
-    if found is None:  # pragma: no cover - the core is installed with its script
-        pytest.skip("the wsgihub console script is not installed")
-    return [found]
 
 
 def _env() -> dict[str, str]:
@@ -88,7 +77,7 @@ class Served:
     def __init__(self, folder: Path) -> None:
         self.log = (folder / "serve.err").open("w+")
         self.proc = subprocess.Popen(
-            [*_wsgihub_script(), "serve", "site.ini", "--port", "0"],
+            [*wsgihub_script(), "serve", "site.ini", "--port", "0"],
             cwd=folder, env={**_env(), "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=self.log, text=True, start_new_session=True,
         )
@@ -193,7 +182,7 @@ def test_no_path_leaves_the_static_folders(project: Path, serve: Callable[[Path]
 def test_the_route_table_lists_the_static_files_of_each_mount(project: Path) -> None:
     _site(project)
     done = subprocess.run(
-        [*_wsgihub_script(), "routes", "site.ini", "--json"],
+        [*wsgihub_script(), "routes", "site.ini", "--json"],
         cwd=project, env=_env(), capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -285,7 +274,7 @@ def test_python_api_modes_grafts_and_urls(project: Path) -> None:
 def test_a_bad_static_key_is_one_line(project: Path, extra: str, expected: str) -> None:
     site = _site(project, legacy=extra)
     done = subprocess.run(
-        [*_wsgihub_script(), "check", "site.ini"],
+        [*wsgihub_script(), "check", "site.ini"],
         cwd=project, env=_env(), capture_output=True, text=True, timeout=120, check=False,
     )
     assert (done.returncode, done.stdout) == (2, ""), done
@@ -360,7 +349,7 @@ def test_a_flask_graft_over_the_project_is_checked_and_keeps_the_static_files(
         "[app:blog]\nuse = egg:wsgihub-flask#app\napp = blogapp:app\n"
     )
     done = subprocess.run(
-        [*_wsgihub_script(), "check", "site.ini"],
+        [*wsgihub_script(), "check", "site.ini"],
         cwd=project, env=_env(), capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 1, done
@@ -378,7 +367,7 @@ def test_whitenoise_before_collectstatic_is_a_check_warning(project: Path) -> No
     settings.write_text(settings.read_text() + '\nSTATIC_ROOT = BASE_DIR / "collected"\n')
     _site(project, root="static = whitenoise\n", legacy="static = whitenoise\n")
     done = subprocess.run(
-        [*_wsgihub_script(), "check", "site.ini"],
+        [*wsgihub_script(), "check", "site.ini"],
         cwd=project, env=_env(), capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 1, done
