@@ -435,8 +435,12 @@ class AccessLog:
 
         The same line, format and handler as a WSGI request's: ``started``
         and ``ended`` (default: now) are ``time.perf_counter()`` values;
-        ``path`` is the path as received (``SCRIPT_NAME + PATH_INFO``, not yet
-        percent-encoded; see :func:`logged_path`); ``status`` a code or a
+        ``path`` is the path as received, as PEP 3333 gives it (its bytes
+        decoded as latin-1, not yet percent-encoded; see :func:`logged_path`):
+        from an ASGI scope, whose ``path`` is decoded as UTF-8, that is
+        ``scope["path"].encode("utf-8").decode("latin-1")`` -- otherwise
+        ``/café`` would be logged ``/caf%E9`` instead of ``/caf%C3%A9``
+        (the same goes for ``path_info``); ``status`` a code or a
         status line; ``peg`` the peg that served it, asked for the endpoint
         with ``script_name``/``path_info`` (the mount's own), ``method`` and
         ``host``.  Does nothing while the logger is not enabled for INFO.
