@@ -465,6 +465,7 @@ import os
 bind = "127.0.0.1:1"
 accesslog = "-"
 access_log_format = "%(h)s %(r)s"
+wsgi_app = "somewhere:else"
 worker = 3
 timeout = 17
 _private = "left alone"
@@ -502,5 +503,6 @@ def test_gunicorn_config_settings_wsgihub_drops_are_named(tmp_path: Path) -> Non
         f"wsgihub: warning: {conf}: bind is overridden by wsgihub's --host/--port",
         f"wsgihub: warning: {conf}: accesslog is ignored: {ours}",
         f"wsgihub: warning: {conf}: access_log_format is ignored: {ours}",
+        f"wsgihub: warning: {conf}: wsgi_app is ignored: wsgihub serves the site it is given (SITE, --mount)",
         f"wsgihub: warning: {conf}: worker is not a gunicorn setting (ignored)",
     ], served.stderr

@@ -394,6 +394,8 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         """Why a setting from gunicorn's config file or ``GUNICORN_CMD_ARGS`` has no effect, if so."""
         if key in _ACCESS_LOG_SETTINGS and "accesslog" not in self.options:
             return "is ignored: wsgihub writes the access log (--access-log FILE, --log-format text|json)"
+        if key == "wsgi_app":
+            return "is ignored: wsgihub serves the site it is given (SITE, --mount)"
         if key in self.options:
             return "is overridden by the options given in Python"
         if key in _WSGIHUB_SETTINGS and (self.explicit is None or key in self.explicit):
