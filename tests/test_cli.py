@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -21,6 +20,7 @@ import pytest
 
 from wsgihub.cli import main
 from wsgihub.errors import DeployError
+from wsgihub.testing import console_script
 
 PLUGIN_SOURCE = '''
 """wsgihub-tables: an adapter for TableApp, the testing kit's reference framework under another name."""
@@ -400,11 +400,7 @@ def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
 # -- the real console script ------------------------------------------------------------------------
 def wsgihub_command() -> list[str]:
     """The installed ``wsgihub`` script of this interpreter (or ``python -m wsgihub.cli``)."""
-    beside = Path(sys.executable).with_name("wsgihub")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("wsgihub")
-    return [found] if found else [sys.executable, "-m", "wsgihub.cli"]
+    return console_script() or [sys.executable, "-m", "wsgihub.cli"]
 
 
 def _run_process(site: Path, *argv: str) -> subprocess.CompletedProcess[str]:

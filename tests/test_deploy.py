@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from wsgi_helpers import call
 import wsgihub
 from wsgihub.deploy import hub_factory, import_object, load, parse_mount_spec
 from wsgihub.errors import ConfigError, DeployError
+from wsgihub.testing import console_script
 
 APPS = "deploy_site_apps"
 
@@ -375,13 +375,10 @@ def test_a_site_whose_factory_fails_names_the_site(site: Path) -> None:
 # -- the current directory is on sys.path (as with python -m, gunicorn, flask run) ----------------
 def _wsgihub_script() -> list[str]:
     """The installed ``wsgihub`` console script (its sys.path[0] is its own directory, not the cwd)."""
-    beside = Path(sys.executable).with_name("wsgihub")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("wsgihub")
-    if found is None:  # pragma: no cover - the core is installed with its script
+    script = console_script()
+    if script is None:  # pragma: no cover - the core is installed with its script
         pytest.skip("the wsgihub console script is not installed")
-    return [found]
+    return script
 
 
 @pytest.mark.live

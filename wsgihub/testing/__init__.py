@@ -7,7 +7,7 @@
   ``live_server`` pytest fixture in :mod:`wsgihub.testing.fixtures`;
 - :func:`write_site`: a site file mounting one app through an adapter's
   factory (:mod:`.sites`; the ``module_folder`` fixture writes the module
-  it names);
+  it names); :func:`console_script`: the installed ``wsgihub`` command;
 - :class:`ReferenceApp`, :class:`ReferenceAdapter`, :class:`ReferencePlugin`,
   :func:`reference_hub`: a tiny framework and its adapter (:mod:`.reference`);
 - :mod:`wsgihub.testing.conformance`: the adapter conformance suite, a
@@ -29,7 +29,7 @@ from .reference import (
     current_request,
     reference_hub,
 )
-from .sites import write_site
+from .sites import console_script, write_site
 
 __all__ = [
     "LiveServer",
@@ -38,6 +38,7 @@ __all__ = [
     "ReferencePlugin",
     "Result",
     "call",
+    "console_script",
     "current_request",
     "echo_app",
     "make_environ",

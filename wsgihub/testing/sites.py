@@ -1,4 +1,4 @@
-"""Site files for a test: an adapter's app factory used the way a site file uses it.
+"""Site files and the console script for a test: an app used the way a deployed site uses it.
 
 ::
 
@@ -7,16 +7,20 @@
     site = write_site(tmp_path, "egg:wsgihub-flask#app", "app = mysite:create_app\n")
     hub = wsgihub.load(str(site))          # the hub mounts the app at /new, mount 'new'
 
-Writing the module the factory names into a folder on ``sys.path`` is the
+Writing the module the factory names into the current directory is the
 ``module_folder`` pytest fixture's job (:mod:`wsgihub.testing.fixtures`).
+:func:`console_script` finds the installed ``wsgihub`` command, to run a
+site as a user does.
 """
 
 from __future__ import annotations
 
+import shutil
+import sys
 import textwrap
 from pathlib import Path
 
-__all__ = ["write_site"]
+__all__ = ["console_script", "write_site"]
 
 
 def write_site(
@@ -36,3 +40,18 @@ def write_site(
         + textwrap.dedent(settings)
     )
     return path
+
+
+def console_script() -> list[str] | None:
+    """The installed ``wsgihub`` console script as a command (``None`` where there is none).
+
+    The one beside this interpreter first (a virtualenv's ``bin``), else
+    the one on ``PATH``.  A test that runs a site as a user does wants the
+    script rather than ``python -m wsgihub.cli``: the script's
+    ``sys.path[0]`` is its own directory, not the current one.
+    """
+    beside = Path(sys.executable).with_name("wsgihub")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("wsgihub")
+    return [found] if found is not None else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -16,6 +15,7 @@ from djsite_flask_new import FlaskStandInPlugin
 
 import wsgihub
 from wsgihub.plugins import make_plugins
+from wsgihub.testing import console_script
 
 HERE = Path(__file__).resolve().parent
 
@@ -54,10 +54,7 @@ def wsgihub_script() -> list[str]:
     directory, not the cwd, so a project in the cwd is found only because the
     loader puts the cwd on ``sys.path`` (what these tests check).
     """
-    beside = Path(sys.executable).with_name("wsgihub")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("wsgihub")
-    if found is None:  # pragma: no cover - the core is installed with its script
+    script = console_script()
+    if script is None:  # pragma: no cover - the core is installed with its script
         pytest.skip("the wsgihub console script is not installed")
-    return [found]
+    return script
