@@ -235,23 +235,34 @@ class ASGIHub:
             return
         if app is not None:
             # An ASGI mount, no graft (the common case): served here, without a runner's
-            # coroutine or a copy of the scope (see _enter).
+            # coroutine, a copy of the scope or a call that is not needed (what _enter does,
+            # inline: in a server every Python call a request makes costs several times
+            # what it does in a loop).
             front = self.front
-            if front is None:
-                token = self._enter(plan, scope, root, matched)
-                try:
-                    await app(scope, receive, send)
-                finally:
-                    _slot_var.reset(token)
-                return
-            root, send, request = front.begin(scope, root, send)
-            token = self._enter(plan, scope, root, matched)
+            request = None
+            if front is not None:
+                root, send, request = front.begin(scope, root, send)
+            script_name = root + matched if root else matched
+            scope["root_path"] = script_name
+            state = scope.get("state")
+            if state is None:
+                state = scope["state"] = {}
+            bridge = plan.bridge
+            if bridge is not None:
+                own = bridge.state
+                if own:
+                    state.update(own)  # what the mount's own lifespan yielded
+            state["hub_url"] = self._url_for
+            slot = _new_slot(_NativeSlot)
+            slot.owner = get_ident()
+            slot._made = (self.hub, scope, script_name, plan.peg, root)
+            token = _slot_var.set(slot)
             try:
                 await app(scope, receive, send)
             finally:
                 _slot_var.reset(token)
                 if request is not None:
-                    front.end(request, scope, plan.peg)
+                    front.end(request, scope, plan.peg)  # type: ignore[union-attr]
             return
         if not plan.claims:
             await plan.over(scope, receive, send, root, matched)
@@ -507,6 +518,9 @@ def _no_app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
     raise RuntimeError("the native access log is not a WSGI middleware")
 
 
+_new_slot: Any = object.__new__
+_new_send: Any = object.__new__
+
 #: Request header names that may be a proxy's: checked exactly (:func:`_is_forwarded`) when one is there.
 _PROXY_PREFIXES = (b"x-forwarded-", b"forwarded", b"x-real-ip")
 
@@ -614,19 +628,23 @@ class NativeFront:
                 forwarded = True
         if forwarded:
             root = self._forward(scope, root)
-        if key is None:
-            if self.log is None:
-                return root, send, None
-            request = _FrontSend(send, None, None)
-        else:
+        if key is None and self.log is None:
+            return root, send, None
+        request = _new_send(_FrontSend)  # (no __init__ call: see __call__)
+        request.send = send
+        request.key = key
+        request.status = None
+        request.sent = 0
+        if key is not None:
             request_id = incoming.decode("latin-1") if incoming is not None else None
             if request_id is None or not is_valid_request_id(request_id):
                 request_id = new_request_id()
             scope[REQUEST_ID_KEY] = request_id
-            request = _FrontSend(send, key, (self.header_bytes, request_id.encode("latin-1")))
+            request.header = (self.header_bytes, request_id.encode("latin-1"))
             request.token = set_request_id(request_id)
-        if self.log is not None:
-            request.started = perf_counter()
+        else:
+            request.token = None
+        request.started = perf_counter() if self.log is not None else 0.0
         return root, request, request
 
     def end(self, request: _FrontSend | None, scope: Scope, peg: Peg) -> None:
