@@ -28,13 +28,15 @@ def make_hub(
     at ``/v2``; graft Flask over the legacy mount."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "graftsite.legacy.settings")
     from django.core.wsgi import get_wsgi_application
+    from wsgihub_django.static import serve_static
 
     from .api import make_api
     from .fastapi_part import make_fastapi
     from .new import create_app
 
     hub = wsgihub.Hub(trusted_hosts=trusted_hosts, public_url=public_url)
-    hub.mount("/", get_wsgi_application(), name="legacy")
+    # static files served whatever DEBUG says (site.ini: static = insecure)
+    hub.mount("/", serve_static(get_wsgi_application(), "insecure"), name="legacy")
     hub.mount("/api", make_api(), name="api")
     hub.mount("/v2", make_fastapi(), name="v2")
     hub.graft(create_app(), over="legacy", name="new")

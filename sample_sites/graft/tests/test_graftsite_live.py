@@ -279,7 +279,7 @@ def test_browser_logs_in_on_django_and_flask_knows_the_user(
         assert served_by() == "flask"
         name = browser.find_element(By.ID, "user-name")
         assert name.text == "Dana Demo"
-        # The Flask page uses the Django side's stylesheet (hub_url("legacy:static", ...)).
+        # The Flask page uses the Django side's stylesheet (legacy_static(), i.e. hub_url("legacy:django.contrib.staticfiles", path=...)).
         header = browser.find_element(By.CSS_SELECTOR, "header.flask")
         assert header.value_of_css_property("background-color") == "rgba(42, 77, 122, 1)"
 

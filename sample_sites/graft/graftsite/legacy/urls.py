@@ -2,8 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.staticfiles.views import serve as serve_static
-from django.urls import include, path, re_path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import views
@@ -15,8 +14,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/profile/", views.profile, name="profile"),
     path("admin/", admin.site.urls),
-    # A sample site has no front-end server: Django serves its static files itself.
-    re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}, name="static"),
+    # Static files (/static/...) are served by the hub's Django mount (site.ini:
+    # static = insecure, as runserver --insecure: a sample site has no front-end server).
     # Browsers ask for /favicon.ico on pages that name no icon (the API's JSON).
     path(
         "favicon.ico",

@@ -24,6 +24,7 @@ from flask import Flask, abort, redirect, render_template, request
 from wsgihub_flask import current_user, hub_url, logout_user
 
 import wsgihub
+from wsgihub.errors import UnknownEndpointError
 
 from . import legacy_data
 
@@ -38,6 +39,21 @@ def create_app() -> Flask:
     # Flask's default "session" cookie would collide with a Pyramid session
     # cookie on Path=/ (wsgihub check reports that); this app keeps its own name.
     app.config["SESSION_COOKIE_NAME"] = "graftsite_new_session"
+
+    @app.template_global()
+    def legacy_static(path: str) -> str:
+        """The URL of one of the legacy project's static files (its stylesheet, its icon).
+
+        The Django mount serves them below its prefix (``site.ini``: ``static =
+        insecure``) as the route ``legacy:django.contrib.staticfiles``.  The same
+        project mounted where its absolute ``STATIC_URL`` is not inside the mount
+        (a second prefix, as one test does) has no such route: then the link is
+        ``STATIC_URL``'s, as Django's own ``{% static %}`` writes it.
+        """
+        try:
+            return hub_url("legacy:django.contrib.staticfiles", path=path)
+        except UnknownEndpointError:
+            return "/static/" + path
 
     @app.get("/reports/")
     def reports() -> str:
