@@ -10,14 +10,16 @@ environment has them).  Django is configured in code
 route, Common and CSRF middleware); the Flask app has 10 or 500 routes, one of them
 ``/reports/<int:pk>``.  Every request goes through
 :func:`wsgihub.testing.call` (a fresh environ, the body consumed and
-closed), and the variants take turns in every round:
+closed), and the variants take turns in every round (25 requests at a time,
+in a new random order each turn; the time is the process's CPU time, so on a shared machine the
+time other processes hold the core is not counted):
 
 ``legacy alone``      GET /page/3/ on a hub with Django only
 ``legacy, grafted``   the same request with the Flask app grafted over Django:
                       the graft does not take it and it goes beneath
 ``new alone``         GET /reports/3 on a hub with the Flask app mounted at /
-``new, grafted``      the same request taken by the graft (GET: its status is
-                      peeked, the 404 fall-through is on by default)
+``new, grafted``      the same request taken by the graft (GET: the 404
+                      fall-through is on by default, so its status is peeked)
 ``404 falls through`` GET /gone/3: the graft takes it, answers 404, Django answers
                       (informative: it pays Flask's own 404)
 ``plain ...``         GET /page/3/ on a trivial WSGI app, alone and with the same
@@ -47,6 +49,7 @@ _sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
 import argparse
 import gc
 import platform
+import random
 import statistics
 import sys
 import time
@@ -132,6 +135,9 @@ def hub(*mounts: tuple[str, Any], graft: Any = None) -> wsgihub.Hub:
 #: Distinct ids the "many paths" rounds cycle through: more than a graft keeps verdicts for.
 MANY = 8192
 
+#: Requests a variant runs before the next one takes its turn, within a round's batch.
+SLICE = 25
+
 
 def variants(routes: int) -> dict[str, Callable[[int], Any]]:
     """The five requests for a Flask app of ``routes`` routes; each takes the id to put in its path."""
@@ -167,11 +173,16 @@ Result = dict[str, dict[int, dict[str, list[float]]]]
 
 
 def measure(rounds: int, batch: int) -> Result:
-    """µs per request of every variant, per round, for one path and for many paths.
+    """CPU µs per request of every variant, per round, for one path and for many paths.
 
-    The variants take turns in every round (same load for all), so a
-    round's differences are paired measurements.
+    The variants take turns in every round, :data:`SLICE` requests at a
+    time, in a new random order each turn (no variant always runs right
+    after the same other one, whose code and data it would find warm), so a
+    round's differences are paired measurements.  The time is the process's CPU time (``time.process_time``):
+    on a shared machine the time another process holds the core is not
+    counted against the variant that happened to be running.
     """
+    shuffle = random.Random(20261130).shuffle
     runs = {routes: variants(routes) for routes in ROUTE_COUNTS}
     times: Result = {
         mode: {r: {name: [] for name in table} for r, table in runs.items()} for mode in ("one path", "many paths")
@@ -180,18 +191,26 @@ def measure(rounds: int, batch: int) -> Result:
     for _ in range(rounds):
         for mode in times:
             for routes, table in runs.items():
-                for name, request in table.items():
-                    ids = [3] * batch if mode == "one path" else [(counter + k) % MANY for k in range(batch)]
-                    gc.collect()
-                    gc.disable()
-                    try:
-                        start = time.perf_counter()
-                        for i in ids:
-                            request(i)
-                        took = (time.perf_counter() - start) / batch * 1e6
-                    finally:
-                        gc.enable()
-                    times[mode][routes][name].append(took)
+                ids = [3] * batch if mode == "one path" else [(counter + k) % MANY for k in range(batch)]
+                took = dict.fromkeys(table, 0.0)
+                gc.collect()
+                gc.disable()
+                try:
+                    # the batch in slices, the variants taking turns slice by slice (a slower moment of
+                    # the machine falls on all of them alike), in a new random order each time
+                    for start in range(0, batch, SLICE):
+                        part = ids[start : start + SLICE]
+                        order = list(table.items())
+                        shuffle(order)
+                        for name, request in order:
+                            began = time.process_time()
+                            for i in part:
+                                request(i)
+                            took[name] += time.process_time() - began
+                finally:
+                    gc.enable()
+                for name, seconds in took.items():
+                    times[mode][routes][name].append(seconds / batch * 1e6)
             counter += batch
     return times
 
@@ -235,14 +254,18 @@ def report(times: Result) -> str:
 
 
 def decompose(routes: int, repeat: int = 15, number: int = 2000) -> dict[str, float]:
-    """µs, best of ``repeat``: what a graft adds, piece by piece, without any framework's scatter.
+    """CPU µs, best of ``repeat``: what a graft adds, piece by piece, without any framework's scatter.
 
     ``passing by``: a plain app beneath, with and without the graft (the gate).
     ``taken, hub's part``: a trivial routed app (the testing kit's reference
     framework) mounted directly and grafted, same path every time (the
     router's answer is kept): the peek at the status and the dispatch.
-    ``router asked again``: one ``match`` in the Flask app's router, what a
-    path not seen lately costs on top (Flask matches again inside its own request).
+    ``router asked``: the graft's question to the Flask app's router for a
+    path not seen lately (the adapter's ``match``: an exact shortcut when a
+    simple rule takes the path), what such a path costs on top; Flask then
+    matches the path again inside its own request, as it does mounted
+    directly.  ``werkzeug match``: Werkzeug's own ``MapAdapter.match`` for
+    the same path, what the question cost before the shortcut.
     """
     from wsgihub.plugins import make_plugins
     from wsgihub.testing import ReferenceApp
@@ -261,16 +284,20 @@ def decompose(routes: int, repeat: int = 15, number: int = 2000) -> dict[str, fl
         return site
 
     def best(function: Callable[[], Any]) -> float:
-        return min(timeit.repeat(function, number=number, repeat=repeat)) / number * 1e6
+        # CPU time, as measure(): time another process holds the core is not counted
+        return min(timeit.repeat(function, number=number, repeat=repeat, timer=time.process_time)) / number * 1e6
 
     plain, plain_grafted = hub(("/", trivial)), hub(("/", trivial), graft=flask_app(routes))
     direct, grafted = reference_hub(False), reference_hub(True)
-    router = hub(("/", trivial), graft=flask_app(routes)).peg("new").adapter
+    new = flask_app(routes)
+    router = hub(("/", trivial), graft=new).peg("new").adapter
     assert router is not None and router.match("/reports/3", "GET") is True
+    werkzeug = new.url_map.bind("localhost", "/")
     return {
         "passing by": best(lambda: call(plain_grafted, LEGACY_PATH)) - best(lambda: call(plain, LEGACY_PATH)),
         "taken, hub part": best(lambda: call(grafted, GRAFTED_PATH)) - best(lambda: call(direct, GRAFTED_PATH)),
-        "router asked again": best(lambda: router.match(GRAFTED_PATH, "GET")),
+        "router asked": best(lambda: router.match(GRAFTED_PATH, "GET")),
+        "werkzeug match": best(lambda: werkzeug.match(GRAFTED_PATH, "GET")),
     }
 
 
@@ -285,14 +312,18 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"piece by piece (best of 15 x 2000, µs; share of the best legacy request, {legacy:.1f} µs):")
     print()
-    print("| grafted routes | passing by (gate) | taken: hub's part | taken, path not seen lately: + Flask's router again |")
-    print("|---:|---:|---:|---:|")
+    print(
+        "| grafted routes | passing by (gate) | taken: hub's part | taken, path not seen lately: + the router asked "
+        "| (Werkzeug's own match, for comparison) |"
+    )
+    print("|---:|---:|---:|---:|---:|")
     for routes in ROUTE_COUNTS:
         pieces = decompose(routes)
         print(
             f"| {routes} | {pieces['passing by']:+.2f} µs ({pieces['passing by'] / legacy:+.1%}) "
             f"| {pieces['taken, hub part']:+.2f} µs ({pieces['taken, hub part'] / legacy:+.1%}) "
-            f"| {pieces['router asked again']:+.2f} µs ({pieces['router asked again'] / legacy:+.1%}) |"
+            f"| {pieces['router asked']:+.2f} µs ({pieces['router asked'] / legacy:+.1%}) "
+            f"| {pieces['werkzeug match']:.2f} µs ({pieces['werkzeug match'] / legacy:.1%}) |"
         )
     return 0
 
