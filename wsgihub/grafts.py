@@ -226,7 +226,8 @@ class _Gate:
 
     The router's answers for the paths that pass are kept too (at most
     :data:`VERDICT_CACHE_SIZE` per graft, started over when full, as the
-    board keeps resolved paths): popular pages pay the router once.  Routes
+    board keeps resolved paths) and looked up first (a GET keyed by its
+    path alone): popular pages pay the router once.  Routes
     the app gains after its first request are seen once the board is rebuilt
     (any mount or unmount).
     """
