@@ -290,7 +290,7 @@ def _replayable_input(environ: Environ) -> tempfile.SpooledTemporaryFile[bytes] 
         length = 0
     if length <= 0:
         return None
-    # noqa: the copy replaces wsgi.input for the rest of the request; it goes with the environ
+    # SIM115 is silenced below: the copy replaces wsgi.input for the rest of the request; it goes with the environ
     copy: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX)  # noqa: SIM115
     source = environ["wsgi.input"]
     remaining = length
