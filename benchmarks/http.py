@@ -24,6 +24,8 @@ The hub under an ASGI server (issue 12), in the same run:
 (d-alone) uvicorn serving a FastAPI app alone
 (d)       ``wsgihub serve --server uvicorn``, the hub + that FastAPI app at ``/fast``:
           the same FastAPI route (goal (d)/(d-alone) >= 0.95)
+(d-off)   as (d) with request IDs off (``--request-id-header ''``): uvicorn alone
+          makes none, so (d-off)/(d-alone) is the hub's own cost
 (e-uvicorn), (e-granian)  the hub's Flask route under ``--server uvicorn`` and
           ``--server granian``, against (b) (waitress): reported
 (n-...)   the hub serving Django, Flask and Pyramid against nginx (Debian's
@@ -268,6 +270,12 @@ def asgi_setups(host: str, port: int, wsgihub_cmd: tuple[str, ...]) -> list[Setu
             "d",
             "(d) wsgihub serve --server uvicorn, the hub + FastAPI: the FastAPI route",
             (*hub_on, "--server", "uvicorn", "--threads", str(THREADS), "-q"),
+            "/fast/hello",
+        ),
+        Setup(
+            "d-off",
+            "(d-off) as (d) with request IDs off (--request-id-header ''), as uvicorn alone",
+            (*hub_on, "--server", "uvicorn", "--threads", str(THREADS), "-q", "--request-id-header", ""),
             "/fast/hello",
         ),
         Setup(
@@ -695,7 +703,7 @@ def table(
             f"| {p99[key]:.1f} | {rss[key]:.0f} | {_num(pss[key])} | {each} |"
         )
     alone_pairs = [
-        (hub, alone) for hub, alone in (("b", "a"), ("c", "c-alone"), ("d", "d-alone")) if hub in results and alone in results
+        (hub, alone) for hub, alone in (("b", "a"), ("c", "c-alone"), ("d", "d-alone"), ("d-off", "d-alone")) if hub in results and alone in results
     ]
     if alone_pairs:
         lines += [
