@@ -823,7 +823,7 @@ def _run_asgi(options: ServeOptions, out: IO[str]) -> int:
             from .servers.uvicorn import UvicornServer
     except ImportError as exc:
         raise ConfigError(
-            f"--server {kind} needs {kind} and a2wsgi: pip install 'wsgihub[{kind}]' ({exc})"
+            f"--server {kind} needs {kind} and a2wsgi: pip install {kind} a2wsgi ({exc})"
         ) from None
     sock = bind_socket(options.host, options.port)  # address in use: nothing started yet
     if kind == "granian":  # granian binds its own socket: keep the port picked for 0
@@ -896,7 +896,7 @@ def _run_gunicorn(options: ServeOptions, out: IO[str]) -> int:
         except ImportError as exc:
             raise ConfigError(
                 f"--server uvicorn --workers needs uvicorn, uvicorn-worker and a2wsgi: "
-                f"pip install 'wsgihub[uvicorn]' ({exc})"
+                f"pip install uvicorn uvicorn-worker a2wsgi ({exc})"
             ) from None
         gunicorn_options["worker_class"] = WORKER_CLASS
 
