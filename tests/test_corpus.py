@@ -1549,6 +1549,8 @@ def test_http_servers_stop_clean_and_leave_nothing(name: str, servers: dict[str,
     """After the HTTP rows: SIGTERM stops each server with exit 0 and no traceback; nothing stays."""
     server = server_for(name, servers)
     assert server.pid_file.exists()
+    # one request of its own, so that the access log has a line to check when this row runs alone
+    exchange(server.port, HEALTH.get(name, b"GET /a/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"))
     code = server.stop()
     assert code == 0, server.stderr
     server.check_nothing_left()
