@@ -281,3 +281,18 @@ def test_native_requests_are_in_the_access_log(server: str, tmp_path: Any) -> No
     assert one["bytes"] == len(native.content)
     assert one["remote_addr"] == "127.0.0.1"
     assert (other["mount"], other["path"]) == ("flask", "/flask/hello")
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_access_log_lines_still_queued_at_a_stop_are_written(server: str, tmp_path: Any) -> None:
+    """SIGTERM right after a request: its line is in the file once the process exited (granian lost it)."""
+    log = tmp_path / "access.log"
+    args = [SITE, "--server", server, "--port", "0", "--threads", "2", "--access-log", str(log)]
+    with ServeProcess(args) as proc:
+        url = proc.url(60)
+        assert requests.get(url + "/api/items/7", headers={"X-Request-ID": "last-native"}, timeout=10).ok
+        assert requests.get(url + "/flask/hello", headers={"X-Request-ID": "last-wsgi"}, timeout=10).ok
+        proc.signal(signal.SIGTERM)  # before the once-a-second batch is written
+        assert proc.wait(30) == 0
+    text = log.read_text()
+    assert "last-native" in text and "last-wsgi" in text, text

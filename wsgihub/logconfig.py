@@ -34,6 +34,7 @@ formats that say ``%(request_id)s``.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
 import logging
 import logging.config
@@ -127,6 +128,20 @@ def configure_access_log(target: str) -> logging.Handler:
     logger.setLevel(logging.INFO)
     logger.propagate = False
     return handler
+
+
+def flush_access_log() -> None:
+    """Write the access-log lines still queued (a bus ``exit`` listener, and a gunicorn worker's end).
+
+    logging's own shutdown at interpreter exit flushes only the handlers it
+    still lists, and a framework that configures logging while the site loads
+    (Django's ``dictConfig``) takes every earlier handler off that list;
+    granian's runtime ends the process without reaching it at all.  A handler
+    that fails to flush is reported by logging and never stops the exit.
+    """
+    for handler in logging.getLogger(ACCESS_LOGGER).handlers:
+        with contextlib.suppress(Exception):  # the exit goes on; logging reports its own errors
+            handler.flush()
 
 
 def access_log_configured() -> bool:

@@ -59,7 +59,7 @@ from .errors import ConfigError, WsgihubError
 from .health import DrainDelay
 from .hub import Hub
 from .inspector import DEFAULT_ALLOW_IPS, parse_allow_ips
-from .logconfig import configure_logging
+from .logconfig import configure_logging, flush_access_log
 from .process import Autoreloader, PIDFile, SignalHandler, run_with_reloader
 from .process.autoreload import NOTHING_TO_WATCH, watch_for_a_fix
 from .proxy import TrustedProxies
@@ -775,6 +775,7 @@ def _load_onto_bus(options: ServeOptions, sock: socket.socket, out: IO[str], loa
         raise
     bus = hub.bus
     bus.subscribe("log", _bus_log_listener(options))
+    bus.subscribe("exit", flush_access_log, priority=90)  # after the servers stopped: no line comes later
     _print_mounts(describe_mounts(hub), options, out)
 
     SignalHandler(bus).subscribe()

@@ -52,6 +52,7 @@ from ..bus import Bus
 from ..deploy import load
 from ..errors import ConfigError, WsgihubError
 from ..health import announce_drain
+from ..logconfig import flush_access_log
 from ..process.autoreload import culprit_files
 from .base import (
     DEFAULT_DRAIN_TIMEOUT,
@@ -504,6 +505,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         if hub is not None and worker.pid == os.getpid():
             self.hub = None
             hub.bus.exit()
+            flush_access_log()  # the lines this worker still queues (see flush_access_log)
 
 
 #: The gunicorn settings wsgihub sets itself, and the option that sets each: where
