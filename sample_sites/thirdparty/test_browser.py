@@ -130,12 +130,14 @@ def test_browser_uses_both_apps_of_the_graft(grafted: Served, browser: Any) -> N
 
         # flaskr, grafted at the root: register, log in, see the name in its header.
         name = f"b{uuid.uuid4().hex[:8]}"
-        for page in ("/auth/register", "/auth/login"):
+        # each form's POST is waited for (flaskr redirects to its login page, then to its index):
+        # loading the next page while the first POST is in flight would cancel it
+        for page, then in (("/auth/register", "/auth/login"), ("/auth/login", "/")):
             browser.get(base + page)
             browser.find_element(By.NAME, "username").send_keys(name)
             browser.find_element(By.NAME, "password").send_keys("pw")
             browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-        wait.until(ec.url_to_be(base + "/"))
+            wait.until(ec.url_to_be(base + then))
         assert browser.find_element(By.CSS_SELECTOR, "nav span").text == name
         assert base + "/static/style.css" in loaded_ok(browser, base)
         keep("flaskr.png", browser)
