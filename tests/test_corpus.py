@@ -58,6 +58,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -1032,6 +1033,22 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+def group_gone(pgid: int, timeout: float = 5.0) -> bool:
+    """Whether every process of group ``pgid`` is gone within ``timeout`` seconds.
+
+    The first process of a group can exit a moment before the last of the
+    others (gunicorn's master returns once it has signalled and reaped its
+    workers, a worker's own child may still be ending): a process that is
+    still there after ``timeout`` was left behind.
+    """
+    deadline = time.monotonic() + timeout
+    while group_alive(pgid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 class Places(dict[str, str]):
     """The placeholders a row's text may use."""
 
@@ -1215,7 +1232,7 @@ def test_proc(row: Proc, proc_runs: dict[str, Ran]) -> None:
     else:
         check_one_line(err, row.message, shlex.join(ran.argv[2:]))
     # nothing left behind
-    assert not group_alive(proc.pid), "a process of its group is still running"
+    assert group_gone(proc.pid), "a process of its group is still running"
     if "port" in places:
         assert not listening(int(places["port"])), f"something still listens on {places['port']}"
     assert not Path(places["pid"]).exists(), "the PID file was left behind"
@@ -1333,7 +1350,7 @@ class Server:
         assert not TRACEBACK.search(shutdown), shutdown
         assert not listening(self.port), f"something still listens on {self.port}"
         assert not self.pid_file.exists(), "the PID file was left behind"
-        assert not group_alive(self.proc.pid), "a process of its group is still running"
+        assert group_gone(self.proc.pid), "a process of its group is still running"
 
 
 def start_server(args: Sequence[str], tmp: Path, **extra_env: str) -> Iterator[Server]:
