@@ -314,7 +314,9 @@ def test_sigterm_drains_in_flight_requests_and_exits_0() -> None:
         assert elapsed < 8
         assert served.stdout.count("MARKER stop listener ran") == 1
         assert served.stdout.count("MARKER exit listener ran") == 1
-        assert [line for line in served.stderr if not line.startswith("INFO ")] == []
+        # (waitress's own notice that a request waited for a thread, under a loaded machine, is not a fault)
+        queue_notice = "WARNING [waitress.queue] Task queue depth is"
+        assert [line for line in served.stderr if not line.startswith(("INFO ", queue_notice))] == []
 
 
 @pytest.mark.live
