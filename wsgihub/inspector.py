@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .hub import Hub
     from .types import Environ, StartResponse, WSGIApplication
 
-__all__ = ["DEFAULT_ALLOW_IPS", "Inspector", "inspect_hub", "parse_allow_ips", "render_html"]
+__all__ = ["DEFAULT_ALLOW_IPS", "Inspector", "inspect_hub", "inspector_paths", "parse_allow_ips", "render_html"]
 
 #: Who may see the inspector unless told otherwise: this host only.
 DEFAULT_ALLOW_IPS = "127.0.0.1,::1"
@@ -283,6 +283,12 @@ def render_html(report: dict[str, Any], json_href: str) -> str:
 
 
 # -- the middleware ---------------------------------------------------------------------------
+def inspector_paths(path: str) -> tuple[str, str]:
+    """``(page, data)``: where ``--inspect PATH`` answers HTML and JSON (``/_hub/`` -> ``/_hub``, ``/_hub.json``)."""
+    page = path.rstrip("/") or "/"
+    return page, (page + ".json" if page != "/" else "/.json")
+
+
 class Inspector:
     """WSGI middleware: the inspector page at ``path`` (HTML) and ``path.json``.
 
@@ -293,8 +299,7 @@ class Inspector:
     def __init__(self, app: WSGIApplication, hub: Hub, path: str, allow_ips: str = DEFAULT_ALLOW_IPS) -> None:
         self.app = app
         self.hub = hub
-        self.path = path.rstrip("/") or "/"
-        self.json_path = self.path.rstrip("/") + ".json" if self.path != "/" else "/.json"
+        self.path, self.json_path = inspector_paths(path)
         try:
             self.networks = parse_allow_ips(allow_ips)
         except ValueError as exc:

@@ -76,7 +76,7 @@ from .servers import (
     is_start_failure_line,
     mount_warnings,
 )
-from .servers.front import check_front_paths, front
+from .servers.front import check_front_paths, front, front_paths
 from .servers.waitress import WaitressServer
 from .tracing import MISSING as OTEL_MISSING
 
@@ -832,12 +832,12 @@ def _run_asgi(options: ServeOptions, out: IO[str]) -> int:
         sock.close()
     hub = _load_onto_bus(options, sock, out)
     bus = hub.bus
-    paths = [p for p in (options.health_path, options.inspect) if p]
-    if options.inspect:
-        page = options.inspect.rstrip("/") or "/"
-        paths.append(page + ".json" if page != "/" else "/.json")
     app = ASGIHub(
-        hub, front(hub, options), threads=options.threads or DEFAULT_THREADS, front_paths=paths, options=options
+        hub,
+        front(hub, options),
+        threads=options.threads or DEFAULT_THREADS,
+        front_paths=front_paths(options),
+        options=options,
     )
     server: UvicornServer | GranianServer
     if kind == "granian":

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from ..accesslog import AccessLog
 from ..errors import ConfigError
 from ..health import HealthCheck
-from ..inspector import DEFAULT_ALLOW_IPS, Inspector
+from ..inspector import DEFAULT_ALLOW_IPS, Inspector, inspector_paths
 from ..logconfig import access_log_configured
 from ..proxy import DEFAULT_FORWARDED_ALLOW_IPS, ProxyHeaders
 from ..requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
@@ -48,12 +48,27 @@ if TYPE_CHECKING:
     from ..hub import Hub
     from ..types import Environ, StartResponse, WSGIApplication
 
-__all__ = ["HeadWithoutBody", "check_front_paths", "front"]
+__all__ = ["HeadWithoutBody", "check_front_paths", "front", "front_paths"]
 
 
 def _option(options: Any, name: str, default: Any = None) -> Any:
     """``options.name``, or ``default`` when options is ``None`` or lacks it."""
     return getattr(options, name, default) if options is not None else default
+
+
+def front_paths(options: Any = None) -> list[str]:
+    """The paths the front layers answer themselves: the health path and the inspector's.
+
+    ``hub.asgi`` sends them to its WSGI side (where the front layers are)
+    whatever mount is there.  The inspector's path is listed as given and as
+    its page and data paths (``/_hub/``, ``/_hub``, ``/_hub.json``).
+    """
+    health = _option(options, "health_path")
+    inspect = _option(options, "inspect")
+    paths = [health] if health else []
+    if inspect:
+        paths += [inspect, *inspector_paths(inspect)]
+    return paths
 
 
 def check_front_paths(hub: Hub, options: Any = None) -> None:
@@ -73,8 +88,7 @@ def check_front_paths(hub: Hub, options: Any = None) -> None:
     if health:
         claimed.append((f"--health-path {health}", health))
     if inspect:
-        page = inspect.rstrip("/") or "/"
-        data = page + ".json" if page != "/" else "/.json"
+        page, data = inspector_paths(inspect)
         if health in (page, data):
             raise ConfigError(f"--inspect {inspect}: the same path as --health-path {health}; give each its own")
         claimed += [(f"--inspect {inspect}", page), (f"--inspect {inspect}", data)]

@@ -62,25 +62,16 @@ from .base import (
     describe_start_failure,
     exit_after_failed_start,
 )
+from .front import front_paths
 
 if TYPE_CHECKING:
     from ..bus import Bus
     from ..hub import Hub
 
-__all__ = ["WORKER_CLASS", "HubWorker", "front_paths"]
+__all__ = ["WORKER_CLASS", "HubWorker"]
 
 #: What ``wsgihub serve`` sets gunicorn's ``worker_class`` to for ``--server uvicorn``.
 WORKER_CLASS = f"{__name__}.HubWorker"
-
-
-def front_paths(options: Any) -> list[str]:
-    """The paths that always go to the WSGI side: the health path and the inspector's two."""
-    paths = [p for p in (getattr(options, "health_path", None), getattr(options, "inspect", None)) if p]
-    inspect = getattr(options, "inspect", None)
-    if inspect:
-        page = inspect.rstrip("/") or "/"
-        paths.append(page + ".json" if page != "/" else "/.json")
-    return paths
 
 
 class HubWorker(UvicornWorker):  # type: ignore[misc]
