@@ -1,12 +1,22 @@
-"""WSGI type aliases shared by the core and the adapters (PEP 3333)."""
+"""WSGI type aliases shared by the core and the adapters (PEP 3333), and the few ASGI ones the hub uses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from types import TracebackType
 from typing import Any, Protocol, TypeAlias
 
-__all__ = ["Environ", "ExcInfo", "Headers", "StartResponse", "WSGIApplication"]
+__all__ = [
+    "Environ",
+    "ExcInfo",
+    "Headers",
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+    "StartResponse",
+    "WSGIApplication",
+]
 
 Environ: TypeAlias = dict[str, Any]
 Headers: TypeAlias = list[tuple[str, str]]
@@ -22,3 +32,10 @@ class StartResponse(Protocol):
 
 
 WSGIApplication: TypeAlias = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+#: An ASGI connection scope (mutable: the hub updates the server's own scope in place).
+Scope: TypeAlias = MutableMapping[str, Any]
+#: An ASGI event (``receive()``'s result, ``send()``'s argument).
+Message: TypeAlias = MutableMapping[str, Any]
+Receive: TypeAlias = Callable[[], Awaitable[Message]]
+Send: TypeAlias = Callable[[Message], Awaitable[None]]

@@ -1,0 +1,260 @@
+"""The front layers of ``wsgihub serve`` for requests an ASGI mount serves natively.
+
+Under ``wsgihub serve --server uvicorn|granian`` (and the uvicorn workers)
+:class:`wsgihub.asgi.ASGIHub` calls ASGI mounts on the event loop, not
+through the WSGI front (:func:`wsgihub.servers.front.front`); such a request
+gets the same layers, with the same options and rules, from
+:class:`NativeFront`, done on the ASGI scope and messages: forwarded headers
+only from ``--forwarded-allow-ips``, the request ID, the access-log line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterable
+from contextvars import Token
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from .accesslog import AccessLog
+from .logconfig import access_log_configured
+from .proxy import DEFAULT_FORWARDED_ALLOW_IPS, TrustedProxies, resolve_forwarding
+from .requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
+from .requestid import ENVIRON_KEY as REQUEST_ID_KEY
+from .requestid import (
+    install_record_factory,
+    is_valid_request_id,
+    new_request_id,
+    reset_request_id,
+    set_request_id,
+)
+from .urls import parse_host
+
+if TYPE_CHECKING:
+    from .board import Peg
+    from .types import Environ, Message, Scope, Send, StartResponse
+
+__all__ = ["NativeFront"]
+
+#: Request headers a proxy sets (the ``x-forwarded-`` family is matched by prefix).
+_OTHER_PROXY_HEADERS = (b"forwarded", b"x-real-ip")
+
+
+def _is_forwarded(name: bytes) -> bool:
+    return name[:12] == b"x-forwarded-" or name in _OTHER_PROXY_HEADERS
+
+
+def _no_app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """The WSGI app of the access log native requests use (only its ``log_request`` is called)."""
+    raise RuntimeError("the native access log is not a WSGI middleware")
+
+
+_new_send: Any = object.__new__
+
+#: Request header names that may be a proxy's: checked exactly (:func:`_is_forwarded`) when one is there.
+_PROXY_PREFIXES = (b"x-forwarded-", b"forwarded", b"x-real-ip")
+
+
+class _FrontSend:
+    """The ``send`` a native app gets under the front layers: adds the ID header, counts for the log.
+
+    A plain call returning the server's awaitable (no coroutine of its own);
+    the ID header is added to ``http.response.start`` and ``websocket.accept``
+    unless the app set it.  It also carries what :meth:`NativeFront.end`
+    needs: the ID's context token, the status and the body bytes sent.
+    """
+
+    __slots__ = ("header", "key", "send", "sent", "started", "status", "token")
+
+    def __init__(self, send: Send, key: bytes | None, header: tuple[bytes, bytes] | None) -> None:
+        self.send, self.key, self.header = send, key, header
+        self.token: Token[str] | None = None
+        self.status: int | None = None
+        self.sent = 0
+        self.started = 0.0
+
+    def __call__(self, message: Message) -> Awaitable[None]:
+        kind = message["type"]
+        if kind == "http.response.body":
+            self.sent += len(message.get("body", b""))
+        elif kind == "http.response.start" or kind == "websocket.accept":
+            self.status = message.get("status", 101)
+            key = self.key
+            if key is not None:
+                headers = message.get("headers") or ()
+                size = len(key)
+                for name, _value in headers:
+                    if len(name) == size and name.lower() == key:
+                        break
+                else:
+                    message = {**message, "headers": [*headers, self.header]}
+        elif kind == "websocket.close" and self.status is None:
+            self.status = 403  # refused before accepting: the server answers 403
+        return self.send(message)
+
+
+class NativeFront:
+    """The front layers of ``wsgihub serve`` for requests the hub serves natively (ASGI mounts).
+
+    What :func:`wsgihub.servers.front.front` does for the WSGI side, with the
+    same options and rules, done on the ASGI scope and messages:
+
+    - **forwarded headers** (``--forwarded-allow-ips``, :mod:`wsgihub.proxy`):
+      from a trusted peer, ``X-Forwarded-*`` / ``Forwarded`` set the scope's
+      ``client``, ``scheme``, ``server`` and ``host`` header, and an
+      ``X-Forwarded-Prefix`` goes in front of ``root_path`` and ``path``;
+      from any other peer every forwarded header is removed from the scope
+      before the app sees it;
+    - **request ID** (``--request-id-header``, :mod:`wsgihub.requestid`): kept
+      from the request when well-formed, else made; in the scope as
+      ``scope["wsgihub.request_id"]`` (and in the environ ``url_for`` reads), on
+      every log record while the app runs, and in the response's header
+      (HTTP, and the websocket handshake's ``websocket.accept``) unless the app
+      set it.
+
+    - **access log** (``--access-log``, a configured ``wsgihub.access``
+      logger): the same line as a WSGI request's
+      (:meth:`wsgihub.accesslog.AccessLog.log_request`: time, method, path,
+      status, bytes, duration, mount, endpoint, request ID, client), written
+      when the app returned (a websocket: when it closed, status 101).
+
+    Off layers cost nothing; with the defaults (no
+    proxy trusted, request IDs on) a request costs one pass over its headers,
+    an ID, and a wrapper around ``send``.
+    """
+
+    __slots__ = ("header", "header_bytes", "header_key", "log", "trusted", "trusting")
+
+    def __init__(self, options: Any) -> None:
+        header = getattr(options, "request_id_header", DEFAULT_REQUEST_ID_HEADER)
+        #: The request-ID header (``None``: no request IDs).
+        self.header: str | None = header or None
+        self.header_key = self.header.lower().encode("latin-1") if self.header else None
+        self.header_bytes = self.header.encode("latin-1") if self.header else b""
+        allow_ips = getattr(options, "forwarded_allow_ips", None) or DEFAULT_FORWARDED_ALLOW_IPS
+        self.trusted = TrustedProxies(allow_ips)
+        self.trusting = bool(self.trusted)
+        if self.header is not None:
+            install_record_factory()
+        #: The access log (``--access-log``, or a configured ``wsgihub.access`` logger), else ``None``.
+        self.log: AccessLog | None = None
+        if getattr(options, "access_log", None) or access_log_configured():
+            self.log = AccessLog(_no_app, log_format=getattr(options, "log_format", None) or "text")
+
+    def begin(self, scope: Scope, root: str, send: Send) -> tuple[str, Send, _FrontSend | None]:
+        """Apply the front layers to ``scope`` before the app runs: ``(root, send, request)``.
+
+        ``root`` gains a trusted proxy's prefix; ``send`` is the one the app
+        gets; :meth:`end` takes ``request`` once the app returned.  Plain
+        calls, no coroutine: what every request pays.
+        """
+        key = self.header_key
+        incoming: bytes | None = None
+        forwarded = False
+        for name, value in scope["headers"]:
+            if name == key:
+                incoming = value
+            elif name.startswith(_PROXY_PREFIXES):
+                forwarded = True
+        if forwarded:
+            root = self._forward(scope, root)
+        if key is None and self.log is None:
+            return root, send, None
+        request = _new_send(_FrontSend)  # (no __init__ call: see __call__)
+        request.send = send
+        request.key = key
+        request.status = None
+        request.sent = 0
+        if key is not None:
+            request_id = incoming.decode("latin-1") if incoming is not None else None
+            if request_id is None or not is_valid_request_id(request_id):
+                request_id = new_request_id()
+            scope[REQUEST_ID_KEY] = request_id
+            request.header = (self.header_bytes, request_id.encode("latin-1"))
+            request.token = set_request_id(request_id)
+        else:
+            request.token = None
+        request.started = perf_counter() if self.log is not None else 0.0
+        return root, request, request
+
+    def end(self, request: _FrontSend | None, scope: Scope, peg: Peg) -> None:
+        """The app returned: write the access-log line (if on), end the request ID's context."""
+        if request is None:
+            return
+        log = self.log
+        if log is not None:
+            client = scope.get("client")
+            root_path = scope.get("root_path", "")
+            path = scope["path"]
+            host = None
+            for name, value in scope["headers"]:
+                if name == b"host":
+                    host = value.decode("latin-1")
+                    break
+            log.log_request(
+                started=request.started,
+                remote_addr=str(client[0]) if client else None,
+                method=scope.get("method", "GET"),
+                path=path,
+                status=request.status if request.status is not None else 500,
+                sent=request.sent,
+                request_id=scope.get(REQUEST_ID_KEY),
+                peg=peg,
+                script_name=root_path,
+                path_info=path.removeprefix(root_path),
+                host=host,
+            )
+        token = request.token
+        if token is not None:
+            try:
+                reset_request_id(token)
+            except ValueError:  # (reset in another context than it was set in)
+                set_request_id("-")
+
+    def _forward(self, scope: Scope, root: str) -> str:
+        """Apply a trusted proxy's forwarded headers to ``scope``, or remove them; the new root."""
+        headers = scope["headers"]
+        client = scope.get("client")
+        peer = str(client[0]) if client else None
+        if not (self.trusting and self.trusted.trusts(peer)):
+            scope["headers"] = [(n, v) for n, v in headers if not _is_forwarded(n)]
+            return root
+        environ: dict[str, Any] = {"REMOTE_ADDR": peer}
+        for name, value in headers:
+            if _is_forwarded(name):
+                wsgi_key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+                text = value.decode("latin-1")
+                environ[wsgi_key] = f"{environ[wsgi_key]},{text}" if wsgi_key in environ else text
+        found = resolve_forwarding(environ, self.trusted)
+        if found is None:
+            scope["headers"] = [(n, v) for n, v in headers if not _is_forwarded(n)]
+            return root
+        # one kind of header per proxy: drop the kind that was not read (as wsgihub.proxy does)
+        if "HTTP_X_FORWARDED_FOR" in environ:
+            dropped: tuple[bytes, ...] = (b"forwarded",)
+        elif "HTTP_FORWARDED" in environ:
+            dropped = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host")
+        else:
+            dropped = ()
+        kept = [(n, v) for n, v in headers if n not in dropped]
+        if found.client is not None:
+            port = int(found.client_port) if found.client_port else 0
+            scope["client"] = (found.client, port)
+        if found.scheme is not None:
+            websocket = scope["type"] == "websocket"
+            scope["scheme"] = ("wss" if websocket else "https") if found.scheme == "https" else ("ws" if websocket else "http")
+        if found.host is not None:
+            kept = [(n, v) for n, v in kept if n != b"host"]
+            kept.append((b"host", found.host.encode("latin-1")))
+            parsed = parse_host(found.host)
+            if parsed is not None:
+                default = 443 if scope.get("scheme") in ("https", "wss") else 80
+                scope["server"] = (parsed[0].strip("[]"), parsed[1] or default)
+        scope["headers"] = kept
+        if found.prefix is not None:
+            prefix = found.prefix
+            scope["path"] = prefix + scope["path"]
+            raw = scope.get("raw_path")
+            if raw is not None:
+                scope["raw_path"] = prefix.encode("latin-1") + raw
+            root = prefix + root
+        return root
