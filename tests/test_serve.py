@@ -362,6 +362,46 @@ def test_gunicorn_sigint_drains_like_sigterm(to_group: bool) -> None:
         assert served.stdout.count("MARKER exit listener ran") == 2
 
 
+#: A gunicorn config file whose post_fork hook holds each new worker in the window between
+#: the fork and its own signal handlers until a signal reaches it: pending (blocked) or
+#: handled by the master's handlers the fork copied (queued in the copy of the master's queue).
+_HELD_AT_FORK = """\
+import os, signal, time
+
+def post_fork(server, worker):
+    queued = server.SIG_QUEUE.qsize()
+    print(f"MARKER forked {os.getpid()}", flush=True)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if signal.SIGTERM in signal.sigpending() or server.SIG_QUEUE.qsize() > queued:
+            return
+        time.sleep(0.01)
+"""
+
+
+@pytest.mark.live
+def test_gunicorn_stop_reaches_a_worker_signalled_while_forked(tmp_path: Path) -> None:
+    """SIGTERM to the master while a worker is between its fork and its own handlers.
+
+    The worker still booted, served on and was killed at the graceful timeout
+    (--drain-timeout, 8 s here) with its bus never stopped: gunicorn's handlers copied
+    by the fork took the master's SIGTERM.  Now it gets it once its handlers are set.
+    """
+    conf = tmp_path / "gunicorn.conf.py"
+    conf.write_text(_HELD_AT_FORK)
+    args = ["live_apps.sites:slow_site", "-c", str(conf), "--workers", "1", "--port", "0"]
+    with ServeProcess([*args, "--drain-timeout", "8"]) as served:
+        served.url()
+        served.wait_for_line("MARKER forked")
+        sent = time.monotonic()
+        served.signal(signal.SIGTERM)
+        code = served.wait(timeout=20)
+        took = time.monotonic() - sent
+        assert code == 0, served.stderr
+        assert took < 5, took  # not the graceful timeout
+        assert served.stdout.count("MARKER stop listener ran") == 1, served.stderr  # the worker's bus
+
+
 @pytest.mark.live
 @pytest.mark.parametrize("to_group", [False, True], ids=["parent", "group"])
 @pytest.mark.parametrize("server", [[], ["--workers", "2"]], ids=["waitress", "gunicorn"])

@@ -91,6 +91,32 @@ class _Arbiter(Arbiter):  # type: ignore[misc]
         """SIGINT: stop gracefully (what ``handle_term`` does)."""
         self.handle_term()
 
+    def spawn_worker(self) -> int:
+        """Fork a worker with the stop signals blocked until it has handlers of its own.
+
+        From the fork until gunicorn's worker sets its handlers, the new
+        process still runs the master's, which only queue the signal in the
+        master's state the fork copied: a SIGTERM from the master's stop (or a
+        Ctrl-C) in that window was lost, and the worker served on until the
+        graceful timeout killed it (its bus never stopped; seen as a 10 s stop
+        under ``--reload --workers 2``).  Blocked, the signal waits in the new
+        worker, which unblocks it once its handlers are set
+        (:meth:`GunicornServer._post_worker_init`).  A fork's pending signals are
+        the child's own, so the master gets its signals as soon as the fork returns.
+        """
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        master = os.getpid()
+        try:
+            return int(super().spawn_worker())
+        finally:
+            if os.getpid() == master:  # (the worker ends inside spawn_worker, with sys.exit)
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+#: The signals that stop a gunicorn worker (SIGTERM gracefully, SIGINT as wsgihub makes it,
+#: SIGQUIT at once): blocked from the fork until the worker's own handlers are set.
+_STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGQUIT})
+
 
 @dataclass(frozen=True)
 class SiteProbe:
@@ -481,7 +507,18 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         A worker with ``starts_bus`` (uvicorn's,
         :mod:`wsgihub.servers.uvicorn_workers`) gets the log listener only:
         it starts the bus on its event loop and handles the signals itself.
+
+        The stop signals, blocked since the fork (see :meth:`_Arbiter.spawn_worker`),
+        are unblocked at the end: one that came meanwhile reaches this
+        worker's handlers now.
         """
+        try:
+            self._start_worker_bus(worker)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+    def _start_worker_bus(self, worker: Worker) -> None:
+        """The body of :meth:`_post_worker_init`, run with the stop signals still blocked."""
         hub = self.hub
         if hub is None:  # pragma: no cover - load() always ran before this hook
             return
