@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import hupper
 from hupper.logger import DefaultLogger
+from hupper.polling import PollingFileMonitor
 from hupper.reloader import ControlSignal, Reloader, WorkerResult, find_default_monitor_factory
 from hupper.worker import WatchSysModules, get_system_paths
 
@@ -140,15 +141,44 @@ def run_with_reloader(
     if interval <= 0:
         raise ValueError("interval must be greater than 0 (it throttles restarts)")
     logger = DefaultLogger(verbose)
+    monitor_factory = find_default_monitor_factory(logger)
+    if monitor_factory is PollingFileMonitor:
+        monitor_factory = _PollingMonitor
     _Reloader(
         worker_path=f"{__name__}._worker_main",
         worker_kwargs={"worker_path": worker_path, "extra_files": files},
         reload_interval=interval,
         shutdown_interval=shutdown_interval,
-        monitor_factory=find_default_monitor_factory(logger),
+        monitor_factory=monitor_factory,
         logger=logger,
     ).run()
     raise SystemExit(0)  # pragma: no cover - Reloader.run() exits itself
+
+
+class _PollingMonitor(PollingFileMonitor):  # type: ignore[misc]
+    """hupper's polling file monitor (its default), but :meth:`stop` wakes it at once.
+
+    hupper's sleeps its whole interval between scans, and the parent's exit
+    joins it: every stop of ``--reload`` took up to ``interval`` (1 s) more
+    after the child had exited.
+    """
+
+    def __init__(self, callback: Callable[[str], Any], interval: float = 1, **kw: Any) -> None:
+        super().__init__(callback, interval, **kw)
+        self._wake = threading.Event()
+
+    def run(self) -> None:
+        """Scan the files every ``poll_interval`` seconds until stopped."""
+        while self.enabled:
+            with self.lock:
+                paths = list(self.paths)
+            self.check_reload(paths)
+            self._wake.wait(self.poll_interval)
+
+    def stop(self) -> None:
+        """Stop now (not after the current interval)."""
+        self.enabled = False
+        self._wake.set()
 
 
 class _Reloader(Reloader):  # type: ignore[misc]
@@ -184,10 +214,67 @@ NOTHING_TO_WATCH = 78
 
 def _worker_main(worker_path: str, extra_files: list[str]) -> None:
     """Child entry point: watch the extra files, then run the real worker."""
+    child = os.getpid()
+    poller = _take_over_the_poller()
     _keep_forks_away_from_the_parent()
     if extra_files:
         hupper.get_reloader().watch_files(extra_files)
-    resolve(worker_path)()
+    try:
+        resolve(worker_path)()
+    finally:
+        if poller is not None and os.getpid() == child:  # (a gunicorn worker unwinds this too)
+            poller.stop()
+            poller.join()
+
+
+class _Poller(WatchSysModules):  # type: ignore[misc]
+    """hupper's poller of ``sys.modules``, but :meth:`stop` wakes it at once.
+
+    hupper's sleeps its whole interval (1 s) between polls, and the child's
+    end joins it: every stop and every restart of a reloader child waited for
+    up to a second after the site had stopped.
+    """
+
+    def __init__(self, callback: Callable[[list[str]], Any], *, shares: WatchSysModules) -> None:
+        super().__init__(callback)
+        # one record of the paths sent, under one lock, with the poller it replaces
+        # (hupper's still polls once more, from its ``finally``, at the child's end)
+        self.paths = shares.paths
+        self.lock = shares.lock
+        self.poll_interval = shares.poll_interval
+        self._wake = threading.Event()
+
+    def run(self) -> None:
+        """Poll every ``poll_interval`` seconds until stopped."""
+        while not self.stopped:
+            self.update_paths()
+            self._wake.wait(self.poll_interval)
+
+    def stop(self) -> None:
+        """Stop now (not after the current interval)."""
+        self.stopped = True
+        self._wake.set()
+
+
+def _take_over_the_poller() -> _Poller | None:
+    """In the reloader child: stop hupper's poller thread and start a :class:`_Poller` instead.
+
+    hupper's thread ends after its current interval, within a second of the
+    child's start; hupper's own ``finally`` joins it at the end (no wait by
+    then unless the child ended within that second: a site that failed to
+    load, which then waits for a change anyway).  ``None`` where there is no
+    such thread (hupper changed).
+    """
+    global _poller
+    theirs = next((t for t in threading.enumerate() if isinstance(t, WatchSysModules)), None)
+    if theirs is None or not hupper.is_active():
+        return None
+    theirs.stop()
+    ours = _Poller(hupper.get_reloader().watch_files, shares=theirs)
+    ours.daemon = True
+    ours.start()
+    _poller = (theirs, ours)
+    return ours
 
 
 class _NoParent:
@@ -197,8 +284,9 @@ class _NoParent:
         return 0
 
 
-#: hupper's module poller thread of this reloader child (see _forget_the_parent)
-_poller: Any = None
+#: hupper's module poller thread of this reloader child and the one that replaced it,
+#: sharing a lock (see _take_over_the_poller, _forget_the_parent)
+_poller: tuple[WatchSysModules, ...] = ()
 
 
 def _keep_forks_away_from_the_parent() -> None:
@@ -217,7 +305,8 @@ def _keep_forks_away_from_the_parent() -> None:
     program gets none of them.
     """
     global _poller
-    _poller = next((t for t in threading.enumerate() if isinstance(t, WatchSysModules)), None)
+    if not _poller:
+        _poller = tuple(t for t in threading.enumerate() if isinstance(t, WatchSysModules))
     pipe = getattr(hupper.get_reloader(), "pipe", None)
     for fd in (getattr(pipe, "r_fd", -1), getattr(pipe, "w_fd", -1)):
         if isinstance(fd, int) and fd >= 0:
@@ -231,8 +320,8 @@ def _forget_the_parent() -> None:
 
     The pipe's two ends are closed (so the parent also sees the child's end
     close when the child itself dies, not when its last worker does) and
-    replaced by a sink; the poller (a thread of the child, not running here)
-    gets a fresh lock, as the fork may have copied it held.
+    replaced by a sink; the pollers (threads of the child, not running here)
+    get a fresh lock, as the fork may have copied it held.
     """
     if not hupper.is_active():
         return
@@ -245,8 +334,9 @@ def _forget_the_parent() -> None:
             with contextlib.suppress(OSError):
                 os.close(fd)
             setattr(pipe, name, -1)
-    if _poller is not None:
-        _poller.lock = threading.Lock()
+    lock = threading.Lock()
+    for poller in _poller:
+        poller.lock = lock
 
 
 #: wsgihub's own package: its files are machinery, never where a site's error is fixed
