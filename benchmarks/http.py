@@ -65,10 +65,24 @@ that very thread); requests/s then collapses and CPU per request multiplies.
 With 4 threads on 2 cores it happens in most rounds, to (a) and (b) alike,
 and the ratio measures luck; with 8 it does not happen.
 
+Paired mode, for a small difference between two setups (``--paired A,B``,
+repeatable): both servers are started once and kept up, and wrk loads one
+then the other in short back-to-back runs (``--pairs`` pairs of
+``--duration`` seconds, default 20 pairs of 2 s; the order flips every
+pair).  The ratio is taken within each pair, so whatever else the machine
+does falls on both sides of it nearly alike, and the report gives the
+median, the interquartile range and the extremes of the pairs' ratios of
+requests/s (B/A) and of server CPU per request (A/B), with both medians in
+µs.  3% shows as B/A >= 0.97; a spread (IQR) wider than the difference
+sought says the run cannot tell.  Any two setups pair: ``b-off,b-log`` and
+``c-off,c-log`` (issue 11), ``d-alone,d`` (issue 12) ...
+
 Run from the repository root::
 
     python benchmarks/http.py                      # 3 rounds of 5 s, 16 connections
     python benchmarks/http.py --duration 10 --rounds 5
+    python benchmarks/http.py --paired b-off,b-log --paired c-off,c-log   # 20 pairs of 2 s each
+    python benchmarks/http.py --paired d-alone,d --pairs 30 --duration 3
 
 Needs ``wrk`` (Debian/Ubuntu: ``apt-get install wrk``; macOS: ``brew install wrk``).
 The apps are in ``benchmarks/bench_apps.py``.
@@ -96,6 +110,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import IO
 
 ROOT = os.path.dirname(_HERE)
 BIN = os.path.dirname(sys.executable)
@@ -595,6 +610,97 @@ def session_cpu(session: int) -> float:
     return total / ticks
 
 
+@dataclass
+class Running:
+    """A setup started by :func:`start`: its processes, port and wrk script, until :func:`stop`."""
+
+    setup: Setup
+    port: int
+    #: ``procs[0]``: the hub, or nginx in front of the backends (``procs[1:]``).
+    procs: list[subprocess.Popen[bytes]]
+    script: str | None
+    workdir: str
+    #: Whether ``workdir`` is this setup's own (removed by :func:`stop`).
+    own_workdir: bool
+    #: The processes' stderr (shown when the setup fails to start).
+    log: IO[str]
+
+
+def start(key: str, access_log: str = os.devnull, workdir: str = "") -> Running:
+    """Start setup ``key`` (its backends first) on a free port and wait until it answers 200.
+
+    ``workdir``: where nginx's configuration and wrk's script go (default: a
+    temporary directory of this setup's own, removed by :func:`stop`).  Two
+    setups up at once need a ``workdir`` each (nginx's pid file is there).
+    """
+    own_workdir = not workdir
+    if own_workdir:
+        workdir = tempfile.mkdtemp(prefix="wsgihub-bench-")
+        os.chmod(workdir, 0o755)  # nginx's workers (user nobody under root) must enter it
+    port = free_port()
+    setup = {s.key: s for s in setups(port, access_log, workdir)}[key]
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))
+    )
+    script = None
+    if setup.paths:
+        script = os.path.join(workdir, f"paths-{port}.lua")
+        with open(script, "w", encoding="ascii") as out:
+            out.write(WRK_PATHS.format(paths="{" + ", ".join(f'"{p}"' for p in setup.paths) + "}"))
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by stop()
+    running = Running(setup, port, [], script, workdir, own_workdir, log)
+    try:
+        for argv, ready_port, ready_path in setup.backends:
+            running.procs.append(
+                subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+            )
+            wait_ready(ready_port, ready_path)
+        proc = subprocess.Popen(
+            setup.argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+        )
+        running.procs.insert(0, proc)
+        try:
+            wait_ready(port, setup.path)
+        except RuntimeError:
+            log.seek(0)
+            raise RuntimeError(f"{setup.label} did not start:\n{log.read()[-2000:]}") from None
+    except BaseException:
+        stop(running)
+        raise
+    return running
+
+
+def sample(running: Running, duration: int, connections: int, wrk_threads: int) -> Result:
+    """One wrk run of ``duration`` seconds against a started setup, with its CPU per request."""
+    sessions = [p.pid for p in running.procs]
+    proc_fs = os.path.isdir("/proc/self")
+    before = [session_cpu(s) for s in sessions] if proc_fs else []
+    rps, requests, p99 = run_wrk(running.port, running.setup.path, duration, connections, wrk_threads, running.script)
+    if not proc_fs:
+        return Result(rps, float("nan"), p99)
+    used = [session_cpu(s) - b for s, b in zip(sessions, before, strict=True)]
+    rss, pss = sessions_memory(sessions)
+    nginx = used[0] / requests * 1e6 if running.setup.backends else float("nan")
+    return Result(rps, sum(used) / requests * 1e6, p99, rss, pss, nginx)
+
+
+def stop(running: Running) -> None:
+    """SIGTERM every process of a started setup (SIGKILL its group after 20 s), remove its files."""
+    try:
+        for proc in running.procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in running.procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+    finally:
+        running.log.close()
+        if running.own_workdir:
+            shutil.rmtree(running.workdir, ignore_errors=True)
+
+
 def measure(
     key: str,
     duration: int,
@@ -608,68 +714,114 @@ def measure(
     ``workdir``: where nginx's configuration and wrk's script go (default: a
     temporary directory of this measurement's own).
     """
-    if not workdir:
-        own = tempfile.mkdtemp(prefix="wsgihub-bench-")
-        os.chmod(own, 0o755)  # nginx's workers (user nobody under root) must enter it
-        try:
-            return measure(key, duration, connections, wrk_threads, access_log, own)
-        finally:
-            shutil.rmtree(own, ignore_errors=True)
-    port = free_port()
-    setup = {s.key: s for s in setups(port, access_log, workdir)}[key]
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))
-    )
-    script = None
-    if setup.paths:
-        script = os.path.join(workdir, "paths.lua")
-        with open(script, "w", encoding="ascii") as out:
-            out.write(WRK_PATHS.format(paths="{" + ", ".join(f'"{p}"' for p in setup.paths) + "}"))
-    procs: list[subprocess.Popen[bytes]] = []
-    with tempfile.TemporaryFile("w+") as log:
-        try:
-            for argv, ready_port, ready_path in setup.backends:
-                procs.append(
-                    subprocess.Popen(
-                        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
-                    )
-                )
-                wait_ready(ready_port, ready_path)
-            proc = subprocess.Popen(
-                setup.argv,
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                start_new_session=True,
+    running = start(key, access_log, workdir)
+    try:
+        run_wrk(running.port, running.setup.path, 1, connections, wrk_threads, running.script)  # warm-up
+        return sample(running, duration, connections, wrk_threads)
+    finally:
+        stop(running)
+
+
+@dataclass(frozen=True)
+class Paired:
+    """``--paired BASE,OTHER``: both setups' results, round by round, in interleaved pairs."""
+
+    base: str
+    other: str
+    #: ``(base's result, other's result)`` of each pair of runs.
+    pairs: tuple[tuple[Result, Result], ...]
+
+
+def measure_paired(
+    base: str,
+    other: str,
+    pairs: int,
+    duration: int,
+    connections: int,
+    wrk_threads: int,
+    access_log: str,
+    workdir: str,
+) -> Paired:
+    """Start both setups once, then load one and the other in turn, ``pairs`` times.
+
+    Each pair is two back-to-back wrk runs of ``duration`` seconds; the order
+    flips every pair (base first, then other first), so neither always runs
+    right after the other or always in its wake.  Whatever else the machine
+    does falls on both runs of a pair almost alike: the ratio of a pair is
+    far steadier than the ratio of two separate medians.
+    """
+    dirs = [os.path.join(workdir, f"paired-{name}-{i}") for i, name in enumerate((base, other))]
+    for folder in dirs:
+        os.makedirs(folder, exist_ok=True)
+        os.chmod(folder, 0o755)
+    running: list[Running] = []
+    try:
+        running.append(start(base, access_log, dirs[0]))
+        running.append(start(other, access_log, dirs[1]))
+        for each in running:  # warm-up
+            run_wrk(each.port, each.setup.path, 1, connections, wrk_threads, each.script)
+        results: list[tuple[Result, Result]] = []
+        for number in range(pairs):
+            order = (0, 1) if number % 2 == 0 else (1, 0)
+            got: dict[int, Result] = {}
+            for index in order:
+                got[index] = sample(running[index], duration, connections, wrk_threads)
+            results.append((got[0], got[1]))
+            print(
+                f"pair {number + 1}: {base} {got[0].rps:.0f} req/s {got[0].cpu_us:.0f} µs, "
+                f"{other} {got[1].rps:.0f} req/s {got[1].cpu_us:.0f} µs: "
+                f"requests/s {got[1].rps / got[0].rps:.3f}, CPU/request {got[0].cpu_us / got[1].cpu_us:.3f}",
+                file=sys.stderr,
+                flush=True,
             )
-            procs.insert(0, proc)
-            try:
-                wait_ready(port, setup.path)
-            except RuntimeError:
-                log.seek(0)
-                raise RuntimeError(f"{setup.label} did not start:\n{log.read()[-2000:]}") from None
-            run_wrk(port, setup.path, 1, connections, wrk_threads, script)  # warm-up
-            # procs[0]: the hub, or nginx in front of the backends (procs[1:])
-            sessions = [p.pid for p in procs]
-            proc_fs = os.path.isdir("/proc/self")
-            before = [session_cpu(s) for s in sessions] if proc_fs else []
-            rps, requests, p99 = run_wrk(port, setup.path, duration, connections, wrk_threads, script)
-            if not proc_fs:
-                return Result(rps, float("nan"), p99)
-            used = [session_cpu(s) - b for s, b in zip(sessions, before, strict=True)]
-            rss, pss = sessions_memory(sessions)
-            nginx = used[0] / requests * 1e6 if setup.backends else float("nan")
-            return Result(rps, sum(used) / requests * 1e6, p99, rss, pss, nginx)
-        finally:
-            for proc in procs:
-                proc.send_signal(signal.SIGTERM)
-            for proc in procs:
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(5)
+        return Paired(base, other, tuple(results))
+    finally:
+        for each in running:
+            stop(each)
+
+
+def _spread(values: Sequence[float]) -> tuple[float, float, float]:
+    """``(median, first quartile, third quartile)`` of ``values``."""
+    if len(values) < 2:
+        return values[0], values[0], values[0]
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return median, q1, q3
+
+
+def paired_table(paired: Sequence[Paired], duration: int, connections: int) -> str:
+    """The markdown report of ``--paired``: per pair of setups, the ratios' median and spread."""
+    lines = [
+        (
+            f"wrk, paired runs of {duration} s (order flipped every pair), {connections} connections, "
+            f"loopback, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+        ),
+        "",
+        (
+            "| B vs A | pairs | requests/s B/A, median | IQR | min - max "
+            "| CPU/request A/B, median | IQR | min - max | CPU µs/request A -> B (medians) | B - A, median |"
+        ),
+        "|---|---:|---:|---|---|---:|---|---|---|---:|",
+    ]
+    for one in paired:
+        rps = [b.rps / a.rps for a, b in one.pairs]
+        cpu = [a.cpu_us / b.cpu_us for a, b in one.pairs]
+        extra = [b.cpu_us - a.cpu_us for a, b in one.pairs]
+        rps_mid, rps_q1, rps_q3 = _spread(rps)
+        cpu_mid, cpu_q1, cpu_q3 = _spread(cpu)
+        base_cpu = statistics.median(a.cpu_us for a, _ in one.pairs)
+        other_cpu = statistics.median(b.cpu_us for _, b in one.pairs)
+        lines.append(
+            f"| ({one.other}) vs ({one.base}) | {len(one.pairs)} | {rps_mid:.3f} | {rps_q1:.3f} - {rps_q3:.3f} "
+            f"| {min(rps):.3f} - {max(rps):.3f} | {cpu_mid:.3f} | {cpu_q1:.3f} - {cpu_q3:.3f} "
+            f"| {min(cpu):.3f} - {max(cpu):.3f} | {base_cpu:.0f} -> {other_cpu:.0f} | {statistics.median(extra):+.1f} |"
+        )
+    lines += [
+        "",
+        "Each ratio is taken within a pair (two back-to-back runs), then the median and the",
+        "interquartile range of the pairs' ratios are given: B costs at most 3% when",
+        "requests/s B/A (and CPU/request A/B) is >= 0.97.",
+    ]
+    return "\n".join(lines)
 
 
 def table(
@@ -793,7 +945,7 @@ def _num(value: float, digits: int = 0) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--duration", type=int, default=5, help="seconds per measurement (default 5)"
+        "--duration", type=int, default=None, help="seconds per measurement (default 5; 2 with --paired)"
     )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
@@ -801,7 +953,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--setups", default="", help="comma-separated setup keys to measure (default: all)"
     )
+    parser.add_argument(
+        "--paired",
+        action="append",
+        default=[],
+        metavar="A,B",
+        help=(
+            "measure B against A in interleaved pairs of runs, both servers kept up "
+            "(repeat for more pairs of setups, e.g. --paired b-off,b-log --paired c-off,c-log)"
+        ),
+    )
+    parser.add_argument("--pairs", type=int, default=20, help="pairs of runs per --paired (default 20)")
     args = parser.parse_args(argv)
+    if args.duration is None:
+        args.duration = 2 if args.paired else 5
 
     if shutil.which("wrk") is None:
         print(
@@ -812,6 +977,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     all_setups = setups(0)
+    known = {s.key for s in all_setups}
+    if args.paired:
+        if args.setups:
+            parser.error("--paired and --setups: give one or the other")
+        couples = []
+        for given in args.paired:
+            couple = given.split(",")
+            if len(couple) != 2 or couple[0] == couple[1]:
+                parser.error(f"--paired {given}: expected two different setup keys, A,B (e.g. b-off,b-log)")
+            unknown = sorted(set(couple) - known)
+            if unknown:
+                parser.error(f"--paired {given}: unknown setup(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            couples.append((couple[0], couple[1]))
+        return run_paired(couples, args.pairs, args.duration, args.connections, args.wrk_threads)
     if args.setups:
         wanted = args.setups.split(",")
         unknown = sorted(set(wanted) - {s.key for s in all_setups})
@@ -838,6 +1017,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     shutil.rmtree(log_dir, ignore_errors=True)
     print(table(results, labels, args.duration, args.connections))
+    return 0
+
+
+def run_paired(couples: Sequence[tuple[str, str]], pairs: int, duration: int, connections: int, wrk_threads: int) -> int:
+    """``--paired``: measure each couple of setups in interleaved pairs, print :func:`paired_table`."""
+    log_dir = tempfile.mkdtemp(prefix="wsgihub-bench-")
+    os.chmod(log_dir, 0o755)
+    try:
+        access_log = os.path.join(log_dir, "access.log")
+        done = [
+            measure_paired(base, other, pairs, duration, connections, wrk_threads, access_log, log_dir)
+            for base, other in couples
+        ]
+    finally:
+        shutil.rmtree(log_dir, ignore_errors=True)
+    print(paired_table(done, duration, connections))
     return 0
 
 
