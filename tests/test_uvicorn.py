@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,8 +21,8 @@ pytest.importorskip("wsgihub_starlette")
 pytest.importorskip("wsgihub_flask")
 
 import requests
-from live_apps._process import ServeProcess, run_serve
-from live_apps.echo import ARRIVED
+from live_apps._process import ServeProcess, refuses_connections, run_serve, send_in_flight
+from live_apps.asgi_sites import SLOW_ANSWERS, SLOW_PATHS
 from websockets.sync.client import connect
 
 SITE = "live_apps.asgi_sites:site"
@@ -98,51 +96,22 @@ def test_a_50_mb_upload_streams_through_a_wsgi_mount_in_bounded_memory(served: t
 
 def test_sigterm_drains_slow_requests_in_flight(served: tuple[ServeProcess, str]) -> None:
     proc, url = served
-    results: dict[str, Any] = {}
-
-    def fetch(path: str) -> None:
-        try:
-            results[path] = requests.get(url + path, timeout=30).json()
-        except Exception as exc:  # noqa: BLE001 - the assertion below shows it
-            results[path] = exc
-
-    paths = ("/api/slow?seconds=2", "/flask/slow?seconds=2")
-    threads = [threading.Thread(target=fetch, args=(p,)) for p in paths]
-    for thread in threads:
-        thread.start()
-    proc.wait_for_lines(re.escape(ARRIVED), 2, timeout=30)  # both in flight (ASGI task, WSGI thread)
+    flight = send_in_flight(proc, url, SLOW_PATHS)  # both in flight (ASGI task, WSGI thread)
     proc.signal(signal.SIGTERM)
-    for thread in threads:
-        thread.join(30)
-    assert results == {"/api/slow?seconds=2": {"slept": 2.0}, "/flask/slow?seconds=2": {"slept": True}}
+    assert flight.finish() == SLOW_ANSWERS
     assert proc.wait(30) == 0
     assert any(re.match(r"INFO \[wsgihub.bus\] Draining (uvicorn|granian)", line) for line in proc.stderr), proc.stderr[-20:]
     assert "MARKER api lifespan shutdown" in proc.stdout  # the bus stopped the app after the drain
-    host, port = url.removeprefix("http://").rsplit(":", 1)
-    with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=5):
-        pass
+    assert refuses_connections(url)
 
 
 @pytest.mark.parametrize("server", SERVERS)
 def test_the_drain_timeout_bounds_the_wait_for_stuck_requests(server: str) -> None:
     with ServeProcess([SITE, "--server", server, "--port", "0", "--drain-timeout", "1"]) as proc:
         url = proc.url(60)
-        threads = [
-            threading.Thread(target=_quietly_get, args=(url + path,), daemon=True)
-            for path in ("/api/slow?seconds=60", "/flask/slow?seconds=60")
-        ]
-        for thread in threads:
-            thread.start()
-        proc.wait_for_lines(re.escape(ARRIVED), 2, timeout=30)
+        send_in_flight(proc, url, ("/api/slow?seconds=60", "/flask/slow?seconds=60"))
         proc.signal(signal.SIGTERM)
         assert proc.wait(20) == 0  # not the 60 s the requests want: a WSGI thread does not hold the exit
-
-
-def _quietly_get(url: str) -> None:
-    try:
-        requests.get(url, timeout=90)
-    except requests.RequestException:
-        pass  # cut at the drain timeout
 
 
 def test_the_lifespan_runs_once_and_on_the_servers_loop(served: tuple[ServeProcess, str]) -> None:

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -27,8 +24,8 @@ pytest.importorskip("wsgihub_starlette")
 pytest.importorskip("wsgihub_flask")
 
 import requests
-from live_apps._process import ServeProcess, run_serve
-from live_apps.echo import ARRIVED
+from live_apps._process import ServeProcess, refuses_connections, run_serve, send_in_flight
+from live_apps.asgi_sites import SLOW_ANSWERS, SLOW_PATHS
 
 SITE = "live_apps.asgi_sites:site"
 STARTUP = re.escape("MARKER api lifespan startup")
@@ -78,33 +75,17 @@ def test_a_stop_drains_slow_requests_in_flight(served: tuple[ServeProcess, str],
     """SIGTERM to the master (a supervisor), or SIGINT to every process (Ctrl-C: each
     worker gets it, then the master's SIGTERM as well: that second signal keeps the drain)."""
     proc, url = served
-    results: dict[str, Any] = {}
-
-    def fetch(path: str) -> None:
-        try:
-            results[path] = requests.get(url + path, timeout=30).json()
-        except Exception as exc:  # noqa: BLE001 - the assertion below shows it
-            results[path] = exc
-
-    paths = ("/api/slow?seconds=2", "/flask/slow?seconds=2")
-    threads = [threading.Thread(target=fetch, args=(p,)) for p in paths]
-    for thread in threads:
-        thread.start()
-    proc.wait_for_lines(re.escape(ARRIVED), 2, timeout=30)  # both in flight (ASGI task, WSGI thread)
+    flight = send_in_flight(proc, url, SLOW_PATHS)  # both in flight (ASGI task, WSGI thread)
     if stop == "sigterm-to-master":
         proc.signal(signal.SIGTERM)
     else:
         proc.signal_group(signal.SIGINT)
-    for thread in threads:
-        thread.join(30)
-    assert results == {"/api/slow?seconds=2": {"slept": 2.0}, "/flask/slow?seconds=2": {"slept": True}}
+    assert flight.finish() == SLOW_ANSWERS
     assert proc.wait(30) == 0
     # each worker's bus stopped after its drain: the lifespan shutdown ran once per worker
     assert proc.stdout.count(SHUTDOWN) == 2, proc.stdout
     assert not any("Traceback" in line for line in proc.stderr), proc.stderr[-20:]
-    host, port = url.removeprefix("http://").rsplit(":", 1)
-    with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=5):
-        pass
+    assert refuses_connections(url)
 
 
 def test_sighup_replaces_the_workers(served: tuple[ServeProcess, str]) -> None:

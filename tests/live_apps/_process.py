@@ -12,13 +12,18 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
+
+import requests
+
+from .echo import ARRIVED
 
 TESTS_DIR = Path(__file__).resolve().parent.parent
 SERVING = re.compile(r"^Serving on (http://\S+)$")
@@ -155,6 +160,54 @@ class ServeProcess:
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+class InFlight:
+    """GETs sent each in its own thread (see :func:`send_in_flight`); their answers by path."""
+
+    def __init__(self, url: str, paths: Sequence[str]) -> None:
+        #: each path's JSON answer, or the exception its request ended with
+        self.results: dict[str, Any] = {}
+        self.threads = [
+            threading.Thread(target=self._fetch, args=(url, path), daemon=True) for path in paths
+        ]
+
+    def _fetch(self, url: str, path: str) -> None:
+        try:
+            self.results[path] = requests.get(url + path, timeout=90).json()
+        except Exception as exc:  # noqa: BLE001 - the caller's assertion shows it
+            self.results[path] = exc
+
+    def finish(self, timeout: float = 30.0) -> dict[str, Any]:
+        """Wait (up to ``timeout`` each) for the requests to end; their results by path."""
+        for thread in self.threads:
+            thread.join(timeout)
+        return self.results
+
+
+def send_in_flight(served: ServeProcess, url: str, paths: Sequence[str], timeout: float = 30.0) -> InFlight:
+    """GET ``url + path`` for each of ``paths`` and return once every one is in flight.
+
+    The paths are slow ones of the live apps (``/slow?seconds=N`` of
+    :mod:`live_apps.echo` and the ASGI sites), which print :data:`ARRIVED` on
+    arrival: this waits for that line once per path, so a stop signal sent
+    next finds them all inside the app.
+    """
+    flight = InFlight(url, paths)
+    for thread in flight.threads:
+        thread.start()
+    served.wait_for_lines(re.escape(ARRIVED), len(paths), timeout=timeout)
+    return flight
+
+
+def refuses_connections(url: str) -> bool:
+    """Whether ``url``'s host and port refuse a TCP connection (the server let go of it)."""
+    host, port = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError:
+        return True
+    return False
 
 
 def run_serve(args: Sequence[str], timeout: float = 20.0) -> subprocess.CompletedProcess[str]:

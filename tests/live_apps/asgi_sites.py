@@ -30,6 +30,11 @@ import wsgihub
 
 from .echo import ARRIVED, app_a
 
+#: One slow request to each side (the FastAPI route on the server's loop, the Flask view in
+#: a WSGI thread), 2 s each, and their answers: what the drain tests hold in flight.
+SLOW_PATHS = ("/api/slow?seconds=2", "/flask/slow?seconds=2")
+SLOW_ANSWERS = {"/api/slow?seconds=2": {"slept": 2.0}, "/flask/slow?seconds=2": {"slept": True}}
+
 
 def _arrived() -> None:
     sys.stdout.write(ARRIVED + "\n")
