@@ -32,6 +32,17 @@ What each worker does differently from gunicorn's sync workers, and why:
   on the loop) and exits, and the worker ends normally.  A second SIGTERM
   (a stop that signals the whole process group, then the master's own) does
   not cut the drain; SIGINT again (Ctrl-C twice) or SIGQUIT stops at once.
+- **New connections go to the worker holding the fewest.**  The workers
+  share gunicorn's listening socket; uvicorn's loop accepts every pending
+  connection at each wake-up, so a client opening its keep-alive connections
+  at once (a proxy, a load balancer, wrk) mostly ended on one worker: 16
+  connections split 16/0, 15/1 or 14/2 in half the runs measured, one core
+  then idle while the other queued every request (the p99 followed).  Here
+  each worker accepts one connection at a time and, while it holds more open
+  connections than another live worker, waits 1 ms before taking the next,
+  up to 20 times (a sibling busy or stuck delays a connection by at most
+  20 ms); the counts are in a small table of memory the master shares with
+  its workers (:class:`_Loads`).
 
 This module is imported only for that server (uvicorn, uvicorn-worker and
 gunicorn are optional: the ``uvicorn`` extra).
@@ -41,10 +52,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import mmap
+import os
 import signal
+import socket
+import struct
 import sys
 import threading
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 # uvicorn-worker first: without the 'uvicorn' extra, importing this module fails naming it
@@ -102,6 +117,18 @@ class HubWorker(UvicornWorker):  # type: ignore[misc]
         "proxy_headers": False,
     }
 
+    #: Open connections per worker, shared with the master's other workers (made in the master).
+    _loads: ClassVar[_Loads | None] = None
+    #: This worker's row in :attr:`_loads` (``None``: every row taken; it accepts without balancing).
+    _slot: int | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """gunicorn's, run in the master before the fork: the worker's row of the shared table."""
+        super().__init__(*args, **kwargs)
+        if HubWorker._loads is None:
+            HubWorker._loads = _Loads()
+        self._slot = HubWorker._loads.claim(self)
+
     #: A stop signal that came while the worker was still booting (loading the site,
     #: starting the bus): the worker then stops as soon as it has started.
     _early_signal: int | None = None
@@ -153,12 +180,16 @@ class HubWorker(UvicornWorker):  # type: ignore[misc]
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
         self.config.app = app
         server = _DrainingServer(self.config, bus, getattr(self.app, "drain_delay", 0.0))
+        if self._loads is not None and self._slot is not None:
+            server.balance = (self._loads, self._slot)
         self._server = server
         if self._early_signal is not None:  # stopped while booting: start, then drain at once
             server.on_signal(self._early_signal, None)
         try:
             await server.serve(sockets=self.sockets)
         finally:
+            if server.balance is not None:  # not serving (also if it never started): not counted
+                server.balance[0].publish(server.balance[1], None)
             # drained (or cut short): the apps' teardown and lifespan shutdown run on this loop
             await asyncio.to_thread(_stop_and_exit, bus)
             self.app.hub = None
@@ -180,6 +211,31 @@ class _DrainingServer(Server):  # type: ignore[misc,unused-ignore]  # (Any where
         self.delay = delay
         self._draining = False
         self._cut = threading.Event()
+        #: The shared table of open connections and this worker's row: accept the least-loaded way.
+        self.balance: tuple[_Loads, int] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's, with gunicorn's sockets accepted by :class:`_Acceptor` (see the module docs)."""
+        if self.balance is None or not sockets:
+            await super().startup(sockets=sockets)
+            return
+        await super().startup(sockets=[])  # uvicorn's state, no server of its own
+        loads, slot = self.balance
+        config = self.config
+        connections = self.server_state.connections = _Counted(loads, slot)
+
+        protocol_class: Any = config.http_protocol_class
+
+        def create_protocol(_loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Protocol:
+            # what uvicorn's startup makes for each accepted connection
+            protocol: asyncio.Protocol = protocol_class(
+                config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=_loop
+            )
+            return protocol
+
+        loop = asyncio.get_running_loop()
+        acceptors: list[Any] = [_Acceptor(loop, sock, create_protocol, config.ssl, connections) for sock in sockets]
+        self.servers = acceptors
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -221,3 +277,186 @@ class _DrainingServer(Server):  # type: ignore[misc,unused-ignore]  # (Any where
             )
             self._cut.wait(self.delay)
         self.should_exit = True
+
+
+#: Rows of the shared table: workers alive at once (old ones draining after SIGHUP included)
+#: beyond this accept without balancing.
+_SLOTS = 64
+#: How long a worker holding more connections than another waits before it looks again, seconds.
+_DEFER = 0.001
+#: At most this many waits for one connection: then the busier worker takes it anyway.
+_MAX_DEFERRALS = 20
+
+
+class _Loads:
+    """Open connections of each live uvicorn worker, in memory the master shares with its workers.
+
+    Made in the master (gunicorn builds each worker object there, then forks):
+    one 8-byte row per worker, written only by that worker (its open
+    connections + 1 while it serves, 0 otherwise), read by the others when a
+    connection waits to be accepted.
+    """
+
+    def __init__(self) -> None:
+        self.memory = mmap.mmap(-1, 8 * _SLOTS)
+        self._owners: list[Any] = [None] * _SLOTS
+
+    def claim(self, worker: Any) -> int | None:
+        """In the master: a row for ``worker`` (one no live worker holds), or ``None`` if all are held."""
+        for slot, owner in enumerate(self._owners):
+            if owner is None or not _alive(getattr(owner, "pid", None)):
+                self._owners[slot] = worker
+                self.publish(slot, None)
+                return slot
+        return None
+
+    def publish(self, slot: int, connections: int | None) -> None:
+        """This worker's open connections (``None``: not serving, not counted)."""
+        struct.pack_into("q", self.memory, 8 * slot, 0 if connections is None else connections + 1)
+
+    def busier(self, slot: int) -> bool:
+        """Does worker ``slot`` hold more open connections than some other serving worker?"""
+        rows = struct.unpack_from(f"{_SLOTS}q", self.memory)
+        mine = rows[slot]
+        return any(0 < row < mine for row in rows)
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - a pid reused by another user's process
+        return False
+    return True
+
+
+class _Counted(set[Any]):
+    """uvicorn's set of open connections that publishes its size in the shared table as it changes.
+
+    Connections accepted but not yet made (their protocol's ``connection_made``
+    comes a loop turn later) count too (:attr:`pending`): a burst of
+    connections must not all land here before the count shows them.
+    """
+
+    def __init__(self, loads: _Loads, slot: int) -> None:
+        super().__init__()
+        self._loads = loads
+        self._slot = slot
+        self.pending = 0
+        #: No longer accepting (draining, stopped): not counted by the others any more.
+        self.closed = False
+        loads.publish(slot, 0)
+
+    def publish(self) -> None:
+        self._loads.publish(self._slot, None if self.closed else len(self) + self.pending)
+
+    def busier(self) -> bool:
+        """Does this worker hold more connections than another serving worker?"""
+        return self._loads.busier(self._slot)
+
+    def add(self, item: Any) -> None:
+        super().add(item)
+        self.publish()
+
+    def discard(self, item: Any) -> None:
+        super().discard(item)
+        self.publish()
+
+    def remove(self, item: Any) -> None:
+        super().remove(item)
+        self.publish()
+
+
+class _Acceptor:
+    """A listening socket accepted one connection at a time, least-loaded worker first.
+
+    Stands in for the server uvicorn makes per socket (``close()``,
+    ``wait_closed()``): each accepted connection gets uvicorn's protocol
+    through ``loop.connect_accepted_socket``, as uvicorn's own server gives it.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        sock: socket.socket,
+        factory: Callable[[], asyncio.Protocol],
+        ssl: Any,
+        connections: _Counted,
+    ) -> None:
+        self.loop = loop
+        self.sock = sock
+        self.factory = factory
+        self.ssl = ssl
+        self.connections = connections
+        self._fd = sock.fileno()
+        self._deferrals = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._closed = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        sock.setblocking(False)
+        loop.add_reader(self._fd, self._ready)
+
+    def _ready(self) -> None:
+        if self._deferrals < _MAX_DEFERRALS and self.connections.busier():
+            # another worker holds fewer connections: let it take this one
+            self._deferrals += 1
+            self._pause(_DEFER)
+            return
+        try:
+            conn, _ = self.sock.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            self._deferrals = 0  # taken by another worker (or gone)
+            return
+        except OSError as exc:  # out of file descriptors and the like: as asyncio's server, wait 1 s
+            self.loop.call_exception_handler(
+                {"message": "socket.accept() out of system resource", "exception": exc, "socket": self.sock}
+            )
+            self._pause(1.0)
+            return
+        self._deferrals = 0
+        conn.setblocking(False)
+        if conn.family in (socket.AF_INET, socket.AF_INET6):
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.connections.pending += 1
+        self.connections.publish()
+        task = self.loop.create_task(self.loop.connect_accepted_socket(self.factory, conn, ssl=self.ssl))
+        self._tasks.add(task)
+        task.add_done_callback(self._connected(conn))
+
+    def _connected(self, conn: socket.socket) -> Callable[[asyncio.Task[Any]], None]:
+        def done(task: asyncio.Task[Any]) -> None:
+            self._tasks.discard(task)
+            self.connections.pending -= 1
+            self.connections.publish()
+            if not task.cancelled() and task.exception() is not None:  # a TLS handshake that failed, ...
+                conn.close()
+
+        return done
+
+    def _pause(self, seconds: float) -> None:
+        self.loop.remove_reader(self._fd)
+        self._timer = self.loop.call_later(seconds, self._resume)
+
+    def _resume(self) -> None:
+        self._timer = None
+        if not self._closed:
+            self.loop.add_reader(self._fd, self._ready)
+
+    def close(self) -> None:
+        """Stop accepting (uvicorn's shutdown; connections already open go on)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.loop.remove_reader(self._fd)
+        # a draining worker takes no new connection: the others must not wait for it to
+        self.connections.closed = True
+        self.connections.publish()
+
+    async def wait_closed(self) -> None:
+        """Nothing to wait for once closed (uvicorn's shutdown awaits it)."""

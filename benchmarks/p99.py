@@ -1,0 +1,211 @@
+"""Paired p99: several setups of ``benchmarks/http.py`` started once, wrk runs taking turns.
+
+On a shared machine a p99 taken in one run of a setup and compared with one
+taken minutes later in a run of another measures the other processes as much
+as the servers.  Here every setup is started once and stays up; each round
+runs ``wrk`` against each of them in a fresh random order, back to back, and
+the report gives, per round, the p99 of each against the first setup's p99
+in the same round (a slow moment tends to fall on both of a pair), then the
+median of those per-round ratios::
+
+    python benchmarks/p99.py --rounds 12 --duration 3 \\
+        n-proxy-uvicorn n-hub-uvicorn-workers
+
+A setup is a key of ``benchmarks/http.py``'s setups, optionally with a name
+and a variant after it: ``NAME=KEY;ENV=VALUE;--option value`` starts ``KEY``
+with ``ENV=VALUE`` in its environment and ``--option value`` added to its
+command line (the hub's own options, to compare settings of the same code)::
+
+    python benchmarks/p99.py n-hub-uvicorn-workers \\
+        'si1=n-hub-uvicorn-workers;--switch-interval 0.001'
+
+Run from the repository root; needs wrk, and nginx for the proxy setups.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import random
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(_HERE)
+
+
+def _http() -> ModuleType:
+    """``benchmarks/http.py`` as a module (its name would shadow the standard library's ``http``)."""
+    spec = importlib.util.spec_from_file_location("bench_http", os.path.join(_HERE, "http.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_http"] = module  # dataclasses look the module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Running:
+    """A setup started once: its processes, port, wrk script, and its measurements."""
+
+    name: str
+    key: str
+    port: int
+    path: str
+    script: str | None
+    procs: list[subprocess.Popen[bytes]]
+    p99: list[float] = field(default_factory=list)
+    rps: list[float] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)
+
+
+def parse(spec: str) -> tuple[str, str, dict[str, str], list[str]]:
+    """``NAME=KEY;ENV=VALUE;--option value`` -> ``(name, key, env, extra argv)``."""
+    head, *rest = spec.split(";")
+    name, _, key = head.rpartition("=")
+    name = name or key
+    env: dict[str, str] = {}
+    extra: list[str] = []
+    for part in rest:
+        part = part.strip()
+        if part.startswith("-"):
+            extra += shlex.split(part)
+        elif "=" in part:
+            var, _, value = part.partition("=")
+            env[var] = value
+    return name, key, env, extra
+
+
+def start(bench: ModuleType, spec: str, workdir: str, log: object) -> Running:
+    """Start the setup ``spec`` (its backends first) on a free port; wait until it answers."""
+    name, key, env_extra, extra = parse(spec)
+    port = bench.free_port()
+    own = os.path.join(workdir, name)
+    os.makedirs(own, exist_ok=True)
+    os.chmod(own, 0o755)
+    setup = {s.key: s for s in bench.setups(port, os.devnull, own)}[key]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+    env.update(env_extra)
+    script = None
+    if setup.paths:
+        script = os.path.join(own, "paths.lua")
+        with open(script, "w", encoding="ascii") as out:
+            out.write(bench.WRK_PATHS.format(paths="{" + ", ".join(f'"{p}"' for p in setup.paths) + "}"))
+    procs: list[subprocess.Popen[bytes]] = []
+    for argv, ready_port, ready_path in setup.backends:
+        procs.append(
+            subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)  # type: ignore[arg-type]
+        )
+        bench.wait_ready(ready_port, ready_path)
+    argv = (*setup.argv, *extra)
+    procs.insert(
+        0, subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)  # type: ignore[arg-type]
+    )
+    running = Running(name, key, port, setup.path, script, procs)
+    bench.wait_ready(port, setup.path)
+    return running
+
+
+def stop(running: Running) -> None:
+    for proc in running.procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in running.procs:
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("setups", nargs="+", help="setups (the first is the reference): KEY or NAME=KEY;ENV=V;--opt v")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run (default 3)")
+    parser.add_argument("--rounds", type=int, default=10, help="wrk runs per setup (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the order within a round")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("benchmarks/p99.py needs wrk", file=sys.stderr)
+        return 2
+    bench = _http()
+    order = random.Random(args.seed)
+    workdir = tempfile.mkdtemp(prefix="wsgihub-p99-")
+    os.chmod(workdir, 0o755)
+    started: list[Running] = []
+    with tempfile.TemporaryFile("w+") as log:
+        try:
+            for spec in args.setups:
+                started.append(start(bench, spec, workdir, log))
+            for running in started:  # warm-up
+                bench.run_wrk(running.port, running.path, 1, args.connections, args.wrk_threads, running.script)
+            for round_no in range(1, args.rounds + 1):
+                turn = list(started)
+                order.shuffle(turn)
+                for running in turn:
+                    sessions = [p.pid for p in running.procs]
+                    before = sum(bench.session_cpu(s) for s in sessions)
+                    rps, requests, p99 = bench.run_wrk(
+                        running.port, running.path, args.duration, args.connections, args.wrk_threads, running.script
+                    )
+                    used = sum(bench.session_cpu(s) for s in sessions) - before
+                    running.rps.append(rps)
+                    running.p99.append(p99)
+                    running.cpu_us.append(used / requests * 1e6)
+                print(
+                    f"round {round_no}: "
+                    + ", ".join(f"{r.name} {r.rps[-1]:.0f}/s p99 {r.p99[-1]:.1f} ms" for r in started),
+                    file=sys.stderr,
+                    flush=True,
+                )
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read()[-3000:])
+            raise
+        finally:
+            for running in started:
+                stop(running)
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(report(started, args))
+    return 0
+
+
+def report(started: list[Running], args: argparse.Namespace) -> str:
+    """Markdown: per setup the medians, and per-round ratios against the first setup."""
+    ref = started[0]
+    lines = [
+        (
+            f"wrk, {args.rounds} rounds x {args.duration} s per setup (setups started once, taking turns "
+            f"in random order), {args.connections} connections, {os.cpu_count()} CPUs"
+        ),
+        "",
+        (
+            "| setup | p99 ms (median) | p99 min-max | requests/s (median) | CPU µs/request (median) "
+            f"| p99 / {ref.name}'s, per round (median) | requests/s / {ref.name}'s, per round (median) |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in started:
+        p99_ratio = statistics.median(a / b for a, b in zip(r.p99, ref.p99, strict=True))
+        rps_ratio = statistics.median(a / b for a, b in zip(r.rps, ref.rps, strict=True))
+        lines.append(
+            f"| {r.name} | {statistics.median(r.p99):.1f} | {min(r.p99):.1f}-{max(r.p99):.1f} "
+            f"| {statistics.median(r.rps):.0f} | {statistics.median(r.cpu_us):.0f} "
+            f"| {p99_ratio:.2f} | {rps_ratio:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
