@@ -7,8 +7,11 @@ a plain WSGI app (in the thread pool).  Each test starts ``wsgihub serve
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +26,12 @@ pytest.importorskip("wsgihub_flask")
 import requests
 from live_apps._process import ServeProcess, refuses_connections, run_serve, send_in_flight
 from live_apps.asgi_sites import SLOW_ANSWERS, SLOW_PATHS
+from live_apps.echo import app_a
 from websockets.sync.client import connect
+
+from wsgihub import Hub
+from wsgihub.servers import bind_socket
+from wsgihub.servers.uvicorn import UvicornServer
 
 SITE = "live_apps.asgi_sites:site"
 
@@ -265,3 +273,136 @@ def test_access_log_lines_still_queued_at_a_stop_are_written(server: str, tmp_pa
         assert proc.wait(30) == 0
     text = log.read_text()
     assert "last-native" in text and "last-wsgi" in text, text
+
+
+# -- uvicorn's own log messages (the uvicorn.error logger) ------------------------------------------
+STARTED = "[uvicorn.error] Started server process"
+INVALID = "[uvicorn.error] Invalid HTTP request received."
+
+
+def _send_garbage(url: str) -> None:
+    """Send a request uvicorn cannot parse (it logs a warning) and read until it closes."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        while sock.recv(4096):
+            pass
+
+
+def _uvicorn_messages(*args: str, site: tuple[str, ...] = ("--mount", "/a=live_apps.echo:app_a")) -> list[str]:
+    """stderr of ``wsgihub serve --server uvicorn ARGS`` sent one unparsable request, then SIGTERM."""
+    with ServeProcess([*site, "--server", "uvicorn", "--port", "0", *args]) as proc:
+        url = proc.url(60)
+        _send_garbage(url)
+        assert requests.get(url + "/a/", timeout=10).ok  # (after the garbage: its warning is out)
+        proc.signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    return proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "started", "invalid"),
+    [([], False, True), (["-v"], True, True), (["-q"], False, False)],
+    ids=["default-warnings", "verbose-info", "quiet-errors"],
+)
+def test_uvicorns_own_messages_follow_the_verbosity(args: list[str], started: bool, invalid: bool) -> None:
+    """Without a logging configuration: -q/-v decide for uvicorn's messages as for wsgihub's."""
+    stderr = _uvicorn_messages(*args)
+    assert any(STARTED in line for line in stderr) is started, stderr
+    assert any(INVALID in line for line in stderr) is invalid, stderr
+
+
+SITE_INI_UVICORN_LOGGING = """\
+[composite:main]
+use = egg:wsgihub#hub
+/a = a
+
+[app:a]
+use = call:live_apps.echo:echo_factory
+
+[loggers]
+keys = root, uvicorn
+
+[handlers]
+keys = stderr
+
+[formatters]
+keys = site
+
+[logger_root]
+level = WARNING
+handlers = stderr
+
+[logger_uvicorn]
+level = INFO
+handlers =
+qualname = uvicorn
+
+[handler_stderr]
+class = StreamHandler
+args = (sys.stderr,)
+formatter = site
+
+[formatter_site]
+format = SITE %(levelname)s [%(name)s] %(message)s
+"""
+
+
+def test_the_site_files_loggers_decide_for_uvicorns_messages(tmp_path: Any) -> None:
+    """The site file's [loggers] sets uvicorn at INFO under a WARNING root: its startup lines show."""
+    site = tmp_path / "site.ini"
+    site.write_text(SITE_INI_UVICORN_LOGGING)
+    stderr = _uvicorn_messages(site=(str(site),))
+    assert any(line.startswith("SITE INFO " + STARTED) for line in stderr), stderr
+    assert any(line.startswith("SITE WARNING " + INVALID) for line in stderr), stderr
+
+
+def test_a_log_config_decides_for_uvicorns_messages(tmp_path: Any) -> None:
+    """--log-config with uvicorn.error at ERROR under an INFO root: wsgihub's INFO lines, none of uvicorn's."""
+    config = tmp_path / "logging.json"
+    config.write_text(
+        json.dumps(
+            {
+                "formatters": {"f": {"format": "CONF %(levelname)s [%(name)s] %(message)s"}},
+                "handlers": {"err": {"class": "logging.StreamHandler", "formatter": "f"}},
+                "root": {"level": "INFO", "handlers": ["err"]},
+                "loggers": {"uvicorn.error": {"level": "ERROR"}},
+            }
+        )
+    )
+    stderr = _uvicorn_messages("--log-config", str(config))
+    assert any(line.startswith("CONF INFO [wsgihub.bus] Serving on") for line in stderr), stderr
+    assert not any("[uvicorn.error]" in line for line in stderr), stderr
+
+
+def test_uvicorn_error_gets_the_level_it_inherits_so_no_trace_messages_are_built() -> None:
+    """In the process: once uvicorn serves, ``uvicorn.error`` has a level of its own (what it
+    inherited), as uvicorn builds its per-connection trace messages whenever that level is
+    at most TRACE (NOTSET is); a level set by a configuration stays, TRACE included."""
+    logger = logging.getLogger("uvicorn.error")
+    root = logging.getLogger()
+    saved = (logger.level, root.level)
+    records: list[logging.LogRecord] = []
+    catch = logging.Handler()
+    catch.emit = records.append  # type: ignore[method-assign]
+    logger.addHandler(catch)
+    try:
+        for own, expected in ((logging.NOTSET, logging.WARNING), (5, 5)):  # 5: uvicorn's TRACE
+            logger.setLevel(own)
+            root.setLevel(logging.WARNING)
+            hub = Hub()
+            hub.mount("/a", app_a)
+            server = UvicornServer(hub.bus, hub.asgi, sock=bind_socket("127.0.0.1", 0))
+            server.subscribe()
+            hub.bus.start()
+            try:
+                assert logger.level == expected
+                assert requests.get(server.url + "/a/", timeout=10).ok
+            finally:
+                hub.bus.exit()
+        traced = [r.getMessage() for r in records if r.levelno == 5]
+        assert any("HTTP connection made" in message for message in traced), traced  # the TRACE run only
+    finally:
+        logger.removeHandler(catch)
+        logger.setLevel(saved[0])
+        root.setLevel(saved[1])

@@ -53,6 +53,7 @@ __all__ = [
     "configure_logging",
     "has_logging_sections",
     "load_log_config",
+    "settle_level",
 ]
 
 #: The format of the stderr handler when no configuration is given.
@@ -142,6 +143,24 @@ def flush_access_log() -> None:
     for handler in logging.getLogger(ACCESS_LOGGER).handlers:
         with contextlib.suppress(Exception):  # the exit goes on; logging reports its own errors
             handler.flush()
+
+
+def settle_level(name: str) -> int:
+    """Give logger ``name`` the level it takes from its ancestors, where it has none of its own.
+
+    Returns the logger's level.  What it lets through does not change: a
+    logger at ``NOTSET`` answers with its ancestors' level, and so does the
+    one it gets.  Called for ``uvicorn.error`` when uvicorn starts (after the
+    site loaded, so a framework's own logging configuration counts too):
+    uvicorn asks that logger's *own* level whether to build its trace
+    messages (``logger.level <= TRACE``), and at ``NOTSET`` it built two on
+    every connection for nothing.  A level set by ``--log-config``, the site
+    file's ``[loggers]`` or the framework is kept as set.
+    """
+    logger = logging.getLogger(name)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logger.getEffectiveLevel())
+    return logger.level
 
 
 def access_log_configured() -> bool:

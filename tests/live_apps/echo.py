@@ -51,3 +51,8 @@ def slow(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterabl
     body = b"slept"
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+def echo_factory(global_conf: dict[str, str], **local_conf: str) -> Callable[..., Iterable[bytes]]:
+    """PasteDeploy app factory (``use = call:live_apps.echo:echo_factory``): the ``a`` echo."""
+    return app_a

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from ..errors import ServeError
+from ..logconfig import settle_level
 from .base import DEFAULT_DRAIN_TIMEOUT, socket_to_serve
 from .loop import LoopServer
 
@@ -114,6 +115,7 @@ class UvicornServer(LoopServer):
             host, port = sock.getsockname()[:2]
             self.bound = (str(host), int(port))
             self.port = int(port)
+            settle_level("uvicorn.error")  # (uvicorn's trace messages: see settle_level)
             config = self._config()
             ready = threading.Event()
             server = _Server(config, ready)
