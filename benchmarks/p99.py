@@ -20,6 +20,17 @@ command line (the hub's own options, to compare settings of the same code)::
         'si1=n-hub-uvicorn-workers;--switch-interval 0.001'
 
 Run from the repository root; needs wrk, and nginx for the proxy setups.
+
+``--in-process`` measures inside one process instead, no sockets, no other
+process: ``hub.asgi`` serving the three apps of ``benchmarks/bench_apps.py``
+(WSGI, in its pool of ``--threads`` threads) to ``--concurrency`` clients
+on a uvloop (else asyncio) loop, each sending its next request as soon as
+the last one is answered; the time from the call to the last body message,
+per request.  The settings compared (``--switch-intervals``) take turns
+every ``--block`` seconds in the same process, so a slow moment on a shared
+machine falls on each of them alike::
+
+    python benchmarks/p99.py --in-process --switch-intervals 0.005,0.001 --rounds 20
 """
 
 from __future__ import annotations
@@ -38,9 +49,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(_HERE)
+# benchmarks/http.py would shadow the standard library's http package (as in http.py itself)
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 
 def _http() -> ModuleType:
@@ -127,15 +141,121 @@ def stop(running: Running) -> None:
             proc.wait(5)
 
 
+def in_process(args: argparse.Namespace) -> str:
+    """``--in-process``: per-request latency of ``hub.asgi`` under each switch interval, taking turns."""
+    import asyncio
+    import gc
+    import time
+
+    sys.path.insert(0, ROOT)
+    from benchmarks.bench_apps import make_hub
+    from wsgihub.asgi import ASGIHub
+
+    try:
+        import uvloop
+
+        loop_factory: Any = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover
+        loop_factory = asyncio.new_event_loop
+    hub = make_hub()
+    thread_counts = [int(v) for v in str(args.threads).split(",")]
+    apps = {n: ASGIHub(hub, threads=n) for n in thread_counts}
+    if args.freeze:
+        gc.collect()
+        gc.freeze()
+    intervals = [float(v) for v in args.switch_intervals.split(",")]
+    settings = [(n, v) for n in thread_counts for v in intervals]
+    latencies: dict[tuple[int, float], list[float]] = {setting: [] for setting in settings}
+    paths = ("/hello/", "/new/hello", "/api/hello")
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def client(app: Any, number: int, until: list[float], into: list[list[float]]) -> None:
+        i = number
+        while time.perf_counter() < until[0]:
+            path = paths[i % 3]
+            i += 1
+            scope = {
+                "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+                "root_path": "", "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 40000 + number),
+                "server": ("127.0.0.1", 80),
+            }
+            status: list[int] = []
+
+            async def send(message: dict[str, Any], status: list[int] = status) -> None:
+                if message["type"] == "http.response.start":
+                    status.append(message["status"])
+
+            start = time.perf_counter()
+            await app(scope, receive, send)
+            into[0].append(time.perf_counter() - start)
+            assert status == [200], status
+
+    async def drive() -> None:
+        turn = list(settings)
+        for _ in range(args.rounds):
+            order.shuffle(turn)
+            for threads, interval in turn:
+                sys.setswitchinterval(interval)
+                app = apps[threads]
+                into = [latencies[threads, interval]]
+                warm = [time.perf_counter() + 0.05]
+                await asyncio.gather(*(client(app, n, warm, [[]]) for n in range(args.concurrency)))
+                until = [time.perf_counter() + args.block]
+                await asyncio.gather(*(client(app, n, until, into) for n in range(args.concurrency)))
+
+    order = random.Random(args.seed)
+    loop = loop_factory()
+    try:
+        loop.run_until_complete(drive())
+    finally:
+        loop.close()
+        for app in apps.values():
+            app.pool.shutdown(wait=False)
+
+    def q(values: list[float], p: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1e3
+
+    lines = [
+        (
+            f"in-process hub.asgi, {args.concurrency} clients, {args.rounds} turns of "
+            f"{args.block} s per setting, gc.freeze {'on' if args.freeze else 'off'}, {os.cpu_count()} CPUs"
+        ),
+        "",
+        "| threads | switch interval | requests | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (threads, interval), values in latencies.items():
+        lines.append(
+            f"| {threads} | {interval:g} | {len(values)} | {q(values, 0.5):.2f} | {q(values, 0.9):.2f} | {q(values, 0.99):.2f} "
+            f"| {q(values, 0.999):.2f} | {max(values) * 1e3:.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("setups", nargs="+", help="setups (the first is the reference): KEY or NAME=KEY;ENV=V;--opt v")
+    parser.add_argument("--in-process", action="store_true", help="measure hub.asgi inside this process (see above)")
+    parser.add_argument("--switch-intervals", default="0.005,0.001", help="--in-process: settings compared")
+    parser.add_argument("--threads", default="8", help="--in-process: the pool's threads, or several: 8,4 (default 8)")
+    parser.add_argument("--concurrency", type=int, default=8, help="--in-process: clients (default 8)")
+    parser.add_argument("--block", type=float, default=0.5, help="--in-process: seconds per turn (default 0.5)")
+    parser.add_argument("--freeze", action="store_true", help="--in-process: gc.freeze() after loading")
+    parser.add_argument("setups", nargs="*", help="setups (the first is the reference): KEY or NAME=KEY;ENV=V;--opt v")
     parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run (default 3)")
     parser.add_argument("--rounds", type=int, default=10, help="wrk runs per setup (default 10)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the order within a round")
     args = parser.parse_args(argv)
+    if args.in_process:
+        print(in_process(args))
+        return 0
+    if not args.setups:
+        parser.error("name at least one setup (or --in-process)")
     if shutil.which("wrk") is None:
         print("benchmarks/p99.py needs wrk", file=sys.stderr)
         return 2

@@ -406,3 +406,23 @@ def test_uvicorn_error_gets_the_level_it_inherits_so_no_trace_messages_are_built
         logger.removeHandler(catch)
         logger.setLevel(saved[0])
         root.setLevel(saved[1])
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    ("args", "interval"),
+    [
+        (["--server", "uvicorn"], 0.001),  # the hub's default beside an event loop
+        (["--server", "uvicorn", "--switch-interval", "0.003"], 0.003),
+        ([], 0.005),  # waitress: Python's own
+        (["--switch-interval", "0.002"], 0.002),
+    ],
+)
+def test_the_serving_process_runs_with_the_switch_interval(args: list[str], interval: float) -> None:
+    """``--switch-interval`` (``sys.setswitchinterval``) where the hub serves; 0.001 by default under
+    uvicorn (the event loop needs the GIL for every read and write while the WSGI threads run)."""
+    with ServeProcess(["--mount", "/=live_apps.runtime:app", "--port", "0", *args]) as proc:
+        url = proc.url(60)
+        assert requests.get(url + "/", timeout=10).json()["switch_interval"] == interval
+        proc.signal(signal.SIGTERM)
+        assert proc.wait(30) == 0

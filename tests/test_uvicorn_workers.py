@@ -129,6 +129,7 @@ def test_a_failing_start_listener_fails_the_boot_in_one_line() -> None:
         (["--server", "granian", "--workers", "2"], "--workers: gunicorn's option, but --server is granian"),
         (["--server", "uvicorn", "--workers", "0"], "--workers"),
         (["--mount", "/a=live_apps.crashing:app", "--server", "uvicorn", "--workers", "2"], "ZeroDivisionError"),
+        (["--server", "uvicorn", "--workers", "2", "--switch-interval", "0"], "--switch-interval 0: expected"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
@@ -218,3 +219,23 @@ def test_connections_opened_at_once_spread_over_the_workers(served: tuple[ServeP
     finally:
         for conn in connections:
             conn.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "interval"),
+    [
+        ([], 0.001),  # the hub's default under uvicorn: the loop waits less for the WSGI threads
+        (["--switch-interval", "0.002"], 0.002),
+    ],
+)
+def test_each_worker_runs_with_the_switch_interval_and_its_startup_frozen(args: list[str], interval: float) -> None:
+    """Each worker serves with ``--switch-interval`` (default 0.001 under uvicorn) and with what the
+    site made at startup frozen out of garbage collection (``gc.freeze()``)."""
+    serve = ["--mount", "/=live_apps.runtime:app", "--server", "uvicorn", "--workers", "2", "--port", "0"]
+    with ServeProcess([*serve, *args]) as proc:
+        url = proc.url(60)
+        answers = [requests.get(url + "/", timeout=10).json() for _ in range(6)]
+        assert {answer["switch_interval"] for answer in answers} == {interval}
+        assert all(answer["gc_frozen"] > 0 and answer["pid"] != proc.pid for answer in answers)
+        proc.signal(signal.SIGTERM)
+        assert proc.wait(30) == 0

@@ -31,10 +31,16 @@ from urllib.parse import unquote_to_bytes
 if TYPE_CHECKING:
     from .types import Environ, Message, Receive, Scope, Send, StartResponse, WSGIApplication
 
-__all__ = ["DEFAULT_WSGI_THREADS", "Rooted", "ThreadPool", "WSGIResponder"]
+__all__ = ["ASGI_SWITCH_INTERVAL", "DEFAULT_WSGI_THREADS", "Rooted", "ThreadPool", "WSGIResponder"]
 
 #: Threads running WSGI mounts when none are asked for.
 DEFAULT_WSGI_THREADS = 8
+
+#: ``sys.setswitchinterval`` that ``wsgihub serve --server uvicorn|granian`` sets (``--switch-interval``):
+#: the loop needs the GIL for every read and write while the pool's threads run Python code, and
+#: with Python's 5 ms it waited up to that long each time, behind each of them (the p99 of the hub
+#: under uvicorn workers, docs/benchmarks.md).
+ASGI_SWITCH_INTERVAL = 0.001
 
 #: Batches of a WSGI response that may wait unsent before the app's thread waits.
 _SEND_QUEUE = 10

@@ -54,6 +54,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 import hupper
 
 from .accesslog import LOG_FORMATS
+from .asgiwsgi import ASGI_SWITCH_INTERVAL
 from .deploy import load, parse_mount_spec
 from .errors import ConfigError, WsgihubError
 from .health import DrainDelay
@@ -375,6 +376,15 @@ class ServeOptions:
         f"uvicorn, granian: {DEFAULT_THREADS}, for WSGI mounts).",
         check=_at_least(1),
         metavar="N",
+    )
+    switch_interval: float | None = _option(
+        None,
+        float,
+        "Seconds a thread running Python code may keep the GIL while another waits "
+        f"(sys.setswitchinterval, in every serving process; uvicorn, granian: {ASGI_SWITCH_INTERVAL:g}, "
+        "so that the event loop is not kept waiting by the WSGI threads; else Python's 0.005).",
+        check=_at_least(1e-6, " seconds"),
+        metavar="SECONDS",
     )
     reload: bool = _option(False, bool, "Restart when a mounted app's code changes.")
     drain_timeout: float = _option(
@@ -713,6 +723,7 @@ def run(
         _echo(describe_config(settings, sources), output)
         return 0
     _configure_logging(settings)
+    _set_switch_interval(settings)
     if settings.reload and not _in_reloader_child():
         return _run_reloader(settings)
     if settings.server == "uvicorn" and (settings.workers is not None or settings.gunicorn_config is not None):
@@ -724,6 +735,22 @@ def run(
     ):
         return _run_gunicorn(settings, output)
     return _run_waitress(settings, output)
+
+
+def _set_switch_interval(options: ServeOptions) -> None:
+    """``--switch-interval``, or under uvicorn and granian the hub's default for them.
+
+    Set before any server starts: gunicorn's workers are forked with it.
+    There, the event loop needs the GIL for every read and write while up to
+    ``--threads`` WSGI threads run Python code; with Python's 5 ms a thread
+    keeps it that long each time the loop asks (docs/benchmarks.md, the p99
+    of the hub under uvicorn workers).
+    """
+    interval = options.switch_interval
+    if interval is None and options.server in ("uvicorn", "granian"):
+        interval = ASGI_SWITCH_INTERVAL
+    if interval is not None:
+        sys.setswitchinterval(interval)
 
 
 def _load(options: ServeOptions) -> Hub:
@@ -995,6 +1022,7 @@ def server_factory(global_conf: Mapping[str, str], **local_conf: str) -> Callabl
                 hub = Hub()
                 hub.mount("/", wsgi_app, name="root")
             _configure_logging(options)
+            _set_switch_interval(options)
             code = _run_waitress(options, sys.stdout, loaded=hub)
         except WsgihubError as exc:
             _exit_bad_input(exc, options.debug)
