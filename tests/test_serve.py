@@ -411,9 +411,16 @@ def test_reload_parent_sigint_stops_the_child_gracefully(
     """SIGINT to the --reload parent only (a supervisor) or to the group (Ctrl-C).
 
     The child drains, the exit code is 0 and the PID file is gone (issue 8 §4).
+
+    The stop takes the 1 s request plus about 0.4 s of CPU (up to four processes
+    ending): 1.5-2.3 s on an idle machine, up to 6 s seen at load 20 on two cores.
+    The faults this guards against wait out gunicorn's graceful timeout (the drain
+    timeout: 30 s here) or the reloader's shutdown interval (drain timeout + 5 s),
+    so the bound sits between, far from both.
     """
     pid_file = tmp_path / "site.pid"
     args = ["live_apps.sites:slow_site", "--port", "0", "--reload", "--pid-file", str(pid_file)]
+    args += ["--drain-timeout", "30"]
     with ServeProcess([*args, *server]) as served:
         url = served.url()
         child = int(pid_file.read_text())
@@ -425,13 +432,13 @@ def test_reload_parent_sigint_stops_the_child_gracefully(
             served.signal_group(signal.SIGINT)
         else:
             served.signal(signal.SIGINT)
-        code = served.wait(timeout=30)
+        code = served.wait(timeout=60)
         took = time.monotonic() - sent
         for thread in clients:
             thread.join(10)
         assert (code, results) == (0, [200]), served.stderr
         assert not pid_file.exists()
-        assert took < 5, took  # no waiting out the reloader's shutdown interval, no SIGKILL
+        assert took < 15, took  # no waiting out a timeout (see above), no SIGKILL
         assert not any("forcefully killing" in line for line in served.stderr)
         # one bus per process serving the site (a gunicorn worker still booting has none yet)
         stops = served.stdout.count("MARKER stop listener ran")
