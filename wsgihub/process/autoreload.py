@@ -41,6 +41,7 @@ import importlib
 import os
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from types import ModuleType
@@ -156,16 +157,43 @@ def run_with_reloader(
 
 
 class _PollingMonitor(PollingFileMonitor):  # type: ignore[misc]
-    """hupper's polling file monitor (its default), but :meth:`stop` wakes it at once.
+    """hupper's polling file monitor (its default), with two changes.
 
-    hupper's sleeps its whole interval between scans, and the parent's exit
-    joins it: every stop of ``--reload`` took up to ``interval`` (1 s) more
-    after the child had exited.
+    * :meth:`stop` wakes it at once: hupper's sleeps its whole interval between
+      scans, and the parent's exit joins it, so every stop of ``--reload`` took
+      up to ``interval`` (1 s) more after the child had exited.
+    * A file is compared with the time the child that asked for it started
+      (:meth:`child_started`), not with the mtime the first scan finds: a file
+      the child read and that changed before that scan (up to ``interval``
+      later; a fix written just after an error) was never seen to change.  A
+      file changed between the child's start and its import costs one restart more.
     """
 
     def __init__(self, callback: Callable[[str], Any], interval: float = 1, **kw: Any) -> None:
         super().__init__(callback, interval, **kw)
         self._wake = threading.Event()
+        self._since = time.time()
+        #: the files not scanned yet, with the start of the child that asked for them
+        self._new: dict[str, float] = {}
+
+    def child_started(self) -> None:
+        """A new child starts now: the files it asks for are compared with this time."""
+        self._since = time.time()
+
+    def add_path(self, path: str) -> None:
+        """Watch ``path`` (from now, or since the current child started if it is new)."""
+        with self.lock:
+            if path not in self.paths:
+                self.paths.add(path)
+                self._new.setdefault(path, self._since)
+
+    def check_reload(self, paths: list[str]) -> None:
+        """hupper's scan, with each new file's first mtime taken as its child's start."""
+        with self.lock:
+            new, self._new = self._new, {}
+        for path, since in new.items():
+            self.mtimes.setdefault(path, since)
+        super().check_reload(paths)
 
     def run(self) -> None:
         """Scan the files every ``poll_interval`` seconds until stopped."""
@@ -200,10 +228,34 @@ class _Reloader(Reloader):  # type: ignore[misc]
         (hupper's own, private, method: were it renamed, this would never be
         called and such a child would only wait for a change, as before.)
         """
+        monitor = getattr(self.monitor, "monitor", None)
+        if isinstance(monitor, _PollingMonitor):
+            monitor.child_started()
         result, code = super()._run_worker()
         if result == WorkerResult.WAIT and code == NOTHING_TO_WATCH:
             return WorkerResult.EXIT, 2
         return result, code
+
+    def _wait_for_changes(self) -> tuple[str, int | None]:
+        """After a failed child: wait for a change, counting one seen while it exited.
+
+        hupper forgets the changes seen so far as it starts to wait (its
+        ``_run_worker`` clears them, as it does for a new child), so a fix
+        saved while the failed child was still exiting was seen ("changed;
+        reloading") and then waited for again.  Here they are kept for the wait.
+        """
+        proxy = self.monitor
+        proxy.clear_changes = _keep_changes  # (an attribute of this instance, for the wait only)
+        try:
+            if proxy.is_changed:
+                return WorkerResult.RELOAD, None
+            return super()._wait_for_changes()  # type: ignore[no-any-return]
+        finally:
+            del proxy.clear_changes
+
+
+def _keep_changes() -> None:
+    """Stands in for the file monitor's ``clear_changes`` while the parent waits for a change."""
 
 
 #: The exit code of a reloader child whose error no file change can fix (no file of the
