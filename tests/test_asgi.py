@@ -234,3 +234,28 @@ def test_a_wsgi_response_streams_chunk_by_chunk_and_an_error_is_a_500() -> None:
             go_on.set()
             assert b"".join(chunks) == b"second"
         assert requests.get(served + "/broken/", timeout=10).status_code == 500
+
+
+def test_the_pool_runs_calls_without_a_future_and_keeps_going_after_one_raises() -> None:
+    """``ThreadPool.run_soon``: what hub.asgi's WSGI side uses (the call reports its own outcome)."""
+    from wsgihub.asgi import ThreadPool
+
+    pool = ThreadPool(2)
+    ran: list[str] = []
+    done = threading.Event()
+
+    def fail() -> None:
+        raise RuntimeError("lost on purpose")
+
+    def record(name: str) -> None:
+        ran.append(threading.current_thread().name)
+        done.set()
+
+    pool.run_soon(fail)
+    pool.run_soon(record, "second")
+    assert done.wait(10)
+    assert ran and ran[0].startswith("wsgihub-wsgi-")
+    assert pool.submit(lambda: 42).result(10) == 42
+    pool.shutdown()
+    with pytest.raises(RuntimeError, match="shut down"):
+        pool.run_soon(record, "late")

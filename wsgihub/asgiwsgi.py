@@ -75,7 +75,9 @@ class WSGIResponder:
         batch: a list or tuple body goes in one batch with the status; any
         other body one chunk at a time as the app yields it, the thread waiting
         when :data:`_SEND_QUEUE` batches are not sent yet (a slow client slows
-        the app instead of filling memory).
+        the app instead of filling memory).  The thread's end (after the body's
+        ``close()``) is one more wake-up, carrying the app's exception if it
+        raised: no executor future crosses back (that was a third wake-up).
         """
         loop = asyncio.get_running_loop()
         environ = self._build_environ(scope, self._body(loop, _coroutine(receive)))
@@ -85,8 +87,7 @@ class WSGIResponder:
             # server's UTF-8 decoding of them (a2wsgi's: /a/%ff would be /a/\ufffd).
             _path_info(environ, raw)
         response = _Response(loop)
-        context = contextvars.copy_context()
-        done = loop.run_in_executor(self.pool, context.run, response.run, app, environ)
+        self.pool.run_soon(contextvars.copy_context().run, response.run, app, environ)
         try:
             while True:
                 batch = await response.queue.get()
@@ -98,7 +99,8 @@ class WSGIResponder:
         except BaseException:
             response.abandon()
             raise
-        await done
+        if response.error is not None:
+            raise response.error
 
 
 class _ClientGone(Exception):
@@ -108,7 +110,7 @@ class _ClientGone(Exception):
 class _Response:
     """A WSGI response made in a pool thread and sent by the event loop (see :meth:`WSGIResponder.serve`)."""
 
-    __slots__ = ("gone", "loop", "queue", "room", "started", "status")
+    __slots__ = ("error", "gone", "loop", "queue", "room", "started", "status")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -117,6 +119,8 @@ class _Response:
         self.gone = False
         self.started = False
         self.status: Message | None = None
+        #: What the app raised (set before the end is signalled): raised again on the loop.
+        self.error: BaseException | None = None
 
     # -- in the app's thread ------------------------------------------------------------------
     def start_response(self, status: str, headers: Any, exc_info: Any = None) -> Callable[[bytes], None]:
@@ -165,6 +169,8 @@ class _Response:
                     close()
         except _ClientGone:
             pass
+        except BaseException as exc:  # noqa: BLE001 - raised again on the loop, in the request's task
+            self.error = exc
         finally:
             self.loop.call_soon_threadsafe(self.queue.put_nowait, None)
 
@@ -188,7 +194,7 @@ class ThreadPool(Executor):
         if size < 1:
             raise ValueError(f"a thread pool needs at least one thread, not {size}")
         self.size = size
-        self._work: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]] | None] = (
+        self._work: queue.SimpleQueue[tuple[Future[Any] | None, Callable[..., Any], tuple[Any, ...]] | None] = (
             queue.SimpleQueue()
         )
         self._threads: list[threading.Thread] = []
@@ -201,17 +207,30 @@ class ThreadPool(Executor):
         if kwargs:
             fn = functools.partial(fn, **kwargs)
         future: Future[Any] = Future()
+        self._enqueue((future, fn, args))
+        return future
+
+    def run_soon(self, fn: Callable[..., Any], /, *args: Any) -> None:
+        """Run ``fn(*args)`` in a pool thread, with no future: ``fn`` reports its own outcome.
+
+        (:meth:`submit`'s future costs the loop a wake-up when it completes;
+        :meth:`WSGIResponder.serve` learns the end from the response itself.)
+        An exception ``fn`` lets out is lost: it must catch its own.
+        """
+        self._enqueue((None, fn, args))
+
+    def _enqueue(self, item: tuple[Future[Any] | None, Callable[..., Any], tuple[Any, ...]]) -> None:
+        """Queue ``item``; start a thread when none is idle and the pool is not full."""
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot submit to a thread pool that was shut down")
-            self._work.put((future, fn, args))
+            self._work.put(item)
             if self._idle == 0 and len(self._threads) < self.size:
                 thread = threading.Thread(target=self._run, name=f"wsgihub-wsgi-{len(self._threads) + 1}", daemon=True)
                 self._threads.append(thread)
                 thread.start()
             else:
                 self._idle -= 1 if self._idle else 0
-        return future
 
     def _run(self) -> None:
         while True:
@@ -219,7 +238,12 @@ class ThreadPool(Executor):
             if item is None:
                 return
             future, fn, args = item
-            if future.set_running_or_notify_cancel():
+            if future is None:
+                try:
+                    fn(*args)
+                except BaseException:  # noqa: BLE001, S110 - run_soon: fn reports its own outcome
+                    pass
+            elif future.set_running_or_notify_cancel():
                 try:
                     result = fn(*args)
                 except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
