@@ -236,3 +236,66 @@ def test_absolute_urls_never_point_at_a_hostile_host() -> None:
     app.on_request = lambda environ: public.url_for("new:home", _external=True)
     assert call(public, "/new/", HTTP_HOST="example.com:@evil.com").text == "new:home https://example.com/new/"
     assert wsgihub.find_hub() is None
+
+
+# -- one Host, many spellings: the hub and every adapter's own check agree ----------------------------
+SPELLING_TRUST = ["example.com", ".example.org", "[::1]", "[2001:DB8::abcd]"]
+#: Host values and whether a hub trusting :data:`SPELLING_TRUST` trusts them: an address is one
+#: host however it is written (compressed or not, leading zeros, upper-case hex, with a port)
+SPELLINGS = [
+    ("[::1]", True),
+    ("[0:0::1]", True),
+    ("[0:0:0:0:0:0:0:1]:8080", True),
+    ("[::0001]", True),
+    ("[0000::1]:80", True),
+    ("[2001:db8::abcd]", True),
+    ("[2001:DB8::ABCD]", True),
+    ("[2001:0db8:0:0::abcd]:443", True),
+    ("EXAMPLE.COM", True),
+    ("example.com.", True),
+    ("Www.Example.Org:8080", True),
+    ("[::2]", False),
+    ("[::ffff:127.0.0.1]", False),  # an IPv4-mapped address is another address
+    ("[::1%25eth0]", False),  # a zone id names an interface of this machine
+    ("[::1]x", False),
+    ("[0:0::1", False),
+    ("[::1].example.org", False),
+    ("[v1.fe]", False),
+    ("a..example.org", False),  # passed Werkzeug's '.example.org' entry as text
+    ("evil.com", False),
+]
+
+
+@pytest.mark.parametrize(("host", "trusted"), SPELLINGS)
+def test_an_address_is_one_trusted_host_in_every_spelling(host: str, trusted: bool) -> None:
+    assert HostTrust(SPELLING_TRUST).allows(host) is trusted
+
+
+def _flask_view() -> Any:
+    flask = pytest.importorskip("flask")
+    pytest.importorskip("wsgihub_flask")
+    if "TRUSTED_HOSTS" not in flask.Flask.default_config:
+        pytest.skip("Flask < 3.1 has no TRUSTED_HOSTS")
+    app = flask.Flask("spellings")
+    app.add_url_rule("/p", "p", lambda: "ok")
+    return app
+
+
+def _pyramid_view() -> Any:
+    config_module = pytest.importorskip("pyramid.config")
+    response = pytest.importorskip("pyramid.response")
+    pytest.importorskip("wsgihub_pyramid")
+    config = config_module.Configurator()
+    config.add_route("p", "/p")
+    config.add_view(lambda request: response.Response("ok"), route_name="p")
+    return config.make_wsgi_app()
+
+
+@pytest.mark.parametrize("make_app", [_flask_view, _pyramid_view], ids=["flask", "pyramid"])
+def test_every_adapters_host_check_answers_as_the_hub_does(make_app: Any) -> None:
+    """Flask (the hub's list as TRUSTED_HOSTS) and Pyramid (the hub's guard) answer 200 to every
+    spelling the hub trusts and 400 to the rest; Flask compared the text as written."""
+    hub = Hub(trusted_hosts=SPELLING_TRUST)
+    hub.mount("/m", make_app())
+    answers = {host: call(hub, "/m/p", HTTP_HOST=host).code for host, _ in SPELLINGS}
+    assert answers == {host: 200 if trusted else 400 for host, trusted in SPELLINGS}

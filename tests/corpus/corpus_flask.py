@@ -40,7 +40,7 @@ def site() -> wsgihub.Hub:
     """``/old``: the Flask app, invited at ``/__invite__/``; ``/a``: an echo app (health)."""
     import corpus_site
 
-    hub = wsgihub.Hub(trusted_hosts=["example.com"])
+    hub = wsgihub.Hub(trusted_hosts=["example.com", ".example.org", "[::1]"])
     hub.mount("/old", old, invite_path="/__invite__/")
     hub.mount("/a", corpus_site.echo("a"))
     return hub

@@ -17,25 +17,32 @@ is set when the app set its own list, when the hub trusts ``*`` or nothing
 at all, or with Flask before 3.1 (no such setting).  Flask's own 400 page
 says ``Host 'evil.com' is not trusted``; unless the app has a handler for
 400, the answer is the hub's instead (``Bad Request: untrusted Host``, the
-Host only in the ``wsgihub.security`` log), so no answer echoes it.  An IPv6 literal the hub trusts (``[::1]``) is
-given as :class:`_Literal`: Werkzeug drops a port from every entry with
-``partition(":")``, which cut ``[::1]`` to ``[`` and answered 400 to every
-IPv6 Host.  Werkzeug compares the literal as written, so a client spelling it
-otherwise (``[0:0::1]``, upper-case hex) still gets 400 from Flask while the
-hub, which compares addresses, would trust it.
+Host only in the ``wsgihub.security`` log), so no answer echoes it.
+
+Flask asks the hub: each entry is an :class:`_Entry`, a plain string to read
+that answers Werkzeug's comparison with the hub's own check
+(:meth:`wsgihub.urls.HostTrust.allows`).  Werkzeug compares the text as
+written: an IPv6 literal spelled otherwise (``[0:0::1]``, ``[0:0:0:0:0:0:0:1]``,
+upper-case hex), an upper-case name or one trailing dot got 400 from Flask
+although the hub trusts them, and ``a..example.org`` (an empty label, which
+the hub refuses) passed a ``.example.org`` entry.  (Werkzeug also cut every
+entry at its first ``:`` to drop a port, so ``[::1]`` was ``[``.)  What
+Werkzeug's own pattern refuses before it compares (``_`` in a name) stays
+refused.
 """
 
 from __future__ import annotations
 
 import logging
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self, SupportsIndex
 
 from flask import Flask
 from werkzeug.exceptions import SecurityError
 
 if TYPE_CHECKING:
     from wsgihub import Hub
+    from wsgihub.urls import HostTrust
 
 __all__ = ["for_code", "hub_hosts", "release", "trust"]
 
@@ -48,20 +55,61 @@ _BODY = "Bad Request: untrusted Host\n"
 _given: weakref.WeakKeyDictionary[Flask, tuple[list[str], int]] = weakref.WeakKeyDictionary()
 
 
-class _Literal(str):
-    """A ``TRUSTED_HOSTS`` entry that is an IPv6 literal (``[::1]``): it has no port to drop.
+class _Entry(str):
+    """One ``TRUSTED_HOSTS`` entry the hub gave: the name to read, the hub's check to Werkzeug.
 
-    Werkzeug's ``host_is_trusted`` takes ``entry.partition(":")[0]`` as the
-    host of each entry; for a bracketed literal that is ``[``, which matches
-    nothing.  Otherwise a plain string.
+    Werkzeug's ``host_is_trusted`` takes, for each entry, ``entry[1:]`` when it
+    starts with a dot, then ``.partition(":")[0].encode("idna").decode("ascii")``,
+    and compares the result with the Host's name (``==``, and ``endswith`` for
+    a dot entry).  A slice of an entry is an entry, and its ``partition(":")``
+    gives a :class:`_HubCheck`, which that chain leaves as it is: every
+    comparison is the hub's.
     """
 
-    __slots__ = ()
+    _trust: HostTrust
 
-    def partition(self, sep: str, /) -> tuple[str, str, str]:
+    def __new__(cls, name: str, trust: HostTrust) -> Self:
+        entry = super().__new__(cls, name)
+        entry._trust = trust
+        return entry
+
+    def __getitem__(self, key: SupportsIndex | slice) -> str:
+        part = super().__getitem__(key)
+        return _Entry(part, self._trust) if isinstance(key, slice) else part
+
+    def partition(self, sep: str, /) -> tuple[Any, str, str]:
         if sep == ":":
-            return (str(self), "", "")
+            return (_HubCheck(self._trust), "", "")
         return super().partition(sep)
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return (str, (str(self),))  # a copy (deepcopy, pickle) is the plain name
+
+
+class _HubCheck:
+    """What Werkzeug compares a Host's name with, for an :class:`_Entry`: the hub's decision."""
+
+    __slots__ = ("_trust",)
+
+    def __init__(self, trust: HostTrust) -> None:
+        self._trust = trust
+
+    def encode(self, *args: object) -> _HubCheck:
+        return self
+
+    def decode(self, *args: object) -> _HubCheck:
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and self._trust.allows(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __format__(self, spec: str) -> str:
+        return "\x00"  # Werkzeug's suffix test (``endswith(f".{entry}")``): never true, the hub decided
 
 
 def hub_hosts(hub: Hub) -> list[str] | None:
@@ -70,7 +118,7 @@ def hub_hosts(hub: Hub) -> list[str] | None:
     if hosts is None or hosts.wildcard:
         return None
     names = list(dict.fromkeys([*hosts.trusted, *sorted(hosts.exact)]))
-    return [_Literal(name) if name.startswith("[") else name for name in names] or None
+    return [_Entry(name, hosts) for name in names] or None
 
 
 def trust(app: Flask, hub: Hub) -> bool:
