@@ -627,6 +627,16 @@ def test_reload_serves_the_new_code_after_a_change(tmp_path: Path, server: list[
 _BROKEN = "def app(environ, start_response):\n    return [b'never closed'\n"
 
 
+def _fix_and_stop(served: ServeProcess, module: Path) -> None:
+    """Write the fixed app into ``module``, once (the reloader sees one write, see the test
+    above): a new child serves it; then SIGTERM, exit 0."""
+    module.write_text(_RELOADABLE.replace("VERSION", "fixed"))
+    url = served.url(timeout=20)
+    assert requests.get(url + "/r/", timeout=5).text == "fixed"
+    served.signal(signal.SIGTERM)
+    assert served.wait(timeout=15) == 0
+
+
 @pytest.mark.live
 @pytest.mark.parametrize("server", [[], ["--workers", "2"]], ids=["waitress", "gunicorn"])
 def test_reload_waits_for_a_fix_of_the_module_that_failed(tmp_path: Path, server: list[str]) -> None:
@@ -645,11 +655,7 @@ def test_reload_waits_for_a_fix_of_the_module_that_failed(tmp_path: Path, server
         assert len(errors) == 1, served.stderr
         assert "--mount /r=broken_app:app" in errors[0] and "SyntaxError" in errors[0]
         assert not any("Traceback" in line for line in served.stderr)
-        module.write_text(_RELOADABLE.replace("VERSION", "fixed"))  # once: seen (see the test above)
-        url = served.url(timeout=20)
-        assert requests.get(url + "/r/", timeout=5).text == "fixed"
-        served.signal(signal.SIGTERM)
-        assert served.wait(timeout=15) == 0
+        _fix_and_stop(served, module)
 
 
 #: A module that fails to import and, as the failed reloader child exits, waits until
@@ -684,11 +690,7 @@ def test_reload_sees_a_fix_made_while_the_failed_child_exits(tmp_path: Path) -> 
     module.write_text(_FAILS_UNTIL_FIXED_AT_EXIT)
     with ServeProcess(["--mount", "/r=failing_app:app", "--port", "0", "--reload"], pythonpath=[tmp_path]) as served:
         served.wait_for_line("^MARKER failed child exiting$")
-        module.write_text(_RELOADABLE.replace("VERSION", "fixed"))
-        url = served.url(timeout=20)
-        assert requests.get(url + "/r/", timeout=5).text == "fixed"
-        served.signal(signal.SIGTERM)
-        assert served.wait(timeout=15) == 0
+        _fix_and_stop(served, module)
     assert any("failing_app.py changed; reloading" in line for line in served.stderr), served.stderr
 
 
