@@ -546,3 +546,41 @@ def test_log_request_to_a_configured_logger_makes_a_record(records: list[logging
     (record,) = records
     assert (record.path, record.status, record.mount, record.request_id) == ("/a%20b", None, None, None)
     assert '"GET /a%20b" - - 1.000ms - - -' in record.getMessage()
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_another_layers_id_and_a_request_without_host_or_address(log_format: str) -> None:
+    """With IDs left to another layer, its ID is shown (escaped in text); no Host/address: unknown."""
+    import io
+
+    from wsgihub.accesslog import AccessLogHandler
+
+    hub = Hub()
+    hub.mount("/a", lambda e, s: (s("200 OK", [("Content-Length", "2")]), [b"ok"])[1], name="a")
+    stream = io.StringIO()
+    logger = logging.getLogger(f"test.accesslog.other-id.{log_format}")
+    handler = AccessLogHandler(stream, flush_interval=60.0)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    app = AccessLog(hub, log_format=log_format, logger=logger)  # request_id_header=None
+    try:
+        for outer_id in ("outer-1", 'bad "id" \n'):
+            environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": "/a/x", "wsgihub.request_id": outer_id}
+            body = app(environ, lambda status, headers, exc_info=None: None)
+            assert b"".join(body) == b"ok"
+            body.close()  # type: ignore[attr-defined]
+        handler.flush()
+        lines = stream.getvalue().splitlines()
+    finally:
+        logger.removeHandler(handler)
+    assert len(lines) == 2
+    if log_format == "json":
+        records = [json.loads(line) for line in lines]
+        assert [r["request_id"] for r in records] == ["outer-1", 'bad "id" \n']
+        assert [(r["remote_addr"], r["mount"], r["path"]) for r in records] == [(None, "a", "/a/x")] * 2
+    else:
+        matches = [TEXT_LINE.match(line) for line in lines]
+        assert all(matches), lines
+        assert [m["rid"] for m in matches if m] == ["outer-1", r"bad\x20\"id\"\x20\x0a"]
+        assert [(m["remote"], m["mount"], m["path"]) for m in matches if m] == [("-", "a", "/a/x")] * 2

@@ -284,3 +284,12 @@ def test_set_and_reset_request_id_for_requests_outside_wsgi() -> None:
     finally:
         reset_request_id(token)
     assert current_request_id() == "-"
+
+
+def test_generated_ids_stay_unique_and_well_formed_across_batches() -> None:
+    """IDs are made many at a time: every one of several batches' worth is new and well-formed."""
+    from wsgihub.requestid import POOL_SIZE, new_request_id
+
+    ids = [new_request_id() for _ in range(3 * POOL_SIZE + 7)]
+    assert len(set(ids)) == len(ids)
+    assert all(GENERATED.fullmatch(one) for one in ids)

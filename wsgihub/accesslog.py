@@ -81,7 +81,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import Token
+from itertools import repeat
 from json.encoder import encode_basestring as _json_string
+from operator import call as _call
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_from_bytes
 
@@ -126,17 +129,38 @@ _perf = time.perf_counter
 _wall = time.time
 _INFO = logging.INFO
 
-#: One request's values as a handler queues them, all atoms (the garbage
-#: collector stops tracking the tuple at its first pass, however long it
-#: waits): ``(started, remote_addr, method, path, status, bytes, duration_ms,
-#: peg, script_name, path_info, host, request_id)``.  ``started`` is
-#: ``time.perf_counter()``; ``path`` is not yet percent-encoded; ``peg`` is
-#: the ``id()`` of the peg that served the request (0: none), and
-#: ``script_name``, ``path_info``, ``host`` are what its adapter is asked the
-#: endpoint with, in the handler's thread, once per distinct request in a batch.
-Values = tuple[
-    float, str | None, str, str, str | None, int | None, float, int, str, str, str | None, str | None
-]
+#: One request's values as a handler queues them, all atoms or tuples of atoms
+#: (the garbage collector stops tracking them at its first pass, however long
+#: they wait): ``(started, ended, path, status, bytes, request_id, peg, where)``.
+#: ``started`` and ``ended`` are ``time.perf_counter()`` values; ``path`` is
+#: not yet percent-encoded; ``request_id`` is safe in a text line as it is
+#: (see :meth:`AccessLog._outside_id`); ``peg`` is the ``id()`` of the peg that
+#: served the request (0: none); ``where`` is :data:`Where`, the environ's
+#: values read with one C call.  ``where``'s script name and path info (and
+#: the method and host) are what the peg's adapter is asked the endpoint with,
+#: in the handler's thread, once per distinct request in a batch.
+Values = tuple[float, float, str, str | None, int | None, str | None, int, "Where"]
+
+#: ``(method, script_name, path_info, remote_addr, host)`` of a request (``remote_addr``
+#: ``""`` and ``host`` ``None`` when unknown).
+Where = tuple[str, str, str, str, str | None]
+
+#: The environ's values a line needs, in one C call (KeyError: one missing, see :func:`_where_slowly`).
+_where = itemgetter("REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "REMOTE_ADDR", "HTTP_HOST")
+#: The path as received (KeyError: one missing).
+_script_path = itemgetter("SCRIPT_NAME", "PATH_INFO")
+
+
+def _where_slowly(environ: Environ) -> Where:
+    """:data:`Where` of an environ lacking some of the keys (no Host header, say)."""
+    return (
+        environ.get("REQUEST_METHOD", "-"),
+        environ.get("SCRIPT_NAME", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("REMOTE_ADDR") or "",
+        environ.get("HTTP_HOST"),
+    )
+
 
 #: Formats a batch of :data:`Values` into lines, each ending in a newline.
 FormatBatch = Callable[..., str]
@@ -254,8 +278,6 @@ def _status_code(status: str | None) -> int | None:
     return int(status[:3]) if status and status[:3].isdigit() else None
 
 
-#: ``.000Z`` to ``.999Z``: a line's milliseconds, formatted once.
-_MILLIS = [f".{ms:03d}Z" for ms in range(1000)]
 
 #: Most a cache of formatted values (mounts, endpoints, methods, addresses) holds.
 _CACHE_SIZE = 4096
@@ -275,8 +297,33 @@ class _Cache(dict[Any, str]):
         return made
 
 
+#: ``.000Z`` to ``.999Z``: a line's milliseconds, formatted once.
+_MILLIS = [f".{ms:03d}Z" for ms in range(1000)]
+
+
 def _json_value(value: str | None) -> str:
     return "null" if value is None else _json_string(value)
+
+
+def _json_addr(value: str | None) -> str:
+    return "null" if not value else _json_string(value)
+
+
+def _text_named(pair: tuple[str | None, str | None]) -> str:
+    return f"{_word(pair[0])} {_word(pair[1])}"
+
+
+def _json_named(pair: tuple[str | None, str | None]) -> str:
+    return f'"mount": {_json_value(pair[0])}, "endpoint": {_json_value(pair[1])}'
+
+
+#: A text line (``%`` formatting: one C call per line in the handler's thread): time
+#: (seconds, milliseconds), ``remote "method path" status``, bytes, duration, mount and
+#: endpoint, request ID.
+_TEXT_LINE = "%s%s %s %s %.3fms %s %s\n"
+#: A JSON line; the values are already JSON (strings quoted and escaped).
+_JSON_LINE = '{"time": "%s%s", %s, "bytes": %s, "duration_ms": %r, %s, "request_id": %s, "remote_addr": %s}\n'
+
 
 
 def _json_code(status: str | None) -> str:
@@ -323,7 +370,10 @@ class AccessLog:
         self._methods = _Cache(_quote)
         self._codes = _Cache(_json_code if log_format == "json" else _text_code)
         self._json = _Cache(_json_value)
+        self._addrs = _Cache(_json_addr)
         self._paths = _Cache(_percent_encoded)
+        #: ``(mount, endpoint)`` as a line shows them: ``"new user"``, ``"mount": "new", "endpoint": "user"``.
+        self._named = _Cache(_json_named if log_format == "json" else _text_named)
         #: Formats a batch of values (what the handler's thread calls, many lines at a time).
         self.format_batch: FormatBatch = self._json_batch if log_format == "json" else self._text_batch
         #: ``(handler, its queue for this log)`` while the logger's only handler is an
@@ -338,6 +388,7 @@ class AccessLog:
         else:
             self._rid_key = None
             self._rid_lower = ""
+        self._rid_size = len(self._rid_lower)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """Call the app; the line is written when the server closes the body."""
@@ -348,12 +399,14 @@ class AccessLog:
         request.log = self
         request.environ = environ
         # as received: the hub moves the mount prefix to SCRIPT_NAME in place
-        request.path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        try:
+            script_name, path_info = _script_path(environ)
+        except KeyError:
+            script_name, path_info = environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", "")
+        request.path = script_name + path_info
         request.server_start = start_response
         request.status = None
-        request.headers = _NO_HEADERS
         request.sent = 0
-        request.done = False
         request.body = ()
         rid_key = self._rid_key
         if rid_key is not None:
@@ -394,6 +447,52 @@ class AccessLog:
             pegs.clear()
         pegs[id(peg)] = peg
 
+    def _outside_id(self, request_id: Any) -> str | None:
+        """A request ID given from outside (another layer's, :meth:`log_request`'s) as a line takes it.
+
+        ``None`` stays ``None``.  For text lines, an ID that is not
+        well-formed (:func:`wsgihub.requestid.is_valid_request_id`) is
+        escaped here, so that the handler's thread writes every ID as it is;
+        JSON lines escape it as any string.
+        """
+        if request_id is None:
+            return None
+        text = request_id if type(request_id) is str else str(request_id)
+        if self.log_format == "json" or _VALID.fullmatch(text) is not None:
+            return text
+        return _word(text)
+
+    def _queue(self, values: Values, environ: Environ | None) -> None:
+        """Hand ``values`` to the logger: the direct queue, a line now (stdout), or a record.
+
+        ``environ``: the request's (asked for the endpoint when a record is
+        made); ``None`` to build one from the values.
+        """
+        logger = self.logger
+        handlers = logger.handlers
+        handler = handlers[0] if len(handlers) == 1 else None
+        if type(handler) is AccessLogHandler and not logger.filters and not handler.filters:
+            direct_handler, queue = self._direct
+            if direct_handler is not handler:
+                queue = handler.queue_for(self.format_batch)
+                self._direct = (handler, queue)
+            if queue is None:  # stdout: now
+                handler.write_text(self.format_batch((values,)))
+            else:
+                queue.append(values)
+                if handler._flusher is None:
+                    handler._start_flusher()
+            return
+        if environ is None:
+            method, script_name, path_info, _remote, host = values[7]
+            environ = {"REQUEST_METHOD": method, "SCRIPT_NAME": script_name, "PATH_INFO": path_info}
+            peg = self._pegs.get(values[6]) if values[6] else None
+            if peg is not None:
+                environ["pegboard.peg"] = peg
+            if host is not None:
+                environ["HTTP_HOST"] = host
+        self._emit_record(values, environ)
+
     def _names(self, key: _NameKey) -> tuple[str | None, str | None]:
         """``(mount, endpoint)`` for a line, asked of the peg's adapter (see :func:`endpoint_of`).
 
@@ -401,7 +500,7 @@ class AccessLog:
         with an environ holding what the adapter matches on: the method, the
         app's own ``SCRIPT_NAME`` and ``PATH_INFO``, the host and the peg.
         """
-        peg_id, script_name, path_info, method, host = key
+        peg_id, method, script_name, path_info, host = key
         peg = self._pegs.get(peg_id) if peg_id else None
         if peg is None:
             return None, None
@@ -456,38 +555,15 @@ class AccessLog:
                 self._remember(peg)
         values: Values = (
             started,
-            remote_addr or None,
-            method,
+            _perf() if ended is None else ended,
             path,
             None if status is None else str(status),
             sent,
-            ((_perf() if ended is None else ended) - started) * 1000.0,
+            self._outside_id(request_id),
             peg_id,
-            script_name,
-            path_info,
-            host,
-            request_id,
+            (method, script_name, path_info, remote_addr or "", host),
         )
-        handlers = logger.handlers
-        handler = handlers[0] if len(handlers) == 1 else None
-        if type(handler) is AccessLogHandler and not logger.filters and not handler.filters:
-            direct_handler, queue = self._direct
-            if direct_handler is not handler:
-                queue = handler.queue_for(self.format_batch)
-                self._direct = (handler, queue)
-            if queue is None:
-                handler.write_text(self.format_batch((values,)))
-            else:
-                queue.append(values)
-                if handler._flusher is None:
-                    handler._start_flusher()
-            return
-        environ: dict[str, Any] = {"REQUEST_METHOD": method, "SCRIPT_NAME": script_name, "PATH_INFO": path_info}
-        if peg is not None:
-            environ["pegboard.peg"] = peg
-        if host is not None:
-            environ["HTTP_HOST"] = host
-        self._emit_record(values, environ)
+        self._queue(values, None)
 
     def _emit_record(self, values: Values, environ: Environ) -> None:
         """Hand a :class:`logging.LogRecord` with the values as attributes to the logger.
@@ -497,7 +573,8 @@ class AccessLog:
         request's own environ.
         """
         logger = self.logger
-        started, remote, method, path, status, sent, duration, *_where, request_id = values
+        started, ended, path, status, sent, request_id, peg_id, where = values
+        method, script_name, path_info, remote, host = where
         mount, endpoint = endpoint_of(environ)
         fields: dict[str, Any] = {
             "time": self._clock.format(started + (_wall() - _perf())),
@@ -505,74 +582,103 @@ class AccessLog:
             "path": _percent_encoded(path),
             "status": _status_code(status),
             "bytes": sent,
-            "duration_ms": round(duration, 3),
+            "duration_ms": round((ended - started) * 1000.0, 3),
             "mount": mount,
             "endpoint": endpoint,
             "request_id": request_id,
-            "remote_addr": remote,
+            "remote_addr": remote or None,
         }
-        names = {(values[7], values[8], values[9], method, values[10]): (mount, endpoint)}
+        names = {(peg_id, method, script_name, path_info, host): (mount, endpoint)}
         line = self.format_batch((values,), names)[:-1]
         record = logger.makeRecord(logger.name, _INFO, __file__, 0, line, (), None)
         record.__dict__.update(fields)
         logger.handle(record)
 
-    def _text_batch(self, batch: Sequence[Values], names: dict[_NameKey, tuple[str | None, str | None]] | None = None) -> str:
+    def _text_batch(self, batch: Sequence[Values], names: _Names | None = None) -> str:
         """Text lines for ``batch`` (each ending in a newline)."""
         if names is None:
             names = {}
         offset = _wall() - _perf()
-        second, stamp = self._clock._cached
-        words, methods, codes, paths = self._words, self._methods, self._codes, self._paths
-        lines = []
-        for started, remote, method, path, status, sent, duration, peg, script, info, host, request_id in batch:
-            key = (peg, script, info, method, host)
-            named = names.get(key)
-            if named is None:
-                named = names[key] = self._names(key)
+        clock = self._clock
+        second, stamp = clock._cached
+        # a line's columns but time, bytes, duration and ID, once per distinct request in the batch
+        parts: dict[_PartKey, tuple[str, str]] = {}
+        lines: list[str] = []
+        append = lines.append
+        for started, ended, path, status, sent, request_id, peg, where in batch:
+            key = (peg, path, status, where)
+            part = parts.get(key)
+            if part is None:
+                method, _script, _info, remote, _host = where
+                part = parts[key] = (
+                    f'{self._words[remote]} "{self._methods[method]} {self._paths[path]}" {self._codes[status]}',
+                    self._named[self._pair(peg, where, names)],
+                )
             when = started + offset
             if int(when) != second:
-                self._clock.format(when)
-                second, stamp = self._clock._cached
-            path = paths[path]
-            if request_id is None:
-                request_id = "-"
-            elif not request_id.isalnum():
-                request_id = _word(request_id)
-            lines.append(
-                f"{stamp}{_MILLIS[int((when - second) * 1000)]} {words[remote]} "
-                f'"{methods[method]} {path}" {codes[status]} {"-" if sent is None else sent} '
-                f"{duration:.3f}ms {words[named[0]]} {words[named[1]]} {request_id}\n"
+                clock.format(when)
+                second, stamp = clock._cached
+            append(
+                _TEXT_LINE
+                % (
+                    stamp,
+                    _MILLIS[int((when - second) * 1000)],
+                    part[0],
+                    "-" if sent is None else sent,
+                    (ended - started) * 1000.0,
+                    part[1],
+                    request_id or "-",
+                )
             )
         return "".join(lines)
 
-    def _json_batch(self, batch: Sequence[Values], names: dict[_NameKey, tuple[str | None, str | None]] | None = None) -> str:
+    def _json_batch(self, batch: Sequence[Values], names: _Names | None = None) -> str:
         """JSON lines for ``batch``: what ``json.dumps(values, ensure_ascii=False)`` gives, faster."""
         if names is None:
             names = {}
         offset = _wall() - _perf()
-        second, stamp = self._clock._cached
-        strings, codes, paths = self._json, self._codes, self._paths
-        lines = []
-        for started, remote, method, path, status, sent, duration, peg, script, info, host, request_id in batch:
-            key = (peg, script, info, method, host)
-            named = names.get(key)
-            if named is None:
-                named = names[key] = self._names(key)
+        clock = self._clock
+        second, stamp = clock._cached
+        parts: dict[_PartKey, tuple[str, str, str]] = {}
+        lines: list[str] = []
+        append = lines.append
+        for started, ended, path, status, sent, request_id, peg, where in batch:
+            key = (peg, path, status, where)
+            part = parts.get(key)
+            if part is None:
+                method, _script, _info, remote, _host = where
+                part = parts[key] = (
+                    f'"method": {self._json[method]}, "path": "{self._paths[path]}", "status": {self._codes[status]}',
+                    self._named[self._pair(peg, where, names)],
+                    self._addrs[remote],
+                )
             when = started + offset
             if int(when) != second:
-                self._clock.format(when)
-                second, stamp = self._clock._cached
-            path = paths[path]
-            lines.append(
-                f'{{"time": "{stamp}{_MILLIS[int((when - second) * 1000)]}", "method": {strings[method]}, '
-                f'"path": "{path}", "status": {codes[status]}, '
-                f'"bytes": {"null" if sent is None else sent}, "duration_ms": {round(duration, 3)!r}, '
-                f'"mount": {strings[named[0]]}, "endpoint": {strings[named[1]]}, '
-                f'"request_id": {"null" if request_id is None else _json_string(request_id)}, '
-                f'"remote_addr": {strings[remote]}}}\n'
+                clock.format(when)
+                second, stamp = clock._cached
+            append(
+                _JSON_LINE
+                % (
+                    stamp,
+                    _MILLIS[int((when - second) * 1000)],
+                    part[0],
+                    "null" if sent is None else sent,
+                    round((ended - started) * 1000.0, 3),
+                    part[1],
+                    "null" if request_id is None else _json_string(request_id),
+                    part[2],
+                )
             )
         return "".join(lines)
+
+    def _pair(self, peg: int, where: Where, names: _Names) -> tuple[str | None, str | None]:
+        """``(mount, endpoint)`` of a line, from ``names`` or asked (then kept in ``names``)."""
+        method, script_name, path_info, _remote, host = where
+        key = (peg, method, script_name, path_info, host)
+        pair = names.get(key)
+        if pair is None:
+            pair = names[key] = self._names(key)
+        return pair
 
 
 class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -626,8 +732,8 @@ class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
             if self._queues and self.stream is not None and not getattr(self.stream, "closed", False):
                 texts = []
                 for format_batch, queue in list(self._queues.items()):
-                    popleft = queue.popleft
-                    batch = [popleft() for _ in range(len(queue))]
+                    # popleft() len(queue) times, in C (appends may go on meanwhile)
+                    batch = list(map(_call, repeat(queue.popleft, len(queue))))
                     if batch:
                         try:
                             texts.append(format_batch(batch))
@@ -688,8 +794,12 @@ def _content_length(headers: list[tuple[str, str]]) -> int | None:
 #: Headers of a request whose app never called start_response.
 _NO_HEADERS: list[tuple[str, str]] = []
 
-#: ``(peg, script_name, path_info, method, host)``: what a line's mount and endpoint depend on.
+#: ``(peg, method, script_name, path_info, host)``: what a line's mount and endpoint depend on.
 _NameKey = tuple[int, str, str, str, str | None]
+#: ``(mount, endpoint)`` by :data:`_NameKey`: asked once per distinct request in a batch.
+_Names = dict[_NameKey, tuple[str | None, str | None]]
+#: ``(peg, path, status, where)``: what a line's columns but time, bytes, duration and ID depend on.
+_PartKey = tuple[int, str, str | None, Where]
 
 
 class _Request:
@@ -703,7 +813,6 @@ class _Request:
 
     __slots__ = (
         "body",
-        "done",
         "environ",
         "headers",
         "log",
@@ -726,8 +835,8 @@ class _Request:
     status: str | None
     headers: list[tuple[str, str]]
     sent: int | None
-    done: bool
-    body: Iterable[bytes]
+    #: ``None`` once closed (the line is written once)
+    body: Iterable[bytes] | None
     request_id: str | None
     token: Token[str] | None
 
@@ -740,7 +849,7 @@ class _Request:
         if request_id is not None:
             log = self.log
             lower = log._rid_lower
-            size = len(lower)
+            size = log._rid_size
             for name, _value in headers:
                 if len(name) == size and name.lower() == lower:
                     break
@@ -758,7 +867,7 @@ class _Request:
 
     # -- as the body ------------------------------------------------------------------
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self.body:
+        for chunk in self.body:  # type: ignore[union-attr]
             yield chunk
             # counted once the server came back for more: it took the chunk
             self.sent += len(chunk)  # type: ignore[operator]
@@ -772,11 +881,12 @@ class _Request:
         are made later, in the handler's thread.  One method, not three
         (close, finish, write): each Python call is paid on every request.
         """
-        if self.done:
+        body = self.body
+        if body is None:
             return
-        self.done = True
+        self.body = None
         try:
-            close = getattr(self.body, "close", None)
+            close = getattr(body, "close", None)
             if close is not None:
                 close()
         finally:
@@ -787,11 +897,10 @@ class _Request:
                 # caches (the same dict it clears when a level changes), else ask.
                 if (log._levels.get(_INFO) or logger.isEnabledFor(_INFO)) and not logger.disabled:
                     environ = self.environ
-                    started = self.started
-                    sent = self.sent
-                    if sent is None:  # a file_wrapper body: what it announced
-                        sent = _content_length(self.headers)
-                    method = environ.get("REQUEST_METHOD", "-")
+                    try:  # the environ's values in one C call
+                        where = _where(environ)
+                    except KeyError:
+                        where = _where_slowly(environ)
                     peg = environ.get("pegboard.peg")
                     if peg is None:
                         peg_id = 0
@@ -799,35 +908,33 @@ class _Request:
                         peg_id = id(peg)
                         if peg_id not in log._pegs:
                             log._remember(peg)
+                    sent = self.sent
+                    if sent is None:  # a file_wrapper body: what it announced
+                        sent = _content_length(getattr(self, "headers", _NO_HEADERS))
+                    request_id = self.request_id
                     values: Values = (
-                        started,
-                        environ.get("REMOTE_ADDR") or None,
-                        method,
+                        self.started,
+                        _perf(),
                         self.path,
                         self.status,
                         sent,
-                        (_perf() - started) * 1000.0,
+                        request_id if request_id is not None else log._outside_id(environ.get(ENVIRON_KEY)),
                         peg_id,
-                        environ.get("SCRIPT_NAME", ""),
-                        environ.get("PATH_INFO", ""),
-                        environ.get("HTTP_HOST"),
-                        self.request_id or _other_id(environ),
+                        where,
                     )
+                    handler, queue = log._direct
                     handlers = logger.handlers
-                    handler = handlers[0] if len(handlers) == 1 else None
-                    if type(handler) is AccessLogHandler and not logger.filters and not handler.filters:
-                        direct_handler, queue = log._direct
-                        if direct_handler is not handler:
-                            queue = handler.queue_for(log.format_batch)
-                            log._direct = (handler, queue)
-                        if queue is None:  # stdout: now
-                            handler.write_text(log.format_batch((values,)))
-                        else:
-                            queue.append(values)
-                            if handler._flusher is None:
-                                handler._start_flusher()
+                    if (
+                        queue is not None
+                        and len(handlers) == 1
+                        and handlers[0] is handler
+                        and handler._flusher is not None
+                        and not logger.filters
+                        and not handler.filters
+                    ):
+                        queue.append(values)
                     else:
-                        log._emit_record(values, environ)
+                        log._queue(values, environ)
             finally:
                 token = self.token
                 if token is not None:
@@ -852,12 +959,6 @@ class _Request:
 
 
 _new_request = object.__new__
-
-
-def _other_id(environ: Environ) -> str | None:
-    """The request ID another layer put in the environ, as text (``None``: there is none)."""
-    found = environ.get(ENVIRON_KEY)
-    return found if found is None or type(found) is str else str(found)
 
 
 class _SizedRequest(_Request):
