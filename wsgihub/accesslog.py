@@ -51,6 +51,10 @@ value is unknown)::
   request (mount, method, path, host) in it, with an environ holding just
   those (the adapter matches the path again); for a logger configured
   otherwise, when the server closes the body, with the request's environ.
+  The adapter answers from the mount's own routes: a URL conf a Django
+  request picks for itself (``request.urlconf``, django-hosts) is not
+  known there, and such a request's endpoint is the one ``ROOT_URLCONF``
+  gives the path (often none: ``-``); documented in ``docs/deployment.md``.
 - ``request_id`` is ``environ["wsgihub.request_id"]`` (see
   :mod:`wsgihub.requestid`); given ``request_id_header``, this middleware
   also does the request-ID work itself (one layer instead of two).
