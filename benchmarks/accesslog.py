@@ -30,10 +30,19 @@ app; ``callgrind`` over a real ``wsgihub serve`` gives the instructions of
 the whole process per request (``docs/benchmarks.md``, "Access log and
 request IDs").
 
+``--callgrind`` measures what no in-process loop can: the whole server.
+``wsgihub serve`` (waitress, one thread) runs under valgrind's callgrind
+for each setup, and the CPU instructions of the whole process per request
+(the writer thread and waitress's own code included) are counted over
+``--requests`` requests sent one after the other, after a warm-up: the
+same figure on a loaded machine as on a quiet one (needs ``valgrind``;
+a few minutes).
+
 Run from the repository root::
 
     python benchmarks/accesslog.py                  # 600 requests per setup, caches emptied
     python benchmarks/accesslog.py --hot --requests 20000 --log-format json
+    python benchmarks/accesslog.py --callgrind --requests 1000
 """
 
 from __future__ import annotations
@@ -128,12 +137,136 @@ class Evictor:
         json.dumps(self.blob)
 
 
+# -- --callgrind: the whole server process, instructions per request ----------------------------
+#: ``wsgihub serve`` arguments of each variant (``{log}``: the access log's file).
+SERVE_VARIANTS = {
+    "off": ["--request-id-header", ""],
+    "ids": [],
+    "log": ["--access-log", "{log}"],
+}
+
+
+def _get(port: int, sock: Any) -> None:
+    """One ``GET /new/hello`` on a kept-alive connection; the whole answer read."""
+    sock.sendall(b"GET /new/hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("the server closed the connection")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    if b" 200 " not in head[:16]:
+        raise RuntimeError(f"not a 200: {head[:80]!r}")
+    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += sock.recv(65536)
+
+
+def callgrind_server(variant: str, requests: int, log_format: str, workdir: str) -> dict[str, int]:
+    """CPU instructions of a ``wsgihub serve`` process (waitress, 1 thread) per request, by thread.
+
+    The server runs under ``valgrind --tool=callgrind`` with instrumentation
+    off; after 300 warm-up requests (and a second for the writer thread to
+    write theirs) it is switched on with ``callgrind_control``, ``requests``
+    requests are sent one after the other on one kept-alive connection, the
+    writer is given 2.5 s to write their lines, and the counts are dumped.
+    Returns instructions per request by thread (``1`` is the main thread,
+    the others in the order they started: waitress's worker, its socket
+    loop, then the access log's writer), and ``"total"``.
+    """
+    import glob
+    import signal
+    import socket
+    import subprocess
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    extra = [arg.format(log=os.path.join(workdir, "access.log")) for arg in SERVE_VARIANTS[variant]]
+    if variant == "log":
+        extra += ["--log-format", log_format]
+    out = os.path.join(workdir, f"cg-{variant}")
+    os.makedirs(out, exist_ok=True)
+    argv = [
+        "valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes",
+        f"--callgrind-out-file={out}/cg.%p",
+        sys.executable, "-c", "import sys; from wsgihub.cli import main; sys.exit(main())",
+        "serve", "benchmarks.bench_apps:make_hub", "--host", "127.0.0.1", "--port", str(port),
+        "--threads", "1", "-q", *extra,
+    ]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONHASHSEED="0")
+    server = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=120)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"wsgihub serve ({variant}) under valgrind did not start") from None
+                time.sleep(0.5)
+        with sock:
+            for _ in range(300):
+                _get(port, sock)
+            time.sleep(1.5)
+            pid = str(server.pid)
+            subprocess.run(["callgrind_control", "-z", pid], capture_output=True, check=True)
+            subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=True)
+            for _ in range(requests):
+                _get(port, sock)
+            time.sleep(2.5)
+            subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=True)
+            subprocess.run(["callgrind_control", "--dump=measured", pid], capture_output=True, check=True)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(60)
+    counts: dict[str, int] = {}
+    for path in sorted(glob.glob(f"{out}/cg.{server.pid}.1-*")):
+        annotated = subprocess.run(["callgrind_annotate", path], capture_output=True, text=True, check=True).stdout
+        totals = [line for line in annotated.splitlines() if line.endswith("PROGRAM TOTALS")]
+        total = int(totals[0].split()[0].replace(",", "")) if totals else 0
+        counts[str(int(path.rsplit("-", 1)[1]))] = round(total / requests)
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def main_callgrind(requests: int, log_format: str) -> int:
+    """``--callgrind``: instructions per request of the whole server, off / ids / log."""
+    results: dict[str, dict[str, int]] = {}
+    with tempfile.TemporaryDirectory(prefix="wsgihub-accesslog-cg-") as workdir:
+        for variant in SERVE_VARIANTS:
+            results[variant] = callgrind_server(variant, requests, log_format, workdir)
+            print(f"{variant}: {results[variant]}", file=sys.stderr, flush=True)
+    base = results["off"]["total"]
+    print(
+        f"wsgihub serve (waitress, 1 thread) under callgrind, {requests} requests on one connection, "
+        f"{log_format} lines; CPU instructions per request, whole process"
+    )
+    print(f"{'setup':6} {'total':>9} {'vs off':>9} {'share':>7}   by thread")
+    for variant, counts in results.items():
+        total = counts["total"]
+        threads = ", ".join(f"{key}: {value}" for key, value in counts.items() if key != "total")
+        print(f"{variant:6} {total:9d} {total - base:+9d} {(total - base) / base:+7.1%}   {threads}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=600, help="requests per setup (default 600)")
     parser.add_argument("--hot", action="store_true", help="keep the caches warm (a loop, not a server)")
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="count the CPU instructions of a whole wsgihub serve process (waitress) per request instead",
+    )
     args = parser.parse_args(argv)
+    if args.callgrind:
+        return main_callgrind(args.requests, args.log_format)
 
     from benchmarks.bench_apps import make_hub
     from wsgihub.logconfig import configure_access_log
