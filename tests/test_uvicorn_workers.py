@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import http.client
 import json
+import os
 import re
 import signal
 import time
@@ -197,6 +198,21 @@ def test_connections_opened_at_once_spread_over_the_workers(served: tuple[ServeP
     worker past the wait now and then; the old split failed this most of the time.)
     """
     _proc, url = served
+    _assert_a_burst_spreads(url)
+
+
+def test_a_killed_workers_replacement_takes_its_share(served: tuple[ServeProcess, str]) -> None:
+    """A worker killed outright (as gunicorn does at its timeout) cannot clear its row of the shared
+    counts; the master clears it when it spawns the replacement, and bursts spread over both again."""
+    proc, url = served
+    victim = next(iter(_pids(url, 4)))
+    os.kill(victim, signal.SIGKILL)
+    proc.wait_for_lines(STARTUP, 1, timeout=60)  # the replacement's bus started
+    _assert_a_burst_spreads(url)
+    assert victim not in _pids(url)
+
+
+def _assert_a_burst_spreads(url: str) -> None:
     for _ in range(200):  # both workers serve (a worker's lifespan starts before it accepts)
         if len(_pids(url, 4)) == 2:
             break

@@ -312,13 +312,22 @@ class _Loads:
         self._owners: list[Any] = [None] * _SLOTS
 
     def claim(self, worker: Any) -> int | None:
-        """In the master: a row for ``worker`` (one no live worker holds), or ``None`` if all are held."""
+        """In the master: a row for ``worker`` (one no live worker holds), or ``None`` if all are held.
+
+        Rows of workers that died without clearing theirs (killed at the
+        timeout) are cleared here too: gunicorn spawns a worker after reaping one.
+        """
+        free: int | None = None
         for slot, owner in enumerate(self._owners):
-            if owner is None or not _alive(getattr(owner, "pid", None)):
-                self._owners[slot] = worker
+            if owner is not None and not _alive(getattr(owner, "pid", None)):
+                self._owners[slot] = owner = None
                 self.publish(slot, None)
-                return slot
-        return None
+            if owner is None and free is None:
+                free = slot
+        if free is not None:
+            self._owners[free] = worker
+            self.publish(free, None)  # counted once the worker serves
+        return free
 
     def publish(self, slot: int, connections: int | None) -> None:
         """This worker's open connections (``None``: not serving, not counted)."""
