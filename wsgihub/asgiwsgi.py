@@ -19,6 +19,7 @@ it is imported when a responder is made.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import functools
 import queue
@@ -88,14 +89,18 @@ class WSGIResponder:
             _path_info(environ, raw)
         response = _Response(loop)
         self.pool.run_soon(contextvars.copy_context().run, response.run, app, environ)
+        batches = response.batches
         try:
             while True:
-                batch = await response.queue.get()
+                if not batches:
+                    await response.arrival()
+                batch = batches.popleft()
                 if batch is None:
                     break
                 for message in batch:
                     await send(message)
-                response.room.release()
+                if response.room is not None:
+                    response.room.release()
         except BaseException:
             response.abandon()
             raise
@@ -110,12 +115,17 @@ class _ClientGone(Exception):
 class _Response:
     """A WSGI response made in a pool thread and sent by the event loop (see :meth:`WSGIResponder.serve`)."""
 
-    __slots__ = ("error", "gone", "loop", "queue", "room", "started", "status")
+    __slots__ = ("batches", "error", "gone", "loop", "room", "started", "status", "waiter")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.queue: asyncio.Queue[list[Message] | None] = asyncio.Queue()
-        self.room = threading.Semaphore(_SEND_QUEUE)
+        #: Batches handed to the loop and not sent yet; ``None`` last: the app's thread is done.
+        #: (A deque and one future at a time: an ``asyncio.Queue`` per request cost more.)
+        self.batches: collections.deque[list[Message] | None] = collections.deque()
+        #: What the loop awaits while ``batches`` is empty.
+        self.waiter: asyncio.Future[None] | None = None
+        #: Bounds a streamed body's unsent batches (made at its first chunk: a list body is one batch).
+        self.room: threading.Semaphore | None = None
         self.gone = False
         self.started = False
         self.status: Message | None = None
@@ -134,18 +144,21 @@ class _Response:
         return self.write
 
     def write(self, data: bytes) -> None:
-        self._put([{"type": "http.response.body", "body": data, "more_body": True}])
+        self._put([{"type": "http.response.body", "body": data, "more_body": True}], bounded=True)
 
-    def _put(self, batch: list[Message]) -> None:
+    def _put(self, batch: list[Message], bounded: bool = False) -> None:
         if not self.started:
             if self.status is None:
                 raise RuntimeError("the WSGI app sent a body before calling start_response")
             self.started = True
             batch.insert(0, self.status)
-        self.room.acquire()
+        if bounded:  # a chunk of a streamed body: wait while _SEND_QUEUE batches are unsent
+            if self.room is None:
+                self.room = threading.Semaphore(_SEND_QUEUE)
+            self.room.acquire()
         if self.gone:
             raise _ClientGone
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, batch)
+        self.loop.call_soon_threadsafe(self._arrive, batch)
 
     def run(self, app: WSGIApplication, environ: Environ) -> None:
         try:
@@ -161,8 +174,8 @@ class _Response:
                 else:
                     for chunk in body:
                         if chunk:
-                            self._put([{"type": "http.response.body", "body": chunk, "more_body": True}])
-                    self._put([{"type": "http.response.body", "body": b"", "more_body": False}])
+                            self._put([{"type": "http.response.body", "body": chunk, "more_body": True}], bounded=True)
+                    self._put([{"type": "http.response.body", "body": b"", "more_body": False}], bounded=True)
             finally:
                 close = getattr(body, "close", None)
                 if close is not None:
@@ -172,14 +185,27 @@ class _Response:
         except BaseException as exc:  # noqa: BLE001 - raised again on the loop, in the request's task
             self.error = exc
         finally:
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, None)
+            self.loop.call_soon_threadsafe(self._arrive, None)
 
     # -- on the loop ----------------------------------------------------------------------------
+    def _arrive(self, batch: list[Message] | None) -> None:
+        self.batches.append(batch)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def arrival(self) -> asyncio.Future[None]:
+        """A future done when the next batch (or the end) has arrived."""
+        self.waiter = waiter = self.loop.create_future()
+        return waiter
+
     def abandon(self) -> None:
         """The response will not be sent on: let the app's thread end at its next chunk."""
         self.gone = True
-        for _ in range(_SEND_QUEUE + 1):
-            self.room.release()
+        room = self.room
+        if room is not None:  # (made later, it starts with room to spare: the thread sees gone first)
+            for _ in range(_SEND_QUEUE + 1):
+                room.release()
 
 
 class ThreadPool(Executor):
