@@ -967,6 +967,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.duration is None:
         args.duration = 2 if args.paired else 5
+    if args.pairs < 1 or args.duration < 1 or args.rounds < 1:
+        parser.error("--pairs, --duration and --rounds take a whole number >= 1")
 
     if shutil.which("wrk") is None:
         print(
