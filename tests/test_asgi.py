@@ -10,6 +10,7 @@ FastAPI app grafted over the Flask app.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +23,10 @@ pytest.importorskip("fastapi")
 pytest.importorskip("wsgihub_starlette")
 pytest.importorskip("wsgihub_flask")
 
+import flask
 import requests
 import uvicorn
+from fastapi import FastAPI, HTTPException, Request
 from live_apps.asgi_sites import make_api, make_flask, make_new, site
 from live_apps.echo import app_a
 from websockets.exceptions import InvalidStatus
@@ -259,3 +262,56 @@ def test_the_pool_runs_calls_without_a_future_and_keeps_going_after_one_raises()
     pool.shutdown()
     with pytest.raises(RuntimeError, match="shut down"):
         pool.run_soon(record, "late")
+
+
+def test_requests_to_a_mount_with_asgi_grafts_get_the_front_layers(caplog: pytest.LogCaptureFixture) -> None:
+    """Request ID, forwarded headers and access log reach a mount whose grafts include an ASGI app.
+
+    Whichever app answers (the FastAPI graft, the Flask app beneath, or Flask
+    after the graft's 404), the request gets the front layers once, as a
+    request to a mount without grafts does: one ``X-Request-ID`` (the client's
+    when well-formed, the one the apps saw), no forwarded header from an
+    untrusted client, one access-log line.
+    """
+    from wsgihub.serve import ServeOptions
+    from wsgihub.servers.front import front
+
+    beneath = flask.Flask("beneath")
+
+    @beneath.get("/flask-page")
+    def flask_page() -> Any:
+        env = flask.request.environ
+        return {"app": "flask", "id": env.get("wsgihub.request_id"), "xff": env.get("HTTP_X_FORWARDED_FOR")}
+
+    graft = FastAPI()
+
+    @graft.get("/graft-page")
+    async def graft_page(request: Request) -> dict[str, Any]:
+        return {"app": "graft", "id": request.scope.get("wsgihub.request_id"), "xff": request.headers.get("x-forwarded-for")}
+
+    @graft.get("/flask-page")
+    async def not_here() -> None:
+        raise HTTPException(404)  # a GET falls through to Flask
+
+    hub = wsgihub.Hub()
+    hub.mount("/m", beneath, name="m")
+    hub.graft(graft, over="m", name="g")
+    options = ServeOptions(access_log="-")
+    app = ASGIHub(hub, front(hub, options), options=options)
+    with caplog.at_level(logging.INFO, logger="wsgihub.access"), on_the_bus(hub, app) as served:
+        answers = {}
+        for n, path in enumerate(("/m/graft-page", "/m/flask-page")):
+            given = f"given-{n}"
+            response = requests.get(
+                served + path, headers={"X-Request-ID": given, "X-Forwarded-For": "203.0.113.9"}, timeout=10
+            )
+            assert response.status_code == 200, path
+            assert response.headers["X-Request-ID"] == given  # one header (two would be joined with ', ')
+            answers[path] = response.json()
+            assert answers[path]["id"] == given and answers[path]["xff"] is None  # untrusted: removed
+        made = requests.get(served + "/m/flask-page", timeout=10)
+        assert made.json()["id"] == made.headers["X-Request-ID"] and len(made.headers["X-Request-ID"]) == 32
+    assert answers["/m/graft-page"]["app"] == "graft" and answers["/m/flask-page"]["app"] == "flask"
+    lines = [r.getMessage() for r in caplog.records if r.name == "wsgihub.access"]
+    for request_id, path in (("given-0", "/m/graft-page"), ("given-1", "/m/flask-page"), (made.headers["X-Request-ID"], "/m/flask-page")):
+        assert sum(request_id in line and path in line for line in lines) == 1, (request_id, lines)

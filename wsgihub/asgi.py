@@ -58,9 +58,9 @@ the same options and rules (:class:`wsgihub.asgifront.NativeFront`): forwarded h
 from ``--forwarded-allow-ips`` (removed from the scope for anyone else), the
 request ID (kept when well-formed, else made; ``scope["wsgihub.request_id"]``,
 log records, the response header, the websocket handshake's too), the
-access-log line (same format and keys).  Not yet: the front layers of a
-request served by a graft across the line (those run the apps beneath the
-front).
+access-log line (same format and keys).  A request for a mount with ASGI
+grafts gets them too, once, whichever app answers (:meth:`ASGIHub._fronted`:
+its WSGI apps then run without the WSGI front layers).
 The health and inspector paths always go to the WSGI side.  ``hub.asgi`` by
 itself (``uvicorn site:hub.asgi``) has no front layers on either side.
 """
@@ -75,7 +75,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import current as _current
 from . import grafts as _grafts
-from .asgifront import NativeFront
+from .asgifront import NativeFront, _IdSend, _reset_id, _set_id
 from .asgiwsgi import DEFAULT_WSGI_THREADS, Rooted, ThreadPool, WSGIResponder
 from .compose import component_hook
 from .requestid import ENVIRON_KEY as REQUEST_ID_KEY
@@ -100,6 +100,8 @@ _slot_var = _current._slot
 _SLOT_REQUEST: Any = _current.Slot.__dict__["request"]
 _MISSING: Any = object()
 _new_slot: Any = object.__new__
+#: Scope key: the native front layers ran for this request (the WSGI side must not run its own).
+_FRONTED = "wsgihub.asgi.fronted"
 
 
 class _Plan:
@@ -194,8 +196,8 @@ class ASGIHub:
         if kind == "websocket":
             if plan.websocket is None:
                 await _refuse(receive, send)
-            elif app is not None and self.front is not None:
-                await self._front_native(plan, app, scope, receive, send, root, matched)
+            elif self.front is not None:
+                await self._fronted(plan, app, scope, receive, send, root, matched, rest)
             else:
                 await plan.websocket(scope, receive, send, root, matched)
             return
@@ -228,25 +230,53 @@ class ASGIHub:
             finally:
                 _slot_var.reset(token)
                 if request is not None:
-                    front.end(request, scope, plan.peg)  # type: ignore[union-attr]
+                    if type(request) is _IdSend:  # request ID, no access log: end it here (a call less)
+                        try:
+                            _reset_id(request.token)
+                        except (ValueError, RuntimeError):  # (as NativeFront.end)
+                            _set_id("-")
+                    else:
+                        front.end(request, scope, plan.peg)  # type: ignore[union-attr]
             return
-        if not plan.claims:
+        if self.front is not None:
+            await self._fronted(plan, None, scope, receive, send, root, matched, rest)
+        elif not plan.claims:
             await plan.over(scope, receive, send, root, matched)
-            return
-        await self._dispatch(plan, scope, receive, send, root, matched, rest)
+        else:
+            await self._dispatch(plan, scope, receive, send, root, matched, rest)
 
-    async def _front_native(
-        self, plan: _Plan, app: Any, scope: Scope, receive: Receive, send: Send, root: str, matched: str
+    async def _fronted(
+        self, plan: _Plan, app: Any, scope: Scope, receive: Receive, send: Send, root: str, matched: str, rest: str
     ) -> None:
-        """Serve a native websocket through the front layers (what ``__call__`` does for HTTP)."""
+        """Serve a request through the native front layers: a websocket, or a mount with grafts.
+
+        What ``__call__`` does inline for an HTTP request to an ASGI mount
+        without grafts.  ``app``: the mount's own ASGI app for a websocket to
+        it (else the plan's websocket runner, or the graft dispatch).  Apps
+        on the WSGI side of such a request run without the WSGI front layers
+        (:meth:`_whole`): these ones are applied once, here.
+        """
         front = self.front
         assert front is not None
-        root, send, request = front.begin(scope, root, send)
-        token = self._enter(plan, scope, root, matched)
+        new_root, send, request = front.begin(scope, root, send)
+        if new_root != root:  # a trusted proxy's prefix: the WSGI side reads root_path
+            root = scope["root_path"] = new_root
+        scope[_FRONTED] = True
         try:
-            await app(scope, receive, send)
+            if app is not None:
+                token = self._enter(plan, scope, root, matched)
+                try:
+                    await app(scope, receive, send)
+                finally:
+                    _slot_var.reset(token)
+            elif scope["type"] == "websocket":
+                assert plan.websocket is not None
+                await plan.websocket(scope, receive, send, root, matched)
+            elif not plan.claims:
+                await plan.over(scope, receive, send, root, matched)
+            else:
+                await self._dispatch(plan, scope, receive, send, root, matched, rest)
         finally:
-            _slot_var.reset(token)
             front.end(request, scope, plan.peg)
 
     def _enter(self, plan: _Plan, scope: Scope, root: str, matched: str) -> Token[Any]:
@@ -342,6 +372,9 @@ class ASGIHub:
         def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
             environ["pegboard.board"] = environ["wsgihub.hub"] = hub
             environ["pegboard.peg"] = peg
+            request_id = environ["asgi.scope"].get(REQUEST_ID_KEY)
+            if request_id is not None:  # the native front's ID (as the WSGI front gives it)
+                environ[REQUEST_ID_KEY] = request_id
             slot = _current.slot()
             outer = slot.request
             slot.request = (hub, environ, environ.pop("wsgihub.asgi.root", ""))  # type: ignore[assignment]
@@ -358,7 +391,18 @@ class ASGIHub:
         return run
 
     async def _whole(self, scope: Scope, receive: Receive, send: Send, root: str, matched: str) -> None:
-        await self._serve_wsgi(self.wsgi, scope, receive, send)
+        """The WSGI side serves the request: in its front layers, unless the native ones ran (:meth:`_fronted`)."""
+        if scope.get(_FRONTED):
+            await self._serve_wsgi(self._fronted_wsgi, scope, receive, send)
+        else:
+            await self._serve_wsgi(self.wsgi, scope, receive, send)
+
+    def _fronted_wsgi(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """The hub without the WSGI front layers, for a request the native ones served (its ID in the environ)."""
+        request_id = environ["asgi.scope"].get(REQUEST_ID_KEY)
+        if request_id is not None:
+            environ[REQUEST_ID_KEY] = request_id
+        return self.hub(environ, start_response)
 
     async def serve_wsgi(self, app: WSGIApplication, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the WSGI ``app`` for an HTTP request in the pool, streaming both ways.

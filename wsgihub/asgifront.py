@@ -18,15 +18,13 @@ from typing import TYPE_CHECKING, Any
 from .accesslog import AccessLog
 from .logconfig import access_log_configured
 from .proxy import DEFAULT_FORWARDED_ALLOW_IPS, TrustedProxies, resolve_forwarding
+from .requestid import _VALID as _VALID_ID
 from .requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
 from .requestid import ENVIRON_KEY as REQUEST_ID_KEY
-from .requestid import (
-    install_record_factory,
-    is_valid_request_id,
-    new_request_id,
-    reset_request_id,
-    set_request_id,
-)
+from .requestid import _current as _request_id_var
+from .requestid import _refill as _refill_ids
+from .requestid import _take as _take_id
+from .requestid import install_record_factory, reset_request_id
 from .urls import parse_host
 
 if TYPE_CHECKING:
@@ -52,6 +50,51 @@ _new_send: Any = object.__new__
 
 #: Request header names that may be a proxy's: checked exactly (:func:`_is_forwarded`) when one is there.
 _PROXY_PREFIXES = (b"x-forwarded-", b"forwarded", b"x-real-ip")
+
+#: The messages the request-ID header is added to.
+_STARTS = frozenset(("http.response.start", "websocket.accept"))
+
+#: The context variable behind :func:`wsgihub.requestid.current_request_id` (set and reset
+#: directly: no Python call of its own per request); the ID pool's ``list.pop`` and refill.
+_set_id = _request_id_var.set
+_reset_id = _request_id_var.reset
+
+
+class _IdSend:
+    """The ``send`` of a native request with an ID and no access log: adds the ID header.
+
+    The app gets the bound :meth:`forward` (a plain call returning the
+    server's awaitable); ``http.response.start`` and ``websocket.accept``
+    gain the header unless the app set it, every other message passes as it
+    is.  :class:`_FrontSend` does the same and counts for the access log.
+    """
+
+    __slots__ = ("header", "key", "send", "token")
+
+    send: Send
+    key: bytes
+    header: tuple[bytes, bytes]
+    token: Token[str]
+
+    def forward(self, message: Message) -> Awaitable[None]:
+        if message["type"] in _STARTS:
+            key = self.key
+            headers = message.get("headers") or ()
+            size = len(key)
+            for name, _value in headers:
+                if len(name) == size and name.lower() == key:
+                    break
+            else:
+                message = {**message, "headers": [*headers, self.header]}
+        return self.send(message)
+
+
+def end_id(request: _IdSend) -> None:
+    """End a request's ID context (``"-"`` when ended in another context than it began in)."""
+    try:
+        _reset_id(request.token)
+    except (ValueError, RuntimeError):  # (as wsgihub.requestid.reset_request_id)
+        _set_id("-")
 
 
 class _FrontSend:
@@ -140,46 +183,70 @@ class NativeFront:
         if getattr(options, "access_log", None) or access_log_configured():
             self.log = AccessLog(_no_app, log_format=getattr(options, "log_format", None) or "text")
 
-    def begin(self, scope: Scope, root: str, send: Send) -> tuple[str, Send, _FrontSend | None]:
+    def begin(self, scope: Scope, root: str, send: Send) -> tuple[str, Send, _FrontSend | _IdSend | None]:
         """Apply the front layers to ``scope`` before the app runs: ``(root, send, request)``.
 
         ``root`` gains a trusted proxy's prefix; ``send`` is the one the app
         gets; :meth:`end` takes ``request`` once the app returned.  Plain
-        calls, no coroutine: what every request pays.
+        calls, no coroutine: what every request pays.  With no access log,
+        ``request`` is an :class:`_IdSend` (or ``None``) and :func:`end_id`
+        ends it, the same as :meth:`end` does.
         """
         key = self.header_key
         incoming: bytes | None = None
         forwarded = False
-        for name, value in scope["headers"]:
+        for name, value in scope["headers"]:  # (a loop: cheaper than any C-level scan for a few headers)
             if name == key:
-                incoming = value
+                incoming = value  # the last one counts, as under WSGI
             elif name.startswith(_PROXY_PREFIXES):
                 forwarded = True
         if forwarded:
             root = self._forward(scope, root)
-        if key is None and self.log is None:
-            return root, send, None
+        log = self.log
+        if key is None:
+            if log is None:
+                return root, send, None
+            request_id = None
+        else:
+            request_id = None
+            if incoming is not None:
+                text = incoming.decode("latin-1")
+                if _VALID_ID.fullmatch(text) is not None:
+                    request_id = text
+            if request_id is None:
+                try:
+                    request_id = _take_id()
+                except IndexError:
+                    request_id = _refill_ids()
+            scope[REQUEST_ID_KEY] = request_id
+            if log is None:
+                id_send = _new_send(_IdSend)  # (no __init__ call: see __call__)
+                id_send.send = send
+                id_send.key = key
+                id_send.header = (self.header_bytes, request_id.encode("latin-1"))
+                id_send.token = _set_id(request_id)
+                return root, id_send.forward, id_send
         request = _new_send(_FrontSend)  # (no __init__ call: see __call__)
         request.send = send
         request.key = key
         request.status = None
         request.sent = 0
-        if key is not None:
-            request_id = incoming.decode("latin-1") if incoming is not None else None
-            if request_id is None or not is_valid_request_id(request_id):
-                request_id = new_request_id()
-            scope[REQUEST_ID_KEY] = request_id
+        if request_id is not None:
             request.header = (self.header_bytes, request_id.encode("latin-1"))
-            request.token = set_request_id(request_id)
+            request.token = _set_id(request_id)
         else:
             request.token = None
-        request.started = perf_counter() if self.log is not None else 0.0
+        request.started = perf_counter()
         return root, request, request
 
-    def end(self, request: _FrontSend | None, scope: Scope, peg: Peg) -> None:
+    def end(self, request: _FrontSend | _IdSend | None, scope: Scope, peg: Peg) -> None:
         """The app returned: write the access-log line (if on), end the request ID's context."""
         if request is None:
             return
+        if type(request) is _IdSend:
+            end_id(request)
+            return
+        assert isinstance(request, _FrontSend)
         log = self.log
         if log is not None:
             client = scope.get("client")
@@ -205,10 +272,7 @@ class NativeFront:
             )
         token = request.token
         if token is not None:
-            try:
-                reset_request_id(token)
-            except ValueError:  # (reset in another context than it was set in)
-                set_request_id("-")
+            reset_request_id(token)
 
     def _forward(self, scope: Scope, root: str) -> str:
         """Apply a trusted proxy's forwarded headers to ``scope``, or remove them; the new root."""
