@@ -55,7 +55,10 @@ def paired(rounds: int = 15, number: int = 3000) -> dict[str, float]:
 
     ``hub``: what ``wsgihub serve --server uvicorn`` serves, front layers with
     their defaults (request IDs on, no proxy trusted, no access log);
-    ``bare``: ``hub.asgi`` without front layers (``uvicorn site:hub.asgi``).
+    ``hub-off``: the same with request IDs off (``--request-id-header ''``);
+    ``bare``: ``hub.asgi`` without front layers (``uvicorn site:hub.asgi``);
+    ``alone-root``: the app alone given the hub's scope (``root_path`` /fast,
+    as ``uvicorn --root-path /fast``): Starlette's own cost of a prefix.
     All are called in turns in one process on one uvloop loop, so the
     differences are the hub's own cost per native request (and Starlette's
     for a ``root_path``), whatever else the machine runs.
@@ -70,10 +73,14 @@ def paired(rounds: int = 15, number: int = 3000) -> dict[str, float]:
 
     hub = make_asgi_hub()
     options = ServeOptions()
+    off = ServeOptions(request_id_header="")
     apps = {
-        "alone": (fastapi_app, "/hello"),
-        "bare": (ASGIHub(hub), "/fast/hello"),
-        "hub": (ASGIHub(hub, front(hub, options), options=options), "/fast/hello"),
+        "alone": (fastapi_app, "/hello", ""),
+        # the scope the hub gives the app (uvicorn --root-path /fast): Starlette's cost of a prefix
+        "alone-root": (fastapi_app, "/fast/hello", "/fast"),
+        "bare": (ASGIHub(hub), "/fast/hello", ""),
+        "hub-off": (ASGIHub(hub, front(hub, off), options=off), "/fast/hello", ""),
+        "hub": (ASGIHub(hub, front(hub, options), options=options), "/fast/hello", ""),
     }
 
     async def receive() -> dict[str, object]:
@@ -82,17 +89,19 @@ def paired(rounds: int = 15, number: int = 3000) -> dict[str, float]:
     async def send(message: object) -> None:
         pass
 
-    async def run(app: object, path: str) -> float:
+    async def run(app: object, path: str, root: str) -> float:
         began = time.process_time()
         for _ in range(number):
-            await app(_scope(path), receive, send)  # type: ignore[operator]
+            scope = _scope(path)
+            scope["root_path"] = root
+            await app(scope, receive, send)  # type: ignore[operator]
         return (time.process_time() - began) / number * 1e6
 
     async def main() -> dict[str, float]:
         best = dict.fromkeys(apps, float("inf"))
         for _ in range(rounds):
-            for name, (app, path) in apps.items():
-                best[name] = min(best[name], await run(app, path))
+            for name, (app, path, root) in apps.items():
+                best[name] = min(best[name], await run(app, path, root))
         return best
 
     return uvloop.run(main())
@@ -102,5 +111,5 @@ if __name__ == "__main__":
     result = paired()
     alone = result["alone"]
     print(f"FastAPI alone {alone:.1f} µs per call (best of 15 rounds of 3000, CPU time)")
-    for name in ("bare", "hub"):
+    for name in ("alone-root", "bare", "hub-off", "hub"):
         print(f"  {name:5} {result[name]:.1f} µs (+{result[name] - alone:.1f} µs, alone/{name} {alone / result[name]:.3f})")

@@ -26,6 +26,11 @@ The hub under an ASGI server (issue 12), in the same run:
           the same FastAPI route (goal (d)/(d-alone) >= 0.95)
 (d-off)   as (d) with request IDs off (``--request-id-header ''``): uvicorn alone
           makes none, so (d-off)/(d-alone) is the hub's own cost
+(d-alone-root) as (d-alone) with ``root_path='/fast'`` (``--root-path``): the app gets
+          the scope the hub gives it (``path`` /fast/hello, ``root_path`` /fast), so
+          Starlette's own cost of a prefix is in both; (d)/(d-alone) stays the goal
+          (what moving the app under a prefix of the hub costs a user), (d)/(d-alone-root)
+          is reported beside it: the hub's cost alone
 (e-uvicorn), (e-granian)  the hub's Flask route under ``--server uvicorn`` and
           ``--server granian``, against (b) (waitress): reported
 (n-...)   the hub serving Django, Flask and Pyramid against nginx (Debian's
@@ -279,6 +284,12 @@ def asgi_setups(host: str, port: int, wsgihub_cmd: tuple[str, ...]) -> list[Setu
             "d-alone",
             "(d-alone) uvicorn, FastAPI app alone",
             (sys.executable, "-c", uvicorn_alone.format(host=host, port=port)),
+            "/hello",
+        ),
+        Setup(
+            "d-alone-root",
+            "(d-alone-root) uvicorn --root-path /fast, FastAPI app alone (the hub's scope)",
+            (sys.executable, "-c", uvicorn_alone.replace("server_header=False", "server_header=False, root_path='/fast'").format(host=host, port=port)),
             "/hello",
         ),
         Setup(
@@ -855,7 +866,7 @@ def table(
             f"| {p99[key]:.1f} | {rss[key]:.0f} | {_num(pss[key])} | {each} |"
         )
     alone_pairs = [
-        (hub, alone) for hub, alone in (("b", "a"), ("c", "c-alone"), ("d", "d-alone"), ("d-off", "d-alone")) if hub in results and alone in results
+        (hub, alone) for hub, alone in (("b", "a"), ("c", "c-alone"), ("d", "d-alone"), ("d-off", "d-alone"), ("d", "d-alone-root"), ("d-off", "d-alone-root")) if hub in results and alone in results
     ]
     if alone_pairs:
         lines += [
