@@ -311,6 +311,36 @@ def test_the_gate_asks_the_router_only_where_a_route_may_start(hub: Hub) -> None
     assert literal.calls == [*asked, "/about"]
 
 
+
+def test_kept_answers_start_over_when_full_and_stay_right(hub: Hub) -> None:
+    """More distinct paths than a graft keeps answers for: each still goes where its router says."""
+    from wsgihub.grafts import VERDICT_CACHE_SIZE
+
+    graft(hub, new_app())
+    for i in range(VERDICT_CACHE_SIZE + 50):
+        assert call(hub, f"/users/{i}").text == "new:user"
+        if i % 97 == 0:
+            assert call(hub, f"/blog/{i}/").text == "legacy:detail"
+            assert call(hub, f"/users/{i}/edit", "POST").text == "new:user.edit"
+            assert call(hub, f"/users/{i}/edit").code == 404  # POST only in the graft, nothing beneath
+    assert call(hub, "/users/3").text == "new:user"  # asked again after starting over
+
+
+@pytest.mark.parametrize("status", ["404 Not Found", "404", "4040 Odd", "405 Method Not Allowed", "40 Short", "200 OK"])
+def test_only_a_404_status_falls_through(status: str) -> None:
+    def graft_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(status, [("Content-Type", "text/plain")])
+        return [b"graft"]
+
+    site = Hub()
+    site.mount("/", echo_app("legacy"), name="legacy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MountWarning)
+        site.graft(graft_app, over="legacy", name="new")
+    answer = call(site, "/x")
+    assert (answer.text == "graft") is (not status.startswith("404"))
+
+
 # -- scoping ----------------------------------------------------------------------------------------------
 def test_only_takes_the_named_routes_and_the_rest_goes_beneath(hub: Hub) -> None:
     graft(hub, new_app(), only=["index", "user*"])

@@ -243,23 +243,31 @@ class _Gate:
 
     def __call__(self, path: str, method: str) -> Any:
         # a kept answer first (a GET is keyed by its path alone: no tuple to build)
-        key: str | tuple[str, str] = path if method == "GET" else (path, method)
-        verdict = self.verdicts.get(key)
-        if verdict is not None:
-            return verdict
+        verdict = self.verdicts.get(path if method == "GET" else (path, method))
+        return verdict if verdict is not None else self.ask(path, method)
+
+    def ask(self, path: str, method: str) -> Any:
+        """The answer for a path without a kept one: the first-segment check, then the router (kept)."""
         if not self.ready:
             self._read()
         firsts = self.firsts
         if firsts is not None:
-            end = path.find("/", 1)
-            segment = path[1:end] if end > 0 else path[1:]
+            # the first segment: one split (cheaper than find + slice); a path not starting with "/"
+            # (no server sends one; a board's rest always does) is cut as before
+            parts = path.split("/", 2)
+            if not parts[0] and len(parts) > 1:
+                segment = parts[1]
+            else:
+                end = path.find("/", 1)
+                segment = path[1:end] if end > 0 else path[1:]
             if segment not in firsts and not (self.starts and segment.startswith(self.starts)) and segment.isascii():
                 return False
         verdict = self.inner(path, method)
         if verdict is not None:
-            if len(self.verdicts) >= VERDICT_CACHE_SIZE:
-                self.verdicts = {}  # a new dict: a request still holding the old one cannot refill it
-            self.verdicts[key] = verdict
+            verdicts = self.verdicts
+            if len(verdicts) >= VERDICT_CACHE_SIZE:
+                verdicts.clear()  # started over (the answers stay right: a rebuild makes a new gate)
+            verdicts[path if method == "GET" else (path, method)] = verdict
         return verdict
 
     def _read(self) -> None:
@@ -353,7 +361,8 @@ def _attempt(peg: Peg, environ: Environ, start_response: StartResponse) -> Itera
 
     def peek(given: str, headers: Headers, exc_info: ExcInfo | None = None) -> Callable[[bytes], object]:
         nonlocal status, fell
-        if (status is None or fell) and given.startswith("404"):
+        # "404" <= given < "405": given starts with "404" (two comparisons; no method call)
+        if (status is None or fell) and "404" <= given < "405":
             status, fell = given, True
             return _discard
         status, fell = given, False
@@ -391,29 +400,48 @@ def _fall_through(
     return over(environ, start_response)
 
 
-def dispatch_one(
-    over: WSGIApplication, claim: _Claim, environ: Environ, start_response: StartResponse
-) -> Iterable[bytes]:
-    """:func:`dispatch` for a mount with one graft (the usual case), without the loop and the chain."""
-    path = environ.get("PATH_INFO") or "/"
-    method = environ.get("REQUEST_METHOD", "GET")
-    verdict = claim.test(path, method)
-    if verdict:
-        if not claim.fall_through or method not in SAFE_METHODS:
-            environ["pegboard.peg"] = claim.peg
-            return claim.peg.app(environ, start_response)
-    elif verdict is not None or method not in SAFE_METHODS:  # not taken; or cannot tell: never run twice
+def one_graft(over: WSGIApplication, claim: _Claim) -> WSGIApplication:
+    """:func:`dispatch` for a mount with one graft (the usual case): a closure, without the loop and chain.
+
+    A closure rather than a ``partial``: the hub calls it from Python, which
+    runs a plain function's frame inline.  The graft's kept answer is looked
+    up here (:meth:`_Gate.ask` only for a path without one), so a popular
+    page pays one dictionary look-up for the graft's decision.
+    """
+    peg, test, fall_through = claim.peg, claim.test, claim.fall_through
+    known: Callable[[str | tuple[str, str]], Any]
+    ask: Callable[[str, str], Any]
+    if isinstance(test, _Gate):
+        known, ask = test.verdicts.get, test.ask  # the gate's dict is cleared when full, never replaced
+    else:
+        nothing: dict[str | tuple[str, str], Any] = {}
+        known, ask = nothing.get, test
+    apps = [claim.app, over]
+
+    def dispatch_one(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        verdict = known(path if method == "GET" else (path, method))
+        if verdict is None:
+            verdict = ask(path, method)
+        if verdict:
+            if not fall_through or method not in SAFE_METHODS:
+                environ["pegboard.peg"] = peg
+                return peg.app(environ, start_response)
+        elif verdict is not None or method not in SAFE_METHODS:  # not taken; or cannot tell: never run twice
+            return over(environ, start_response)
+        # a GET/HEAD the graft takes (or may take): its 404 falls through (_fall_through for one graft)
+        if environ.get("CONTENT_LENGTH") not in (None, "", "0"):
+            return cascade(apps, environ, start_response)
+        arrived = environ.copy()
+        body = _attempt(peg, environ, start_response)
+        if body is not None:
+            return body
+        environ.clear()
+        environ.update(arrived)
         return over(environ, start_response)
-    # a GET/HEAD the graft takes (or may take): its 404 falls through (_fall_through for one graft)
-    if environ.get("CONTENT_LENGTH") not in (None, "", "0"):
-        return cascade([claim.app, over], environ, start_response)
-    arrived = environ.copy()
-    body = _attempt(claim.peg, environ, start_response)
-    if body is not None:
-        return body
-    environ.clear()
-    environ.update(arrived)
-    return over(environ, start_response)
+
+    return dispatch_one
 
 
 def dispatcher(over: Peg) -> WSGIApplication:
@@ -422,7 +450,7 @@ def dispatcher(over: Peg) -> WSGIApplication:
         return over.app
     claims = tuple(_claim(g) for g in over.grafts)
     if len(claims) == 1:
-        return partial(dispatch_one, over.app, claims[0])
+        return one_graft(over.app, claims[0])
     return partial(dispatch, over.app, claims)
 
 

@@ -223,8 +223,12 @@ class MapURLs:
                 and url_map._rules_by_endpoint is positive.endpoints
                 and len(positive.endpoints) == positive.count
             ):  # PositiveMatcher.current(), inline
-                if positive.takes(path_info, method):
-                    return True
+                # PositiveMatcher.takes(), inline (one Python call less on a graft's path not seen lately)
+                parts = path_info.split("/", 2)
+                if not parts[0] and len(parts) > 1 and "//" not in path_info:
+                    for test, methods in positive.by_first.get(parts[1], positive.anywhere):
+                        if (methods is None or method in methods) and test(path_info):
+                            return True
                 asked = True
         prepared = self._matching(path_info)
         if prepared is None:
