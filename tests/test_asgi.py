@@ -315,3 +315,50 @@ def test_requests_to_a_mount_with_asgi_grafts_get_the_front_layers(caplog: pytes
     lines = [r.getMessage() for r in caplog.records if r.name == "wsgihub.access"]
     for request_id, path in (("given-0", "/m/graft-page"), ("given-1", "/m/flask-page"), (made.headers["X-Request-ID"], "/m/flask-page")):
         assert sum(request_id in line and path in line for line in lines) == 1, (request_id, lines)
+
+
+def test_native_front_reads_a_custom_id_header_and_drops_untrusted_proxy_headers() -> None:
+    """Through ``hub.asgi`` with the front applied: any ID header name, proxy headers of every spelling."""
+    from wsgihub.serve import ServeOptions
+    from wsgihub.servers.front import front
+
+    api = FastAPI()
+
+    @api.get("/echo")
+    async def echo(request: Request) -> dict[str, Any]:
+        return {"id": request.scope.get("wsgihub.request_id"), "names": [n.decode() for n, _ in request.scope["headers"]]}
+
+    hub = wsgihub.Hub()
+    hub.mount("/api", api, name="api")
+    options = ServeOptions(request_id_header="Trace-Id")
+    app = ASGIHub(hub, front(hub, options), options=options)
+    sent: list[dict[str, Any]] = []
+    headers = [
+        (b"host", b"example.com"),
+        (b"x-forwarded-for", b"203.0.113.9"),
+        (b"forwarded", b"for=203.0.113.9"),
+        (b"x-real-ip", b"203.0.113.9"),
+        (b"x-request-id", b"not-this-one"),
+        (b"trace-id", b"given-7"),
+        (b"fancy", b"kept"),
+    ]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": "/api/echo", "raw_path": b"/api/echo", "root_path": "", "query_string": b"",
+        "headers": headers, "client": ("198.51.100.1", 5000), "server": ("example.com", 80),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    import json
+
+    asyncio.run(app(scope, receive, send))
+    start = sent[0]
+    assert start["status"] == 200 and [v for n, v in start["headers"] if n.lower() == b"trace-id"] == [b"given-7"]
+    body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    assert body["id"] == "given-7"
+    assert body["names"] == ["host", "x-request-id", "trace-id", "fancy"]  # proxy headers removed, others kept
