@@ -228,9 +228,14 @@ def _joined(rule: Any) -> str | None:
     final (``path``) part against the rest.  Joined with ``/``, the parts'
     patterns mean the same as long as none but the final one can match a
     ``/``: true of every safe converter's pattern except ``any`` with an item
-    holding a slash, which is walked instead.
+    holding a slash, which is walked instead.  (The default converter's
+    ``[^/]{1,}`` names a slash only to refuse it.)
     """
-    if any("/" in converter.regex for converter in rule._converters.values() if converter.part_isolating):
+    if any(
+        "/" in converter.regex and type(converter) is not UnicodeConverter
+        for converter in rule._converters.values()
+        if converter.part_isolating
+    ):
         return None
     pieces = []
     for part in rule._parts[1:]:
