@@ -301,11 +301,36 @@ def decompose(routes: int, repeat: int = 15, number: int = 2000) -> dict[str, fl
     }
 
 
+def only(name: str, requests: int, warm: int = 300) -> int:
+    """``requests`` requests of one variant (10 routes), each on a path not seen before, after ``warm`` ones.
+
+    Deterministic work for an instruction counter (run it twice, with
+    ``requests`` and with 0, under the same ``PYTHONHASHSEED``).
+    """
+    table = variants(ROUTE_COUNTS[0])
+    if name not in table:
+        print(f"no variant {name!r}; one of: {', '.join(table)}", file=sys.stderr)
+        return 2
+    request = table[name]
+    for i in range(warm + requests):
+        request((1000 + i) % MANY)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument(
+        "--only",
+        metavar="VARIANT",
+        help="run --requests requests of one variant (10 routes, a new path each) and stop: for instruction "
+        "counts, e.g. valgrind --tool=callgrind, with --requests N and 0 (the difference over N is per request)",
+    )
+    parser.add_argument("--requests", type=int, default=500)
     options = parser.parse_args(argv)
+    if options.only is not None:
+        return only(options.only, options.requests)
     times = measure(options.rounds, options.batch)
     print(report(times))
     legacy = min(min(row["legacy alone"]) for by_routes in times.values() for row in by_routes.values())
