@@ -416,13 +416,17 @@ def test_uvicorn_error_gets_the_level_it_inherits_so_no_trace_messages_are_built
         (["--server", "uvicorn", "--switch-interval", "0.003"], 0.003),
         ([], 0.005),  # waitress: Python's own
         (["--switch-interval", "0.002"], 0.002),
+        (["--workers", "1"], 0.005),  # gunicorn's sync worker
     ],
 )
 def test_the_serving_process_runs_with_the_switch_interval(args: list[str], interval: float) -> None:
     """``--switch-interval`` (``sys.setswitchinterval``) where the hub serves; 0.001 by default under
-    uvicorn (the event loop needs the GIL for every read and write while the WSGI threads run)."""
+    uvicorn (the event loop needs the GIL for every read and write while the WSGI threads run).
+    Under every server, what the site made at startup is frozen out of garbage collection."""
     with ServeProcess(["--mount", "/=live_apps.runtime:app", "--port", "0", *args]) as proc:
         url = proc.url(60)
-        assert requests.get(url + "/", timeout=10).json()["switch_interval"] == interval
+        answer = requests.get(url + "/", timeout=10).json()
+        assert answer["switch_interval"] == interval
+        assert answer["gc_frozen"] > 0
         proc.signal(signal.SIGTERM)
         assert proc.wait(30) == 0

@@ -74,6 +74,7 @@ from .servers import (
     describe_mounts,
     describe_start_failure,
     exit_after_failed_start,
+    freeze_startup_objects,
     is_start_failure_line,
     mount_warnings,
 )
@@ -829,6 +830,7 @@ def _serve_until_exit(bus: Bus, server: WaitressServer | LoopServer, options: Se
             raise
         _error(describe_start_failure(bus, exc))
         return 1
+    freeze_startup_objects()
     _echo(f"Serving on {server.url}", out)
     bus.block()
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import socket
 import warnings
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ __all__ = [
     "describe_start_failure",
     "exit_after_failed_start",
     "format_url",
+    "freeze_startup_objects",
     "is_start_failure_line",
     "listener_name",
     "mount_warnings",
@@ -205,3 +207,18 @@ def exit_after_failed_start(bus: Bus) -> None:
     """
     with contextlib.suppress(Exception):  # each failure was logged on the bus
         bus.exit()
+
+
+def freeze_startup_objects() -> None:
+    """Leave what the site made while loading and starting out of garbage collection.
+
+    Called once the bus started, in every serving process (one-process
+    servers, each gunicorn worker).  The objects Django, Flask and Pyramid
+    make at import and while the site loads live as long as the process; left
+    to the collector, every full pass walked all of them (about 79,000 objects
+    with the three frameworks: 44 ms of CPU, 60-170 ms of wall time under load,
+    every few seconds, every request in the process waiting behind it).
+    ``gc.collect()`` first, so garbage made while loading is not kept.
+    """
+    gc.collect()
+    gc.freeze()

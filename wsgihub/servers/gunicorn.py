@@ -61,6 +61,7 @@ from .base import (
     describe_start_failure,
     exit_after_failed_start,
     format_url,
+    freeze_startup_objects,
     is_start_failure_line,
     mount_warnings,
 )
@@ -535,6 +536,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             exit_after_failed_start(hub.bus)
             self.hub = None
             sys.exit(WORKER_BOOT_ERROR)
+        freeze_startup_objects()
         _drain_first(worker, hub.bus, self.drain_delay)
 
     def _worker_exit(self, arbiter: Arbiter, worker: Worker) -> None:

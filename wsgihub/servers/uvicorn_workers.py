@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import mmap
 import os
 import signal
@@ -81,6 +80,7 @@ from .base import (
     DEFAULT_THREADS,
     describe_start_failure,
     exit_after_failed_start,
+    freeze_startup_objects,
 )
 from .front import front_paths
 
@@ -186,8 +186,7 @@ class HubWorker(UvicornWorker):  # type: ignore[misc]
         # The site is loaded and started: what that made lives as long as the worker.  Frozen,
         # the collector's full passes no longer walk it (with Django, Flask and Pyramid loaded
         # one took 60-170 ms every few seconds under load, every request on the worker waiting).
-        gc.collect()
-        gc.freeze()
+        freeze_startup_objects()
         self.config.app = app
         server = _DrainingServer(self.config, bus, getattr(self.app, "drain_delay", 0.0))
         if self._loads is not None and self._slot is not None:
