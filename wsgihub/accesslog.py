@@ -92,9 +92,9 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_from_bytes
 
-from .requestid import _VALID, ENVIRON_KEY, _current, install_record_factory
-from .requestid import _refill as _refill_ids
-from .requestid import _take as _take_id
+from .requestid import ENVIRON_KEY, REQUEST_ID_VAR, VALID_ID, install_record_factory
+from .requestid import refill_ids as _refill_ids
+from .requestid import take_id as _take_id
 
 if TYPE_CHECKING:
     from .types import Environ, StartResponse, WSGIApplication
@@ -415,14 +415,14 @@ class AccessLog:
         rid_key = self._rid_key
         if rid_key is not None:
             request_id = environ.get(rid_key)
-            if request_id is None or _VALID.fullmatch(request_id) is None:
+            if request_id is None or VALID_ID.fullmatch(request_id) is None:
                 try:  # new_request_id(), without the call
                     request_id = _take_id()
                 except IndexError:
                     request_id = _refill_ids()
             environ[ENVIRON_KEY] = request_id
             request.request_id = request_id
-            request.token = _current.set(request_id)
+            request.token = REQUEST_ID_VAR.set(request_id)
         else:
             request.request_id = None
             request.token = None
@@ -462,7 +462,7 @@ class AccessLog:
         if request_id is None:
             return None
         text = request_id if type(request_id) is str else str(request_id)
-        if self.log_format == "json" or _VALID.fullmatch(text) is not None:
+        if self.log_format == "json" or VALID_ID.fullmatch(text) is not None:
             return text
         return _word(text)
 
@@ -943,9 +943,9 @@ class _Request:
                 token = self.token
                 if token is not None:
                     try:
-                        _current.reset(token)
+                        REQUEST_ID_VAR.reset(token)
                     except (ValueError, RuntimeError):  # closed in another context
-                        _current.set("-")
+                        REQUEST_ID_VAR.set("-")
 
     def file_body(self, body: Any) -> None:
         """A ``wsgi.file_wrapper`` body: ``bytes`` from Content-Length; log on its close()."""

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 from .accesslog import AccessLog
 from .logconfig import access_log_configured
 from .proxy import DEFAULT_FORWARDED_ALLOW_IPS, TrustedProxies, resolve_forwarding
-from .requestid import _VALID as _VALID_ID
 from .requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
 from .requestid import ENVIRON_KEY as REQUEST_ID_KEY
-from .requestid import _current as _request_id_var
-from .requestid import _refill as _refill_ids
-from .requestid import _take as _take_id
+from .requestid import REQUEST_ID_VAR as _request_id_var
+from .requestid import VALID_ID as _VALID_ID
 from .requestid import install_record_factory, reset_request_id
+from .requestid import refill_ids as _refill_ids
+from .requestid import take_id as _take_id
 from .urls import parse_host
 
 if TYPE_CHECKING:

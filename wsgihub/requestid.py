@@ -47,14 +47,18 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_HEADER",
     "ENVIRON_KEY",
+    "REQUEST_ID_VAR",
+    "VALID_ID",
     "RequestID",
     "RequestIdFilter",
     "current_request_id",
     "install_record_factory",
     "is_valid_request_id",
     "new_request_id",
+    "refill_ids",
     "reset_request_id",
     "set_request_id",
+    "take_id",
 ]
 
 #: The header read from requests and set on responses unless told otherwise.
@@ -64,15 +68,16 @@ DEFAULT_HEADER = "X-Request-ID"
 ENVIRON_KEY = "wsgihub.request_id"
 
 #: What an incoming ID must look like to be kept (bounded: at most 128 characters).
-_VALID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
-#: The ID of the request running in this context (``"-"``: none).
-_current: ContextVar[str] = ContextVar("wsgihub.request_id", default="-")
+#: The ID of the request running in this context (``"-"``: none).  The front layers set and
+#: reset it directly (one call each), as :func:`set_request_id` and :func:`reset_request_id` do.
+REQUEST_ID_VAR: ContextVar[str] = ContextVar("wsgihub.request_id", default="-")
 
 
 def current_request_id() -> str:
     """The ID of the request running in this thread (or context), ``"-"`` outside one."""
-    return _current.get()
+    return REQUEST_ID_VAR.get()
 
 
 def set_request_id(request_id: str) -> Token[str]:
@@ -81,26 +86,27 @@ def set_request_id(request_id: str) -> Token[str]:
     For a server that runs requests outside :class:`RequestID` (native ASGI
     requests); end it with :func:`reset_request_id` when the request ends.
     """
-    return _current.set(request_id)
+    return REQUEST_ID_VAR.set(request_id)
 
 
 def reset_request_id(token: Token[str]) -> None:
     """End what :func:`set_request_id` began (``"-"`` when ended in another context)."""
     try:
-        _current.reset(token)
+        REQUEST_ID_VAR.reset(token)
     except (ValueError, RuntimeError):  # reset in another context than it was set in
-        _current.set("-")
+        REQUEST_ID_VAR.set("-")
 
 
 def is_valid_request_id(value: str) -> bool:
     """Whether an incoming ID is kept: 1-128 characters of ``A-Za-z0-9._:-``."""
-    return _VALID.fullmatch(value) is not None
+    return VALID_ID.fullmatch(value) is not None
 
 
 #: IDs made ahead, many at a time (:func:`new_request_id` takes one).
 _pool: list[str] = []
-_take = _pool.pop
-#: How many IDs :func:`_refill` makes at once.
+#: The next ID made ahead (``IndexError`` when none is left: then :func:`refill_ids`).
+take_id = _pool.pop
+#: How many IDs :func:`refill_ids` makes at once.
 POOL_SIZE = 256
 
 # A forked child (a gunicorn worker) makes its own: never the parent's.
@@ -120,12 +126,12 @@ def new_request_id() -> str:
     costs several times what it does in a loop (``docs/benchmarks.md``).
     """
     try:
-        return _take()
+        return take_id()
     except IndexError:
-        return _refill()
+        return refill_ids()
 
 
-def _refill() -> str:
+def refill_ids() -> str:
     """Make :data:`POOL_SIZE` IDs; return one of them.
 
     One random number of ``128 * POOL_SIZE`` bits in hex, cut in 32 digits:
@@ -135,7 +141,7 @@ def _refill() -> str:
     digits = f"{_random_bits(128 * POOL_SIZE):0{32 * POOL_SIZE}x}"
     _pool.extend([digits[start : start + 32] for start in range(0, 32 * POOL_SIZE, 32)])
     try:
-        return _take()
+        return take_id()
     except IndexError:  # other threads took them all meanwhile
         return f"{_random_bits(128):032x}"
 
@@ -151,7 +157,7 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Set ``record.request_id`` (when not set already); never drops a record."""
         if not hasattr(record, "request_id"):
-            record.request_id = _current.get()
+            record.request_id = REQUEST_ID_VAR.get()
         return True
 
 
@@ -168,7 +174,7 @@ def install_record_factory() -> None:
     if _installed:
         return
     previous = logging.getLogRecordFactory()
-    current = _current.get
+    current = REQUEST_ID_VAR.get
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
@@ -196,11 +202,11 @@ class RequestID:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """Run the app with the request's ID set; the ID stays set until the body is closed."""
         request_id = environ.get(self._environ_key)
-        if request_id is None or _VALID.fullmatch(request_id) is None:
+        if request_id is None or VALID_ID.fullmatch(request_id) is None:
             try:
-                request_id = _take()
+                request_id = take_id()
             except IndexError:
-                request_id = _refill()
+                request_id = refill_ids()
         environ[ENVIRON_KEY] = request_id
         # filled in here, not in an __init__: a Python call less per request
         # (each costs several times more in a server than in a loop: docs/benchmarks.md)
@@ -209,11 +215,11 @@ class RequestID:
         request.request_id = request_id
         request.server_start = start_response
         request.body = ()
-        request.token = token = _current.set(request_id)
+        request.token = token = REQUEST_ID_VAR.set(request_id)
         try:
             body = request.body = self.app(environ, request)
         except BaseException:
-            _current.reset(token)
+            REQUEST_ID_VAR.reset(token)
             raise
         if hasattr(body, "__len__"):
             request.__class__ = _SizedRequest
@@ -257,9 +263,9 @@ class _Request:
             token = self.token
             if token is not None:
                 try:
-                    _current.reset(token)
+                    REQUEST_ID_VAR.reset(token)
                 except (ValueError, RuntimeError):  # closed in another context than it started in
-                    _current.set("-")
+                    REQUEST_ID_VAR.set("-")
 
 
 _new_request = object.__new__
