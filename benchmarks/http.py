@@ -695,17 +695,22 @@ def sample(running: Running, duration: int, connections: int, wrk_threads: int) 
     return Result(rps, sum(used) / requests * 1e6, p99, rss, pss, nginx)
 
 
+def stop_procs(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every process (each its own session), SIGKILL a group still there after 20 s."""
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
 def stop(running: Running) -> None:
     """SIGTERM every process of a started setup (SIGKILL its group after 20 s), remove its files."""
     try:
-        for proc in running.procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in running.procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+        stop_procs(running.procs)
     finally:
         running.log.close()
         if running.own_workdir:

@@ -41,7 +41,6 @@ import os
 import random
 import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -129,16 +128,9 @@ def start(bench: ModuleType, spec: str, workdir: str, log: object) -> Running:
     return running
 
 
-def stop(running: Running) -> None:
-    for proc in running.procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in running.procs:
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+def stop(bench: ModuleType, running: Running) -> None:
+    """Stop a started setup's processes (``benchmarks/http.py``'s way)."""
+    bench.stop_procs(running.procs)
 
 
 def in_process(args: argparse.Namespace) -> str:
@@ -295,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         finally:
             for running in started:
-                stop(running)
+                stop(bench, running)
             shutil.rmtree(workdir, ignore_errors=True)
     print(report(started, args))
     return 0

@@ -78,15 +78,18 @@ class _IdSend:
 
     def forward(self, message: Message) -> Awaitable[None]:
         if message["type"] in _STARTS:
-            key = self.key
-            headers = message.get("headers") or ()
-            size = len(key)
-            for name, _value in headers:
-                if len(name) == size and name.lower() == key:
-                    break
-            else:
-                message = {**message, "headers": [*headers, self.header]}
+            message = _with_header(message, self.key, self.header)
         return self.send(message)
+
+
+def _with_header(message: Message, key: bytes, header: tuple[bytes, bytes]) -> Message:
+    """``message`` (a response start) with ``header`` added unless the app set one named ``key``."""
+    headers = message.get("headers") or ()
+    size = len(key)
+    for name, _value in headers:
+        if len(name) == size and name.lower() == key:
+            return message
+    return {**message, "headers": [*headers, header]}
 
 
 def end_id(request: _IdSend) -> None:
@@ -121,15 +124,8 @@ class _FrontSend:
             self.sent += len(message.get("body", b""))
         elif kind == "http.response.start" or kind == "websocket.accept":
             self.status = message.get("status", 101)
-            key = self.key
-            if key is not None:
-                headers = message.get("headers") or ()
-                size = len(key)
-                for name, _value in headers:
-                    if len(name) == size and name.lower() == key:
-                        break
-                else:
-                    message = {**message, "headers": [*headers, self.header]}
+            if self.key is not None:
+                message = _with_header(message, self.key, self.header)  # type: ignore[arg-type]
         elif kind == "websocket.close" and self.status is None:
             self.status = 403  # refused before accepting: the server answers 403
         return self.send(message)
