@@ -102,6 +102,9 @@ _MISSING: Any = object()
 _new_slot: Any = object.__new__
 #: Scope key: the native front layers ran for this request (the WSGI side must not run its own).
 _FRONTED = "wsgihub.asgi.fronted"
+#: Scope key: the peg of the app that answered a request to a mount with grafts (the access
+#: log names it); absent when the app beneath answered.
+_ANSWERED = "wsgihub.asgi.answered"
 
 
 class _Plan:
@@ -113,7 +116,7 @@ class _Plan:
         self,
         over: Runner,
         alone: Runner,
-        claims: tuple[tuple[Any, Runner], ...],
+        claims: tuple[tuple[Any, Runner, Peg], ...],
         websocket: Runner | None,
         peg: Peg,
     ) -> None:
@@ -277,7 +280,7 @@ class ASGIHub:
             else:
                 await self._dispatch(plan, scope, receive, send, root, matched, rest)
         finally:
-            front.end(request, scope, plan.peg)
+            front.end(request, scope, scope.get(_ANSWERED, plan.peg))
 
     def _enter(self, plan: _Plan, scope: Scope, root: str, matched: str) -> Token[Any]:
         """Give ``scope`` the mount's root_path and state and make it this task's current request.
@@ -328,7 +331,7 @@ class ASGIHub:
         alone = self._runner(over)
         # A WSGI app beneath, no graft taking the request: the WSGI hub itself (front layers, as under WSGI).
         over_runner = alone if _asgi_of(over) is not None else self._whole
-        claims = tuple((_grafts._claim(g), self._runner(g)) for g in over.grafts)
+        claims = tuple((_grafts._claim(g), self._runner(g), g) for g in over.grafts)
         websocket = next(
             (self._native(p) for p in [*over.grafts, over] if _asgi_of(p) is not None), None
         )
@@ -418,24 +421,25 @@ class ASGIHub:
         """:func:`wsgihub.grafts.dispatch`, for a mount where an ASGI app is among the grafts."""
         path = rest or "/"
         method = scope.get("method", "GET")
-        chain: list[Runner] = []
-        for claim, runner in plan.claims:
+        chain: list[tuple[Runner, Peg]] = []
+        for claim, runner, peg in plan.claims:
             verdict = claim.test(path, method)
             if verdict:
                 if claim.fall_through and method in _grafts.SAFE_METHODS:
-                    chain.append(runner)
+                    chain.append((runner, peg))
                     continue
                 if not chain:
+                    scope[_ANSWERED] = peg
                     await runner(scope, receive, send, root, matched)
                     return
-                await _cascade([*chain, runner], scope, receive, send, root, matched)
+                await _cascade([*chain, (runner, peg)], scope, receive, send, root, matched)
                 return
             if verdict is None:
-                chain.append(runner)
+                chain.append((runner, peg))
         if not chain:
             await plan.over(scope, receive, send, root, matched)
             return
-        await _cascade([*chain, plan.alone], scope, receive, send, root, matched)
+        await _cascade([*chain, (plan.alone, plan.peg)], scope, receive, send, root, matched)
 
     # -- lifespan and the bus ---------------------------------------------------------------------------
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -579,9 +583,12 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def _cascade(
-    runners: list[Runner], scope: Scope, receive: Receive, send: Send, root: str, matched: str
+    runners: list[tuple[Runner, Peg]], scope: Scope, receive: Receive, send: Send, root: str, matched: str
 ) -> None:
-    """Run ``runners`` in order until one answers other than 404 (the last one's answer is final)."""
+    """Run ``runners`` in order until one answers other than 404 (the last one's answer is final).
+
+    The peg of the one that answers goes in the scope (:data:`_ANSWERED`, for the access log).
+    """
     body = bytearray()
     more = True
     while more:
@@ -591,7 +598,7 @@ async def _cascade(
         body += message.get("body", b"")
         more = bool(message.get("more_body", False))
     data = bytes(body)
-    for runner in runners[:-1]:
+    for runner, peg in runners[:-1]:
         fell = False
         started = False
 
@@ -607,5 +614,7 @@ async def _cascade(
 
         await runner(scope, _replay(data, receive), sink, root, matched)
         if not fell:
+            scope[_ANSWERED] = peg
             return
-    await runners[-1](scope, _replay(data, receive), send, root, matched)
+    last, scope[_ANSWERED] = runners[-1]
+    await last(scope, _replay(data, receive), send, root, matched)
