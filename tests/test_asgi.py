@@ -317,8 +317,8 @@ def test_requests_to_a_mount_with_asgi_grafts_get_the_front_layers(caplog: pytes
         assert sum(request_id in line and path in line for line in lines) == 1, (request_id, lines)
     # each line names the mount that answered (text: ... mount endpoint request_id): the graft,
     # or the app beneath after the graft's 404
-    mounts = {line.split()[-1]: line.split()[-3] for line in lines}
-    assert (mounts["given-0"], mounts["given-1"]) == ("g", "m"), lines
+    named = {line.split()[-1]: tuple(line.split()[-3:-1]) for line in lines}
+    assert (named["given-0"], named["given-1"]) == (("g", "graft_page"), ("m", "flask_page")), lines
 
 
 def test_native_front_reads_a_custom_id_header_and_drops_untrusted_proxy_headers() -> None:

@@ -280,6 +280,8 @@ class ASGIHub:
             else:
                 await self._dispatch(plan, scope, receive, send, root, matched, rest)
         finally:
+            # the log asks the answering app for the endpoint of the path below the mount's prefix
+            scope["root_path"] = root + matched if root else matched
             front.end(request, scope, scope.get(_ANSWERED, plan.peg))
 
     def _enter(self, plan: _Plan, scope: Scope, root: str, matched: str) -> Token[Any]:
