@@ -92,9 +92,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_from_bytes
 
-from .requestid import ENVIRON_KEY, REQUEST_ID_VAR, VALID_ID, install_record_factory
-from .requestid import refill_ids as _refill_ids
-from .requestid import take_id as _take_id
+from .requestid import ENVIRON_KEY, REQUEST_ID_VAR, VALID_ID, install_record_factory, new_request_id
 
 if TYPE_CHECKING:
     from .types import Environ, StartResponse, WSGIApplication
@@ -282,7 +280,6 @@ def _status_code(status: str | None) -> int | None:
     return int(status[:3]) if status and status[:3].isdigit() else None
 
 
-
 #: Most a cache of formatted values (mounts, endpoints, methods, addresses) holds.
 _CACHE_SIZE = 4096
 
@@ -327,7 +324,6 @@ def _json_named(pair: tuple[str | None, str | None]) -> str:
 _TEXT_LINE = "%s%s %s %s %.3fms %s %s\n"
 #: A JSON line; the values are already JSON (strings quoted and escaped).
 _JSON_LINE = '{"time": "%s%s", %s, "bytes": %s, "duration_ms": %r, %s, "request_id": %s, "remote_addr": %s}\n'
-
 
 
 def _json_code(status: str | None) -> str:
@@ -416,10 +412,7 @@ class AccessLog:
         if rid_key is not None:
             request_id = environ.get(rid_key)
             if request_id is None or VALID_ID.fullmatch(request_id) is None:
-                try:  # new_request_id(), without the call
-                    request_id = _take_id()
-                except IndexError:
-                    request_id = _refill_ids()
+                request_id = new_request_id()
             environ[ENVIRON_KEY] = request_id
             request.request_id = request_id
             request.token = REQUEST_ID_VAR.set(request_id)

@@ -22,9 +22,7 @@ from .requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
 from .requestid import ENVIRON_KEY as REQUEST_ID_KEY
 from .requestid import REQUEST_ID_VAR as _request_id_var
 from .requestid import VALID_ID as _VALID_ID
-from .requestid import install_record_factory, reset_request_id
-from .requestid import refill_ids as _refill_ids
-from .requestid import take_id as _take_id
+from .requestid import install_record_factory, new_request_id, reset_request_id
 from .urls import parse_host
 
 if TYPE_CHECKING:
@@ -216,10 +214,7 @@ class NativeFront:
                 if _VALID_ID.fullmatch(text) is not None:
                     request_id = text
             if request_id is None:
-                try:
-                    request_id = _take_id()
-                except IndexError:
-                    request_id = _refill_ids()
+                request_id = new_request_id()
             scope[REQUEST_ID_KEY] = request_id
             if log is None:
                 id_send = _new_send(_IdSend)  # (no __init__ call: see __call__)

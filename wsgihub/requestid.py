@@ -55,10 +55,8 @@ __all__ = [
     "install_record_factory",
     "is_valid_request_id",
     "new_request_id",
-    "refill_ids",
     "reset_request_id",
     "set_request_id",
-    "take_id",
 ]
 
 #: The header read from requests and set on responses unless told otherwise.
@@ -104,9 +102,9 @@ def is_valid_request_id(value: str) -> bool:
 
 #: IDs made ahead, many at a time (:func:`new_request_id` takes one).
 _pool: list[str] = []
-#: The next ID made ahead (``IndexError`` when none is left: then :func:`refill_ids`).
-take_id = _pool.pop
-#: How many IDs :func:`refill_ids` makes at once.
+#: The next ID made ahead (``IndexError`` when none is left: then :func:`_refill`).
+_take = _pool.pop
+#: How many IDs :func:`_refill` makes at once.
 POOL_SIZE = 256
 
 # A forked child (a gunicorn worker) makes its own: never the parent's.
@@ -126,12 +124,12 @@ def new_request_id() -> str:
     costs several times what it does in a loop (``docs/benchmarks.md``).
     """
     try:
-        return take_id()
+        return _take()
     except IndexError:
-        return refill_ids()
+        return _refill()
 
 
-def refill_ids() -> str:
+def _refill() -> str:
     """Make :data:`POOL_SIZE` IDs; return one of them.
 
     One random number of ``128 * POOL_SIZE`` bits in hex, cut in 32 digits:
@@ -141,7 +139,7 @@ def refill_ids() -> str:
     digits = f"{_random_bits(128 * POOL_SIZE):0{32 * POOL_SIZE}x}"
     _pool.extend([digits[start : start + 32] for start in range(0, 32 * POOL_SIZE, 32)])
     try:
-        return take_id()
+        return _take()
     except IndexError:  # other threads took them all meanwhile
         return f"{_random_bits(128):032x}"
 
@@ -203,10 +201,7 @@ class RequestID:
         """Run the app with the request's ID set; the ID stays set until the body is closed."""
         request_id = environ.get(self._environ_key)
         if request_id is None or VALID_ID.fullmatch(request_id) is None:
-            try:
-                request_id = take_id()
-            except IndexError:
-                request_id = refill_ids()
+            request_id = new_request_id()
         environ[ENVIRON_KEY] = request_id
         # filled in here, not in an __init__: a Python call less per request
         # (each costs several times more in a server than in a loop: docs/benchmarks.md)
