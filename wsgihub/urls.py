@@ -14,13 +14,16 @@ used only when it is *trusted*::
   for requests from untrusted hosts, and its host is trusted too.
 
 A Host value is parsed as RFC 3986 (section 3.2.2) and RFC 9110 (section 7.2)
-define it, restricted to what DNS and IP literals can spell: a registered
-name of letters, digits, ``-`` and ``_`` in dot-separated labels (one
+define it, restricted to what DNS and IP literals can spell: a host name
+(RFC 952/1123) of letters, digits and ``-`` in dot-separated labels (one
 trailing dot allowed), an IPv4 address, or a bracketed IPv6 address, then
 an optional ``:port`` of 1-5 digits up to 65535.  Anything else
 (userinfo, ``/``, ``?``, ``#``, ``\\``, spaces, percent-escapes, sub-delims,
-non-ASCII, zone ids, empty labels) is untrusted, whatever the list says:
-the check fails closed.  ``public_url`` and the ``trusted_hosts`` entries go
+``_``, non-ASCII, zone ids, empty labels) is untrusted, whatever the list says:
+the check fails closed.  ``_`` is refused as Werkzeug and Django refuse
+it (RFC 3986 allows it in a reg-name, but no host name has it): a Host the
+hub trusted and a mounted framework refused would be answered differently
+on different mounts.  ``public_url`` and the ``trusted_hosts`` entries go
 through the same parser.  Internationalised names in ``trusted_hosts`` are
 converted to their ASCII (``xn--``) form, the only form a Host header carries.
 
@@ -75,8 +78,11 @@ __all__ = [
 #: Characters Flask and Werkzeug leave unquoted in an anchor.
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
-#: A DNS-style registered name (RFC 3986 reg-name, restricted), one trailing dot allowed.
-_REG_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?\Z")
+#: A host name (RFC 1123: letters, digits, ``-``; no ``_``, as Werkzeug and Django read
+#: Host), or an IPv4 address, in dot-separated labels; one trailing dot allowed.
+_REG_NAME = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.?\Z")
+#: Why a name with ``_`` is refused, for the one-line configuration errors.
+_UNDERSCORE = "'_' is not allowed in a host name (RFC 1123; Werkzeug and Django refuse such a Host too)"
 _PORT = re.compile(r"[0-9]{1,5}\Z")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -171,7 +177,8 @@ def parse_public_url(url: str) -> Origin:
         raise ConfigError(f"public_url {url!r} {shape} (no user, query or fragment)")
     host = parse_host(parts.netloc)
     if host is None:
-        raise ConfigError(f"public_url {url!r} {shape}: {parts.netloc!r} is not a valid host[:port]")
+        why = _UNDERSCORE if "_" in parts.netloc else "is not a valid host[:port]"
+        raise ConfigError(f"public_url {url!r} {shape}: {parts.netloc!r}: {why}")
     root = parts.path.rstrip("/")
     if root:
         root = normalize_prefix(root, "public_url")
@@ -193,6 +200,8 @@ def _trusted_entry(entry: object) -> str:
         except UnicodeError:
             raise ConfigError(f"trusted_hosts: {entry!r} is not a valid host name") from None
     parsed = parse_host(name)
+    if parsed is None and "_" in name:
+        raise ConfigError(f"trusted_hosts: {entry!r} is not a host name: {_UNDERSCORE}")
     if parsed is None or parsed[1] is not None or (dot and name.startswith("[")):
         raise ConfigError(
             f"trusted_hosts: {entry!r} is not a host name; write 'example.com', "
