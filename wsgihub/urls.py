@@ -41,7 +41,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -65,11 +65,13 @@ if TYPE_CHECKING:
 _log = logging.getLogger("wsgihub.security")
 
 __all__ = [
+    "HostCheck",
     "HostTrust",
     "Origin",
     "build_url",
     "parse_host",
     "parse_public_url",
+    "refuse_host",
     "refuse_untrusted_host",
     "request_host",
     "request_origin",
@@ -240,6 +242,11 @@ class HostTrust:
             if parsed is not None:
                 self.exact |= {parsed[0]}
 
+    @property
+    def restricts(self) -> bool:
+        """Whether some Host is refused: there are entries or a ``public_url``, and no ``*``."""
+        return not self.wildcard and (bool(self.trusted) or self.public is not None)
+
     def allows(self, host: object) -> bool:
         """Whether an absolute URL may use this ``Host`` value (fails closed)."""
         if not isinstance(host, str):
@@ -400,6 +407,75 @@ def _named(exc: URLBuildError, mount: str, endpoint: str) -> URLBuildError:
     return named
 
 
+#: What a refused Host is answered (the Host is never echoed).
+_REFUSAL = b"Bad Request: untrusted Host\n"
+_REFUSAL_HEADERS = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(_REFUSAL)))]
+
+
+def refuse_host(environ: Environ, start_response: StartResponse, host: str) -> list[bytes]:
+    """Answer ``400 Bad Request`` for a request from an untrusted ``host`` (see :class:`HostCheck`).
+
+    The body does not echo the Host; the ``wsgihub.security`` logger gets one line with it.
+    """
+    _log.warning(
+        "400 for %s %s: Host %r is not trusted", environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), host
+    )
+    start_response("400 Bad Request", list(_REFUSAL_HEADERS))
+    return [_REFUSAL]
+
+
+#: ``refuse(environ, start_response, host)``: the answer to a request from an untrusted Host.
+Refusal = Callable[["Environ", "StartResponse", str], Iterable[bytes]]
+
+
+class HostCheck:
+    """WSGI middleware: a request whose Host the hub does not trust is answered 400 before ``app``.
+
+    For adapters of frameworks that use the request's Host on their own --
+    redirects (``Location: http://<Host>/x/``) and absolute URLs that never go
+    through the hub -- and check nothing, or check as text (Werkzeug, Flask):
+    in front of such a mount, :meth:`HostTrust.allows` decides, so every
+    mount answers a Host alike.  ``refuse`` makes the answer
+    (:func:`refuse_host` unless given: the app never runs).  The Host is
+    ``HTTP_HOST``, else ``SERVER_NAME[:SERVER_PORT]`` (:func:`request_host`).
+
+    Put it in front with :meth:`guard`, which leaves the app as it is when
+    the hub restricts nothing.  Every attribute it does not have is the
+    app's (``import_name``, phase hooks), so it is seen through like the
+    app; ``app`` is the wrapped callable.
+    """
+
+    __slots__ = ("app", "refuse", "trust")
+
+    def __init__(self, app: Any, trust: HostTrust, refuse: Refusal | None = None) -> None:
+        self.app = app
+        self.trust = trust
+        self.refuse: Refusal = refuse if refuse is not None else refuse_host
+
+    @classmethod
+    def guard(cls, app: Any, trust: HostTrust, refuse: Refusal | None = None) -> Any:
+        """``app`` behind a check by ``trust``; ``app`` itself when ``trust`` refuses no Host
+        or ``app`` already is a check by it (one mounted again)."""
+        if not trust.restricts or (isinstance(app, cls) and app.trust is trust):
+            return app
+        return cls(app, trust, refuse)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        host = environ.get("HTTP_HOST") or request_host(environ)
+        if self.trust.allows(host):
+            result: Iterable[bytes] = self.app(environ, start_response)
+            return result
+        return self.refuse(environ, start_response, host)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in HostCheck.__slots__:  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
+        return getattr(self.app, name)
+
+    def __repr__(self) -> str:
+        return f"<HostCheck {self.trust.trusted!r} in front of {self.app!r}>"
+
+
 def refuse_untrusted_host(environ: Environ, start_response: StartResponse, error: UntrustedHostError) -> list[bytes]:
     """Answer ``400 Bad Request`` for a request whose app needed an untrusted Host.
 
@@ -410,10 +486,9 @@ def refuse_untrusted_host(environ: Environ, start_response: StartResponse, error
     the Host; the ``wsgihub.security`` logger gets one line with it.
     """
     _log.warning("400 for %s %s: %s", environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), error)
-    body = b"Bad Request: untrusted Host\n"
     start_response(
         "400 Bad Request",
-        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+        list(_REFUSAL_HEADERS),
         (type(error), error, error.__traceback__),  # lets a server that already sent headers re-raise
     )
-    return [body]
+    return [_REFUSAL]

@@ -9,6 +9,15 @@ matches grafted paths with it, and runs code inside it with a
 An app mounted with ``framework="werkzeug"`` but without a ``url_map`` still
 gets this adapter: it has no routes and cannot build URLs, but
 ``hub.request_context()`` works.
+
+Werkzeug's own redirects (``RequestRedirect``: ``/items`` -> ``Location:
+http://<Host>/items/``) and ``build(..., force_external=True)`` use the
+request's Host, and a plain Werkzeug app checks none.  So when the hub
+restricts hosts (``trusted_hosts``, ``public_url``), the mount is put
+behind :class:`wsgihub.urls.HostCheck`: any Host the hub does not trust is
+answered 400 before the app runs, as Flask and Pyramid mounts are.  An app
+whose ``request_class`` sets ``trusted_hosts`` checks Host itself and is
+left to it.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from werkzeug.wrappers import Request
 
 from wsgihub.adapter import Adapter, AppRoute
 from wsgihub.errors import UnknownEndpointError
+from wsgihub.urls import HostCheck
 
 from .native import HubRequest, HubURL, conceal, expose, jinja_globals, make_hub_url
 from .urls import MapURLs
@@ -53,7 +63,10 @@ class WerkzeugAdapter(Adapter[object]):
 
     # -- mounting -------------------------------------------------------------
     def mounted(self, hub: Hub, peg: Peg) -> None:
-        """Give ``app.jinja_env`` (if any) the ``hub_url`` template global."""
+        """Check the Host before the app (see the module docs); give ``app.jinja_env`` (if any)
+        the ``hub_url`` template global."""
+        if self._request_class.trusted_hosts is None:  # else the app checks Host itself
+            peg.app = HostCheck.guard(peg.app, hub.hosts)
         self._globals = jinja_globals(self.app)
         self._hub_url = make_hub_url(hub)
         expose(self._globals, self._hub_url)
