@@ -292,7 +292,7 @@ def _pyramid_view() -> Any:
 
 @pytest.mark.parametrize("make_app", [_flask_view, _pyramid_view], ids=["flask", "pyramid"])
 def test_every_adapters_host_check_answers_as_the_hub_does(make_app: Any) -> None:
-    """Flask (the hub's list as TRUSTED_HOSTS) and Pyramid (the hub's guard) answer 200 to every
+    """Flask (the hub's HostCheck in front) and Pyramid (the hub's guard) answer 200 to every
     spelling the hub trusts and 400 to the rest; Flask compared the text as written."""
     hub = Hub(trusted_hosts=SPELLING_TRUST)
     hub.mount("/m", make_app())

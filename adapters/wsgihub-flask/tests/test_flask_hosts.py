@@ -2,9 +2,10 @@
 
 Flask's slash redirects and ``url_for(..., _external=True)`` in a view use
 the request's ``Host``.  A hub with ``trusted_hosts`` or ``public_url``
-gives a Flask app its list as ``TRUSTED_HOSTS``, so Flask itself answers an
-untrusted Host with 400 (as Django answers ``DisallowedHost``).  Served by
-waitress on loopback, requests sent byte for byte.
+checks the Host before Flask runs (``wsgihub_flask.hosts``), so an untrusted
+Host is answered 400 (as Django answers ``DisallowedHost``); Flask's own
+``TRUSTED_HOSTS`` stays the app's.  Served by waitress on loopback, requests
+sent byte for byte.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import wsgihub_werkzeug.plugin
 import wsgihub
 from wsgihub.plugins import make_plugins
 from wsgihub.testing import LiveServer, serving
+from wsgihub.testing.client import call
 
 pytestmark = pytest.mark.skipif(
     "TRUSTED_HOSTS" not in flask.Flask.default_config, reason="Flask < 3.1 has no TRUSTED_HOSTS"
@@ -94,32 +96,37 @@ def test_a_trusted_host_is_redirected_with_that_host(
     assert _get(server, "/new/reports/", host)[0] == 200
 
 
-def test_the_list_is_the_hubs_and_unmounting_takes_it_back() -> None:
+def test_each_hub_checks_with_its_own_list_and_unmounting_takes_it_back() -> None:
     app = _app()
     hub = _hub(trusted_hosts=["example.com", ".example.org"], public_url="https://www.example.net/site")
     peg = hub.mount("/new", app)
-    assert app.config["TRUSTED_HOSTS"] == ["example.com", ".example.org", "www.example.net"]
-    other = _hub(trusted_hosts=["example.com", ".example.org"])
-    other.mount("/again", app)  # the same app on a second hub shares the list
+    other = _hub(trusted_hosts=["example.com"])
+    other.mount("/again", app)  # the same app on a second hub: that hub's list
+    assert call(hub, "/new/reports/", HTTP_HOST="www.example.net").code == 200
+    assert call(other, "/again/reports/", HTTP_HOST="www.example.net").code == 400
     hub.unmount(peg)
-    assert app.config["TRUSTED_HOSTS"] == ["example.com", ".example.org", "www.example.net"]
+    assert call(other, "/again/reports/", HTTP_HOST="example.com").code == 200
     other.unmount("again")
     assert app.config["TRUSTED_HOSTS"] is None
+    assert call(app, "/reports/", HTTP_HOST="www.example.net").code == 200  # the app alone checks nothing
 
 
 @pytest.mark.parametrize(
-    ("options", "expected"),
+    ("options", "evil"),
     [
-        ({}, None),  # the hub restricts nothing: neither does Flask
-        ({"trusted_hosts": ["*"]}, None),
-        ({"public_url": "https://example.com"}, ["example.com"]),
+        ({}, 200),  # the hub restricts nothing: neither does the mount
+        ({"trusted_hosts": ["*"]}, 200),
+        ({"public_url": "https://example.com"}, 400),
     ],
     ids=["nothing", "wildcard", "public-url"],
 )
-def test_what_the_hub_trusts_is_what_flask_trusts(options: dict[str, Any], expected: list[str] | None) -> None:
+def test_what_the_hub_trusts_is_what_the_flask_mount_takes(options: dict[str, Any], evil: int) -> None:
     app = _app()
-    _hub(**options).mount("/new", app)
-    assert app.config["TRUSTED_HOSTS"] == expected
+    hub = _hub(**options)
+    hub.mount("/new", app)
+    assert app.config["TRUSTED_HOSTS"] is None
+    assert call(hub, "/new/reports/", HTTP_HOST="example.com").code == 200
+    assert call(hub, "/new/reports/", HTTP_HOST="evil.com").code == evil
 
 
 def test_an_apps_own_400_page_is_kept() -> None:

@@ -53,19 +53,18 @@ class FlaskAdapter(Adapter[Flask]):
         self._url_defaults = app.url_default_functions
         self._hub_url: HubURL | None = None
         self._hub_user: object | None = None
-        self._trusts_hosts = False
 
     # -- mounting -------------------------------------------------------------
     def mounted(self, hub: Hub, peg: Peg) -> None:
-        """Add the ``hub_url`` and ``hub_user`` Jinja globals; set ``TRUSTED_HOSTS`` from the hub.
+        """Add the ``hub_url`` and ``hub_user`` Jinja globals; check Host with the hub's trust.
 
         Reading ``app.jinja_env`` creates Flask's Jinja environment, so set
         ``jinja_options`` and ``TEMPLATES_AUTO_RELOAD`` before mounting.
         """
         self._hub_url = native.expose(self.app, hub)
         self._hub_user = identity.expose(self.app)  # {{ hub_user.username }} (docs/login.md)
-        # Flask's own redirects use the Host header: give it the hub's trusted hosts (hosts.py).
-        self._trusts_hosts = hosts.trust(self.app, hub)
+        # Flask's own redirects use the Host header: the hub checks it before Flask runs (hosts.py).
+        hosts.guard(self.app, hub, peg)
 
     def unmounted(self, hub: Hub, peg: Peg) -> None:
         """Remove the ``hub_url`` and ``hub_user`` Jinja globals this mount added."""
@@ -73,9 +72,6 @@ class FlaskAdapter(Adapter[Flask]):
         self._hub_url = None
         identity.conceal(self.app, self._hub_user)
         self._hub_user = None
-        if self._trusts_hosts:
-            hosts.release(self.app)
-            self._trusts_hosts = False
 
     # -- routes and URLs ----------------------------------------------------------
     def routes(self) -> Iterator[AppRoute]:
@@ -168,7 +164,7 @@ class FlaskAdapter(Adapter[Flask]):
         ends, so ``teardown_request`` / ``teardown_appcontext`` run.
         """
         with self.app.request_context(environ) as ctx:
-            hosts.for_code(ctx)  # TRUSTED_HOSTS is for clients, not for code (hosts.py)
+            hosts.for_code(ctx)  # an app's own TRUSTED_HOSTS is for clients, not for code (hosts.py)
             yield ctx.request
 
     # -- checks ---------------------------------------------------------------
