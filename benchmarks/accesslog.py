@@ -36,13 +36,24 @@ for each setup, and the CPU instructions of the whole process per request
 (the writer thread and waitress's own code included) are counted over
 ``--requests`` requests sent one after the other, after a warm-up: the
 same figure on a loaded machine as on a quiet one (needs ``valgrind``;
-a few minutes).
+a few minutes).  Its setups:
+
+off         ``--request-id-header ''``: neither
+ids         request IDs (the default), done by waitress's own task
+log         request IDs + ``--access-log FILE``, done by waitress's own task
+ids-layers  request IDs as a WSGI layer (``wsgihub.servers.waitress_front.ENABLED``
+            set to ``False``: what a waitress that module does not know gets)
+log-layers  request IDs + the access log as a WSGI layer
+
+The in-process setups (without ``--callgrind``) are always the layers:
+the task needs a real waitress.
 
 Run from the repository root::
 
     python benchmarks/accesslog.py                  # 600 requests per setup, caches emptied
     python benchmarks/accesslog.py --hot --requests 20000 --log-format json
     python benchmarks/accesslog.py --callgrind --requests 1000
+    python benchmarks/accesslog.py --callgrind --setups off,log,log-layers
 """
 
 from __future__ import annotations
@@ -143,7 +154,13 @@ SERVE_VARIANTS = {
     "off": ["--request-id-header", ""],
     "ids": [],
     "log": ["--access-log", "{log}"],
+    "ids-layers": [],
+    "log-layers": ["--access-log", "{log}"],
 }
+
+#: What the server process runs: ``wsgihub serve``; ``*-layers`` with waitress's task switched off.
+_SERVE = "import sys; from wsgihub.cli import main; sys.exit(main())"
+_SERVE_LAYERS = "import wsgihub.servers.waitress_front as f; f.ENABLED = False; " + _SERVE
 
 
 def _get(port: int, sock: Any) -> None:
@@ -184,14 +201,14 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     extra = [arg.format(log=os.path.join(workdir, "access.log")) for arg in SERVE_VARIANTS[variant]]
-    if variant == "log":
+    if variant.startswith("log"):
         extra += ["--log-format", log_format]
     out = os.path.join(workdir, f"cg-{variant}")
     os.makedirs(out, exist_ok=True)
     argv = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes",
         f"--callgrind-out-file={out}/cg.%p",
-        sys.executable, "-c", "import sys; from wsgihub.cli import main; sys.exit(main())",
+        sys.executable, "-c", _SERVE_LAYERS if variant.endswith("-layers") else _SERVE,
         "serve", "benchmarks.bench_apps:make_hub", "--host", "127.0.0.1", "--port", str(port),
         "--threads", "1", "-q", *extra,
     ]  # fmt: skip
@@ -234,11 +251,11 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
     return counts
 
 
-def main_callgrind(requests: int, log_format: str) -> int:
-    """``--callgrind``: instructions per request of the whole server, off / ids / log."""
+def main_callgrind(requests: int, log_format: str, setups: list[str]) -> int:
+    """``--callgrind``: instructions per request of the whole server, for each setup (``off`` first)."""
     results: dict[str, dict[str, int]] = {}
     with tempfile.TemporaryDirectory(prefix="wsgihub-accesslog-cg-") as workdir:
-        for variant in SERVE_VARIANTS:
+        for variant in ["off", *[name for name in setups if name != "off"]]:
             results[variant] = callgrind_server(variant, requests, log_format, workdir)
             print(f"{variant}: {results[variant]}", file=sys.stderr, flush=True)
     base = results["off"]["total"]
@@ -246,11 +263,11 @@ def main_callgrind(requests: int, log_format: str) -> int:
         f"wsgihub serve (waitress, 1 thread) under callgrind, {requests} requests on one connection, "
         f"{log_format} lines; CPU instructions per request, whole process"
     )
-    print(f"{'setup':6} {'total':>9} {'vs off':>9} {'share':>7}   by thread")
+    print(f"{'setup':10} {'total':>9} {'vs off':>9} {'share':>7}   by thread")
     for variant, counts in results.items():
         total = counts["total"]
         threads = ", ".join(f"{key}: {value}" for key, value in counts.items() if key != "total")
-        print(f"{variant:6} {total:9d} {total - base:+9d} {(total - base) / base:+7.1%}   {threads}")
+        print(f"{variant:10} {total:9d} {total - base:+9d} {(total - base) / base:+7.1%}   {threads}")
     return 0
 
 
@@ -264,9 +281,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="count the CPU instructions of a whole wsgihub serve process (waitress) per request instead",
     )
+    parser.add_argument(
+        "--setups",
+        default=",".join(SERVE_VARIANTS),
+        help=f"with --callgrind: which setups, comma-separated (default {','.join(SERVE_VARIANTS)}; off always runs)",
+    )
     args = parser.parse_args(argv)
     if args.callgrind:
-        return main_callgrind(args.requests, args.log_format)
+        setups = [name for name in args.setups.split(",") if name]
+        unknown = [name for name in setups if name not in SERVE_VARIANTS]
+        if unknown:
+            parser.error(f"--setups: unknown {', '.join(unknown)} (known: {', '.join(SERVE_VARIANTS)})")
+        return main_callgrind(args.requests, args.log_format, setups)
 
     from benchmarks.bench_apps import make_hub
     from wsgihub.logconfig import configure_access_log

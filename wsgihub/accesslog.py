@@ -103,6 +103,7 @@ __all__ = [
     "LOG_FORMATS",
     "AccessLog",
     "AccessLogHandler",
+    "announced_length",
     "endpoint_of",
     "logged_path",
 ]
@@ -511,6 +512,70 @@ class AccessLog:
             environ["HTTP_HOST"] = host
         return endpoint_of(environ)
 
+    def finished(
+        self,
+        started: float,
+        path: str,
+        status: str | None,
+        sent: int | None,
+        request_id: str | None,
+        environ: Environ,
+    ) -> None:
+        """Hand over the line of a request that just ended (the server closed its body).
+
+        What this middleware's request object calls, and what a server that
+        does the access log's work itself calls (:mod:`wsgihub.servers.waitress_front`):
+        ``started`` is ``time.perf_counter()`` when the request came in,
+        ``path`` the path as received (``SCRIPT_NAME + PATH_INFO`` before the
+        hub moved the mount prefix, not yet percent-encoded), ``status`` the
+        status line the app gave (``None``: none), ``sent`` the body bytes
+        the server took, ``request_id`` the request's ID (``None``: the
+        environ's ``wsgihub.request_id``, another layer's).  The rest
+        (method, the mount's own ``SCRIPT_NAME``/``PATH_INFO``, client
+        address, host, the peg) is read from ``environ`` now.  With the
+        logger's one :class:`AccessLogHandler` the values are only queued
+        (the line, mount and endpoint are made in the handler's thread).
+        """
+        logger = self.logger
+        # Logger.isEnabledFor(INFO) without the call: the answer logging
+        # caches (the same dict it clears when a level changes), else ask.
+        if not (self._levels.get(_INFO) or logger.isEnabledFor(_INFO)) or logger.disabled:
+            return
+        try:  # the environ's values in one C call
+            where = _where(environ)
+        except KeyError:
+            where = _where_slowly(environ)
+        peg = environ.get("pegboard.peg")
+        if peg is None:
+            peg_id = 0
+        else:
+            peg_id = id(peg)
+            if peg_id not in self._pegs:
+                self._remember(peg)
+        values: Values = (
+            started,
+            _perf(),
+            path,
+            status,
+            sent,
+            request_id if request_id is not None else self._outside_id(environ.get(ENVIRON_KEY)),
+            peg_id,
+            where,
+        )
+        handler, queue = self._direct
+        handlers = logger.handlers
+        if (
+            queue is not None
+            and len(handlers) == 1
+            and handlers[0] is handler
+            and handler._flusher is not None
+            and not logger.filters
+            and not handler.filters
+        ):
+            queue.append(values)
+        else:
+            self._queue(values, environ)
+
     def log_request(
         self,
         *,
@@ -781,7 +846,12 @@ class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 self.flush()
 
 
-def _content_length(headers: list[tuple[str, str]]) -> int | None:
+def announced_length(headers: list[tuple[str, str]]) -> int | None:
+    """The ``Content-Length`` among a response's headers (``None``: none, or not a number).
+
+    What a line's ``bytes`` is for a ``wsgi.file_wrapper`` body, which the
+    server sends by itself.
+    """
     for name, value in headers:
         if name.lower() == "content-length":
             return int(value) if value.strip().isdigit() else None
@@ -875,8 +945,8 @@ class _Request:
         Then the request's ID context ends.  With the logger's one
         :class:`AccessLogHandler` (``--access-log``) the request only hands
         the handler a tuple of atoms: the line, the mount and the endpoint
-        are made later, in the handler's thread.  One method, not three
-        (close, finish, write): each Python call is paid on every request.
+        are made later, in the handler's thread (:meth:`AccessLog.finished`,
+        which a server doing this work itself calls too).
         """
         body = self.body
         if body is None:
@@ -888,50 +958,10 @@ class _Request:
                 close()
         finally:
             try:
-                log = self.log
-                logger = log.logger
-                # Logger.isEnabledFor(INFO) without the call: the answer logging
-                # caches (the same dict it clears when a level changes), else ask.
-                if (log._levels.get(_INFO) or logger.isEnabledFor(_INFO)) and not logger.disabled:
-                    environ = self.environ
-                    try:  # the environ's values in one C call
-                        where = _where(environ)
-                    except KeyError:
-                        where = _where_slowly(environ)
-                    peg = environ.get("pegboard.peg")
-                    if peg is None:
-                        peg_id = 0
-                    else:
-                        peg_id = id(peg)
-                        if peg_id not in log._pegs:
-                            log._remember(peg)
-                    sent = self.sent
-                    if sent is None:  # a file_wrapper body: what it announced
-                        sent = _content_length(getattr(self, "headers", _NO_HEADERS))
-                    request_id = self.request_id
-                    values: Values = (
-                        self.started,
-                        _perf(),
-                        self.path,
-                        self.status,
-                        sent,
-                        request_id if request_id is not None else log._outside_id(environ.get(ENVIRON_KEY)),
-                        peg_id,
-                        where,
-                    )
-                    handler, queue = log._direct
-                    handlers = logger.handlers
-                    if (
-                        queue is not None
-                        and len(handlers) == 1
-                        and handlers[0] is handler
-                        and handler._flusher is not None
-                        and not logger.filters
-                        and not handler.filters
-                    ):
-                        queue.append(values)
-                    else:
-                        log._queue(values, environ)
+                sent = self.sent
+                if sent is None:  # a file_wrapper body: what it announced
+                    sent = announced_length(getattr(self, "headers", _NO_HEADERS))
+                self.log.finished(self.started, self.path, self.status, sent, self.request_id, self.environ)
             finally:
                 token = self.token
                 if token is not None:

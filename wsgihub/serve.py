@@ -78,7 +78,7 @@ from .servers import (
     is_start_failure_line,
     mount_warnings,
 )
-from .servers.front import check_front_paths, front, front_paths
+from .servers.front import check_front_paths, front, front_paths, front_stack
 from .servers.waitress import WaitressServer
 from .tracing import MISSING as OTEL_MISSING
 
@@ -775,7 +775,7 @@ def _run_waitress(options: ServeOptions, out: IO[str], loaded: Hub | None = None
     bus = hub.bus
     server = WaitressServer(
         bus,
-        front(hub, options),
+        front_stack(hub, options),  # waitress's own task does the request-ID/access-log layer's work
         options.host,
         options.port,
         threads=options.threads or DEFAULT_THREADS,

@@ -20,6 +20,11 @@ the same layers whichever server runs.  Outermost first:
    sends what the app returns, gunicorn does not);
 5. the hub itself, whose own dispatch (``Pegboard.__call__``) is left as it is.
 
+A server that can do layer 2's work itself, without a WSGI layer (waitress:
+its own task keeps or makes the ID, adds the header and hands the access
+log its line), asks :func:`front_stack` for both stacks and serves the one
+without layer 2 (:class:`FrontStack`); the lines and headers are the same.
+
 A layer that is switched off is not in the chain at all: with the options'
 defaults only the forwarded-header layer (which then removes every
 forwarded header: no proxy is trusted) and the request-ID layer are there
@@ -30,6 +35,7 @@ code that builds the front for a hub of its own may pass ``None``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..accesslog import AccessLog
@@ -48,7 +54,7 @@ if TYPE_CHECKING:
     from ..hub import Hub
     from ..types import Environ, StartResponse, WSGIApplication
 
-__all__ = ["HeadWithoutBody", "check_front_paths", "front", "front_paths"]
+__all__ = ["FrontStack", "HeadWithoutBody", "check_front_paths", "front", "front_paths", "front_stack"]
 
 
 def _option(options: Any, name: str, default: Any = None) -> Any:
@@ -156,6 +162,47 @@ def front(hub: Hub, options: Any = None) -> WSGIApplication:
     Each layer is added innermost first, so the last one added meets the
     request first.
     """
+    return front_stack(hub, options).app
+
+
+@dataclass(frozen=True)
+class FrontStack:
+    """The serving stack, for a server that can do the request-ID and access-log work itself.
+
+    ``app`` is every layer (what :func:`front` returns).  ``inner`` is the
+    same stack without layer 2's request ID and access log (forwarded
+    headers still outermost, health path, inspector, ``HEAD``, the hub), for
+    a server that keeps or makes each request's ID, adds the response
+    header and hands :attr:`access_log` the line itself, as the layers
+    would (waitress: :mod:`wsgihub.servers.waitress_front`); ``None`` when
+    there is nothing to take out, or when the work has to stay a layer:
+    with ``--otel`` (its span sits between the forwarded headers and the
+    layer), or with an ID header named like a forwarded header (the
+    forwarded-header layer removes those before the layer reads them).
+    """
+
+    #: Every layer: what a server that does none of the work serves.
+    app: WSGIApplication
+    #: The layers but request ID and access log (``None``: serve :attr:`app`).
+    inner: WSGIApplication | None
+    #: The request-ID header read and set (``None``: request IDs are off).
+    request_id_header: str | None
+    #: The access log whose lines the server hands over (:meth:`AccessLog.finished`); ``None``: off.
+    access_log: AccessLog | None
+
+
+def _forwarded_header(name: str) -> bool:
+    """Whether the forwarded-header layer may remove header ``name`` (:class:`ProxyHeaders`)."""
+    key = name.upper().replace("-", "_")
+    return key.startswith("X_FORWARDED_") or key in ("FORWARDED", "X_REAL_IP")
+
+
+def front_stack(hub: Hub, options: Any = None) -> FrontStack:
+    """The serving stack both ways (see :class:`FrontStack` and the module docstring).
+
+    Each layer is added innermost first, so the last one added meets the
+    request first.
+    """
     app: WSGIApplication = HeadWithoutBody(hub)
     # 3. health path and inspector (innermost: they answer before any app is called)
     inspect_path = _option(options, "inspect")
@@ -165,19 +212,29 @@ def front(hub: Hub, options: Any = None) -> WSGIApplication:
     health_path = _option(options, "health_path")
     if health_path:
         app = HealthCheck(app, hub, health_path)
+    inner = app
 
     # 2. request ID and access log (one layer when both are on)
     header = _option(options, "request_id_header", DEFAULT_REQUEST_ID_HEADER) or None
+    access_log: AccessLog | None = None
     if _option(options, "access_log") or access_log_configured():
         log_format = _option(options, "log_format", "text")
-        app = AccessLog(app, log_format=log_format, request_id_header=header)
+        app = access_log = AccessLog(app, log_format=log_format, request_id_header=header)
     elif header is not None:
         app = RequestID(app, header)
-    if _option(options, "otel", False):
+    otel = _option(options, "otel", False)
+    if otel:
         app = traced(app)
 
     # 1. forwarded headers (outermost, always there: with no proxy trusted it removes them all)
     allow_ips = _option(options, "forwarded_allow_ips", None) or DEFAULT_FORWARDED_ALLOW_IPS
     app = ProxyHeaders(app, allow_ips)
 
-    return app
+    layer = access_log is not None or header is not None
+    in_server = layer and not otel and not (header is not None and _forwarded_header(header))
+    return FrontStack(
+        app=app,
+        inner=ProxyHeaders(inner, allow_ips) if in_server else None,
+        request_id_header=header,
+        access_log=access_log,
+    )

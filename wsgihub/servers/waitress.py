@@ -18,6 +18,14 @@ after which the remaining connections are cut.  Then the worker threads end
 and ``stop`` returns.  waitress's own ``close()`` would cut in-flight
 requests instead.
 
+Given a :class:`~wsgihub.servers.front.FrontStack` instead of an app
+(``WaitressServer(bus, front_stack(hub, options))``, what ``wsgihub serve``
+does), the server does the request-ID and access-log work in waitress's own
+task instead of a WSGI layer (:mod:`wsgihub.servers.waitress_front`): the
+same lines and headers, at a fraction of the cost; where the installed
+waitress is not one that module knows, or ``in_server=False``, it serves
+the stack's layers.
+
 Every change to the socket map happens in the loop's own thread (the loop
 checks a flag after each poll; the stopping thread only pulls waitress's
 trigger to wake it), so no lock is needed around waitress's channels.
@@ -36,7 +44,9 @@ from waitress.server import create_server
 
 from ..errors import ServeError
 from ..process.plugins import SimplePlugin
+from . import waitress_front
 from .base import DEFAULT_DRAIN_TIMEOUT, DEFAULT_THREADS, format_url, socket_to_serve
+from .front import FrontStack
 
 if TYPE_CHECKING:
     from waitress.server import BaseWSGIServer
@@ -59,12 +69,18 @@ class WaitressServer(SimplePlugin):
     restarts of the bus).  ``threads`` is waitress's worker thread count;
     ``options`` are more :class:`waitress.adjustments.Adjustments`
     (``url_scheme``, ``trusted_proxy``, ``channel_timeout`` ...).
+
+    ``app`` may be a :class:`~wsgihub.servers.front.FrontStack`: then the
+    request-ID and access-log work is done by waitress's own task (see the
+    module docstring) unless ``in_server`` is false or the installed
+    waitress cannot (:func:`wsgihub.servers.waitress_front.unsupported`);
+    :attr:`in_server_work` tells which once started.
     """
 
     def __init__(
         self,
         bus: Bus,
-        app: WSGIApplication,
+        app: WSGIApplication | FrontStack,
         host: str = "127.0.0.1",
         port: int = 8080,
         *,
@@ -72,9 +88,15 @@ class WaitressServer(SimplePlugin):
         drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
         sock: socket.socket | None = None,
         options: Mapping[str, Any] | None = None,
+        in_server: bool = True,
     ) -> None:
         super().__init__(bus)
-        self.app = app
+        #: The stack whose request-ID/access-log layer the server may do itself (``None``: an app).
+        self.stack = app if isinstance(app, FrontStack) else None
+        self.app: WSGIApplication = app.app if isinstance(app, FrontStack) else app
+        self.in_server = in_server
+        #: Whether the running server does the request-ID/access-log work in its task.
+        self.in_server_work = False
         self.host = host
         self.port = port
         self.threads = threads
@@ -100,15 +122,23 @@ class WaitressServer(SimplePlugin):
                 return
             sock = socket_to_serve(self._sock, self.host, self.port)
             self._sock = None  # the server owns it now (a stop closes it)
+            channel_class = self._channel_class()
             try:
                 server = create_server(
-                    self.app, sockets=[sock], threads=self.threads, **self.options
+                    self.app if channel_class is None else self.stack.inner,  # type: ignore[union-attr]
+                    sockets=[sock],
+                    threads=self.threads,
+                    **self.options,
                 )
             except (ValueError, OSError) as exc:
                 sock.close()
                 raise ServeError(
                     f"waitress cannot serve on {format_url(self.host, self.port)}: {exc}"
                 ) from exc
+            if channel_class is not None:
+                # accepted connections get the channels whose tasks do the layer's work
+                server.channel_class = channel_class
+            self.in_server_work = channel_class is not None
             host, port = str(server.effective_host), int(server.effective_port)
             self.bound = (host, port)
             self.port = port  # a restart of the bus listens on the same port again
@@ -156,6 +186,15 @@ class WaitressServer(SimplePlugin):
 
     # before the hub tears the apps down (the hub's own stop listener has priority 60)
     stop.priority = 40  # type: ignore[attr-defined]
+
+    def _channel_class(self) -> type[Any] | None:
+        """The channel class doing the request-ID/access-log work (``None``: serve the layers)."""
+        stack = self.stack
+        if not self.in_server or stack is None or stack.inner is None:
+            return None
+        if waitress_front.unsupported(stack.request_id_header) is not None:
+            return None
+        return waitress_front.channel_class(stack.request_id_header, stack.access_log)
 
     # -- information ------------------------------------------------------------------------
     @property

@@ -1,0 +1,357 @@
+"""Request IDs and the access log done by waitress's own task, without a WSGI layer.
+
+::
+
+    from wsgihub.servers.front import front_stack
+    from wsgihub.servers.waitress import WaitressServer
+
+    server = WaitressServer(hub.bus, front_stack(hub, options), port=0)
+
+:class:`~wsgihub.servers.waitress.WaitressServer`, given a
+:class:`~wsgihub.servers.front.FrontStack`, serves the stack without the
+request-ID/access-log layer and gives waitress a channel class
+(:func:`channel_class`) whose task (:class:`FrontTask`, a
+``waitress.task.WSGITask``) does that layer's work where waitress already
+works on the request:
+
+- when the environ is built: the request's ID (the incoming header when
+  well-formed, :data:`wsgihub.requestid.VALID_ID`, else
+  :func:`wsgihub.requestid.new_request_id`) into
+  ``environ["wsgihub.request_id"]`` and the context variable log records read
+  (:data:`wsgihub.requestid.REQUEST_ID_VAR`), reset when the request ends;
+- in waitress's ``start_response``, which already looks at every header: the
+  ID header added unless the app set one;
+- when the server closed the body (also when the client went away
+  mid-response, also for an app that raised: status 500): the same values
+  the layer hands over, to the same :meth:`wsgihub.accesslog.AccessLog.finished`,
+  so the line is the one the layer writes.
+
+What a request no longer pays for: the layer's call, its request object
+(``start_response`` wrapper, body wrapper, ``close()``), a generator between
+the server and the body with a switch per chunk, and the server's checks of
+the header the layer added (``docs/benchmarks.md``, "Access log and request
+IDs").
+
+:meth:`FrontTask.execute` is waitress 3.0's ``WSGITask.execute`` (Zope
+Public License 2.1, Copyright (c) 2001, 2002 Zope Foundation and
+Contributors) with that work woven in; anything else of waitress's is used
+as it is.  :func:`unsupported` checks that the waitress installed is one this
+was written against (3.x, with the internals used here); when it is not,
+the server serves the whole stack, layers included: the same lines, at the
+layers' cost.  Setting :data:`ENABLED` to ``False`` does the same (the
+benchmarks compare the two).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import time
+from typing import TYPE_CHECKING, Any
+
+from waitress.buffers import ReadOnlyFileBasedBuffer
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer
+from waitress.task import WSGITask, hop_by_hop
+
+from ..accesslog import announced_length
+from ..requestid import ENVIRON_KEY, REQUEST_ID_VAR, VALID_ID, new_request_id
+
+if TYPE_CHECKING:
+    from ..accesslog import AccessLog
+
+__all__ = ["ENABLED", "FrontTask", "channel_class", "unsupported"]
+
+#: ``False``: every :class:`~wsgihub.servers.waitress.WaitressServer` serves the layers
+#: (for comparing the two; the lines and headers are the same either way).
+ENABLED = True
+
+_perf = time.perf_counter
+_valid = VALID_ID.fullmatch
+_set_id = REQUEST_ID_VAR.set
+_reset_id = REQUEST_ID_VAR.reset
+#: Where the forwarded-header layer keeps what it replaced (``SCRIPT_NAME``: a forwarded prefix).
+_PROXY_ORIG = "wsgihub.proxy.orig"
+
+
+def unsupported(request_id_header: str | None = None) -> str | None:
+    """Why waitress's own task cannot do the work here (``None``: it can).
+
+    :meth:`FrontTask.execute` is written against waitress 3's ``WSGITask``:
+    another major version, or one without the internals it uses, gets the
+    layers instead.  So does an ID header waitress refuses from an app
+    (hop-by-hop, ``Content-Length``): the layer's header makes waitress fail
+    the request as it always did.
+    """
+    if request_id_header is not None and request_id_header.lower() in {*hop_by_hop, "content-length"}:
+        return f"the request-ID header {request_id_header} is one waitress refuses from an app"
+    if not ENABLED:
+        return "disabled (wsgihub.servers.waitress_front.ENABLED is False)"
+    try:
+        version = importlib.metadata.version("waitress")
+    except importlib.metadata.PackageNotFoundError:
+        return "waitress's version is unknown"
+    if version.split(".")[0] != "3":
+        return f"waitress {version} (written against waitress 3)"
+    needed = {
+        WSGITask: ("get_environment", "build_response_header", "write", "remove_content_length_header"),
+        ReadOnlyFileBasedBuffer: ("prepare", "close"),
+        HTTPChannel: ("task_class", "write_soon"),
+        BaseWSGIServer: ("channel_class",),
+    }
+    for owner, names in needed.items():
+        for name in names:
+            if not hasattr(owner, name):
+                return f"waitress {version} has no {owner.__name__}.{name}"
+    if HTTPChannel.task_class is not WSGITask or BaseWSGIServer.channel_class is not HTTPChannel:
+        return f"waitress {version} uses other task or channel classes"
+    return None
+
+
+def channel_class(request_id_header: str | None, access_log: AccessLog | None) -> type[HTTPChannel]:
+    """A waitress channel class whose tasks do the request-ID and access-log work.
+
+    ``request_id_header`` is the header read and set (``None``: no request
+    IDs); ``access_log`` the access log handed each request's line
+    (``None``: none).  Give it to the server as its ``channel_class``.
+    """
+    attributes: dict[str, Any] = {"access_log": access_log}
+    if request_id_header is not None:
+        attributes.update(
+            id_header=request_id_header,
+            id_key="HTTP_" + request_id_header.upper().replace("-", "_"),
+            id_lower=request_id_header.lower(),
+        )
+    task = type("FrontTask", (FrontTask,), attributes)
+    return type("FrontChannel", (HTTPChannel,), {"task_class": task})
+
+
+class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
+    """waitress's WSGI task doing the request-ID and access-log work (see the module docstring).
+
+    The class attributes are set on the subclass :func:`channel_class` makes.
+    """
+
+    #: The ID header as configured.
+    id_header: str = ""
+    #: Its environ key (``HTTP_X_REQUEST_ID``; ``None``: no request IDs).
+    id_key: str | None = None
+    #: Its name in lower case, as the app's headers are compared with it.
+    id_lower: str = ""
+    #: Where the lines go (``None``: no access log).
+    access_log: AccessLog | None = None
+    #: The status the app last gave ``start_response`` (before waitress checked it).
+    app_status: str | None = None
+    #: Bytes the app gave the ``write`` callable ``start_response`` returns.
+    written: int = 0
+    # waitress's own, declared for the type checker
+    complete: bool
+    wrote_header: bool
+    response_headers: list[tuple[str, str]]
+
+    def counted_write(self, data: bytes) -> Any:
+        """The ``write`` callable of PEP 3333, counting what it is given (for the line's bytes)."""
+        result = self.write(data)
+        self.written += len(data)
+        return result
+
+    def execute(self) -> None:
+        """Run the app for the request (waitress's ``WSGITask.execute``, plus the layer's work)."""
+        environ = self.get_environment()
+        # -- the request's ID (what RequestID does before calling the app)
+        id_key = self.id_key
+        if id_key is not None:
+            request_id = environ.get(id_key)
+            if request_id is None or _valid(request_id) is None:
+                request_id = new_request_id()
+            environ[ENVIRON_KEY] = request_id
+            token = _set_id(request_id)
+        else:
+            request_id = token = None
+        id_lower = self.id_lower
+        log = self.access_log
+        if log is not None:
+            started = _perf()
+            # the path as received (the hub moves the mount prefix in place)
+            path = environ["SCRIPT_NAME"] + environ["PATH_INFO"]
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            self.app_status = status
+            if self.complete and not exc_info:
+                raise AssertionError("start_response called a second time without providing exc_info.")
+            if exc_info:
+                try:
+                    if self.wrote_header:
+                        # higher levels will catch and handle raised exception:
+                        # 1. "service" method in task.py
+                        # 2. "service" method in channel.py
+                        # 3. "handler_thread" method in task.py
+                        raise exc_info[1]
+                    # As per WSGI spec existing headers must be cleared
+                    self.response_headers = []
+                finally:
+                    exc_info = None
+
+            self.complete = True
+
+            if not isinstance(status, str):
+                raise AssertionError(f"status {status} is not a string")  # noqa: TRY004 - as waitress does
+            if "\n" in status or "\r" in status:
+                raise ValueError("carriage return/line feed character present in status")
+
+            self.status = status
+
+            # Prepare the headers for output
+            has_id = False
+            for k, v in headers:
+                if not isinstance(k, str):
+                    raise AssertionError(f"Header name {k!r} is not a string in {(k, v)!r}")  # noqa: TRY004 - waitress's
+                if not isinstance(v, str):
+                    raise AssertionError(f"Header value {v!r} is not a string in {(k, v)!r}")  # noqa: TRY004 - waitress's
+
+                if "\n" in v or "\r" in v:
+                    raise ValueError("carriage return/line feed character present in header value")
+                if "\n" in k or "\r" in k:
+                    raise ValueError("carriage return/line feed character present in header name")
+
+                kl = k.lower()
+                if kl == "content-length":
+                    self.content_length = int(v)
+                elif kl in hop_by_hop:
+                    raise AssertionError(
+                        f'{k} is a "hop-by-hop" header; it cannot be used by a WSGI application (see PEP 3333)'
+                    )
+                elif kl == id_lower:
+                    has_id = True
+
+            self.response_headers.extend(headers)
+            if request_id is not None and not has_id:
+                self.response_headers.append((self.id_header, request_id))
+
+            # Return a method used to write the response data.
+            return self.counted_write if log is not None else self.write
+
+        sent = 0
+        file_body = False
+        try:
+            # Call the application to handle the request and write a response
+            try:
+                app_iter = self.channel.server.application(environ, start_response)
+            except BaseException:
+                if log is not None:
+                    status = self.app_status
+                    self._log_line(log, started, path, "500" if status is None else status, 0, request_id, environ)
+                raise
+
+            can_close_app_iter = True
+            try:
+                if log is not None:
+                    file_wrapper = environ.get("wsgi.file_wrapper")
+                    if file_wrapper is not None and type(app_iter) is file_wrapper:
+                        # as the layer: the bytes it announced, the line when the server closes it
+                        file_body = True
+                        self._log_on_close(app_iter, log, started, path, request_id, environ)
+
+                if isinstance(app_iter, ReadOnlyFileBasedBuffer):
+                    cl = self.content_length
+                    size = app_iter.prepare(cl)
+                    if size:
+                        if cl != size:
+                            if cl is not None:
+                                self.remove_content_length_header()
+                            self.content_length = size
+                        self.write(b"")  # generate headers
+                        # if the write_soon below succeeds then the channel will
+                        # take over closing the underlying file via the channel's
+                        # _flush_some or handle_close so we intentionally avoid
+                        # calling close in the finally block
+                        self.channel.write_soon(app_iter)
+                        can_close_app_iter = False
+                        return
+
+                first_chunk_len = None
+                for chunk in app_iter:
+                    if first_chunk_len is None:
+                        first_chunk_len = len(chunk)
+                        # Set a Content-Length header if one is not supplied.
+                        # start_response may not have been called until first
+                        # iteration as per PEP, so we must reinterrogate
+                        # self.content_length here
+                        if self.content_length is None:
+                            app_iter_len = None
+                            if hasattr(app_iter, "__len__"):
+                                app_iter_len = len(app_iter)
+                            if app_iter_len == 1:
+                                self.content_length = first_chunk_len
+                    # transmit headers only after first iteration of the iterable
+                    # that returns a non-empty bytestring (PEP 3333)
+                    if chunk:
+                        self.write(chunk)
+                    # counted once written, as the layer counts what the server took
+                    sent += len(chunk)
+
+                cl = self.content_length
+                if cl is not None and self.content_bytes_written != cl and self.request.command != "HEAD":
+                    # close the connection so the client isn't sitting around
+                    # waiting for more data when there are too few bytes
+                    # to service content-length
+                    self.set_close_on_finish()
+                    self.logger.warning(
+                        "application returned too few bytes (%s) for specified Content-Length (%s) via app_iter",
+                        self.content_bytes_written,
+                        cl,
+                    )
+            finally:
+                try:
+                    if can_close_app_iter and hasattr(app_iter, "close"):
+                        app_iter.close()
+                finally:
+                    if log is not None and not file_body:
+                        self._log_line(log, started, path, self.app_status, sent + self.written, request_id, environ)
+        finally:
+            if token is not None:
+                try:
+                    _reset_id(token)
+                except (ValueError, RuntimeError):  # pragma: no cover - set in this very context
+                    REQUEST_ID_VAR.set("-")
+
+    @staticmethod
+    def _log_line(
+        log: AccessLog,
+        started: float,
+        path: str,
+        status: str | None,
+        sent: int | None,
+        request_id: str | None,
+        environ: dict[str, Any],
+    ) -> None:
+        """Hand the access log the request's line (the layer's values, :meth:`AccessLog.finished`)."""
+        orig = environ.get(_PROXY_ORIG)
+        if orig is not None and "SCRIPT_NAME" in orig:
+            # a trusted proxy's prefix went in front of SCRIPT_NAME after the path was read:
+            # the path as the layer (behind the forwarded-header layer) read it; the hub
+            # keeps SCRIPT_NAME + PATH_INFO as it is when it moves a mount's prefix
+            path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        log.finished(started, path, status, sent, request_id, environ)
+
+    def _log_on_close(
+        self,
+        body: Any,
+        log: AccessLog,
+        started: float,
+        path: str,
+        request_id: str | None,
+        environ: dict[str, Any],
+    ) -> None:
+        """Hand over the line of a ``wsgi.file_wrapper`` body when the server closes it (rare)."""
+        original = getattr(body, "close", None)
+        sent = announced_length(self.response_headers)
+
+        def close() -> None:
+            try:
+                if original is not None:
+                    original()
+            finally:
+                body.close = original  # once
+                self._log_line(log, started, path, self.app_status, sent, request_id, environ)
+
+        body.close = close
