@@ -86,6 +86,7 @@ class DjangoAdapter(Adapter[Any]):
         if problem is not None:
             warnings.warn(f"mount {peg.name!r}: {problem}", MountWarning, stacklevel=4)
         track_django_requests()
+        hosts.respell_ipv6_hosts()  # ALLOWED_HOSTS compares text: one spelling per address (hosts.py)
         _offer_template_library()
 
     def unmounted(self, hub: Hub, peg: Peg) -> None:
@@ -329,8 +330,10 @@ class DjangoAdapter(Adapter[Any]):
 
     def problems(self, hub: Hub, peg: Peg) -> Iterable[str]:
         """FORCE_SCRIPT_NAME that disagrees with the mount, relative STATIC_URL / MEDIA_URL,
-        ``static = whitenoise`` without collected files."""
+        ``static = whitenoise`` without collected files, an IPv6 ALLOWED_HOSTS entry
+        spelled otherwise than the compressed form Django is handed."""
         found = list(settings_problems(hub, peg))
+        found.extend(hosts.allowed_hosts_problems(peg.name))
         if self._static is not None:
             found.extend(self._static.problems(peg.name))
         return found

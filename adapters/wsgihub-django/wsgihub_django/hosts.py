@@ -36,6 +36,18 @@ Two ways to add that step:
   opaque wrapper mounted with ``framework="django"``, is left as it is, and
   the mount warns in one line how to get the 400 (the middleware above) --
   unless the middleware is already there.
+
+IPv6 hosts.  Django compares ``ALLOWED_HOSTS`` with the Host as text:
+``[::1]`` does not allow ``[0:0::1]``, ``[::0001]`` or
+``[0:0:0:0:0:0:0:1]``, although they name one address, which the hub
+trusts in every spelling.  So for every request a hub serves, the adapter
+hands Django an IPv6 literal Host in compressed form (RFC 5952, the form
+the hub compares and writes URLs with; the port kept), rewriting
+``HTTP_HOST`` from Django's ``request_started`` signal, which Django sends
+with the environ before it builds the request (:func:`respell_ipv6_hosts`).
+An ``ALLOWED_HOSTS`` entry in another spelling then allows nothing: the
+mount warns (:func:`allowed_hosts_problems`).  Only a Host that parses
+is rewritten; anything else reaches Django as sent, for Django to refuse.
 """
 
 from __future__ import annotations
@@ -44,12 +56,16 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core import signals
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.base import BaseHandler
 
 from wsgihub.errors import UntrustedHostError
+from wsgihub.urls import parse_host
 
-__all__ = ["UntrustedHostMiddleware", "answer_400"]
+__all__ = ["UntrustedHostMiddleware", "allowed_hosts_problems", "answer_400", "respell_ipv6_hosts"]
+
+_RESPELL_UID = f"{__name__}.respell"
 
 #: The middleware's dotted path, as it is written in ``MIDDLEWARE``.
 MIDDLEWARE_PATH = f"{__name__}.UntrustedHostMiddleware"
@@ -102,3 +118,34 @@ def answer_400(handler: object) -> str | None:
         f"an untrusted Host in an absolute URL built in a view is answered 500, not 400: "
         f"{why}; add {MIDDLEWARE_PATH!r} to MIDDLEWARE"
     )
+
+
+def _respell(sender: Any, environ: Any = None, **kwargs: Any) -> None:
+    """``request_started``: an IPv6 literal Host of a request a hub serves, in compressed form."""
+    if environ is None:
+        return
+    host = environ.get("HTTP_HOST")
+    if host and host[0] == "[" and "wsgihub.hub" in environ:
+        parsed = parse_host(host)
+        if parsed is not None:
+            name, port = parsed
+            environ["HTTP_HOST"] = name if port is None else f"{name}:{port}"
+
+
+def respell_ipv6_hosts() -> None:
+    """Hand Django IPv6 hosts in compressed form from now on (idempotent; see the module docs)."""
+    signals.request_started.connect(_respell, weak=False, dispatch_uid=_RESPELL_UID)
+
+
+def allowed_hosts_problems(mount: str) -> list[str]:
+    """One line per IPv6 ``ALLOWED_HOSTS`` entry not in the compressed form Django is handed."""
+    found = []
+    for entry in getattr(settings, "ALLOWED_HOSTS", None) or ():
+        if isinstance(entry, str) and entry.startswith("["):
+            parsed = parse_host(entry)
+            if parsed is not None and parsed[1] is None and parsed[0] != entry.lower():
+                found.append(
+                    f"mount {mount!r}: ALLOWED_HOSTS entry {entry!r} allows no request: the hub hands "
+                    f"Django IPv6 hosts in compressed form; write {parsed[0]!r}"
+                )
+    return found
