@@ -156,12 +156,46 @@ def run_with_reloader(
     raise SystemExit(0)  # pragma: no cover - Reloader.run() exits itself
 
 
-class _PollingMonitor(PollingFileMonitor):  # type: ignore[misc]
+class _StopsAtOnce:
+    """A hupper polling thread whose :meth:`stop` wakes it at once.
+
+    hupper's pollers (the parent's file monitor, the child's ``sys.modules``
+    poller) sleep their whole interval (1 s) between passes, and the
+    process's end joins them: every stop (and every restart of a reloader
+    child) waited up to a second after the site had stopped.  Here the
+    pause is an :class:`threading.Event` that :meth:`stop` sets, which is
+    also the loop's only flag (hupper's ``enabled`` / ``stopped`` are read
+    by nothing but the loops this replaces).  A subclass says what one pass
+    does (:meth:`_pass`) and lists this class before hupper's.
+    """
+
+    poll_interval: float
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._wake = threading.Event()
+
+    def _pass(self) -> None:
+        """One scan or poll."""
+        raise NotImplementedError
+
+    def run(self) -> None:
+        """Make a pass every ``poll_interval`` seconds until stopped."""
+        while not self._wake.is_set():
+            self._pass()
+            self._wake.wait(self.poll_interval)
+
+    def stop(self) -> None:
+        """Stop now (not after the current interval)."""
+        self._wake.set()
+
+
+class _PollingMonitor(_StopsAtOnce, PollingFileMonitor):  # type: ignore[misc]
     """hupper's polling file monitor (its default), with two changes.
 
-    * :meth:`stop` wakes it at once: hupper's sleeps its whole interval between
-      scans, and the parent's exit joins it, so every stop of ``--reload`` took
-      up to ``interval`` (1 s) more after the child had exited.
+    * :meth:`stop` wakes it at once (:class:`_StopsAtOnce`): the parent's exit
+      joins it, so every stop of ``--reload`` took up to ``interval`` (1 s)
+      more after the child had exited.
     * A file is compared with the time the child that asked for it started
       (:meth:`child_started`), not with the mtime the first scan finds: a file
       the child read and that changed before that scan (up to ``interval``
@@ -171,7 +205,6 @@ class _PollingMonitor(PollingFileMonitor):  # type: ignore[misc]
 
     def __init__(self, callback: Callable[[str], Any], interval: float = 1, **kw: Any) -> None:
         super().__init__(callback, interval, **kw)
-        self._wake = threading.Event()
         self._since = time.time()
         #: the files not scanned yet, with the start of the child that asked for them
         self._new: dict[str, float] = {}
@@ -195,18 +228,11 @@ class _PollingMonitor(PollingFileMonitor):  # type: ignore[misc]
             self.mtimes.setdefault(path, since)
         super().check_reload(paths)
 
-    def run(self) -> None:
-        """Scan the files every ``poll_interval`` seconds until stopped."""
-        while self.enabled:
-            with self.lock:
-                paths = list(self.paths)
-            self.check_reload(paths)
-            self._wake.wait(self.poll_interval)
-
-    def stop(self) -> None:
-        """Stop now (not after the current interval)."""
-        self.enabled = False
-        self._wake.set()
+    def _pass(self) -> None:
+        """Scan the files once."""
+        with self.lock:
+            paths = list(self.paths)
+        self.check_reload(paths)
 
 
 class _Reloader(Reloader):  # type: ignore[misc]
@@ -279,13 +305,8 @@ def _worker_main(worker_path: str, extra_files: list[str]) -> None:
             poller.join()
 
 
-class _Poller(WatchSysModules):  # type: ignore[misc]
-    """hupper's poller of ``sys.modules``, but :meth:`stop` wakes it at once.
-
-    hupper's sleeps its whole interval (1 s) between polls, and the child's
-    end joins it: every stop and every restart of a reloader child waited for
-    up to a second after the site had stopped.
-    """
+class _Poller(_StopsAtOnce, WatchSysModules):  # type: ignore[misc]
+    """hupper's poller of ``sys.modules``, but :meth:`stop` wakes it at once (:class:`_StopsAtOnce`)."""
 
     def __init__(self, callback: Callable[[list[str]], Any], *, shares: WatchSysModules) -> None:
         super().__init__(callback)
@@ -294,18 +315,10 @@ class _Poller(WatchSysModules):  # type: ignore[misc]
         self.paths = shares.paths
         self.lock = shares.lock
         self.poll_interval = shares.poll_interval
-        self._wake = threading.Event()
 
-    def run(self) -> None:
-        """Poll every ``poll_interval`` seconds until stopped."""
-        while not self.stopped:
-            self.update_paths()
-            self._wake.wait(self.poll_interval)
-
-    def stop(self) -> None:
-        """Stop now (not after the current interval)."""
-        self.stopped = True
-        self._wake.set()
+    def _pass(self) -> None:
+        """Send the paths of modules imported since the last pass."""
+        self.update_paths()
 
 
 def _take_over_the_poller() -> _Poller | None:
