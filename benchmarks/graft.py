@@ -291,7 +291,7 @@ def decompose(routes: int, repeat: int = 15, number: int = 2000) -> dict[str, fl
     direct, grafted = reference_hub(False), reference_hub(True)
     new = flask_app(routes)
     router = hub(("/", trivial), graft=new).peg("new").adapter
-    assert router is not None and router.match("/reports/3", "GET") is True
+    assert router is not None and router.match("/reports/3", "GET")
     werkzeug = new.url_map.bind("localhost", "/")
     return {
         "passing by": best(lambda: call(plain_grafted, LEGACY_PATH)) - best(lambda: call(plain, LEGACY_PATH)),

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from .types import Environ, ExcInfo, Headers, StartResponse, WSGIApplication
 
 __all__ = [
+    "MATCH_KEY",
     "SAFE_METHODS",
     "VERDICT_CACHE_SIZE",
     "GraftReport",
@@ -78,6 +79,11 @@ __all__ = [
 
 #: Methods whose 404 from a graft falls through to the app beneath (by default).
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+#: Environ key holding the router's answer for the graft that runs a request, when it is more than
+#: ``True``: an adapter's ``match`` may answer its yes with the framework's own match (a truthy
+#: object), for the app to take instead of matching the path again (the Flask adapter does).
+MATCH_KEY = "wsgihub.graft.match"
 
 
 def check_over(over: Peg, name: str | None) -> None:
@@ -434,6 +440,8 @@ def one_graft(over: WSGIApplication, claim: _Claim) -> WSGIApplication:
         if verdict:
             if not fall_through or method not in SAFE_METHODS:
                 environ["pegboard.peg"] = peg
+                if verdict is not True:
+                    environ[MATCH_KEY] = verdict
                 return peg.app(environ, start_response)
         elif verdict is not None or method not in SAFE_METHODS:  # not taken; or cannot tell: never run twice
             return over(environ, start_response)
@@ -441,6 +449,8 @@ def one_graft(over: WSGIApplication, claim: _Claim) -> WSGIApplication:
         if environ.get("CONTENT_LENGTH") not in (None, "", "0"):
             return cascade(apps, environ, start_response)
         arrived = environ.copy()
+        if verdict is not True and verdict is not None:  # the graft's own match, for it alone
+            environ[MATCH_KEY] = verdict
         body = _attempt(peg, environ, start_response)
         if body is not None:
             return body

@@ -31,7 +31,7 @@ from wsgihub_werkzeug.urls import MapURLs
 
 from wsgihub.adapter import Adapter, AppRoute, Cookie
 
-from . import hosts, identity, native
+from . import handoff, hosts, identity, native
 
 if TYPE_CHECKING:
     from wsgihub import Hub, Peg
@@ -53,6 +53,7 @@ class FlaskAdapter(Adapter[Flask]):
         self._url_defaults = app.url_default_functions
         self._hub_url: HubURL | None = None
         self._hub_user: object | None = None
+        self._handed = False
 
     # -- mounting -------------------------------------------------------------
     def mounted(self, hub: Hub, peg: Peg) -> None:
@@ -65,6 +66,8 @@ class FlaskAdapter(Adapter[Flask]):
         self._hub_user = identity.expose(self.app)  # {{ hub_user.username }} (docs/login.md)
         # Flask's own redirects use the Host header: the hub checks it before Flask runs (hosts.py).
         hosts.guard(self.app, hub, peg)
+        # a graft takes the hub's exact match instead of matching again (handoff.py)
+        self._handed = peg.over is not None and handoff.hand_off(self.app)
 
     def unmounted(self, hub: Hub, peg: Peg) -> None:
         """Remove the ``hub_url`` and ``hub_user`` Jinja globals this mount added."""
@@ -72,6 +75,9 @@ class FlaskAdapter(Adapter[Flask]):
         self._hub_url = None
         identity.conceal(self.app, self._hub_user)
         self._hub_user = None
+        if self._handed:
+            handoff.take_back(self.app)
+            self._handed = False
 
     # -- routes and URLs ----------------------------------------------------------
     def routes(self) -> Iterator[AppRoute]:
@@ -132,9 +138,14 @@ class FlaskAdapter(Adapter[Flask]):
             pass
         raise self.urls.build_error(endpoint, values, method) from error
 
-    def match(self, path_info: str, method: str) -> bool | None:
-        """Whether a rule takes the path and method; a slash redirect counts."""
-        return self.urls.match(path_info, method)
+    def match(self, path_info: str, method: str) -> Any:
+        """Whether a rule takes the path and method; a slash redirect counts.
+
+        A yes known to be Werkzeug's own match is answered with that match
+        (a truthy :class:`~wsgihub_werkzeug.fastmatch.Handed`), which the
+        graft's dispatch hands to the app (:mod:`.handoff`).
+        """
+        return self.urls.answer(path_info, method)
 
     def match_endpoint(self, path_info: str, method: str) -> str | bool | None:
         """The endpoint of the rule taking the path and method (scoped grafts; a redirect is ``True``)."""

@@ -61,9 +61,10 @@ from werkzeug.routing.converters import (
     PathConverter,
     UnicodeConverter,
     UUIDConverter,
+    ValidationError,
 )
 
-__all__ = ["SAFE_CONVERTERS", "PositiveMatcher", "positive_matcher"]
+__all__ = ["SAFE_CONVERTERS", "Handed", "PositiveMatcher", "positive_matcher"]
 
 #: Converter classes (exactly these, not subclasses) whose ``to_python`` never
 #: refuses a value their regular expression matched.  Numbers only without bounds.
@@ -77,6 +78,9 @@ _Test = tuple[Callable[[str], object], "frozenset[str] | None"]
 #: A converter's group in a part's pattern (``(?P<__werkzeug_0>``): plain groups once parts are joined.
 _GROUP = re.compile(r"\(\?P<__werkzeug_\d+>")
 
+#: The same, reading the number.
+_NUMBER = re.compile(r"\(\?P<__werkzeug_(\d+)>")
+
 
 def _safe_converter(converter: object) -> bool:
     if type(converter) not in SAFE_CONVERTERS:
@@ -84,6 +88,45 @@ def _safe_converter(converter: object) -> bool:
     if isinstance(converter, (IntegerConverter, FloatConverter)):
         return converter.min is None and converter.max is None and not converter.fixed_digits
     return True
+
+
+class Handed:
+    """Werkzeug's own answer for one path and method, found by the shortcut: the rule and its values.
+
+    Only for a path whose first segment exactly one rule of the map can take
+    (see :meth:`PositiveMatcher.handed`): the state machine then has no other
+    rule to find.  :meth:`fits` tells whether a ``MapAdapter`` about to match
+    is matching exactly this (same map, unchanged; same path, method and
+    domain part; not a websocket), so an app can take this answer instead of
+    matching again.  Truthy: a yes.
+    """
+
+    __slots__ = ("count", "domain", "endpoints", "method", "path", "rule", "values")
+
+    def __init__(
+        self, matcher: PositiveMatcher, path: str, method: str, rule: Any, values: dict[str, Any]
+    ) -> None:
+        self.endpoints, self.count, self.domain = matcher.endpoints, matcher.count, matcher.domain
+        self.path, self.method, self.rule, self.values = path, method, rule, values
+
+    def fits(self, adapter: Any) -> bool:
+        """Whether ``adapter`` (a bound ``MapAdapter``) would match exactly this path, method and rules."""
+        url_map = adapter.map
+        return (
+            adapter.path_info == self.path
+            and adapter.default_method == self.method
+            and adapter.subdomain == self.domain
+            and not adapter.websocket
+            and not url_map._remap
+            and url_map._rules_by_endpoint is self.endpoints
+            and len(self.endpoints) == self.count
+            and not url_map.host_matching
+        )
+
+
+#: A first segment only one rule can take: its whole-path pattern (groups: the values in order),
+#: methods, the rule and its converters in order.
+_Exact = tuple[Callable[[str], "re.Match[str] | None"], "frozenset[str] | None", Any, tuple[tuple[str, Any], ...]]
 
 
 class PositiveMatcher:
@@ -94,7 +137,7 @@ class PositiveMatcher:
     match or a redirect; ``False`` means "ask Werkzeug".
     """
 
-    __slots__ = ("anywhere", "by_first", "count", "endpoints", "fenced")
+    __slots__ = ("anywhere", "by_first", "count", "domain", "endpoints", "exact", "fenced")
 
     def __init__(
         self,
@@ -102,9 +145,15 @@ class PositiveMatcher:
         by_first: dict[str, tuple[_Test, ...]],
         anywhere: tuple[_Test, ...],
         fenced: frozenset[str],
+        exact: dict[str, _Exact] | None = None,
+        domain: str = "",
     ) -> None:
         #: The map's endpoints (its own dict) and how many it had when this was built.
         self.endpoints, self.count = endpoints, len(endpoints)
+        #: The domain part the rules were sorted for.
+        self.domain = domain
+        #: First segments exactly one rule of the map can take (none when a rule starts with a variable).
+        self.exact = exact or {}
         #: Tests of the simple rules starting with a variable.
         self.anywhere = anywhere
         #: First segments a rule that is not simple starts with: always Werkzeug's.
@@ -139,6 +188,34 @@ class PositiveMatcher:
         return False
 
 
+    def handed(self, path: str, method: str) -> Handed | None:
+        """Werkzeug's answer for ``path`` and ``method`` when the one rule that can take it does; else ``None``.
+
+        Exact: ``path``'s first segment is one only that rule of the map can
+        take (no rule starts with a variable, none that is not simple starts
+        with it), so the state machine finds that rule or nothing; its values
+        are converted by the rule's own converters, as Werkzeug does (a
+        refusal: ``None``, ask Werkzeug).
+        """
+        parts = path.split("/", 2)
+        if parts[0] or len(parts) < 2 or "//" in path:
+            return None
+        exact = self.exact.get(parts[1])
+        if exact is None:
+            return None
+        test, methods, rule, converters = exact
+        if methods is not None and method not in methods:
+            return None
+        found = test(path)
+        if found is None:
+            return None
+        try:
+            values = {name: converter.to_python(value) for (name, converter), value in zip(converters, found.groups())}
+        except ValidationError:
+            return None
+        return Handed(self, path, method, rule, values)
+
+
 def _walk(parts: tuple[tuple[str | None, re.Pattern[str] | None, bool], ...], path: str) -> bool:
     """Whether ``parts`` take ``path`` segment by segment, as Werkzeug's state machine does."""
     segments = path.split("/")
@@ -166,6 +243,8 @@ def positive_matcher(url_map: Map, domain: str) -> PositiveMatcher | None:
     joined: dict[str | None, dict[frozenset[str] | None, list[str]]] = {}
     walked: dict[str | None, list[_Test]] = {}
     fenced: set[str] = set()
+    # first segment -> the rules that can take a path starting with it (for the exact hand-off)
+    takers: dict[str | None, list[Any]] = {}
     for rule in rules:
         if rule.build_only:
             continue  # never matched, never redirects to
@@ -179,6 +258,7 @@ def positive_matcher(url_map: Map, domain: str) -> PositiveMatcher | None:
         if not domain_part.static or first_part is None:
             return None  # any subdomain, or a rule this module does not know: no shortcut
         first = first_part.content if first_part.static else None
+        takers.setdefault(first, []).append(rule)
         if not _simple(rule, with_defaults):
             if first is None:
                 return None  # a rule that may refuse values, for any first segment
@@ -203,7 +283,14 @@ def positive_matcher(url_map: Map, domain: str) -> PositiveMatcher | None:
         tests.setdefault(first, []).extend(found)
     anywhere = tuple(tests.pop(None, ()))
     by_first = {first: tuple(found) for first, found in tests.items() if first is not None and first not in fenced}
-    return PositiveMatcher(url_map._rules_by_endpoint, by_first, anywhere, frozenset(fenced))
+    exact: dict[str, _Exact] = {}
+    if None not in takers:  # a rule starting with a variable may take any path: no first segment is one rule's
+        for first, found_rules in takers.items():
+            if first is not None and first in by_first and len(found_rules) == 1:
+                single = _exact(found_rules[0])
+                if single is not None:
+                    exact[first] = single
+    return PositiveMatcher(url_map._rules_by_endpoint, by_first, anywhere, frozenset(fenced), exact, domain)
 
 
 def _simple(rule: Any, with_defaults: set[Any]) -> bool:
@@ -221,7 +308,28 @@ def _simple(rule: Any, with_defaults: set[Any]) -> bool:
     return not any(part.suffixed or (part.final and index != len(path_parts) - 1) for index, part in enumerate(path_parts))
 
 
-def _joined(rule: Any) -> str | None:
+def _exact(rule: Any) -> _Exact | None:
+    """The whole-path test of a simple rule that yields its values, or ``None`` (only a walk is exact).
+
+    The groups of :func:`_joined`'s pattern kept, in the order Werkzeug
+    collects the values (its converter groups are numbered along the rule);
+    ``None`` when the pattern has other groups or the numbering is not
+    along the rule.
+    """
+    joined = _joined(rule, keep_groups=True)
+    if joined is None:
+        return None
+    numbers = [int(n) for n in _NUMBER.findall(joined)]
+    if numbers != sorted(numbers) or len(numbers) != len(rule._converters):
+        return None
+    pattern = re.compile(_NUMBER.sub("(", joined))
+    if pattern.groups != len(rule._converters):
+        return None
+    methods = frozenset(rule.methods) if rule.methods is not None else None
+    return pattern.match, methods, rule, tuple((str(name), c) for name, c in rule._converters.items())
+
+
+def _joined(rule: Any, keep_groups: bool = False) -> str | None:
     """One pattern for the whole path of a simple rule, or ``None`` when only a walk is exact.
 
     Werkzeug matches each part against one segment (text without ``/``) and a
@@ -243,5 +351,5 @@ def _joined(rule: Any) -> str | None:
             pieces.append(re.escape(part.content))
         else:
             content = part.content.removesuffix(r"\Z")
-            pieces.append(_GROUP.sub("(?:", content))
+            pieces.append(content if keep_groups else _GROUP.sub("(?:", content))
     return "/".join(pieces) + r"\Z"

@@ -30,7 +30,7 @@ from werkzeug.routing.exceptions import RoutingException
 from wsgihub.adapter import AppRoute
 from wsgihub.errors import UnknownEndpointError, URLBuildError, closest
 
-from .fastmatch import PositiveMatcher, positive_matcher
+from .fastmatch import Handed, PositiveMatcher, positive_matcher
 
 __all__ = ["BOUND_CACHE_SIZE", "PLACEHOLDER_HOST", "MapURLs", "endpoint_name", "route_of"]
 
@@ -213,6 +213,18 @@ class MapURLs:
         (:mod:`wsgihub_werkzeug.fastmatch`, exact); every other answer is
         Werkzeug's own.
         """
+        verdict = self.answer(path_info, method, False)
+        return verdict if verdict is None or type(verdict) is bool else True
+
+    def answer(self, path_info: str, method: str, hand: bool = True) -> Handed | bool | None:
+        """:meth:`match`, answering a yes with Werkzeug's own match when it is known exactly (``hand``).
+
+        A :class:`~wsgihub_werkzeug.fastmatch.Handed` (truthy) when the path's
+        first segment is one only one rule of the map can take and that rule
+        takes the path (:meth:`PositiveMatcher.handed
+        <wsgihub_werkzeug.fastmatch.PositiveMatcher.handed>`): the rule and its
+        converted values, which the app may take instead of matching again.
+        """
         positive = self._positive
         asked = False
         if type(positive) is PositiveMatcher and path_info.isascii():  # the usual way: nothing bound, decoded
@@ -226,6 +238,10 @@ class MapURLs:
                 # PositiveMatcher.takes(), inline (one Python call less on a graft's path not seen lately)
                 parts = path_info.split("/", 2)
                 if not parts[0] and len(parts) > 1 and "//" not in path_info:
+                    if hand and parts[1] in positive.exact:
+                        handed = positive.handed(path_info, method)
+                        if handed is not None:
+                            return handed
                     for test, methods in positive.by_first.get(parts[1], positive.anywhere):
                         if (methods is None or method in methods) and test(path_info):
                             return True
