@@ -261,6 +261,7 @@ SPELLINGS = [
     ("[::1].example.org", False),
     ("[v1.fe]", False),
     ("a..example.org", False),  # passed Werkzeug's '.example.org' entry as text
+    ("my_host.example.org", False),  # '_' is in no host name (test_host_names.py)
     ("evil.com", False),
 ]
 
@@ -280,6 +281,21 @@ def _flask_view() -> Any:
     return app
 
 
+def _werkzeug_view() -> Any:
+    routing = pytest.importorskip("werkzeug.routing")
+    wrappers = pytest.importorskip("werkzeug.wrappers")
+    pytest.importorskip("wsgihub_werkzeug")
+
+    class App:
+        url_map = routing.Map([routing.Rule("/p", endpoint="p")])
+
+        def __call__(self, environ: Any, start_response: Any) -> Any:
+            self.url_map.bind_to_environ(environ).match()
+            return wrappers.Response("ok")(environ, start_response)
+
+    return App()
+
+
 def _pyramid_view() -> Any:
     config_module = pytest.importorskip("pyramid.config")
     response = pytest.importorskip("pyramid.response")
@@ -290,10 +306,10 @@ def _pyramid_view() -> Any:
     return config.make_wsgi_app()
 
 
-@pytest.mark.parametrize("make_app", [_flask_view, _pyramid_view], ids=["flask", "pyramid"])
+@pytest.mark.parametrize("make_app", [_flask_view, _werkzeug_view, _pyramid_view], ids=["flask", "werkzeug", "pyramid"])
 def test_every_adapters_host_check_answers_as_the_hub_does(make_app: Any) -> None:
-    """Flask (the hub's HostCheck in front) and Pyramid (the hub's guard) answer 200 to every
-    spelling the hub trusts and 400 to the rest; Flask compared the text as written."""
+    """Flask and Werkzeug (the hub's HostCheck in front) and Pyramid (the hub's guard) answer 200
+    to every spelling the hub trusts and 400 to the rest (Flask's TRUSTED_HOSTS compared text)."""
     hub = Hub(trusted_hosts=SPELLING_TRUST)
     hub.mount("/m", make_app())
     answers = {host: call(hub, "/m/p", HTTP_HOST=host).code for host, _ in SPELLINGS}
