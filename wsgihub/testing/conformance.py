@@ -140,8 +140,9 @@ class AdapterConformance:
     distinct_apps: ClassVar[bool] = True
     #: Whether values the route does not take become query arguments.
     query_arguments: ClassVar[bool] = True
-    #: Whether the mounted app answers a Host the hub does not trust 400 by itself (Flask's
-    #: ``TRUSTED_HOSTS``, the Pyramid and Starlette adapters' checks): then the hub also
+    #: Whether the mounted app answers a Host the hub does not trust 400 by itself (the
+    #: adapters' checks: ``wsgihub.urls.HostCheck`` for Flask and Werkzeug, Pyramid's
+    #: subscriber, Starlette's bridge): then the hub also
     #: trusts the Hosts the suite's own requests send (``localhost``, the loopback server).
     refuses_untrusted_hosts: ClassVar[bool] = False
 
