@@ -110,3 +110,40 @@ def test_unmounting_leaves_the_app_as_it_was() -> None:
     assert app.config["TRUSTED_HOSTS"] is None
     assert not app.error_handler_spec.get(None, {}).get(400)
     assert call(app, "/reports/", HTTP_HOST="evil.com").code == 200
+
+
+def _proxied(own_400: list[str] | None = None) -> tuple[flask.Flask, list[str], wsgihub.Hub]:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app, seen = _app()
+    if own_400 is not None:
+
+        @app.errorhandler(400)
+        def bad(error: Any) -> tuple[str, int]:
+            own_400.append(error.description)
+            return "our own 400", 400
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_host=1)  # type: ignore[method-assign]
+    hub = _hub(trusted_hosts=["example.com", ".example.org"])
+    hub.mount("/new", app)
+    return app, seen, hub
+
+
+def test_a_host_rewritten_by_middleware_inside_the_app_is_checked_too() -> None:
+    """``app.wsgi_app = ProxyFix(app.wsgi_app, x_host=1)`` changes the Host after the check in
+    front of the mount: the Host Flask ends up with is checked again, inside Flask."""
+    app, seen, hub = _proxied()
+    forged = call(hub, "/new/reports", HTTP_HOST="example.com", HTTP_X_FORWARDED_HOST="evil.com")
+    assert (forged.code, forged.header("Location"), forged.body) == (400, None, b"Bad Request: untrusted Host\n")
+    assert seen == []
+    good = call(hub, "/new/reports", HTTP_HOST="example.com", HTTP_X_FORWARDED_HOST="api.example.org")
+    assert (good.code, good.header("Location")) == (308, "http://api.example.org/new/reports/")
+    # the app alone (not served by a hub) is left as it was
+    assert call(app, "/reports/", HTTP_HOST="example.com", HTTP_X_FORWARDED_HOST="evil.com").code == 200
+
+
+def test_an_apps_own_400_page_renders_a_host_rewritten_inside() -> None:
+    errors: list[str] = []
+    _, seen, hub = _proxied(errors)
+    result = call(hub, "/new/reports/", HTTP_HOST="example.com", HTTP_X_FORWARDED_HOST="evil.com")
+    assert (result.code, result.body, errors, seen) == (400, b"our own 400", ["Host 'evil.com' is not trusted."], [])

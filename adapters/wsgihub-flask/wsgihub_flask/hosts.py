@@ -27,6 +27,11 @@ as the app set it: nothing relies on how Werkzeug compares its entries
   (nothing is built with the untrusted Host), then its ``after_request``
   and teardown functions; its ``before_request`` functions and views do not
   run.
+* Middleware inside the app (``app.wsgi_app = ProxyFix(app.wsgi_app,
+  x_host=1)``) runs after the check in front and may change the Host: for
+  such an app the Host Flask ends up with is checked again from Flask's
+  ``request_started`` signal, before ``before_request`` functions, views
+  and routing redirects (:class:`UntrustedHost`, answered as above).
 * Nothing is checked for ``*`` or a hub that trusts nothing.  Contexts
   entered by code (``hub.request_context``) do not go through the mount.
 """
@@ -38,27 +43,67 @@ from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Flask, request, request_started
 from werkzeug.exceptions import SecurityError
+from werkzeug.wrappers import Response
 
-from wsgihub.urls import HostCheck, refuse_host
+from wsgihub.urls import HostCheck, refuse_host, request_host
 
 if TYPE_CHECKING:
     from wsgihub import Hub, Peg
     from wsgihub.types import Environ, StartResponse
 
-__all__ = ["for_code", "guard"]
+__all__ = ["UntrustedHost", "for_code", "guard"]
 
 KEY = "TRUSTED_HOSTS"
 
 _log = logging.getLogger("wsgihub.security")
+_BODY = "Bad Request: untrusted Host\n"
+
+
+class UntrustedHost(SecurityError):
+    """A Host the hub does not trust, found inside Flask (after middleware in ``app.wsgi_app``).
+
+    Its description is Werkzeug's (``Host 'evil.com' is not trusted.``), for
+    an app's own 400 page; without one, its response is the hub's body,
+    which does not echo the Host.
+    """
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        return Response(_BODY, 400, content_type="text/plain; charset=utf-8")
 
 
 def guard(app: Flask, hub: Hub, peg: Peg) -> None:
     """Put ``peg``'s app behind the hub's Host check, unless the app set ``TRUSTED_HOSTS`` itself."""
     if app.config.get(KEY) is not None:
         return  # the app's own choice: Flask checks its own list
-    peg.app = HostCheck.guard(peg.app, hub.hosts, partial(_refuse, app))
+    mounted = peg.app
+    peg.app = HostCheck.guard(mounted, hub.hosts, partial(_refuse, app))
+    if peg.app is not mounted and _has_middleware_inside(app):
+        # connected once per app, never taken back: it asks the hub serving each request
+        request_started.connect(_check_inside, app, weak=False)
+
+
+def _has_middleware_inside(app: Flask) -> bool:
+    """Whether ``app.wsgi_app`` was replaced (wrapped by middleware), not the class's own."""
+    return getattr(app.wsgi_app, "__func__", None) is not getattr(type(app), "wsgi_app", None)
+
+
+def _check_inside(sender: Flask, **extra: Any) -> None:
+    """``request_started``: refuse the Host Flask got, if the hub serving the request does not trust it."""
+    environ = request.environ
+    trust = getattr(environ.get("wsgihub.hub"), "hosts", None)
+    if trust is None or not trust.restricts:
+        return
+    host = request_host(environ)
+    if not trust.allows(host):
+        _log.warning(
+            "400 for %s %s: Host %r is not trusted (set inside the app)",
+            environ.get("REQUEST_METHOD", "GET"),
+            environ.get("PATH_INFO", ""),
+            host,
+        )
+        raise UntrustedHost(f"Host {host!r} is not trusted.")
 
 
 def _refuse(app: Flask, environ: Environ, start_response: StartResponse, host: str) -> Iterable[bytes]:
