@@ -262,9 +262,10 @@ def decompose(routes: int, repeat: int = 15, number: int = 2000) -> dict[str, fl
     router's answer is kept): the peek at the status and the dispatch.
     ``router asked``: the graft's question to the Flask app's router for a
     path not seen lately (the adapter's ``match``: an exact shortcut when a
-    simple rule takes the path), what such a path costs on top; Flask then
-    matches the path again inside its own request, as it does mounted
-    directly.  ``werkzeug match``: Werkzeug's own ``MapAdapter.match`` for
+    simple rule takes the path; where only one rule can take the path's
+    first segment, the answer is Werkzeug's match itself, rule and values),
+    what such a path costs on top; Flask then takes that match instead of
+    matching the path again (else it matches again, as mounted directly).  ``werkzeug match``: Werkzeug's own ``MapAdapter.match`` for
     the same path, what the question cost before the shortcut.
     """
     from wsgihub.plugins import make_plugins
@@ -301,9 +302,10 @@ def decompose(routes: int, repeat: int = 15, number: int = 2000) -> dict[str, fl
     }
 
 
-def only(name: str, requests: int, warm: int = 300) -> int:
+def only(name: str, requests: int, warm: int = 300, one_path: bool = False) -> int:
     """``requests`` requests of one variant (10 routes), each on a path not seen before, after ``warm`` ones.
 
+    With ``one_path`` every request is for the same path (id 3: popular pages).
     Deterministic work for an instruction counter (run it twice, with
     ``requests`` and with 0, under the same ``PYTHONHASHSEED``).
     """
@@ -313,7 +315,7 @@ def only(name: str, requests: int, warm: int = 300) -> int:
         return 2
     request = table[name]
     for i in range(warm + requests):
-        request((1000 + i) % MANY)
+        request(3 if one_path else (1000 + i) % MANY)
     return 0
 
 
@@ -328,9 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         "counts, e.g. valgrind --tool=callgrind, with --requests N and 0 (the difference over N is per request)",
     )
     parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--one-path", action="store_true", help="with --only: the same path every request")
     options = parser.parse_args(argv)
     if options.only is not None:
-        return only(options.only, options.requests)
+        return only(options.only, options.requests, one_path=options.one_path)
     times = measure(options.rounds, options.batch)
     print(report(times))
     legacy = min(min(row["legacy alone"]) for by_routes in times.values() for row in by_routes.values())

@@ -207,6 +207,10 @@ class Adapter(Generic[AppT]):
 
         Used by grafts.  ``None`` means "cannot tell": the hub then falls
         back to a cascade that tries the app and falls through on 404.
+        A yes may be any truthy object other than ``True``: a graft over one
+        mount hands it to the app in ``environ[wsgihub.grafts.MATCH_KEY]``
+        (the Flask adapter answers with Werkzeug's own match, which the
+        grafted app takes instead of matching again).
         """
         return None
 
