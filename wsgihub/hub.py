@@ -315,7 +315,8 @@ class Hub(PegboardApplication):
         like = self._blank_environ(peg, "/")
         host = like["HTTP_HOST"]
         if self.public_origin is None and not self.host_is_trusted(host):
-            # a host the hub trusts: an app checking Host itself (Flask's TRUSTED_HOSTS) accepts it
+            # a host the hub trusts, so the adapters' checks by the hub's trust let it through
+            # (wsgihub.urls.HostCheck in front of Flask and Werkzeug mounts, Pyramid's guard)
             own = (h.lstrip(".") for h in self.trusted_hosts if h != "*" and not h.startswith("["))
             host = next(own, host)
         environ = invitation_environ(
