@@ -529,6 +529,39 @@ def test_ctrl_c_keeps_the_drain_delay(server: list[str], workers: int) -> None:
         assert len(exits) == len(set(exits)) == (workers + 1 if workers else 0), served.stderr
 
 
+@pytest.mark.live
+def test_reload_gunicorn_ctrl_c_keeps_the_drain_delay_whichever_signal_the_master_takes_first() -> None:
+    """One Ctrl-C under ``--reload --workers 2`` brings gunicorn's master the group's SIGINT and the
+    reloader parent's SIGTERM, in either order on a loaded machine.  SIGTERM first, then SIGINT, is
+    still one stop: the drain delay holds (gunicorn takes a SIGINT during a stop as Ctrl-C again and
+    quits the workers at once: connections reset, seen as a flaky reload-gunicorn row above).
+
+    The order is made here: the workers and the reloader parent get their SIGINT, the parent
+    sends the master SIGTERM, and once the master handles it the master gets its SIGINT.
+    """
+    delay = 3.0
+    args = ["live_apps.sites:slow_site", "--port", "0", "--health-path", "/healthz", "-v"]
+    with ServeProcess([*args, "--drain-delay", str(delay), "--drain-timeout", "8", "--reload", "--workers", "2"]) as served:
+        url = served.url()
+        master = int(served.wait_for_line(r"\[(\d+)\] \[INFO\] Listening at", stderr=True).group(1))
+        workers = _wait_for_serving_pids(url, 2)
+        sent = time.monotonic()
+        for worker in workers:
+            os.kill(worker, signal.SIGINT)
+        for _ in workers:
+            served.wait_for_line("Draining: health answers 503", stderr=True)
+        served.signal(signal.SIGINT)  # the reloader parent: SIGTERM to the master
+        served.wait_for_line("Handling signal: term", stderr=True)
+        os.kill(master, signal.SIGINT)  # (a quick shutdown would show below: early exit, its line)
+        assert requests.get(url + "/healthz", timeout=5).status_code == 503  # a new connection
+        assert requests.get(url + "/a/", timeout=5).status_code == 200
+        code = served.wait(timeout=30)
+        took = time.monotonic() - sent
+        assert code == 0, served.stderr
+        assert took >= delay, f"stopped after {took:.2f} s, before the {delay} s drain delay"
+        assert not any("Quick shutdown" in line or "cut short" in line for line in served.stderr), served.stderr
+
+
 # -- start failures --------------------------------------------------------------------------------------
 
 

@@ -85,8 +85,22 @@ class _Arbiter(Arbiter):  # type: ignore[misc]
     gunicorn treats SIGINT (Ctrl-C) as a quick shutdown that cuts in-flight
     requests; ``wsgihub serve`` promises that Ctrl-C drains like SIGTERM.
     A second SIGINT or SIGQUIT while draining still stops at once (gunicorn's
-    own check in ``Arbiter.stop``).
+    own check in ``Arbiter.stop``): "second" is counted in SIGINTs, so the
+    first SIGINT is queued as SIGTERM (:meth:`signal`).  One Ctrl-C under
+    ``--reload`` brings the master the group's SIGINT and the reloader
+    parent's SIGTERM, and on a loaded machine the SIGTERM can be taken first:
+    the SIGINT then found the stop under way and quit the workers at once
+    (drain delay skipped, connections reset).
     """
+
+    _interrupted = False
+
+    def signal(self, sig: int, frame: Any) -> None:
+        """gunicorn's handler (queue the signal); the first SIGINT is queued as SIGTERM."""
+        if sig == signal.SIGINT and not self._interrupted:
+            self._interrupted = True
+            sig = signal.SIGTERM
+        super().signal(sig, frame)
 
     def handle_int(self) -> None:
         """SIGINT: stop gracefully (what ``handle_term`` does)."""
