@@ -41,8 +41,7 @@ _BODY = "Bad Request: untrusted Host\n"
 
 def guard(registry: Any, hub: Hub) -> Callable[[Any], None] | None:
     """Register the Host check for ``hub`` in ``registry``; the subscriber, or ``None`` if not needed."""
-    hosts = hub.hosts
-    if hosts.wildcard or (not hosts.trusted and hosts.public is None):
+    if not hub.hosts.restricts:  # '*', or no trusted_hosts and no public_url
         return None
 
     def check_host(event: Any) -> None:
