@@ -319,10 +319,6 @@ def _json_named(pair: tuple[str | None, str | None]) -> str:
     return f'"mount": {_json_value(pair[0])}, "endpoint": {_json_value(pair[1])}'
 
 
-#: A text line (``%`` formatting: one C call per line in the handler's thread): time
-#: (seconds, milliseconds), ``remote "method path" status``, bytes, duration, mount and
-#: endpoint, request ID.
-_TEXT_LINE = "%s%s %s %s %.3fms %s %s\n"
 #: A JSON line; the values are already JSON (strings quoted and escaped).
 _JSON_LINE = '{"time": "%s%s", %s, "bytes": %s, "duration_ms": %r, %s, "request_id": %s, "remote_addr": %s}\n'
 
@@ -680,17 +676,10 @@ class AccessLog:
             if int(when) != second:
                 clock.format(when)
                 second, stamp = clock._cached
+            # an f-string: no format string parsed per line (%-formatting this line cost ~20% more)
             append(
-                _TEXT_LINE
-                % (
-                    stamp,
-                    _MILLIS[int((when - second) * 1000)],
-                    part[0],
-                    "-" if sent is None else sent,
-                    (ended - started) * 1000.0,
-                    part[1],
-                    request_id or "-",
-                )
+                f"{stamp}{_MILLIS[int((when - second) * 1000)]} {part[0]} {'-' if sent is None else sent} "
+                f"{(ended - started) * 1000.0:.3f}ms {part[1]} {request_id or '-'}\n"
             )
         return "".join(lines)
 
