@@ -192,7 +192,11 @@ class WaitressServer(SimplePlugin):
         stack = self.stack
         if not self.in_server or stack is None or stack.inner is None:
             return None
-        if waitress_front.unsupported(stack.request_id_header) is not None:
+        reason = waitress_front.unsupported(stack.request_id_header)
+        if reason is not None:
+            self.bus.log(
+                f"waitress serves the request-ID/access-log layers (not its own task): {reason}"
+            )
             return None
         return waitress_front.channel_class(stack.request_id_header, stack.access_log)
 

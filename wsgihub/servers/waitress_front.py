@@ -40,15 +40,21 @@ IDs").
 waitress 3.0's (Zope Public License 2.1, Copyright (c) 2001, 2002 Zope
 Foundation and Contributors) with that work woven in; anything else of waitress's is used
 as it is.  :func:`unsupported` checks that the waitress installed is one this
-was written against (3.x, with the internals used here); when it is not,
-the server serves the whole stack, layers included: the same lines, at the
-layers' cost.  Setting :data:`ENABLED` to ``False`` does the same (the
+was written against (3.x, with the internals used here, and the source of
+those two methods unchanged from the releases the copy was made from:
+:data:`WRITTEN_FROM`); when it is not, the server serves the whole stack,
+layers included: the same lines, at the layers' cost, and says why in one
+line on the bus.  A waitress release that fixes a bug in either method is
+so never bypassed by the copy: the copy is brought up to date (and its
+fingerprint added) before the task is used with it.  Setting :data:`ENABLED` to ``False`` does the same (the
 benchmarks compare the two).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
+import inspect
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +70,14 @@ from ..requestid import ENVIRON_KEY, REQUEST_ID_VAR, VALID_ID, new_request_id
 if TYPE_CHECKING:
     from ..accesslog import AccessLog
 
-__all__ = ["ENABLED", "FrontTask", "channel_class", "unsupported"]
+__all__ = [
+    "ENABLED",
+    "WRITTEN_FROM",
+    "FrontTask",
+    "channel_class",
+    "source_fingerprint",
+    "unsupported",
+]
 
 #: ``False``: every :class:`~wsgihub.servers.waitress.WaitressServer` serves the layers
 #: (for comparing the two; the lines and headers are the same either way).
@@ -79,13 +92,67 @@ _PROXY_ORIG = "wsgihub.proxy.orig"
 #: Response headers waitress's ``build_response_header`` reads from the app's: not an ID header here.
 _WAITRESS_OWN = ("content-length", "date", "server", "via", "connection", "transfer-encoding")
 
+#: sha256 of ``inspect.getsource`` of the ``WSGITask`` methods :class:`FrontTask` copies, in the
+#: waitress releases the copy was written from.  The copy is 3.0.2's ``execute`` (3.0.0 and 3.0.1
+#: differ only in checking ``status.__class__ is not str`` where 3.0.2 has ``isinstance``: the copy
+#: accepts what either accepts) and 3.0.0-3.0.2's ``build_response_header`` (the same in all three).
+WRITTEN_FROM: dict[str, dict[str, str]] = {
+    "execute": {
+        "207afc60fcf3181fa30685fd4eadf253300c8183f7cae946025b1685b388a66a": "3.0.2",
+        "5b873692794af7e52a1539ed4bfa7f4e243e93627d146815477a902ef35246d8": "3.0.0, 3.0.1",
+    },
+    "build_response_header": {
+        "2cf70b88816fabc13406703dd8f963905601388438ee866c715a6d0ea9792063": "3.0.0-3.0.2",
+    },
+}
+#: What :func:`_changed_source` found, by the functions it looked at (each looked at once per process).
+_SOURCE_CHECKED: dict[tuple[object, ...], str | None] = {}
+
+
+def source_fingerprint(function: object) -> str | None:
+    """sha256 (hex) of ``function``'s source as :func:`inspect.getsource` gives it (``None``: no source)."""
+    try:
+        source = inspect.getsource(function)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return None
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def _changed_source(version: str) -> str | None:
+    """Why the installed ``WSGITask.execute``/``build_response_header`` are not the copied ones.
+
+    Read lazily, the first time a server asks, and once per process for
+    the same two functions (a patched method is a new function: read again).
+    """
+    functions = (WSGITask.execute, WSGITask.build_response_header)
+    if functions in _SOURCE_CHECKED:
+        return _SOURCE_CHECKED[functions]
+    reason = None
+    for function, (name, known) in zip(functions, WRITTEN_FROM.items(), strict=True):
+        fingerprint = source_fingerprint(function)
+        if fingerprint not in known:
+            found = (
+                "has no readable source"
+                if fingerprint is None
+                else f"differs (sha256 {fingerprint[:12]})"
+            )
+            reason = (
+                f"waitress {version}'s WSGITask.{name} {found} from the one wsgihub's copy was written "
+                f"from (waitress {', '.join(known.values())})"
+            )
+            break
+    _SOURCE_CHECKED[functions] = reason
+    return reason
+
 
 def unsupported(request_id_header: str | None = None) -> str | None:
     """Why waitress's own task cannot do the work here (``None``: it can).
 
     :meth:`FrontTask.execute` is written against waitress 3's ``WSGITask``:
-    another major version, or one without the internals it uses, gets the
-    layers instead.  So does an ID header waitress refuses from an app
+    another major version, one without the internals it uses, or one whose
+    ``WSGITask.execute`` or ``build_response_header`` source differs from
+    the releases the copy was made from (:data:`WRITTEN_FROM`: a fix there
+    must not be bypassed by the copy) gets the layers instead.  So does an ID header waitress refuses from an app
     (hop-by-hop, ``Content-Length``): the layer's header makes waitress fail
     the request as it always did.
     """
@@ -100,7 +167,12 @@ def unsupported(request_id_header: str | None = None) -> str | None:
     if version.split(".")[0] != "3":
         return f"waitress {version} (written against waitress 3)"
     needed = {
-        WSGITask: ("get_environment", "build_response_header", "write", "remove_content_length_header"),
+        WSGITask: (
+            "get_environment",
+            "build_response_header",
+            "write",
+            "remove_content_length_header",
+        ),
         ReadOnlyFileBasedBuffer: ("prepare", "close"),
         HTTPChannel: ("task_class", "write_soon"),
         BaseWSGIServer: ("channel_class",),
@@ -111,7 +183,7 @@ def unsupported(request_id_header: str | None = None) -> str | None:
                 return f"waitress {version} has no {owner.__name__}.{name}"
     if HTTPChannel.task_class is not WSGITask or BaseWSGIServer.channel_class is not HTTPChannel:
         return f"waitress {version} uses other task or channel classes"
-    return None
+    return _changed_source(version)
 
 
 def channel_class(request_id_header: str | None, access_log: AccessLog | None) -> type[HTTPChannel]:
@@ -280,10 +352,14 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
             # the path as received (the hub moves the mount prefix in place)
             path = environ["SCRIPT_NAME"] + environ["PATH_INFO"]
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
             self.app_status = status
             if self.complete and not exc_info:
-                raise AssertionError("start_response called a second time without providing exc_info.")
+                raise AssertionError(
+                    "start_response called a second time without providing exc_info."
+                )
             if exc_info:
                 try:
                     if self.wrote_header:
@@ -345,7 +421,15 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
             except BaseException:
                 if log is not None:
                     status = self.app_status
-                    _hand_over(log, started, path, "500" if status is None else status, 0, request_id, environ)
+                    _hand_over(
+                        log,
+                        started,
+                        path,
+                        "500" if status is None else status,
+                        0,
+                        request_id,
+                        environ,
+                    )
                 raise
 
             can_close_app_iter = True
@@ -396,7 +480,11 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
                     sent += len(chunk)
 
                 cl = self.content_length
-                if cl is not None and self.content_bytes_written != cl and self.request.command != "HEAD":
+                if (
+                    cl is not None
+                    and self.content_bytes_written != cl
+                    and self.request.command != "HEAD"
+                ):
                     # close the connection so the client isn't sitting around
                     # waiting for more data when there are too few bytes
                     # to service content-length
@@ -414,7 +502,9 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
                     if log is not None and not file_body:
                         if _PROXY_ORIG in environ:
                             path = _proxied_path(environ, path)
-                        log.finished(started, path, self.app_status, sent + self.written, request_id, environ)
+                        log.finished(
+                            started, path, self.app_status, sent + self.written, request_id, environ
+                        )
         finally:
             if token is not None:
                 try:
