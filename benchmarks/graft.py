@@ -172,7 +172,7 @@ def variants(routes: int) -> dict[str, Callable[[int], Any]]:
 Result = dict[str, dict[int, dict[str, list[float]]]]
 
 
-def measure(rounds: int, batch: int) -> Result:
+def measure(rounds: int, batch: int, collect: bool = False) -> Result:
     """CPU µs per request of every variant, per round, for one path and for many paths.
 
     The variants take turns in every round, :data:`SLICE` requests at a
@@ -180,7 +180,9 @@ def measure(rounds: int, batch: int) -> Result:
     after the same other one, whose code and data it would find warm), so a
     round's differences are paired measurements.  The time is the process's CPU time (``time.process_time``):
     on a shared machine the time another process holds the core is not
-    counted against the variant that happened to be running.
+    counted against the variant that happened to be running.  The cyclic garbage collector is off
+    during a batch unless ``collect`` (``--gc on``: as a server runs, objects a request leaves
+    tracked are walked by the collections its allocations set off).
     """
     shuffle = random.Random(20261130).shuffle
     runs = {routes: variants(routes) for routes in ROUTE_COUNTS}
@@ -194,7 +196,8 @@ def measure(rounds: int, batch: int) -> Result:
                 ids = [3] * batch if mode == "one path" else [(counter + k) % MANY for k in range(batch)]
                 took = dict.fromkeys(table, 0.0)
                 gc.collect()
-                gc.disable()
+                if not collect:
+                    gc.disable()
                 try:
                     # the batch in slices, the variants taking turns slice by slice (a slower moment of
                     # the machine falls on all of them alike), in a new random order each time
@@ -302,18 +305,22 @@ def decompose(routes: int, repeat: int = 15, number: int = 2000) -> dict[str, fl
     }
 
 
-def only(name: str, requests: int, warm: int = 300, one_path: bool = False) -> int:
+def only(name: str, requests: int, warm: int = 300, one_path: bool = False, collect: bool = True) -> int:
     """``requests`` requests of one variant (10 routes), each on a path not seen before, after ``warm`` ones.
 
     With ``one_path`` every request is for the same path (id 3: popular pages).
     Deterministic work for an instruction counter (run it twice, with
-    ``requests`` and with 0, under the same ``PYTHONHASHSEED``).
+    ``requests`` and with 0, under the same ``PYTHONHASHSEED``).  The cyclic garbage collector
+    runs unless not ``collect`` (``--gc off``).
     """
     table = variants(ROUTE_COUNTS[0])
     if name not in table:
         print(f"no variant {name!r}; one of: {', '.join(table)}", file=sys.stderr)
         return 2
     request = table[name]
+    gc.collect()
+    if not collect:
+        gc.disable()
     for i in range(warm + requests):
         request(3 if one_path else (1000 + i) % MANY)
     return 0
@@ -331,10 +338,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--one-path", action="store_true", help="with --only: the same path every request")
+    parser.add_argument(
+        "--gc",
+        choices=("on", "off"),
+        help="the cyclic garbage collector during the requests (default: off for the timed batches, "
+        "on for --only)",
+    )
     options = parser.parse_args(argv)
     if options.only is not None:
-        return only(options.only, options.requests, one_path=options.one_path)
-    times = measure(options.rounds, options.batch)
+        return only(options.only, options.requests, one_path=options.one_path, collect=options.gc != "off")
+    times = measure(options.rounds, options.batch, collect=options.gc == "on")
     print(report(times))
     legacy = min(min(row["legacy alone"]) for by_routes in times.values() for row in by_routes.values())
     print()
