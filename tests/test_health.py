@@ -24,7 +24,9 @@ import pytest
 import requests
 
 import wsgihub
+from wsgihub.bus import Bus, states
 from wsgihub.health import DRAIN_CHANNEL, DrainDelay, HealthCheck, announce_drain
+from wsgihub.process import SignalHandler
 from wsgihub.servers.front import front
 from wsgihub.servers.waitress import WaitressServer
 from wsgihub.testing.client import call
@@ -264,3 +266,50 @@ def test_a_second_signal_ends_the_drain_delay() -> None:
         served.wait_for_line("Drain delay cut short by a second signal", stderr=True)
         assert served.wait(timeout=15) == 0
         assert served.stdout.count("MARKER stop listener ran") == 1
+
+
+def test_the_sigint_of_the_ctrl_c_that_began_the_stop_does_not_end_the_drain_delay() -> None:
+    """One Ctrl-C under ``--reload``: the child gets the group's SIGINT, then the parent's SIGTERM.
+
+    Each signal is published from a thread of its own; here the SIGINT's
+    thread is held until the SIGTERM's stop has begun the delay (the order
+    thread scheduling sometimes gives).  That SIGINT arrived first: it is
+    not a second signal.  One sent after the delay began is.
+    """
+    bus = Bus()
+    lines: list[str] = []
+    bus.subscribe("log", lambda msg, level=20: lines.append(msg))
+    DrainDelay(bus, 60.0).subscribe()
+    began = threading.Event()
+    bus.subscribe(DRAIN_CHANNEL, began.set)
+    first_sigint_done = threading.Event()
+    exited = threading.Event()
+    bus.subscribe("exit", exited.set)
+    sigints = iter([True])
+
+    def hold_the_first_sigint() -> None:
+        if next(sigints, False):
+            assert began.wait(10)
+
+    def after_the_first_sigint() -> None:
+        first_sigint_done.set()
+
+    bus.subscribe("SIGINT", hold_the_first_sigint, priority=0)
+    bus.subscribe("SIGINT", after_the_first_sigint, priority=99)
+    handler = SignalHandler(bus)
+    handler.subscribe()
+    try:
+        bus.start()
+        signal.raise_signal(signal.SIGINT)  # the group's, arriving first
+        signal.raise_signal(signal.SIGTERM)  # the reload parent's
+        assert first_sigint_done.wait(10)
+        assert bus.state is states.STOPPING
+        assert "Drain delay cut short by a second signal." not in lines
+        first_sigint_done.clear()
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C again
+        assert first_sigint_done.wait(10)
+        assert "Drain delay cut short by a second signal." in lines
+        assert exited.wait(10)  # the stop the SIGTERM began ends, drained
+    finally:
+        handler.unsubscribe()
+        bus.exit()

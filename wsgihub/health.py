@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 
 from .bus import states
 from .process.plugins import SimplePlugin
+from .process.signals import arrival, signals_arrived
 
 if TYPE_CHECKING:
     from .bus import Bus
@@ -153,6 +154,9 @@ class DrainDelay(SimplePlugin):
     itself still runs.  A SIGTERM does not: one stop often brings two
     signals (Ctrl-C reaches the whole process group and the ``--reload``
     parent then sends its child SIGTERM; systemd signals every process).
+    Nor does a SIGINT that arrived before the delay began (that Ctrl-C's
+    SIGINT, published after the parent's SIGTERM: each signal is published
+    from a thread of its own, :func:`wsgihub.process.signals.arrival`).
     """
 
     def __init__(self, bus: Bus, delay: float) -> None:
@@ -160,6 +164,8 @@ class DrainDelay(SimplePlugin):
         self.delay = delay
         self._woken = threading.Event()
         self._waiting = False
+        #: How many signals had arrived when the running delay began.
+        self._began_after = 0
 
     def subscribe(self) -> None:
         """Subscribe ``start``, ``stop`` and the signal channels (and make ``drain`` known)."""
@@ -174,6 +180,9 @@ class DrainDelay(SimplePlugin):
 
     def _on_signal(self) -> None:
         if self._waiting:  # a second signal while the first one's delay runs
+            number = arrival()
+            if number is not None and number <= self._began_after:
+                return  # arrived with the signal that began the stop: the same Ctrl-C
             self.bus.log("Drain delay cut short by a second signal.")
             self._woken.set()
 
@@ -188,6 +197,7 @@ class DrainDelay(SimplePlugin):
             self.bus.log(
                 f"Draining: health answers 503; still accepting for {self.delay:g} s (drain delay)."
             )
+            self._began_after = signals_arrived()
             self._waiting = True
             try:
                 self._woken.wait(self.delay)

@@ -39,7 +39,30 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     from ..bus import Bus
 
-__all__ = ["SignalHandler", "attached_to_terminal"]
+__all__ = ["SignalHandler", "arrival", "attached_to_terminal", "signals_arrived"]
+
+#: How many signals :class:`SignalHandler` has caught in this process (counted as they arrive).
+_arrived = 0
+#: The arrival number of the signal whose listeners run in this thread.
+_publishing = threading.local()
+
+
+def signals_arrived() -> int:
+    """How many signals a :class:`SignalHandler` has caught so far in this process."""
+    return _arrived
+
+
+def arrival() -> int | None:
+    """The arrival number of the signal whose listeners the calling thread runs (``None``: none).
+
+    Each caught signal is published from a thread of its own, so two
+    signals that arrive together (Ctrl-C's SIGINT to the process group and
+    the ``--reload`` parent's SIGTERM) may be published in either order; a
+    listener that must know which came first compares this with
+    :func:`signals_arrived` read earlier (see
+    :class:`wsgihub.health.DrainDelay`).
+    """
+    return getattr(_publishing, "arrival", None)
 
 _Handler = Callable[[int, FrameType | None], Any] | int | _signal.Handlers | None
 
@@ -145,10 +168,15 @@ class SignalHandler:
         thread is not a daemon, so the process waits for it to finish.
         """
         name = self.signals.get(signum, str(signum))
-        threading.Thread(target=self._publish, args=(name,), name=f"bus-signal-{name}").start()
+        global _arrived
+        _arrived += 1  # the main thread runs the handlers one at a time: the arrival order
+        threading.Thread(
+            target=self._publish, args=(name, _arrived), name=f"bus-signal-{name}"
+        ).start()
 
-    def _publish(self, name: str) -> None:
+    def _publish(self, name: str, arrival: int) -> None:
         self.bus.log(f"Caught signal {name}.")
+        _publishing.arrival = arrival
         self.bus.publish(name)
 
     def handle_SIGHUP(self) -> None:
