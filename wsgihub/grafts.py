@@ -337,22 +337,27 @@ def dispatch(
     path = environ.get("PATH_INFO") or "/"
     method = environ.get("REQUEST_METHOD", "GET")
     chain: list[_Claim] | None = None
+    answers: list[Any] = []  # the router's answer of each graft in chain (one that is more than True is handed)
     for claim in claims:
         verdict = claim.test(path, method)
         if verdict:
             if claim.fall_through and method in SAFE_METHODS:
                 chain = [claim] if chain is None else [*chain, claim]
+                answers.append(verdict)
                 continue
             if chain is None:
                 environ["pegboard.peg"] = claim.peg
+                if verdict is not True:
+                    environ[MATCH_KEY] = verdict
                 return claim.peg.app(environ, start_response)
             return cascade([*(c.app for c in chain), claim.app], environ, start_response)
         if verdict is None and method in SAFE_METHODS:  # cannot tell: GET/HEAD try it, 404 falls through
             chain = [claim] if chain is None else [*chain, claim]
+            answers.append(None)
     if chain is None:
         return over(environ, start_response)
     if environ.get("CONTENT_LENGTH") in (None, "", "0"):
-        return _fall_through(chain, over, environ, start_response)
+        return _fall_through(chain, over, environ, start_response, answers)
     return cascade([*(c.app for c in chain), over], environ, start_response)
 
 
@@ -394,17 +399,27 @@ def _attempt(peg: Peg, environ: Environ, start_response: StartResponse) -> Itera
 
 
 def _fall_through(
-    chain: list[_Claim], over: WSGIApplication, environ: Environ, start_response: StartResponse
+    chain: list[_Claim],
+    over: WSGIApplication,
+    environ: Environ,
+    start_response: StartResponse,
+    answers: list[Any] | None = None,
 ) -> Iterable[bytes]:
     """:func:`~wsgihub.compose.cascade` for a request without a body, at the least cost.
 
     Each graft runs on the request itself (:func:`_attempt`: anything but a
     404 goes straight to the server, the body streams on untouched).  After
     a 404 the environ is put back as it arrived for the next graft or the
-    app beneath.
+    app beneath.  A graft whose router answered more than ``True``
+    (``answers``, one per graft of ``chain``) gets that answer in
+    :data:`MATCH_KEY`, for it alone.
     """
     arrived = environ.copy()
-    for claim in chain:
+    for index, claim in enumerate(chain):
+        if answers is not None:
+            answer = answers[index]
+            if answer is not True and answer is not None:
+                environ[MATCH_KEY] = answer
         body = _attempt(claim.peg, environ, start_response)
         if body is not None:
             return body
