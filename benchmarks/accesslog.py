@@ -36,7 +36,13 @@ for each setup, and the CPU instructions of the whole process per request
 (the writer thread and waitress's own code included) are counted over
 ``--requests`` requests sent one after the other, after a warm-up: the
 same figure on a loaded machine as on a quiet one (needs ``valgrind``;
-a few minutes).  Its setups:
+a few minutes).  With the access log, the lines are written as a real
+server writes them: the writer thread waits, and after the requests a
+thread of its own formats and writes all ``--requests`` lines in one batch
+(under valgrind the writer's once-a-second batches hold ~50 times fewer
+lines than in a server at ~1,000 requests a second, and a line costs more
+in a small batch); its instructions per line are the ``flush`` column,
+counted apart from the request's threads and added to the total.  Its setups:
 
 off         ``--request-id-header ''``: neither
 ids         request IDs (the default), done by waitress's own task
@@ -161,6 +167,37 @@ SERVE_VARIANTS = {
 #: What the server process runs: ``wsgihub serve``; ``*-layers`` with waitress's task switched off.
 _SERVE = "import sys; from wsgihub.cli import main; sys.exit(main())"
 _SERVE_LAYERS = "import wsgihub.servers.waitress_front as f; f.ENABLED = False; " + _SERVE
+#: With the access log: the writer thread waits (a flush interval of a day) and SIGUSR2 makes a
+#: thread of its own, ``final flush``, write what is queued, so that the lines of the measured
+#: requests are formatted in one batch of ``--requests`` lines (a real server's batch at ~1,000
+#: requests a second; under valgrind the writer's once-a-second batches are ~50 times smaller)
+#: and counted apart from the request's threads.
+_FLUSH_ON_SIGNAL = (
+    "import logging, signal, threading, wsgihub.logconfig as c; c.FILE_FLUSH_INTERVAL = 86400.0; "
+    "signal.signal(signal.SIGUSR2, lambda *_: threading.Thread(name='final flush', target=lambda: "
+    "[h.flush() for h in logging.getLogger('wsgihub.access').handlers]).start()); "
+)
+
+
+def _lines(path: str) -> int:
+    """How many lines the access log holds so far."""
+    try:
+        with open(path, "rb") as written:
+            return written.read().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def _flushed(pid: int, path: str, expected: int) -> None:
+    """Make the server write its queued lines (SIGUSR2) and wait until the file holds ``expected``."""
+    import signal
+
+    os.kill(pid, signal.SIGUSR2)
+    deadline = time.monotonic() + 300
+    while _lines(path) < expected:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the access log holds {_lines(path)} lines, not {expected}")
+        time.sleep(0.2)
 
 
 def _get(port: int, sock: Any) -> None:
@@ -191,6 +228,13 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
     Returns instructions per request by thread (``1`` is the main thread,
     the others in the order they started: waitress's worker, its socket
     loop, then the access log's writer), and ``"total"``.
+
+    With the access log, the writer thread waits and the measured requests'
+    lines are written in one batch by a thread started for it after the
+    requests (see ``_FLUSH_ON_SIGNAL``; the warm-up's lines are written
+    before counting starts): its instructions, per line, are ``"flush"``,
+    counted in ``"total"``; the request's threads are ``"request"`` (all
+    but the main thread and the flush).
     """
     import glob
     import signal
@@ -200,15 +244,18 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    extra = [arg.format(log=os.path.join(workdir, "access.log")) for arg in SERVE_VARIANTS[variant]]
-    if variant.startswith("log"):
+    log_file = os.path.join(workdir, f"access-{variant}.log")
+    extra = [arg.format(log=log_file) for arg in SERVE_VARIANTS[variant]]
+    with_log = variant.startswith("log")
+    if with_log:
         extra += ["--log-format", log_format]
     out = os.path.join(workdir, f"cg-{variant}")
     os.makedirs(out, exist_ok=True)
     argv = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes",
         f"--callgrind-out-file={out}/cg.%p",
-        sys.executable, "-c", _SERVE_LAYERS if variant.endswith("-layers") else _SERVE,
+        sys.executable, "-c",
+        (_FLUSH_ON_SIGNAL if with_log else "") + (_SERVE_LAYERS if variant.endswith("-layers") else _SERVE),
         "serve", "benchmarks.bench_apps:make_hub", "--host", "127.0.0.1", "--port", str(port),
         "--threads", "1", "-q", *extra,
     ]  # fmt: skip
@@ -229,12 +276,16 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
         with sock:
             for _ in range(300):
                 _get(port, sock)
+            if with_log:
+                _flushed(server.pid, log_file, 300)
             time.sleep(1.5)
             pid = str(server.pid)
             subprocess.run(["callgrind_control", "-z", pid], capture_output=True, check=True)
             subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=True)
             for _ in range(requests):
                 _get(port, sock)
+            if with_log:
+                _flushed(server.pid, log_file, 300 + requests)
             time.sleep(2.5)
             subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=True)
             subprocess.run(["callgrind_control", "--dump=measured", pid], capture_output=True, check=True)
@@ -242,12 +293,17 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(60)
     counts: dict[str, int] = {}
-    for path in sorted(glob.glob(f"{out}/cg.{server.pid}.1-*")):
+    paths = sorted(glob.glob(f"{out}/cg.{server.pid}.1-*"), key=lambda path: int(path.rsplit("-", 1)[1]))
+    for path in paths:
         annotated = subprocess.run(["callgrind_annotate", path], capture_output=True, text=True, check=True).stdout
         totals = [line for line in annotated.splitlines() if line.endswith("PROGRAM TOTALS")]
         total = int(totals[0].split()[0].replace(",", "")) if totals else 0
         counts[str(int(path.rsplit("-", 1)[1]))] = round(total / requests)
+    if with_log and len(paths) > 1:
+        # the last thread started is the measured requests' final flush (the warm-up's came before)
+        counts["flush"] = counts.pop(str(int(paths[-1].rsplit("-", 1)[1])))
     counts["total"] = sum(counts.values())
+    counts["request"] = counts["total"] - counts["1"] - counts.get("flush", 0)
     return counts
 
 
@@ -258,16 +314,24 @@ def main_callgrind(requests: int, log_format: str, setups: list[str]) -> int:
         for variant in ["off", *[name for name in setups if name != "off"]]:
             results[variant] = callgrind_server(variant, requests, log_format, workdir)
             print(f"{variant}: {results[variant]}", file=sys.stderr, flush=True)
-    base = results["off"]["total"]
+    def served(counts: dict[str, int]) -> int:
+        # the main thread follows the wall clock (its loop waits on timeouts), not the requests
+        return counts["request"] + counts.get("flush", 0)
+
+    base = served(results["off"])
     print(
         f"wsgihub serve (waitress, 1 thread) under callgrind, {requests} requests on one connection, "
-        f"{log_format} lines; CPU instructions per request, whole process"
+        f"{log_format} lines; CPU instructions per request, every thread but the main one "
+        f"(request: waitress's threads; flush: the access log's lines, {requests} in one batch)"
     )
-    print(f"{'setup':10} {'total':>9} {'vs off':>9} {'share':>7}   by thread")
+    print(f"{'setup':10} {'served':>9} {'vs off':>9} {'share':>7} {'request':>9} {'flush':>7}   by thread")
     for variant, counts in results.items():
-        total = counts["total"]
-        threads = ", ".join(f"{key}: {value}" for key, value in counts.items() if key != "total")
-        print(f"{variant:10} {total:9d} {total - base:+9d} {(total - base) / base:+7.1%}   {threads}")
+        total = served(counts)
+        threads = ", ".join(f"{key}: {value}" for key, value in counts.items() if key not in ("total", "request"))
+        print(
+            f"{variant:10} {total:9d} {total - base:+9d} {(total - base) / base:+7.1%} "
+            f"{counts['request']:9d} {counts.get('flush', 0):7d}   {threads}"
+        )
     return 0
 
 
