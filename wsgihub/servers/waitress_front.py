@@ -46,8 +46,8 @@ those two methods unchanged from the releases the copy was made from:
 layers included: the same lines, at the layers' cost, and says why in one
 line on the bus.  A waitress release that fixes a bug in either method is
 so never bypassed by the copy: the copy is brought up to date (and its
-fingerprint added) before the task is used with it.  Setting :data:`ENABLED` to ``False`` does the same (the
-benchmarks compare the two).
+fingerprint added) before the task is used with it.  Setting :data:`ENABLED`
+to ``False`` does the same (the benchmarks compare the two).
 """
 
 from __future__ import annotations
@@ -152,9 +152,9 @@ def unsupported(request_id_header: str | None = None) -> str | None:
     another major version, one without the internals it uses, or one whose
     ``WSGITask.execute`` or ``build_response_header`` source differs from
     the releases the copy was made from (:data:`WRITTEN_FROM`: a fix there
-    must not be bypassed by the copy) gets the layers instead.  So does an ID header waitress refuses from an app
-    (hop-by-hop, ``Content-Length``): the layer's header makes waitress fail
-    the request as it always did.
+    must not be bypassed by the copy) gets the layers instead.  So does an
+    ID header waitress refuses from an app (hop-by-hop, ``Content-Length``):
+    the layer's header makes waitress fail the request as it always did.
     """
     if request_id_header is not None and request_id_header.lower() in {*hop_by_hop, *_WAITRESS_OWN}:
         return f"the request-ID header {request_id_header} is one waitress refuses or sets itself"
