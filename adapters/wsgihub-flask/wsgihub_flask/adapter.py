@@ -67,7 +67,7 @@ class FlaskAdapter(Adapter[Flask]):
         # Flask's own redirects use the Host header: the hub checks it before Flask runs (hosts.py).
         hosts.guard(self.app, hub, peg)
         # a graft takes the hub's exact match instead of matching again (handoff.py)
-        self._handed = peg.over is not None and handoff.hand_off(self.app, self.urls)
+        self._handed = peg.over is not None and handoff.hand_off(self.app)
 
     def unmounted(self, hub: Hub, peg: Peg) -> None:
         """Remove the ``hub_url`` and ``hub_user`` Jinja globals this mount added."""
@@ -142,7 +142,7 @@ class FlaskAdapter(Adapter[Flask]):
         """Whether a rule takes the path and method; a slash redirect counts.
 
         A yes known to be Werkzeug's own match is answered with that match
-        (a truthy :data:`~wsgihub_werkzeug.fastmatch.Handed`), which the
+        (a truthy :class:`~wsgihub_werkzeug.fastmatch.Handed`), which the
         graft's dispatch hands to the app (:mod:`.handoff`).
         """
         return self.urls.answer(path_info, method)

@@ -3,7 +3,7 @@
 A graft's dispatch asks the app's router whether it takes a path
 (:meth:`FlaskAdapter.match <wsgihub_flask.adapter.FlaskAdapter.match>`);
 when that answer is Werkzeug's own match, known exactly (a
-:data:`~wsgihub_werkzeug.fastmatch.Handed`: the path's first segment is one
+:class:`~wsgihub_werkzeug.fastmatch.Handed`: the path's first segment is one
 that only one rule of the app can take), the dispatch puts it in the
 environ (:data:`wsgihub.grafts.MATCH_KEY`) and Flask's request context
 takes it instead of calling ``MapAdapter.match`` again: the rule and a
@@ -14,10 +14,9 @@ gets such a subclass through its ``request_context`` (set on the app object
 while it is grafted, removed when it is unmounted).
 
 The answer is taken only when the ``MapAdapter`` Flask bound for the
-request would match exactly what the hub matched (:meth:`MapURLs.take
-<wsgihub_werkzeug.urls.MapURLs.take>`: the same map, unchanged, and the same
-shortcut that answered; the same ``PATH_INFO``, method and domain part; not
-a websocket): a middleware
+request would match exactly what the hub matched (:meth:`Handed.fits
+<wsgihub_werkzeug.fastmatch.Handed.fits>`: the same map, unchanged; the
+same ``PATH_INFO``, method and domain part; not a websocket): a middleware
 that rewrote the path, a subdomain-matching app, a map changed since, a
 request without the hub's answer all match as Flask does.
 """
@@ -28,7 +27,6 @@ from typing import Any
 
 from flask import Flask
 from flask.ctx import RequestContext
-from wsgihub_werkzeug.urls import MapURLs
 
 from wsgihub.grafts import MATCH_KEY
 
@@ -38,35 +36,28 @@ __all__ = ["HandedContext", "hand_off", "take_back"]
 class HandedContext(RequestContext):
     """Flask's request context, taking the graft's exact match when there is one for this request."""
 
-    #: The grafted app's URL map, as the hub's router for it knows it (set per app by :func:`hand_off`).
-    urls: MapURLs
-
     def match_request(self) -> None:
         """The hub's match when it fits the bound adapter, else Flask's own matching."""
         handed = self.request.environ.get(MATCH_KEY)
-        if handed is not None:
-            taken = self.urls.take(handed, self.url_adapter)
-            if taken is not None:
-                self.request.url_rule, self.request.view_args = taken
-                return
+        if handed is not None and handed.fits(self.url_adapter):
+            self.request.url_rule, self.request.view_args = handed.rule, dict(handed.values)
+            return
         super().match_request()
 
 
-def _contexts(app: Flask, urls: MapURLs) -> Any:
-    context = type("HandedContext", (HandedContext,), {"urls": urls, "__module__": __name__})
-
+def _contexts(app: Flask) -> Any:
     def request_context(environ: dict[str, Any]) -> RequestContext:
-        return context(app, environ)  # type: ignore[no-any-return]
+        return HandedContext(app, environ)
 
     request_context.__doc__ = Flask.request_context.__doc__
     return request_context
 
 
-def hand_off(app: Flask, urls: MapURLs) -> bool:
-    """Make ``app`` take a graft's exact match, answered by ``urls`` (``False``: it builds its contexts another way)."""
+def hand_off(app: Flask) -> bool:
+    """Make ``app`` take a graft's exact match (``False``: it already builds its contexts another way)."""
     if "request_context" in vars(app) or type(app).request_context is not Flask.request_context:
         return False  # the app (or its class) makes its own request contexts: leave them alone
-    app.request_context = _contexts(app, urls)  # type: ignore[method-assign]
+    app.request_context = _contexts(app)  # type: ignore[method-assign]
     return True
 
 

@@ -51,7 +51,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from functools import partial
-from itertools import count
 from typing import Any, Final
 
 from werkzeug.routing import Map
@@ -91,26 +90,43 @@ def _safe_converter(converter: object) -> bool:
     return True
 
 
-#: Werkzeug's own answer for one path and method, found by the shortcut
-#: (:meth:`PositiveMatcher.handed`): ``(path, method, generation, index, *values)`` -- the
-#: matcher that found it (its :attr:`~PositiveMatcher.generation`), the rule's place in its
-#: :attr:`~PositiveMatcher.rules` and the rule's converted values in the rule's order (their
-#: names: :attr:`~PositiveMatcher.names`).  One flat tuple of plain values (strings and numbers:
-#: no dict or inner tuple, which would keep it tracked), so a graft's gate can keep thousands of
-#: them without the cyclic garbage collector walking them: the collector untracks such a tuple the
-#: first time it sees it (a value that is an object, a ``uuid.UUID``, keeps its answer tracked).
-#: Truthy: a yes.
-#: :meth:`PositiveMatcher.take` turns it back into ``(rule, values)`` for a ``MapAdapter`` about
-#: to match exactly the same thing.
-Handed = tuple[Any, ...]
+class Handed:
+    """Werkzeug's own answer for one path and method, found by the shortcut: the rule and its values.
 
-#: Numbers the matchers: an answer names the matcher it came from, never another one built since.
-_GENERATIONS = count(1)
+    Only for a path whose first segment exactly one rule of the map can take
+    (see :meth:`PositiveMatcher.handed`): the state machine then has no other
+    rule to find.  :meth:`fits` tells whether a ``MapAdapter`` about to match
+    is matching exactly this (same map, unchanged; same path, method and
+    domain part; not a websocket), so an app can take this answer instead of
+    matching again.  Truthy: a yes.
+    """
+
+    __slots__ = ("count", "domain", "endpoints", "method", "path", "rule", "values")
+
+    def __init__(
+        self, matcher: PositiveMatcher, path: str, method: str, rule: Any, values: dict[str, Any]
+    ) -> None:
+        self.endpoints, self.count, self.domain = matcher.endpoints, matcher.count, matcher.domain
+        self.path, self.method, self.rule, self.values = path, method, rule, values
+
+    def fits(self, adapter: Any) -> bool:
+        """Whether ``adapter`` (a bound ``MapAdapter``) would match exactly this path, method and rules."""
+        url_map = adapter.map
+        return (
+            adapter.path_info == self.path
+            and adapter.default_method == self.method
+            and adapter.subdomain == self.domain
+            and not adapter.websocket
+            and not url_map._remap
+            and url_map._rules_by_endpoint is self.endpoints
+            and len(self.endpoints) == self.count
+            and not url_map.host_matching
+        )
 
 
 #: A first segment only one rule can take: its whole-path pattern (groups: the values in order),
-#: methods, the rule's index in :attr:`PositiveMatcher.rules` and its converters in order.
-_Exact = tuple[Callable[[str], "re.Match[str] | None"], "frozenset[str] | None", int, tuple[Any, ...]]
+#: methods, the rule and its converters in order.
+_Exact = tuple[Callable[[str], "re.Match[str] | None"], "frozenset[str] | None", Any, tuple[tuple[str, Any], ...]]
 
 
 class PositiveMatcher:
@@ -121,18 +137,7 @@ class PositiveMatcher:
     match or a redirect; ``False`` means "ask Werkzeug".
     """
 
-    __slots__ = (
-        "anywhere",
-        "by_first",
-        "count",
-        "domain",
-        "endpoints",
-        "exact",
-        "fenced",
-        "generation",
-        "names",
-        "rules",
-    )
+    __slots__ = ("anywhere", "by_first", "count", "domain", "endpoints", "exact", "fenced")
 
     def __init__(
         self,
@@ -142,8 +147,6 @@ class PositiveMatcher:
         fenced: frozenset[str],
         exact: dict[str, _Exact] | None = None,
         domain: str = "",
-        rules: tuple[Any, ...] = (),
-        names: tuple[tuple[str, ...], ...] = (),
     ) -> None:
         #: The map's endpoints (its own dict) and how many it had when this was built.
         self.endpoints, self.count = endpoints, len(endpoints)
@@ -151,12 +154,6 @@ class PositiveMatcher:
         self.domain = domain
         #: First segments exactly one rule of the map can take (none when a rule starts with a variable).
         self.exact = exact or {}
-        #: The rules of :attr:`exact`, by the index its entries and the handed answers name.
-        self.rules = rules
-        #: The names of each of those rules' values, in the order a handed answer gives them.
-        self.names = names
-        #: This matcher's number, unique in the process (an answer names its matcher by it).
-        self.generation = next(_GENERATIONS)
         #: Tests of the simple rules starting with a variable.
         self.anywhere = anywhere
         #: First segments a rule that is not simple starts with: always Werkzeug's.
@@ -206,40 +203,17 @@ class PositiveMatcher:
         exact = self.exact.get(parts[1])
         if exact is None:
             return None
-        test, methods, index, converters = exact
+        test, methods, rule, converters = exact
         if methods is not None and method not in methods:
             return None
         found = test(path)
         if found is None:
             return None
         try:
-            return (path, method, self.generation, index, *[c.to_python(v) for c, v in zip(converters, found.groups())])
+            values = {name: converter.to_python(value) for (name, converter), value in zip(converters, found.groups())}
         except ValidationError:
             return None
-
-    def take(self, handed: Handed, adapter: Any) -> tuple[Any, dict[str, Any]] | None:
-        """``(rule, values)`` of ``handed`` when ``adapter`` (a bound ``MapAdapter``) matches exactly that.
-
-        That is: ``handed`` came from this matcher; the adapter's map is the
-        one this matcher was built from, unchanged; the same path, method and
-        domain part; not a websocket.  ``values`` is a fresh dict, as
-        Werkzeug returns one per match.  ``None``: let the adapter match.
-        """
-        url_map = adapter.map
-        if (
-            handed[2] == self.generation
-            and adapter.path_info == handed[0]
-            and adapter.default_method == handed[1]
-            and adapter.subdomain == self.domain
-            and not adapter.websocket
-            and not url_map._remap
-            and url_map._rules_by_endpoint is self.endpoints
-            and len(self.endpoints) == self.count
-            and not url_map.host_matching
-        ):
-            index = handed[3]
-            return self.rules[index], dict(zip(self.names[index], handed[4:]))
-        return None
+        return Handed(self, path, method, rule, values)
 
 
 def _walk(parts: tuple[tuple[str | None, re.Pattern[str] | None, bool], ...], path: str) -> bool:
@@ -310,26 +284,13 @@ def positive_matcher(url_map: Map, domain: str) -> PositiveMatcher | None:
     anywhere = tuple(tests.pop(None, ()))
     by_first = {first: tuple(found) for first, found in tests.items() if first is not None and first not in fenced}
     exact: dict[str, _Exact] = {}
-    exact_rules: list[Any] = []
-    exact_names: list[tuple[str, ...]] = []
     if None not in takers:  # a rule starting with a variable may take any path: no first segment is one rule's
         for first, found_rules in takers.items():
             if first is not None and first in by_first and len(found_rules) == 1:
-                single = _exact(found_rules[0], len(exact_rules))
+                single = _exact(found_rules[0])
                 if single is not None:
                     exact[first] = single
-                    exact_rules.append(found_rules[0])
-                    exact_names.append(tuple(str(name) for name in found_rules[0]._converters))
-    return PositiveMatcher(
-        url_map._rules_by_endpoint,
-        by_first,
-        anywhere,
-        frozenset(fenced),
-        exact,
-        domain,
-        tuple(exact_rules),
-        tuple(exact_names),
-    )
+    return PositiveMatcher(url_map._rules_by_endpoint, by_first, anywhere, frozenset(fenced), exact, domain)
 
 
 def _simple(rule: Any, with_defaults: set[Any]) -> bool:
@@ -347,7 +308,7 @@ def _simple(rule: Any, with_defaults: set[Any]) -> bool:
     return not any(part.suffixed or (part.final and index != len(path_parts) - 1) for index, part in enumerate(path_parts))
 
 
-def _exact(rule: Any, index: int) -> _Exact | None:
+def _exact(rule: Any) -> _Exact | None:
     """The whole-path test of a simple rule that yields its values, or ``None`` (only a walk is exact).
 
     The groups of :func:`_joined`'s pattern kept, in the order Werkzeug
@@ -365,7 +326,7 @@ def _exact(rule: Any, index: int) -> _Exact | None:
     if pattern.groups != len(rule._converters):
         return None
     methods = frozenset(rule.methods) if rule.methods is not None else None
-    return pattern.match, methods, index, tuple(rule._converters.values())
+    return pattern.match, methods, rule, tuple((str(name), c) for name, c in rule._converters.items())
 
 
 def _joined(rule: Any, keep_groups: bool = False) -> str | None:

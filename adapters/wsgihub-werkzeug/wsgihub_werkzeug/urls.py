@@ -219,12 +219,11 @@ class MapURLs:
     def answer(self, path_info: str, method: str, hand: bool = True) -> Handed | bool | None:
         """:meth:`match`, answering a yes with Werkzeug's own match when it is known exactly (``hand``).
 
-        A :data:`~wsgihub_werkzeug.fastmatch.Handed` (a truthy tuple of plain
-        values) when the path's first segment is one only one rule of the map
-        can take and that rule takes the path (:meth:`PositiveMatcher.handed
-        <wsgihub_werkzeug.fastmatch.PositiveMatcher.handed>`): which rule and
-        its converted values, which the app may take instead of matching again
-        (:meth:`take`).
+        A :class:`~wsgihub_werkzeug.fastmatch.Handed` (truthy) when the path's
+        first segment is one only one rule of the map can take and that rule
+        takes the path (:meth:`PositiveMatcher.handed
+        <wsgihub_werkzeug.fastmatch.PositiveMatcher.handed>`): the rule and its
+        converted values, which the app may take instead of matching again.
         """
         positive = self._positive
         asked = False
@@ -262,18 +261,6 @@ class MapURLs:
         except (HTTPException, RoutingException):
             return True
         return True
-
-    def take(self, handed: Handed, adapter: Any) -> tuple[Any, dict[str, Any]] | None:
-        """``(rule, values)`` of an :meth:`answer` for ``adapter`` (bound to this map), or ``None``: match.
-
-        Only when the answer came from this map's current shortcut and
-        ``adapter`` matches exactly what it answered
-        (:meth:`PositiveMatcher.take <wsgihub_werkzeug.fastmatch.PositiveMatcher.take>`).
-        """
-        positive = self._positive
-        if type(positive) is PositiveMatcher:
-            return positive.take(handed, adapter)
-        return None
 
     def endpoint(self, path_info: str, method: str) -> str | None:
         """The endpoint of the rule that takes ``path_info`` and ``method`` (``None``: none, or a redirect)."""
