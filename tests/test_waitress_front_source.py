@@ -9,9 +9,7 @@ lines.  Real waitress on 127.0.0.1, port 0.
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -19,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+from test_waitress_front import captured  # the same log capture
 from waitress.task import WSGITask
 
 from wsgihub import Hub
@@ -46,43 +45,6 @@ def patched_build_response_header(self: Any) -> bytes:
 def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
     return [b"hello"]
-
-
-class Lines(logging.Handler):
-    """Keeps each record's message; :meth:`wait` waits for a number of them (no sleeping)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[str] = []
-        self.changed = threading.Condition()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        with self.changed:
-            self.messages.append(record.getMessage())
-            self.changed.notify_all()
-
-    def wait(self, count: int, timeout: float = 20.0) -> list[str]:
-        with self.changed:
-            assert self.changed.wait_for(lambda: len(self.messages) >= count, timeout), (
-                self.messages
-            )
-            return list(self.messages)
-
-
-@contextmanager
-def captured(name: str) -> Iterator[Lines]:
-    logger = logging.getLogger(name)
-    handler = Lines()
-    saved = (logger.level, logger.propagate)
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
 
 
 def _mask(line: str) -> str:
