@@ -153,7 +153,8 @@ class Bridge:
         :class:`~wsgihub.errors.UntrustedHostError` before the app runs (the
         hub answers 400 without echoing it): Starlette builds absolute URLs
         from the Host header (``request.url_for``, its trailing-slash
-        redirects), as Flask does, whose adapter gives it ``TRUSTED_HOSTS``.
+        redirects), as Flask and Werkzeug do (their adapters put them behind
+        :class:`wsgihub.urls.HostCheck`).
         """
         request = _current.get()
         if request is not None:
