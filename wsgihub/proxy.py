@@ -88,6 +88,7 @@ __all__ = [
     "Forwarding",
     "ProxyHeaders",
     "TrustedProxies",
+    "is_forwarded_header",
     "parse_forwarded",
     "resolve_forwarding",
 ]
@@ -112,6 +113,18 @@ _FORWARDED = "HTTP_FORWARDED"
 #: Removed from an untrusted peer's request (the X-Forwarded-* family is matched by prefix).
 _OTHER_PROXY_HEADERS = (_FORWARDED, "HTTP_X_REAL_IP")
 _X_FORWARDED = "HTTP_X_FORWARDED_"
+
+
+def is_forwarded_header(name: str) -> bool:
+    """Whether ``name`` (a request header, ``X-Forwarded-For``) is one :class:`ProxyHeaders` removes.
+
+    From a peer it does not trust it removes every ``X-Forwarded-*``,
+    ``Forwarded`` and ``X-Real-IP`` header before the app (or a layer
+    inside it) sees the request.
+    """
+    key = "HTTP_" + name.upper().replace("-", "_")
+    return key[:17] == _X_FORWARDED or key in _OTHER_PROXY_HEADERS
+
 
 _SCHEMES = ("http", "https")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}

@@ -43,7 +43,7 @@ from ..errors import ConfigError
 from ..health import HealthCheck
 from ..inspector import DEFAULT_ALLOW_IPS, Inspector, inspector_paths
 from ..logconfig import access_log_configured
-from ..proxy import DEFAULT_FORWARDED_ALLOW_IPS, ProxyHeaders
+from ..proxy import DEFAULT_FORWARDED_ALLOW_IPS, ProxyHeaders, is_forwarded_header
 from ..requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
 from ..requestid import RequestID
 from ..tracing import traced
@@ -191,12 +191,6 @@ class FrontStack:
     access_log: AccessLog | None
 
 
-def _forwarded_header(name: str) -> bool:
-    """Whether the forwarded-header layer may remove header ``name`` (:class:`ProxyHeaders`)."""
-    key = name.upper().replace("-", "_")
-    return key.startswith("X_FORWARDED_") or key in ("FORWARDED", "X_REAL_IP")
-
-
 def front_stack(hub: Hub, options: Any = None) -> FrontStack:
     """The serving stack both ways (see :class:`FrontStack` and the module docstring).
 
@@ -231,7 +225,7 @@ def front_stack(hub: Hub, options: Any = None) -> FrontStack:
     app = ProxyHeaders(app, allow_ips)
 
     layer = access_log is not None or header is not None
-    in_server = layer and not otel and not (header is not None and _forwarded_header(header))
+    in_server = layer and not otel and not (header is not None and is_forwarded_header(header))
     return FrontStack(
         app=app,
         inner=ProxyHeaders(inner, allow_ips) if in_server else None,
