@@ -85,6 +85,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_FORWARDED_ALLOW_IPS",
     "MAX_HOPS",
+    "ORIG_KEY",
     "Forwarding",
     "ProxyHeaders",
     "TrustedProxies",
@@ -95,6 +96,9 @@ __all__ = [
 
 #: Trust no proxy unless told (gunicorn's own default trusts 127.0.0.1).
 DEFAULT_FORWARDED_ALLOW_IPS = ""
+
+#: Environ key of the values a trusted proxy's headers replaced (``{"REMOTE_ADDR": ...}``).
+ORIG_KEY = "wsgihub.proxy.orig"
 
 #: Entries read from the right of a forwarded list; the rest is never looked at.
 MAX_HOPS = 32
@@ -490,5 +494,5 @@ class ProxyHeaders:
             _remember(environ, orig, "SERVER_PORT", str(port) if port else _DEFAULT_PORTS.get(url_scheme, "80"))
         if forwarding.prefix is not None:
             _remember(environ, orig, "SCRIPT_NAME", forwarding.prefix + str(environ.get("SCRIPT_NAME", "")))
-        environ["wsgihub.proxy.orig"] = orig
+        environ[ORIG_KEY] = orig
         return self.app(environ, start_response)

@@ -65,6 +65,7 @@ from waitress.task import WSGITask, hop_by_hop
 from waitress.utilities import build_http_date
 
 from ..accesslog import announced_length
+from ..proxy import ORIG_KEY  # where the forwarded-header layer keeps what it replaced
 from ..requestid import ENVIRON_KEY, REQUEST_ID_VAR, VALID_ID, new_request_id
 
 if TYPE_CHECKING:
@@ -87,8 +88,6 @@ _perf = time.perf_counter
 _valid = VALID_ID.fullmatch
 _set_id = REQUEST_ID_VAR.set
 _reset_id = REQUEST_ID_VAR.reset
-#: Where the forwarded-header layer keeps what it replaced (``SCRIPT_NAME``: a forwarded prefix).
-_PROXY_ORIG = "wsgihub.proxy.orig"
 #: Response headers waitress's ``build_response_header`` reads from the app's: not an ID header here.
 _WAITRESS_OWN = ("content-length", "date", "server", "via", "connection", "transfer-encoding")
 
@@ -500,7 +499,7 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
                         app_iter.close()
                 finally:
                     if log is not None and not file_body:
-                        if _PROXY_ORIG in environ:
+                        if ORIG_KEY in environ:
                             path = _proxied_path(environ, path)
                         log.finished(
                             started, path, self.app_status, sent + self.written, request_id, environ
@@ -546,7 +545,7 @@ def _hand_over(
     environ: dict[str, Any],
 ) -> None:
     """Hand the access log a request's line (what the layer hands it, :meth:`AccessLog.finished`)."""
-    if _PROXY_ORIG in environ:
+    if ORIG_KEY in environ:
         path = _proxied_path(environ, path)
     log.finished(started, path, status, sent, request_id, environ)
 
@@ -558,7 +557,7 @@ def _proxied_path(environ: dict[str, Any], path: str) -> str:
     in front of ``SCRIPT_NAME`` since, and the hub keeps ``SCRIPT_NAME +
     PATH_INFO`` as it is when it moves a mount's prefix: read them again.
     """
-    orig = environ.get(_PROXY_ORIG)
+    orig = environ.get(ORIG_KEY)
     if isinstance(orig, dict) and "SCRIPT_NAME" in orig:
         return str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
     return path
