@@ -65,10 +65,12 @@ if TYPE_CHECKING:
 _log = logging.getLogger("wsgihub.security")
 
 __all__ = [
+    "REFUSAL_BODY",
     "HostCheck",
     "HostTrust",
     "Origin",
     "build_url",
+    "log_refused_host",
     "parse_host",
     "parse_public_url",
     "refuse_host",
@@ -408,7 +410,9 @@ def _named(exc: URLBuildError, mount: str, endpoint: str) -> URLBuildError:
 
 
 #: What a refused Host is answered (the Host is never echoed).
-_REFUSAL = b"Bad Request: untrusted Host\n"
+#: The body of every 400 for an untrusted Host (it never echoes the Host).
+REFUSAL_BODY = "Bad Request: untrusted Host\n"
+_REFUSAL = REFUSAL_BODY.encode()
 _REFUSAL_HEADERS = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(_REFUSAL)))]
 
 
@@ -417,11 +421,24 @@ def refuse_host(environ: Environ, start_response: StartResponse, host: str) -> l
 
     The body does not echo the Host; the ``wsgihub.security`` logger gets one line with it.
     """
-    _log.warning(
-        "400 for %s %s: Host %r is not trusted", environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), host
-    )
+    log_refused_host(environ, host)
     start_response("400 Bad Request", list(_REFUSAL_HEADERS))
     return [_REFUSAL]
+
+
+def log_refused_host(environ: Environ, host: str, where: str = "") -> None:
+    """The ``wsgihub.security`` line for a request answered 400 for its untrusted ``host``.
+
+    ``where`` says where the Host was refused, in parentheses after the
+    line (``"set inside the app"``).  Every refusal of a Host logs this one
+    line: the answer's body never echoes the Host.
+    """
+    _log.warning(
+        "400 for %s %s: Host %r is not trusted" + (f" ({where})" if where else ""),
+        environ.get("REQUEST_METHOD", "GET"),
+        environ.get("PATH_INFO", ""),
+        host,
+    )
 
 
 #: ``refuse(environ, start_response, host)``: the answer to a request from an untrusted Host.

@@ -38,7 +38,6 @@ as the app set it: nothing relies on how Werkzeug compares its entries
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -47,7 +46,7 @@ from flask import Flask, request, request_started
 from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers import Response
 
-from wsgihub.urls import HostCheck, refuse_host, request_host
+from wsgihub.urls import REFUSAL_BODY, HostCheck, log_refused_host, refuse_host, request_host
 
 if TYPE_CHECKING:
     from wsgihub import Hub, Peg
@@ -57,8 +56,6 @@ __all__ = ["UntrustedHost", "for_code", "guard"]
 
 KEY = "TRUSTED_HOSTS"
 
-_log = logging.getLogger("wsgihub.security")
-_BODY = "Bad Request: untrusted Host\n"
 
 
 class UntrustedHost(SecurityError):
@@ -70,7 +67,7 @@ class UntrustedHost(SecurityError):
     """
 
     def get_response(self, environ: Any = None, scope: Any = None) -> Response:
-        return Response(_BODY, 400, content_type="text/plain; charset=utf-8")
+        return Response(REFUSAL_BODY, 400, content_type="text/plain; charset=utf-8")
 
 
 def guard(app: Flask, hub: Hub, peg: Peg) -> None:
@@ -97,12 +94,7 @@ def _check_inside(sender: Flask, **extra: Any) -> None:
         return
     host = request_host(environ)
     if not trust.allows(host):
-        _log.warning(
-            "400 for %s %s: Host %r is not trusted (set inside the app)",
-            environ.get("REQUEST_METHOD", "GET"),
-            environ.get("PATH_INFO", ""),
-            host,
-        )
+        log_refused_host(environ, host, "set inside the app")
         raise UntrustedHost(f"Host {host!r} is not trusted.")
 
 
@@ -110,12 +102,7 @@ def _refuse(app: Flask, environ: Environ, start_response: StartResponse, host: s
     """The 400 for an untrusted Host: the hub's, or the app's own 400 page rendered by Flask."""
     if not app.error_handler_spec.get(None, {}).get(400):
         return refuse_host(environ, start_response, host)
-    _log.warning(
-        "400 for %s %s: Host %r is not trusted (the app's 400 page)",
-        environ.get("REQUEST_METHOD", "GET"),
-        environ.get("PATH_INFO", ""),
-        host,
-    )
+    log_refused_host(environ, host, "the app's 400 page")
     error = SecurityError(f"Host {host!r} is not trusted.")
     ctx = app.request_context(environ)
     ctx.url_adapter = None  # as Flask leaves it for a Host it refuses: nothing is built with it

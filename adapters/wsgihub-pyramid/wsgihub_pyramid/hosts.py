@@ -20,13 +20,12 @@ trusts nothing; unmounting removes it.  Contexts entered by code
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.interfaces import INewRequest
 
-from wsgihub.urls import request_host
+from wsgihub.urls import REFUSAL_BODY, log_refused_host, request_host
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = ["guard", "unguard"]
 
-_log = logging.getLogger("wsgihub.security")
-_BODY = "Bad Request: untrusted Host\n"
 
 
 def guard(registry: Any, hub: Hub) -> Callable[[Any], None] | None:
@@ -50,10 +47,8 @@ def guard(registry: Any, hub: Hub) -> Callable[[Any], None] | None:
         host = request_host(environ)
         if hub.host_is_trusted(host):
             return
-        _log.warning(
-            "400 for %s %s: Host %r is not trusted", environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), host
-        )
-        raise HTTPBadRequest(body=_BODY, content_type="text/plain", charset="utf-8")
+        log_refused_host(environ, host)
+        raise HTTPBadRequest(body=REFUSAL_BODY, content_type="text/plain", charset="utf-8")
 
     registry.registerHandler(check_host, (INewRequest,))
     return check_host
