@@ -101,26 +101,21 @@ class Handed:
     matching again.  Truthy: a yes.
     """
 
-    __slots__ = ("count", "domain", "endpoints", "method", "path", "rule", "values")
+    __slots__ = ("matcher", "method", "path", "rule", "values")
 
     def __init__(
         self, matcher: PositiveMatcher, path: str, method: str, rule: Any, values: dict[str, Any]
     ) -> None:
-        self.endpoints, self.count, self.domain = matcher.endpoints, matcher.count, matcher.domain
-        self.path, self.method, self.rule, self.values = path, method, rule, values
+        self.matcher, self.path, self.method, self.rule, self.values = matcher, path, method, rule, values
 
     def fits(self, adapter: Any) -> bool:
         """Whether ``adapter`` (a bound ``MapAdapter``) would match exactly this path, method and rules."""
-        url_map = adapter.map
         return (
             adapter.path_info == self.path
             and adapter.default_method == self.method
-            and adapter.subdomain == self.domain
+            and adapter.subdomain == self.matcher.domain
             and not adapter.websocket
-            and not url_map._remap
-            and url_map._rules_by_endpoint is self.endpoints
-            and len(self.endpoints) == self.count
-            and not url_map.host_matching
+            and self.matcher.current(adapter.map)
         )
 
 
