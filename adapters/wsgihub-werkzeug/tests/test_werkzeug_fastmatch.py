@@ -257,15 +257,17 @@ def rule_text(draw: st.DrawFn) -> str:
     return "/" + "/".join(pieces) + draw(st.sampled_from(["", "/"]))
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.tuples(rule_text(), st.sampled_from([None, ("GET",), ("POST",)]), st.booleans()), min_size=1, max_size=6
-    ),
-    st.lists(st.lists(SEGMENT, min_size=0, max_size=4), min_size=1, max_size=12),
-    st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"]),
+#: Random rule sets, each rule ``(text, methods, strict_slashes)`` (see :func:`random_map`).
+RANDOM_RULES = st.lists(
+    st.tuples(rule_text(), st.sampled_from([None, ("GET",), ("POST",)]), st.booleans()), min_size=1, max_size=6
 )
-def test_random_rule_sets(rules: list[tuple[str, Any, bool]], paths: list[list[str]], method: str) -> None:
+#: Random paths, as lists of segments.
+RANDOM_PATHS = st.lists(st.lists(SEGMENT, min_size=0, max_size=4), min_size=1, max_size=12)
+RANDOM_METHODS = st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"])
+
+
+def random_map(rules: list[tuple[str, Any, bool]]) -> Map | None:
+    """A map of the rules Werkzeug accepts among ``rules`` (``None``: it refuses the set)."""
     built = []
     for index, (text, methods, strict) in enumerate(rules):
         try:
@@ -273,8 +275,16 @@ def test_random_rule_sets(rules: list[tuple[str, Any, bool]], paths: list[list[s
         except ValueError:
             continue
     try:
-        url_map = make_map(built)
+        return make_map(built)
     except ValueError:
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(RANDOM_RULES, RANDOM_PATHS, RANDOM_METHODS)
+def test_random_rule_sets(rules: list[tuple[str, Any, bool]], paths: list[list[str]], method: str) -> None:
+    url_map = random_map(rules)
+    if url_map is None:
         return
     urls = MapURLs(url_map)
     for segments in paths:

@@ -15,8 +15,16 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
-from test_werkzeug_fastmatch import METHODS, PATHS, RULE_SETS, SEGMENT, make_map, rule_text
+from test_werkzeug_fastmatch import (
+    METHODS,
+    PATHS,
+    RANDOM_METHODS,
+    RANDOM_PATHS,
+    RANDOM_RULES,
+    RULE_SETS,
+    make_map,
+    random_map,
+)
 from werkzeug.routing import Map, Rule
 from werkzeug.test import EnvironBuilder
 from wsgihub_werkzeug.fastmatch import Handed
@@ -119,23 +127,10 @@ def test_a_handed_match_fits_only_the_adapter_matching_the_same_thing() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.tuples(rule_text(), st.sampled_from([None, ("GET",), ("POST",)]), st.booleans()), min_size=1, max_size=6
-    ),
-    st.lists(st.lists(SEGMENT, min_size=0, max_size=4), min_size=1, max_size=12),
-    st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"]),
-)
+@given(RANDOM_RULES, RANDOM_PATHS, RANDOM_METHODS)
 def test_random_rule_sets(rules: list[tuple[str, Any, bool]], paths: list[list[str]], method: str) -> None:
-    built = []
-    for index, (text, methods, strict) in enumerate(rules):
-        try:
-            built.append(Rule(text, endpoint=f"e{index}", methods=methods, strict_slashes=strict))
-        except ValueError:
-            continue
-    try:
-        url_map = make_map(built)
-    except ValueError:
+    url_map = random_map(rules)
+    if url_map is None:
         return
     urls = MapURLs(url_map)
     urls.match("/", method)
