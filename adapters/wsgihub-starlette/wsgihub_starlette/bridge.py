@@ -159,7 +159,7 @@ class Bridge:
         request = _current.get()
         if request is not None:
             hosts = request[0].hosts
-            if not hosts.wildcard and (hosts.trusted or hosts.exact):
+            if hosts.restricts:
                 host = request_host(environ)
                 if not hosts.allows(host):
                     raise UntrustedHostError(f"Host {host!r} is not trusted by the hub (a Starlette/FastAPI mount)")
