@@ -669,7 +669,7 @@ def _fix_and_stop(served: ServeProcess, module: Path) -> None:
     url = served.url(timeout=20)
     assert requests.get(url + "/r/", timeout=5).text == "fixed"
     served.signal(signal.SIGTERM)
-    assert served.wait(timeout=15) == 0
+    assert served.wait(timeout=15) == 0, served.stderr
 
 
 @pytest.mark.live
@@ -727,6 +727,54 @@ def test_reload_sees_a_fix_made_while_the_failed_child_exits(tmp_path: Path) -> 
         served.wait_for_line("^MARKER failed child exiting$")
         _fix_and_stop(served, module)
     assert any("failing_app.py changed; reloading" in line for line in served.stderr), served.stderr
+
+
+#: An app whose process, as it exits, prints a marker and then waits until the test opens
+#: the FIFO ``HOLD`` for writing and closes it: the process ends when the test says so.
+_HELD_AT_EXIT = textwrap.dedent(
+    """
+    import atexit
+
+    def _hold():
+        print("MARKER child exiting", flush=True)
+        with open(HOLD) as fifo:
+            fifo.read()
+
+    atexit.register(_hold)
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"held"]
+    """
+)
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("server", [[], ["--workers", "1"]], ids=["waitress", "gunicorn"])
+def test_reload_stopped_while_it_restarts_the_child_exits_0(tmp_path: Path, server: list[str]) -> None:
+    """--reload: SIGTERM to the parent while it replaces the child stops it, exit 0.
+
+    The parent forwarded the stop to the next child as soon as it started it,
+    before that child had handlers of its own: the child died of the SIGTERM and
+    the parent exited with hupper's ``sys.exit(-15)``, status 241.  Here the
+    old child (a gunicorn master's worker) holds its exit until the SIGTERM is
+    sent, so it is always pending when the new child starts (one gunicorn worker:
+    the one that holds).
+    """
+    hold = tmp_path / "hold.fifo"
+    os.mkfifo(hold)
+    module = tmp_path / "held_app.py"
+    module.write_text(_HELD_AT_EXIT.replace("HOLD", repr(str(hold))))
+    args = ["--mount", "/r=held_app:app", "--port", "0", "--reload", *server]
+    with ServeProcess(args, pythonpath=[tmp_path]) as served:
+        url = served.url()
+        assert requests.get(url + "/r/", timeout=5).text == "held"
+        module.write_text(_RELOADABLE.replace("VERSION", "new"))  # a change: the parent restarts
+        served.wait_for_line("^MARKER child exiting$", timeout=20)
+        served.signal(signal.SIGTERM)  # the parent queues it until the old child has ended
+        with open(hold, "w"):
+            pass  # now it may end
+        assert served.wait(timeout=20) == 0, served.stderr
 
 
 @pytest.mark.live

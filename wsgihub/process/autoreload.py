@@ -39,6 +39,7 @@ import contextlib
 import glob
 import importlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -122,9 +123,11 @@ def run_with_reloader(
 
     In the parent this never returns: it runs until SIGINT/SIGTERM, stops the
     child with SIGTERM (both signals: the child drains) and exits with the
-    child's exit code.  Called again *inside* the child
-    (the pattern where ``worker_path`` is the function calling this), it
-    returns hupper's reloader proxy at once, so one entry point serves both.
+    child's exit code (0 for a child that SIGTERM ended before it had a
+    handler for it: stopped while the parent was replacing it).  Called
+    again *inside* the child (the pattern where ``worker_path`` is the
+    function calling this), it returns hupper's reloader proxy at once, so
+    one entry point serves both.
 
     ``extra_files`` are watched as well (globs allowed); ``interval`` is the
     polling period and the minimum time between restarts, in seconds;
@@ -251,6 +254,14 @@ class _Reloader(Reloader):  # type: ignore[misc]
     def _run_worker(self) -> tuple[str, int | None]:
         """One child's run; a child exiting with :data:`NOTHING_TO_WATCH` ends the parent (2).
 
+        A stop that ends a child by the SIGTERM itself ends the parent with 0,
+        not with hupper's ``sys.exit(-15)`` (exit status 241): that child had
+        no handler for it yet.  A stop signal that comes while the parent
+        replaces a child waits in hupper's control pipe and is sent to the
+        next child as soon as it is started, long before it sets its handlers
+        (and one that comes as a child starts finds it so too).  That child
+        had nothing to drain: the stop asked for is done.
+
         (hupper's own, private, method: were it renamed, this would never be
         called and such a child would only wait for a change, as before.)
         """
@@ -260,6 +271,8 @@ class _Reloader(Reloader):  # type: ignore[misc]
         result, code = super()._run_worker()
         if result == WorkerResult.WAIT and code == NOTHING_TO_WATCH:
             return WorkerResult.EXIT, 2
+        if result == WorkerResult.EXIT and code == -signal.SIGTERM:
+            return WorkerResult.EXIT, 0
         return result, code
 
     def _wait_for_changes(self) -> tuple[str, int | None]:
