@@ -206,10 +206,11 @@ def test_each_line_names_its_own_peg(log_format: str) -> None:
     assert named == mine * 2
 
 
-def _get(app: Any, path: str) -> None:
+def _get(app: Any, path: str, extra: dict[str, Any] | None = None) -> None:
     """One WSGI request through ``app``, its body read and closed (the line handed over)."""
     environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path, "REMOTE_ADDR": "10.0.0.1",
-               "HTTP_HOST": "localhost", "SERVER_NAME": "localhost", "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+               "HTTP_HOST": "localhost", "SERVER_NAME": "localhost", "SERVER_PORT": "80", "wsgi.url_scheme": "http",
+               **(extra or {})}
     body = app(environ, lambda status, headers, exc_info=None: None)
     try:
         b"".join(body)
@@ -247,3 +248,35 @@ def test_lines_follow_the_loggers_handlers_and_filters_as_they_change() -> None:
     assert seen == ["GET /two", "GET /hidden-1"]
     # a record is written at once, and its write flushes what was queued before it
     assert [line.split('"')[1] for line in stream.getvalue().splitlines()] == ["GET /two", "GET /one", "GET /five"]
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_another_layers_id_is_the_same_in_the_queue_and_in_a_record(log_format: str) -> None:
+    """An ID from another layer that a line must escape: the same line queued or as a record."""
+    records: list[logging.LogRecord] = []
+
+    class Records(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    hub = Hub()
+    hub.mount("/", lambda e, s: (s("200 OK", []), [b"ok"])[1], name="root")
+    outer_ids = ['bad "id" \\ \n\u00e9\u2028', "outer-1", "a b"]
+    with _access_log(log_format) as (log, handler, stream):
+        app = AccessLog(hub, log_format=log_format, logger=log.logger)  # IDs left to another layer
+        for outer_id in outer_ids:
+            _get(app, "/x", {"wsgihub.request_id": outer_id})
+        handler.flush()
+        queued = _taken(stream).split("\n")[:-1]  # (not splitlines(): a JSON line may hold U+2028)
+        log.logger.addHandler(Records())
+        for outer_id in outer_ids:
+            _get(app, "/x", {"wsgihub.request_id": outer_id})
+        as_records = _taken(stream).split("\n")[:-1]
+    # a record's ID: as it came for JSON lines, the line's escaped column for text lines (as before)
+    columns = outer_ids if log_format == "json" else [line.rsplit(" ", 1)[1] for line in queued]
+    assert [record.request_id for record in records] == columns  # type: ignore[attr-defined]
+    assert [record.getMessage() for record in records] == as_records
+    without_time = [line.split(" ", 1)[1] for line in as_records]
+    assert without_time == [line.split(" ", 1)[1] for line in queued]
+    if log_format == "json":
+        assert [json.loads(line)["request_id"] for line in queued] == outer_ids
