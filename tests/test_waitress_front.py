@@ -385,3 +385,49 @@ def test_when_the_work_stays_a_layer() -> None:
     stack = front_stack(hub, None)
     assert type(front(hub, None)) is type(stack.app)
     assert stack.inner is not None and stack.inner is not stack.app
+
+
+def _raw_head(url: str, request: bytes) -> bytes:
+    """The response head the server sends for ``request`` (one connection), without its Date line."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head = data.partition(b"\r\n\r\n")[0]
+    return b"\r\n".join(line for line in head.split(b"\r\n") if not line.startswith(b"Date: "))
+
+
+def test_the_id_header_line_sits_where_the_layer_puts_it() -> None:
+    """The task's head is byte for byte the layer's: app headers sorting before and after the ID's."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(
+            "200 OK",
+            [("zz-after", "1"), ("X-Request-Ic", "2"), ("a-before", "3"), ("x-request-ie", "4"), ("Zz-After", "5")],
+        )
+        return [b"ok"]
+
+    hub = Hub()
+    hub.mount("/", app, name="plain")
+    request = b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Request-ID: t-head-bytes\r\n\r\n"
+    heads = {}
+    for in_server in (True, False):
+        with serving(front_stack(hub, SimpleNamespace()), in_server=in_server) as (url, server):
+            assert server.in_server_work is in_server
+            heads[in_server] = _raw_head(url, request)
+    assert heads[True] == heads[False]
+    assert heads[True].split(b"\r\n")[1:] == [
+        b"A-Before: 3",
+        b"Content-Length: 2",
+        b"Server: waitress",
+        b"X-Request-Ic: 2",
+        b"X-Request-Id: t-head-bytes",
+        b"X-Request-Ie: 4",
+        b"Zz-After: 1",
+        b"Zz-After: 5",
+    ]

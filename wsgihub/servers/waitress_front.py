@@ -56,6 +56,8 @@ import hashlib
 import importlib.metadata
 import inspect
 import time
+from bisect import bisect_right
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from waitress.buffers import ReadOnlyFileBasedBuffer
@@ -67,6 +69,7 @@ from waitress.utilities import build_http_date
 from ..accesslog import announced_length
 from ..proxy import ORIG_KEY  # where the forwarded-header layer keeps what it replaced
 from ..requestid import ENVIRON_KEY, REQUEST_ID_VAR, VALID_ID, new_request_id
+from ..requestid import _take as _take_id  # new_request_id's pool, a Python call less per request
 
 if TYPE_CHECKING:
     from ..accesslog import AccessLog
@@ -88,6 +91,8 @@ _perf = time.perf_counter
 _valid = VALID_ID.fullmatch
 _set_id = REQUEST_ID_VAR.set
 _reset_id = REQUEST_ID_VAR.reset
+#: A response header's name (where the ID header's line goes among the sorted ones).
+_header_name = itemgetter(0)
 #: Response headers waitress's ``build_response_header`` reads from the app's: not an ID header here.
 _WAITRESS_OWN = ("content-length", "date", "server", "via", "connection", "transfer-encoding")
 
@@ -194,9 +199,11 @@ def channel_class(request_id_header: str | None, access_log: AccessLog | None) -
     """
     attributes: dict[str, Any] = {"access_log": access_log}
     if request_id_header is not None:
+        # as waitress's build_response_header writes every header name
+        id_header = "-".join([part.capitalize() for part in request_id_header.split("-")])
         attributes.update(
-            # as waitress's build_response_header writes every header name
-            id_header="-".join([part.capitalize() for part in request_id_header.split("-")]),
+            id_header=id_header,
+            id_line=f"{id_header}: ",
             id_key="HTTP_" + request_id_header.upper().replace("-", "_"),
             id_lower=request_id_header.lower(),
         )
@@ -212,6 +219,8 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
 
     #: The ID header's name as waitress writes it (``X-Request-Id`` for ``X-Request-ID``).
     id_header: str = ""
+    #: The start of its line in the response's head (``X-Request-Id: ``).
+    id_line: str = ""
     #: Its environ key (``HTTP_X_REQUEST_ID``; ``None``: no request IDs).
     id_key: str | None = None
     #: Its name in lower case, as the app's headers are compared with it.
@@ -239,9 +248,12 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
         """The response's head (waitress's own), with the request's ID header unless the app set one.
 
         The app's headers are normalized as waitress does (``x-request-id``
-        -> ``X-Request-Id``); the ID header, added after them, is already in
-        that form, and is sorted in with the rest: the bytes are the ones
-        waitress writes when a layer adds the header.
+        -> ``X-Request-Id``); the ID header is already in that form, and its
+        line goes where waitress's sort puts it, made without waitress's
+        ``%`` formatting (a sort key call and a format less, about 1,500 CPU
+        instructions): the bytes are the ones waitress writes when a layer
+        adds the header, and :attr:`response_headers` holds it where
+        waitress's list does (after the app's headers).
         """
         version = self.version
         # Figure out whether the connection should be closed.
@@ -269,9 +281,8 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
             # replace with properly capitalized version
             response_headers.append((headername, headerval))
 
-        missing_id = self.missing_id
-        if missing_id is not None:
-            response_headers.append((self.id_header, missing_id))
+        # the ID header goes in after the app's headers (below, once the others are sorted)
+        app_headers = len(response_headers)
 
         # Overwrite the response headers we have with normalized ones
         self.response_headers = response_headers
@@ -325,7 +336,17 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
         # NB: sorting headers needs to preserve same-named-header order
         # as per RFC 2616 section 4.2; thus the key=lambda x: x[0] here;
         # rely on stable sort to keep relative position of same-named headers
-        next_lines = ["%s: %s" % hv for hv in sorted(self.response_headers, key=lambda x: x[0])]  # noqa: UP031
+        ordered = sorted(self.response_headers, key=lambda x: x[0])
+        next_lines = ["%s: %s" % hv for hv in ordered]  # noqa: UP031
+        missing_id = self.missing_id
+        if missing_id is not None:
+            # where the stable sort puts it: no other header has its name (the app
+            # set none, waitress's own are refused as ID headers: unsupported())
+            id_header = self.id_header
+            next_lines.insert(
+                bisect_right(ordered, id_header, key=_header_name), self.id_line + missing_id
+            )
+            response_headers.insert(app_headers, (id_header, missing_id))
         lines = [first_line, *next_lines]
         res = "%s\r\n\r\n" % "\r\n".join(lines)  # noqa: UP031 - waitress's
 
@@ -339,7 +360,10 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
         if id_key is not None:
             request_id = environ.get(id_key)
             if request_id is None or _valid(request_id) is None:
-                request_id = new_request_id()
+                try:
+                    request_id = _take_id()
+                except IndexError:  # none made ahead: new_request_id makes more
+                    request_id = new_request_id()
             environ[ENVIRON_KEY] = request_id
             token = _set_id(request_id)
         else:
