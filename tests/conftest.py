@@ -17,21 +17,28 @@ def plugins() -> Any:
     return make_plugins(autoload=False)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _sighup_as_a_terminal_leaves_it() -> Iterator[None]:
-    """SIGHUP at its default while the suite runs, also when it was started under ``nohup``.
+#: Signals a shell leaves ignored for what it starts, and what the suite sets them to meanwhile:
+#: SIGHUP under ``nohup``; SIGINT for a background job of a non-interactive shell
+#: (``bash -c 'tests &'``), where Python does not install its KeyboardInterrupt handler.
+_UNIGNORED = {signal.SIGHUP: signal.SIG_DFL, signal.SIGINT: signal.default_int_handler}
 
-    wsgihub leaves an ignored SIGHUP ignored (as gunicorn and CherryPy do:
+
+@pytest.fixture(autouse=True, scope="session")
+def _ignored_signals_as_a_terminal_leaves_them() -> Iterator[None]:
+    """SIGHUP and SIGINT at their defaults while the suite runs, also when started with them ignored.
+
+    wsgihub leaves an ignored signal ignored (as gunicorn and CherryPy do:
     ``nohup wsgihub serve`` must survive the terminal), and every server the
-    tests start inherits this process's disposition: under ``nohup`` the
-    SIGHUP tests (graceful restart, rolling restarts behind haproxy) would
-    test ``nohup`` instead.  The disposition is put back at the end.
+    tests start inherits this process's disposition: with SIGHUP or SIGINT
+    ignored (``nohup``, a background job of a script) the signal tests
+    (graceful restart, Ctrl-C, rolling restarts behind haproxy) would test
+    that instead.  The dispositions are put back at the end.
     """
-    before = signal.getsignal(signal.SIGHUP)
-    if before == signal.SIG_IGN:
-        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    ignored = [signum for signum in _UNIGNORED if signal.getsignal(signum) == signal.SIG_IGN]
+    for signum in ignored:
+        signal.signal(signum, _UNIGNORED[signum])
     try:
         yield
     finally:
-        if before == signal.SIG_IGN:
-            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        for signum in ignored:
+            signal.signal(signum, signal.SIG_IGN)
