@@ -188,16 +188,22 @@ def _lines(path: str) -> int:
         return 0
 
 
-def _flushed(pid: int, path: str, expected: int) -> None:
-    """Make the server write its queued lines (SIGUSR2) and wait until the file holds ``expected``.
+#: Requests made before the measured ones (``--callgrind``).
+_WARM_UP = 300
+
+
+def _flushed(pid: int, path: str, made: int) -> None:
+    """Make the server write its queued lines (SIGUSR2); wait for those of ``made`` requests but the last.
 
     Waitress closes a response's body (and the line is queued) after its bytes
     went out, so the line of the last answer read may not be queued yet: the
-    callers ask for one line fewer than the requests made.  With one thread,
-    waitress runs a connection's next request only after the last one closed,
-    so every earlier line is queued when the last answer is read.
+    file is waited on for one line fewer than the requests made.  With one
+    thread, waitress runs a connection's next request only after the last one
+    closed, so every earlier line is queued when the last answer is read.
     """
     import signal
+
+    expected = made - 1
 
     os.kill(pid, signal.SIGUSR2)
     deadline = time.monotonic() + 300
@@ -281,10 +287,10 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
                     raise RuntimeError(f"wsgihub serve ({variant}) under valgrind did not start") from None
                 time.sleep(0.5)
         with sock:
-            for _ in range(300):
+            for _ in range(_WARM_UP):
                 _get(port, sock)
             if with_log:
-                _flushed(server.pid, log_file, 300 - 1)
+                _flushed(server.pid, log_file, _WARM_UP)
             time.sleep(1.5)
             pid = str(server.pid)
             subprocess.run(["callgrind_control", "-z", pid], capture_output=True, check=True)
@@ -292,7 +298,7 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
             for _ in range(requests):
                 _get(port, sock)
             if with_log:
-                _flushed(server.pid, log_file, 300 + requests - 1)
+                _flushed(server.pid, log_file, _WARM_UP + requests)
             time.sleep(2.5)
             subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=True)
             subprocess.run(["callgrind_control", "--dump=measured", pid], capture_output=True, check=True)
