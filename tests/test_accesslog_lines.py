@@ -1,8 +1,9 @@
 """The access log's lines, column by column, against the formulas they are defined by.
 
 The handler's thread writes a batch of lines with shortcuts (the second of
-the previous line kept, a JSON duration written without ``round``/``repr``,
-each distinct request's columns and each byte count made once per batch);
+the previous line kept, a duration written from whole microseconds and a
+table, each distinct request's columns and each byte count made once per
+batch);
 these tests draw many values and compare every line with what the plain
 formulas give.
 """
@@ -13,9 +14,12 @@ import io
 import itertools
 import json
 import logging
+import math
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 from unittest import mock
 
@@ -90,31 +94,50 @@ def _time(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)) + f".{int((when - second) * 1000):03d}Z"
 
 
-#: Finite durations in seconds, from far below a microsecond to far above a human lifetime.
-_durations = st.floats(min_value=-1e300, max_value=1e300, allow_nan=False, allow_infinity=False)
+#: Durations in seconds, from far below a microsecond to far above a human lifetime, and none.
+_durations = st.floats(min_value=-1e12, max_value=1e12) | st.sampled_from([math.nan, math.inf, -math.inf])
 #: When a request came in: 1970 up to the year ~2096.
 _times = st.floats(min_value=0.0, max_value=4e9, allow_nan=False, allow_infinity=False)
+
+#: A text line's duration: milliseconds, exactly three decimals; a JSON line's: the shortest decimal.
+_TEXT_MS = re.compile(r"(0|[1-9][0-9]*)\.[0-9]{3}")
+_JSON_MS = re.compile(r"(0|[1-9][0-9]*)\.(0|[0-9]{0,2}[1-9])")
+
+
+def _check_duration(written: str, seconds: float, log_format: str) -> None:
+    """``written`` is ``seconds`` in milliseconds to the microsecond (0 for no duration: negative, NaN, infinite)."""
+    assert (_TEXT_MS if log_format == "text" else _JSON_MS).fullmatch(written), written
+    if not 0.0 <= seconds < math.inf:
+        assert Decimal(written) == 0, (written, seconds)
+        return
+    exact = Decimal(seconds) * 1000
+    # half a microsecond, and what seconds * 1e6 may be off in a float
+    assert abs(Decimal(written) - exact) <= Decimal("0.0005") + exact * Decimal("1e-15"), (written, seconds)
 
 
 @settings(max_examples=3000, deadline=None)
 @given(started=_times, duration=_durations)
-@example(started=0.0, duration=0.0625e-3)  # a tie: 0.0625 ms -> 0.062 (half to even)
-@example(started=0.0, duration=0.0005e-3)  # below a thousandth of a millisecond -> 0.0
-@example(started=0.0, duration=-0.0001e-3)  # -> -0.0
-@example(started=0.0, duration=999999999.9999996)  # just below 1e12 ms, rounded up to it
-@example(started=0.0, duration=1e9)  # 1e12 ms: repr's own form past it
-@example(started=1.0, duration=1e13)  # 1e16 ms: 1e+16
-def test_a_json_lines_duration_is_reprs_of_round(
+@example(started=0.0, duration=0.0625e-3)  # 62.5 µs: 0.063
+@example(started=0.0, duration=0.0005e-3)  # half a microsecond: 0.001
+@example(started=0.0, duration=0.0004e-3)  # below half a microsecond: 0.0
+@example(started=0.0, duration=-0.0001e-3)  # negative: 0.0
+@example(started=0.0, duration=999999999.9999996)  # just below 1e12 ms
+@example(started=1.0, duration=1e13)  # 1e16 ms: written out, not 1e+16
+@example(started=1.0, duration=math.nan)
+def test_a_lines_duration_is_its_milliseconds_to_the_microsecond(
     json_now: tuple[AccessLog, io.StringIO], started: float, duration: float
 ) -> None:
-    """``duration_ms`` is ``repr(round(ms, 3))`` of the line's ``(ended - started) * 1000.0``, for any float."""
+    """``duration_ms`` is ``(ended - started)`` in ms rounded to the µs, the shortest decimal; 0 for none.
+
+    The same number as the text line's ``ms`` column, which always has three decimals.
+    """
     log, stream = json_now
     ended = started + duration
     _request(log, started, ended)
     line = _taken(stream)
-    expected = repr(round((ended - started) * 1000.0, 3))
-    assert f', "duration_ms": {expected}, "mount": ' in line, (line, expected)
-    assert json.loads(line)["duration_ms"] == float(expected)
+    written = line.split('"duration_ms": ', 1)[1].split(",", 1)[0]
+    _check_duration(written, ended - started, "json")
+    assert json.loads(line)["duration_ms"] == float(written)
 
 
 @settings(max_examples=300, deadline=None)
@@ -140,13 +163,17 @@ def test_every_line_of_a_batch_has_its_own_time_duration_and_bytes(
     written = _taken(stream).splitlines()
     assert len(written) == len(lines)
     for line, (started, duration, sent) in zip(written, lines, strict=True):
-        ms = (started + duration - started) * 1000.0
+        seconds = started + duration - started
         if log_format == "json":
             record = json.loads(line)
             assert (record["time"], record["bytes"]) == (_time(started), sent)
-            assert f'"duration_ms": {round(ms, 3)!r},' in line
+            ms = line.split('"duration_ms": ', 1)[1].split(",", 1)[0]
         else:
-            assert line.startswith(f'{_time(started)} 10.0.0.1 "GET /a" 200 {"-" if sent is None else sent} {ms:.3f}ms '), line
+            head = f'{_time(started)} 10.0.0.1 "GET /a" 200 {"-" if sent is None else sent} '
+            assert line.startswith(head), line
+            ms, unit = line[len(head):].split(" ", 1)[0][:-2], line[len(head):].split(" ", 1)[0][-2:]
+            assert unit == "ms", line
+        _check_duration(ms, seconds, log_format)
 
 
 @pytest.mark.parametrize("when", [0.0, 0.9995, 1.0, 1764590000.9999998, 1764590001.0, 4e9 - 1e-6])

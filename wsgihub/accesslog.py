@@ -29,7 +29,9 @@ value is unknown)::
      "endpoint": "user", "request_id": "0f3a...", "remote_addr": "127.0.0.1"}
 
 - ``time`` is when the request came in (UTC); ``duration_ms`` runs until the
-  server closed the response body.
+  server closed the response body, in milliseconds to the microsecond
+  (:func:`_micros`): three decimals in a text line, the shortest decimal in
+  JSON (``0.25``, ``12.0``).
 - ``path`` is the path as the client sent it, percent-encoded: the server's
   ``SCRIPT_NAME + PATH_INFO`` before the hub moved the mount prefix (PEP 3333
   gives the path's bytes decoded as latin-1) with every byte that is not
@@ -84,12 +86,9 @@ import os
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import Token
-from itertools import repeat
 from json.encoder import encode_basestring as _json_string
-from operator import call as _call
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_from_bytes
@@ -135,24 +134,28 @@ _floor = math.floor
 _wall = time.time
 _INFO = logging.INFO
 
-#: One request's values as a handler queues them, all atoms or tuples of atoms
-#: (the garbage collector stops tracking them at its first pass, however long
-#: they wait): ``(started, ended, path, status, bytes, request_id, peg, where)``.
-#: ``started`` and ``ended`` are ``time.perf_counter()`` values; ``path`` is
-#: not yet percent-encoded; ``request_id`` is safe in a line as it is (a
-#: text column, the inside of a JSON string: see :meth:`AccessLog._outside_id`); ``peg`` is the ``id()`` of the peg that
-#: served the request (0: none); ``where`` is :data:`Where`, the environ's
-#: values read with one C call.  ``where``'s script name and path info (and
-#: the method and host) are what the peg's adapter is asked the endpoint with,
-#: in the handler's thread, once per distinct request in a batch.
-Values = tuple[float, float, str, str | None, int | None, str | None, int, "Where"]
+#: One request's values, all atoms: :data:`Where` and then ``(path, status, peg,
+#: started, ended, bytes, request_id)``.  A handler's queue, a list, holds them
+#: one after the other, :data:`WIDTH` items a request (``list.extend`` of the
+#: tuple, one C call: no tuple per request waits in the queue, so none is left
+#: for the garbage collector to look at, and the handler's thread takes a batch
+#: with a slice).  ``path`` is the path as received, not yet
+#: percent-encoded; ``peg`` is the ``id()`` of the peg that served the request (0:
+#: none); ``started`` and ``ended`` are ``time.perf_counter()`` values, ``ended -
+#: started`` finite and not negative; ``request_id`` is safe in a line as it is
+#: (a text column, the inside of a JSON string: see :meth:`AccessLog._outside_id`).
+#: :data:`Where`'s method, script name, path info and host are what the peg's
+#: adapter is asked the endpoint with, in the handler's thread, once per distinct
+#: request in a batch.
+Values = tuple[str, str, str, str, "str | None", str, "str | None", int, float, float, "int | None", "str | None"]
+
+#: How many items one request's :data:`Values` are.
+WIDTH = 12
 
 #: ``(method, script_name, path_info, remote_addr, host)`` of a request (``remote_addr``
-#: ``""`` and ``host`` ``None`` when unknown).
+#: ``""`` and ``host`` ``None`` when unknown): the first five of :data:`Values`.
 Where = tuple[str, str, str, str, str | None]
 
-#: The environ's values a line needs, in one C call (KeyError: one missing, see :func:`_where_slowly`).
-_where = itemgetter("REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "REMOTE_ADDR", "HTTP_HOST")
 #: The path as received (KeyError: one missing).
 _script_path = itemgetter("SCRIPT_NAME", "PATH_INFO")
 
@@ -168,8 +171,24 @@ def _where_slowly(environ: Environ) -> Where:
     )
 
 
-#: Formats a batch of :data:`Values` into lines, each ending in a newline.
+#: Formats a batch -- :data:`Values` one after the other, flat -- into lines, each ending in a newline.
 FormatBatch = Callable[..., str]
+
+
+def _records(flat: Sequence[Any]) -> Iterator[Values]:
+    """The :data:`Values` of a flat batch, one request's at a time (a tuple zip reuses)."""
+    return zip(*[iter(flat)] * WIDTH, strict=True)
+
+
+def _micros(seconds: float) -> int:
+    """A duration in whole microseconds, rounded half up (a line's ``duration_ms`` is this / 1000)."""
+    return _floor(seconds * 1e6 + 0.5)
+
+
+#: ``.000ms `` to ``.999ms ``: a text line's fraction of a millisecond and what follows it.
+_TEXT_FRACTIONS = [f".{us:03d}ms " for us in range(1000)]
+#: ``.0``, ``.001`` ... ``.999``: a JSON number's fraction of a millisecond, shortest (``repr`` of the float).
+_JSON_FRACTIONS = [f".{us:03d}".rstrip("0") if us else ".0" for us in range(1000)]
 
 
 def endpoint_of(environ: Environ) -> tuple[str | None, str | None]:
@@ -484,16 +503,16 @@ class AccessLog:
                 queue = handler.queue_for(self.format_batch)
                 self._direct = (None if queue is None else [handler], handler, queue)
             if queue is None:  # stdout: now
-                handler.write_text(self.format_batch((values,)))
+                handler.write_text(self.format_batch(values))
             else:
-                queue.append(values)
+                queue.extend(values)
                 if handler._flusher is None:
                     handler._start_flusher()
             return
         if environ is None:
-            method, script_name, path_info, _remote, host = values[7]
+            method, script_name, path_info, _remote, host, _path, _status, peg_id = values[:8]
             environ = {"REQUEST_METHOD": method, "SCRIPT_NAME": script_name, "PATH_INFO": path_info}
-            peg = self._pegs.get(values[6]) if values[6] else None
+            peg = self._pegs.get(peg_id) if peg_id else None
             if peg is not None:
                 environ["pegboard.peg"] = peg
             if host is not None:
@@ -551,25 +570,31 @@ class AccessLog:
         # caches (the same dict it clears when a level changes), else ask.
         if not (self._levels.get(_INFO) or logger.isEnabledFor(_INFO)) or logger.disabled:
             return
-        try:  # the environ's values in one C call
-            where = _where(environ)
-        except KeyError:
-            where = _where_slowly(environ)
         peg = environ.get("pegboard.peg")
         try:  # one lookup instead of id() and a test whether the peg is kept
             peg_id = self._peg_ids[peg]
         except (KeyError, TypeError):
             peg_id = self._peg_id(peg)
-        values: Values = (
-            started,
-            _perf(),
-            path,
-            status,
-            sent,
-            request_id if request_id is not None else self._outside_id(environ.get(ENVIRON_KEY)),
-            peg_id,
-            where,
-        )
+        if request_id is None:
+            request_id = self._outside_id(environ.get(ENVIRON_KEY))
+        # one tuple, built at once (a concatenation of two costs more)
+        try:
+            values: Values = (
+                environ["REQUEST_METHOD"],
+                environ["SCRIPT_NAME"],
+                environ["PATH_INFO"],
+                environ["REMOTE_ADDR"],
+                environ["HTTP_HOST"],
+                path,
+                status,
+                peg_id,
+                started,
+                _perf(),
+                sent,
+                request_id,
+            )
+        except KeyError:
+            values = _where_slowly(environ) + (path, status, peg_id, started, _perf(), sent, request_id)
         only, handler, queue = self._direct
         # the handlers compared with a list of the one handler: one C call
         # (a handler list and a queue of the direct case are never None)
@@ -579,7 +604,7 @@ class AccessLog:
             and not logger.filters
             and not handler.filters  # type: ignore[union-attr]
         ):
-            queue.append(values)  # type: ignore[union-attr]
+            queue.extend(values)  # type: ignore[union-attr]
         else:
             self._queue(values, environ)
 
@@ -617,15 +642,24 @@ class AccessLog:
         if not logger.isEnabledFor(_INFO):
             return
         peg_id = self._peg_id(peg)
+        now = _perf()
+        if ended is None:
+            ended = now
+        if not (math.isfinite(started) and 0.0 <= ended - started < math.inf):  # a duration of 0
+            started = ended = started if math.isfinite(started) else now
         values: Values = (
-            started,
-            _perf() if ended is None else ended,
+            method,
+            script_name,
+            path_info,
+            remote_addr or "",
+            host,
             path,
             None if status is None else str(status),
+            peg_id,
+            started,
+            ended,
             sent,
             self._outside_id(request_id),
-            peg_id,
-            (method, script_name, path_info, remote_addr or "", host),
         )
         self._queue(values, None)
 
@@ -637,8 +671,7 @@ class AccessLog:
         request's own environ.
         """
         logger = self.logger
-        started, ended, path, status, sent, request_id, peg_id, where = values
-        method, script_name, path_info, remote, host = where
+        method, script_name, path_info, remote, host, path, status, peg_id, started, ended, sent, request_id = values
         mount, endpoint = endpoint_of(environ)
         fields: dict[str, Any] = {
             "time": self._clock.format(started + (_wall() - _perf())),
@@ -646,7 +679,7 @@ class AccessLog:
             "path": _percent_encoded(path),
             "status": _status_code(status),
             "bytes": sent,
-            "duration_ms": round((ended - started) * 1000.0, 3),
+            "duration_ms": _micros(ended - started) / 1000,
             "mount": mount,
             "endpoint": endpoint,
             "request_id": request_id,
@@ -655,27 +688,29 @@ class AccessLog:
         if request_id is not None and "\\" in request_id and self.log_format == "json":
             fields["request_id"] = json.loads(f'"{request_id}"')  # as it came (see _outside_id)
         names = {(peg_id, method, script_name, path_info, host): (mount, endpoint)}
-        line = self.format_batch((values,), names)[:-1]
+        line = self.format_batch(values, names)[:-1]
         record = logger.makeRecord(logger.name, _INFO, __file__, 0, line, (), None)
         record.__dict__.update(fields)
         logger.handle(record)
 
-    def _text_batch(self, batch: Sequence[Values], names: _Names | None = None) -> str:
-        """Text lines for ``batch`` (each ending in a newline).
+    def _text_batch(self, batch: Sequence[Any], names: _Names | None = None) -> str:
+        """Text lines for ``batch`` (:data:`Values` one after the other; each line ends in a newline).
 
         The handler's thread runs the loop once per line, so it is kept to
-        what varies per line.  A line is five pieces of text that are the
-        same for every line of one request (mount, method, path, status,
-        client) and the time, bytes, duration and ID between them: each
-        distinct request's pieces are made once per batch, spaces and ``ms``
-        included, and the line is one f-string of seven pieces (no format
-        string parsed per line: %-formatting the line cost ~20% more).  The
-        time is looked at as the fraction past the second already formatted
+        what varies per line.  A line is pieces of text that are the same
+        for every line of one request (mount, method, path, status, client)
+        and the time, bytes, duration and ID between them: each distinct
+        request's pieces are made once per batch, spaces included, and the
+        line is one f-string (no format string parsed per line:
+        %-formatting the line cost ~20% more).  The time is looked at as
+        the fraction past the second already formatted
         (:meth:`_Clock.format` only for another second) and ``math.floor``
         takes the milliseconds' index: ``int()`` of a float costs ~450 CPU
-        instructions more, twice a line (floor and int agree on the
-        non-negative numbers they are given).  The bytes, a few distinct
-        numbers, are formatted once per batch.
+        instructions more (floor and int agree on the non-negative numbers
+        they are given).  The bytes, a few distinct numbers, are formatted
+        once per batch.  The duration is whole microseconds (:func:`_micros`),
+        written as the milliseconds and a table's ``.µµµms``: ~600 CPU
+        instructions a line less than ``f"{ms:.3f}"``.
         """
         if names is None:
             names = {}
@@ -686,11 +721,13 @@ class AccessLog:
         sizes: dict[int | None, str] = {None: "- "}
         lines: list[str] = []
         append = lines.append
-        for started, ended, path, status, sent, request_id, peg, where in batch:
-            key = (peg, path, status, where)
+        for method, script_name, path_info, remote, host, path, status, peg, started, ended, sent, request_id in _records(
+            batch
+        ):
+            key = (method, script_name, path_info, remote, host, path, status, peg)
             pieces = columns.get(key)
             if pieces is None:
-                pieces = columns[key] = self._text_columns(peg, path, status, where, names)
+                pieces = columns[key] = self._text_columns(key, names)
             head, tail = pieces
             fraction = started + offset - second
             if not 0.0 <= fraction < 1.0:  # the first line, or the next second
@@ -700,31 +737,28 @@ class AccessLog:
             size = sizes.get(sent)
             if size is None:
                 size = sizes[sent] = f"{sent} "
+            duration = _floor((ended - started) * 1e6 + 0.5)  # _micros(), inlined
             append(
                 f"{stamp}{_MILLIS[_floor(fraction * 1000)]}{head}{size}"
-                f"{(ended - started) * 1000.0:.3f}{tail}{request_id or '-'}\n"
+                f"{duration // 1000}{_TEXT_FRACTIONS[duration % 1000]}{tail}{request_id or '-'}\n"
             )
         return "".join(lines)
 
-    def _text_columns(self, peg: int, path: str, status: str | None, where: Where, names: _Names) -> tuple[str, str]:
-        """A text line's pieces around its bytes: ``' client "method path" status '`` and ``'ms mount endpoint '``."""
-        method, _script, _info, remote, _host = where
+    def _text_columns(self, key: _PartKey, names: _Names) -> tuple[str, str]:
+        """A text line's pieces around its bytes: ``' client "method path" status '`` and ``'mount endpoint '``."""
+        method, _script, _info, remote, _host, path, status, _peg = key
         return (
             f' {self._words[remote]} "{self._methods[method]} {self._paths[path]}" {self._codes[status]} ',
-            f"ms {self._named[self._pair(peg, where, names)]} ",
+            f"{self._named[self._pair(key, names)]} ",
         )
 
-    def _json_batch(self, batch: Sequence[Values], names: _Names | None = None) -> str:
+    def _json_batch(self, batch: Sequence[Any], names: _Names | None = None) -> str:
         """JSON lines for ``batch``: what ``json.dumps(values, ensure_ascii=False)`` gives, faster.
 
         Shaped as :meth:`_text_batch` (see there why).  ``duration_ms`` is
-        ``repr(round(ms, 3))``, written here as ``f"{ms:.3f}"`` without its
-        trailing zeros (one kept after the point): ``round(ms, 3)`` is the
-        float nearest that very decimal, and a decimal of at most 15
-        significant digits is the shortest ``repr`` of its float, which
-        holds below 1e12 ms (``tests/test_accesslog_lines.py`` checks it
-        over arbitrary floats).  ``round`` and ``repr`` cost ~5k CPU
-        instructions a line, the format and strip ~1.6k.
+        ``repr(_micros(seconds) / 1000)`` (:func:`_micros`), written as the milliseconds
+        and a table's shortest fraction (``.0``, ``.25``, ``.321``): the
+        decimal the float nearest it reads back as.
         """
         if names is None:
             names = {}
@@ -735,11 +769,13 @@ class AccessLog:
         sizes: dict[int | None, str] = {None: "null"}
         lines: list[str] = []
         append = lines.append
-        for started, ended, path, status, sent, request_id, peg, where in batch:
-            key = (peg, path, status, where)
+        for method, script_name, path_info, remote, host, path, status, peg, started, ended, sent, request_id in _records(
+            batch
+        ):
+            key = (method, script_name, path_info, remote, host, path, status, peg)
             pieces = columns.get(key)
             if pieces is None:
-                pieces = columns[key] = self._json_columns(peg, path, status, where, names)
+                pieces = columns[key] = self._json_columns(key, names)
             head, middle, tail = pieces
             fraction = started + offset - second
             if not 0.0 <= fraction < 1.0:  # the first line, or the next second
@@ -749,38 +785,30 @@ class AccessLog:
             size = sizes.get(sent)
             if size is None:
                 size = sizes[sent] = str(sent)
-            duration = (ended - started) * 1000.0
-            if -1e12 < duration < 1e12:
-                millis = f"{duration:.3f}".rstrip("0")
-                if millis[-1] == ".":
-                    millis += "0"
-            else:
-                millis = repr(round(duration, 3))
+            duration = _floor((ended - started) * 1e6 + 0.5)  # _micros(), inlined
             identity = "null" if request_id is None else f'"{request_id}"'  # JSON-safe (see Values)
             append(
-                f'{{"time": "{stamp}{_MILLIS[_floor(fraction * 1000)]}{head}{size}, "duration_ms": {millis}{middle}'
-                f"{identity}{tail}"
+                f'{{"time": "{stamp}{_MILLIS[_floor(fraction * 1000)]}{head}{size}, "duration_ms": '
+                f"{duration // 1000}{_JSON_FRACTIONS[duration % 1000]}{middle}{identity}{tail}"
             )
         return "".join(lines)
 
-    def _json_columns(
-        self, peg: int, path: str, status: str | None, where: Where, names: _Names
-    ) -> tuple[str, str, str]:
+    def _json_columns(self, key: _PartKey, names: _Names) -> tuple[str, str, str]:
         """A JSON line's pieces after its time, after its duration and after its ID (see :meth:`_json_batch`)."""
-        method, _script, _info, remote, _host = where
+        method, _script, _info, remote, _host, path, status, _peg = key
         return (
             f'", "method": {self._json[method]}, "path": "{self._paths[path]}", "status": {self._codes[status]}, "bytes": ',
-            f', {self._named[self._pair(peg, where, names)]}, "request_id": ',
+            f', {self._named[self._pair(key, names)]}, "request_id": ',
             f', "remote_addr": {self._addrs[remote]}}}\n',
         )
 
-    def _pair(self, peg: int, where: Where, names: _Names) -> tuple[str | None, str | None]:
+    def _pair(self, key: _PartKey, names: _Names) -> tuple[str | None, str | None]:
         """``(mount, endpoint)`` of a line, from ``names`` or asked (then kept in ``names``)."""
-        method, script_name, path_info, _remote, host = where
-        key = (peg, method, script_name, path_info, host)
-        pair = names.get(key)
+        method, script_name, path_info, _remote, host, _path, _status, peg = key
+        name_key = (peg, method, script_name, path_info, host)
+        pair = names.get(name_key)
         if pair is None:
-            pair = names[key] = self._names(key)
+            pair = names[name_key] = self._names(name_key)
         return pair
 
 
@@ -806,19 +834,22 @@ class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__(stream)
         self.setFormatter(logging.Formatter("%(message)s"))
         self.flush_interval = flush_interval
-        #: Values not written yet, one queue per batch formatter (deque: thread-safe append/popleft).
-        self._queues: dict[FormatBatch, deque[Values]] = {}
+        #: :data:`Values` not written yet, one after the other, one queue per batch formatter.
+        #: A request's ``extend`` is one C call (no other thread runs meanwhile); the
+        #: handler's thread copies the requests queued so far and deletes just those
+        #: (requests only ever add at the end).
+        self._queues: dict[FormatBatch, list[Any]] = {}
         self._flusher: threading.Thread | None = None
         if flush_interval > 0:
             # a forked worker (gunicorn) starts its own flusher: threads do not survive fork
             os.register_at_fork(after_in_child=self._forget_flusher)
 
-    def queue_for(self, format_batch: FormatBatch) -> deque[Values] | None:
+    def queue_for(self, format_batch: FormatBatch) -> list[Any] | None:
         """The queue whose values ``format_batch`` turns into lines (``None``: write at once)."""
         if self.flush_interval <= 0:
             return None
         with self.lock:  # type: ignore[union-attr]
-            return self._queues.setdefault(format_batch, deque())
+            return self._queues.setdefault(format_batch, [])
 
     def write_text(self, text: str) -> None:
         """Write ``text`` (whole lines) now, flushed, under the handler's lock."""
@@ -835,13 +866,16 @@ class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
             if self._queues and self.stream is not None and not getattr(self.stream, "closed", False):
                 texts = []
                 for format_batch, queue in list(self._queues.items()):
-                    # popleft() len(queue) times, in C (appends may go on meanwhile)
-                    batch = list(map(_call, repeat(queue.popleft, len(queue))))
+                    # the requests queued so far (others may be added at the end meanwhile)
+                    queued = len(queue)
+                    queued -= queued % WIDTH
+                    batch = queue[:queued]
+                    del queue[:queued]
                     if batch:
                         try:
                             texts.append(format_batch(batch))
                         except Exception:  # noqa: BLE001 - as logging does: report, never fail
-                            self.handleError(logging.makeLogRecord({"msg": repr(batch[0])}))
+                            self.handleError(logging.makeLogRecord({"msg": repr(batch[:WIDTH])}))
                 if texts:
                     try:
                         self._write_batch("".join(texts))
@@ -906,13 +940,14 @@ _NO_HEADERS: list[tuple[str, str]] = []
 _NameKey = tuple[int, str, str, str, str | None]
 #: ``(mount, endpoint)`` by :data:`_NameKey`: asked once per distinct request in a batch.
 _Names = dict[_NameKey, tuple[str | None, str | None]]
-#: ``(peg, path, status, where)``: what a line's columns but time, bytes, duration and ID depend on.
-_PartKey = tuple[int, str, str | None, Where]
+#: ``(method, script_name, path_info, remote_addr, host, path, status, peg)``: what a line's
+#: columns but time, bytes, duration and ID depend on (the first eight of :data:`Values`).
+_PartKey = tuple[str, str, str, str, "str | None", str, "str | None", int]
 #: What a peg hashed and compared by identity has (:meth:`AccessLog._peg_id`).
 _OBJECT_HASH: Any = object.__hash__
 _OBJECT_EQ: Any = object.__eq__
 #: ``([handler], handler, queue)`` of :attr:`AccessLog._direct`.
-_Direct = tuple["list[logging.Handler] | None", "AccessLogHandler | None", "deque[Values] | None"]
+_Direct = tuple["list[logging.Handler] | None", "AccessLogHandler | None", "list[Any] | None"]
 
 
 class _Request:

@@ -57,7 +57,6 @@ import importlib.metadata
 import inspect
 import time
 from bisect import bisect_right
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from waitress.buffers import ReadOnlyFileBasedBuffer
@@ -91,8 +90,6 @@ _perf = time.perf_counter
 _valid = VALID_ID.fullmatch
 _set_id = REQUEST_ID_VAR.set
 _reset_id = REQUEST_ID_VAR.reset
-#: A response header's name (where the ID header's line goes among the sorted ones).
-_header_name = itemgetter(0)
 #: Response headers waitress's ``build_response_header`` reads from the app's: not an ID header here.
 _WAITRESS_OWN = ("content-length", "date", "server", "via", "connection", "transfer-encoding")
 
@@ -203,6 +200,7 @@ def channel_class(request_id_header: str | None, access_log: AccessLog | None) -
         id_header = "-".join([part.capitalize() for part in request_id_header.split("-")])
         attributes.update(
             id_header=id_header,
+            id_place=(id_header,),
             id_line=f"{id_header}: ",
             id_key="HTTP_" + request_id_header.upper().replace("-", "_"),
             id_lower=request_id_header.lower(),
@@ -219,6 +217,8 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
 
     #: The ID header's name as waitress writes it (``X-Request-Id`` for ``X-Request-ID``).
     id_header: str = ""
+    #: ``(id_header,)``: sorted among the response's ``(name, value)`` pairs as the name is.
+    id_place: tuple[str] = ("",)
     #: The start of its line in the response's head (``X-Request-Id: ``).
     id_line: str = ""
     #: Its environ key (``HTTP_X_REQUEST_ID``; ``None``: no request IDs).
@@ -341,11 +341,11 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
         missing_id = self.missing_id
         if missing_id is not None:
             # where the stable sort puts it: no other header has its name (the app
-            # set none, waitress's own are refused as ID headers: unsupported())
+            # set none, waitress's own are refused as ID headers: unsupported()), so
+            # the 1-tuple (name,) falls where the name does among the (name, value)
+            # pairs (no key function: ~500 CPU instructions less)
             id_header = self.id_header
-            next_lines.insert(
-                bisect_right(ordered, id_header, key=_header_name), self.id_line + missing_id
-            )
+            next_lines.insert(bisect_right(ordered, self.id_place), self.id_line + missing_id)
             response_headers.insert(app_headers, (id_header, missing_id))
         lines = [first_line, *next_lines]
         res = "%s\r\n\r\n" % "\r\n".join(lines)  # noqa: UP031 - waitress's
@@ -457,12 +457,11 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
 
             can_close_app_iter = True
             try:
-                if log is not None:
-                    file_wrapper = environ.get("wsgi.file_wrapper")
-                    if file_wrapper is not None and type(app_iter) is file_wrapper:
-                        # as the layer: the bytes it announced, the line when the server closes it
-                        file_body = True
-                        self._log_on_close(app_iter, log, started, path, request_id, environ)
+                if log is not None and isinstance(app_iter, ReadOnlyFileBasedBuffer):
+                    # waitress's wsgi.file_wrapper, which it sends itself (below): as the
+                    # layer, the bytes it announced and the line when the server closes it
+                    file_body = True
+                    self._log_on_close(app_iter, log, started, path, request_id, environ)
 
                 if isinstance(app_iter, ReadOnlyFileBasedBuffer):
                     cl = self.content_length
