@@ -51,6 +51,15 @@ ids-layers  request IDs as a WSGI layer (``wsgihub.servers.waitress_front.ENABLE
             set to ``False``: what a waitress that module does not know gets)
 log-layers  request IDs + the access log as a WSGI layer
 
+The server runs without address randomization where ``setarch`` can
+(two runs of one setup then agree within ~200 instructions a request; the
+threads' timing still moves a setup's count by up to ~2,000).
+
+``--opcodes`` runs the same server without valgrind and counts the Python
+bytecodes waitress's threads and the writer run per request, by function
+(a tracer: seconds, not minutes, and counts that do not move with timing),
+printing which functions each setup adds over the one before.
+
 The in-process setups (without ``--callgrind``) are always the layers:
 the task needs a real waitress.
 
@@ -60,6 +69,7 @@ Run from the repository root::
     python benchmarks/accesslog.py --hot --requests 20000 --log-format json
     python benchmarks/accesslog.py --callgrind --requests 1000
     python benchmarks/accesslog.py --callgrind --setups off,log,log-layers
+    python benchmarks/accesslog.py --opcodes --requests 300 --setups off,ids,log
 """
 
 from __future__ import annotations
@@ -79,6 +89,7 @@ import argparse
 import io
 import json
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -179,6 +190,13 @@ _FLUSH_ON_SIGNAL = (
 )
 
 
+#: The server without address-space randomization where ``setarch`` can (util-linux): the
+#: addresses decide hashes (a context variable's, so the shape of the context's tree), where
+#: objects land and when the garbage collector runs; randomized, two runs of the same code
+#: differ by up to ~2,000 instructions a request.
+_NO_ASLR = ["setarch", os.uname().machine, "-R"] if shutil.which("setarch") else []
+
+
 def _lines(path: str) -> int:
     """How many lines the access log holds so far."""
     try:
@@ -230,6 +248,45 @@ def _get(port: int, sock: Any) -> None:
         body += sock.recv(65536)
 
 
+def _start_server(variant: str, log_format: str, workdir: str, wrapper: list[str], prelude: str) -> Any:
+    """Start ``wsgihub serve`` (waitress, 1 thread) for ``variant``; connect to it.
+
+    ``wrapper`` goes before the interpreter (valgrind's command), ``prelude``
+    is Python run before the CLI.  Returns ``(process, port, socket,
+    access-log file)``; the process is its own session (``os.killpg``).
+    """
+    import socket
+    import subprocess
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_file = os.path.join(workdir, f"access-{variant}.log")
+    extra = [arg.format(log=log_file) for arg in SERVE_VARIANTS[variant]]
+    with_log = variant.startswith("log")
+    if with_log:
+        extra += ["--log-format", log_format]
+    argv = [
+        *_NO_ASLR, *wrapper, sys.executable, "-c",
+        prelude + (_FLUSH_ON_SIGNAL if with_log else "") + (_SERVE_LAYERS if variant.endswith("-layers") else _SERVE),
+        "serve", "benchmarks.bench_apps:make_hub", "--host", "127.0.0.1", "--port", str(port),
+        "--threads", "1", "-q", *extra,
+    ]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONHASHSEED="0")
+    server = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 600
+    while True:
+        try:
+            return server, port, socket.create_connection(("127.0.0.1", port), timeout=120), log_file
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                os.killpg(server.pid, 15)
+                raise RuntimeError(f"wsgihub serve ({variant}) did not start") from None
+            time.sleep(0.5)
+
+
 def callgrind_server(variant: str, requests: int, log_format: str, workdir: str) -> dict[str, int]:
     """CPU instructions of a ``wsgihub serve`` process (waitress, 1 thread) per request, by thread.
 
@@ -251,41 +308,17 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
     """
     import glob
     import signal
-    import socket
     import subprocess
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log_file = os.path.join(workdir, f"access-{variant}.log")
-    extra = [arg.format(log=log_file) for arg in SERVE_VARIANTS[variant]]
-    with_log = variant.startswith("log")
-    if with_log:
-        extra += ["--log-format", log_format]
     out = os.path.join(workdir, f"cg-{variant}")
     os.makedirs(out, exist_ok=True)
-    argv = [
+    valgrind = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes",
         f"--callgrind-out-file={out}/cg.%p",
-        sys.executable, "-c",
-        (_FLUSH_ON_SIGNAL if with_log else "") + (_SERVE_LAYERS if variant.endswith("-layers") else _SERVE),
-        "serve", "benchmarks.bench_apps:make_hub", "--host", "127.0.0.1", "--port", str(port),
-        "--threads", "1", "-q", *extra,
     ]  # fmt: skip
-    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONHASHSEED="0")
-    server = subprocess.Popen(
-        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+    with_log = variant.startswith("log")
+    server, port, sock, log_file = _start_server(variant, log_format, workdir, valgrind, "")
     try:
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=120)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"wsgihub serve ({variant}) under valgrind did not start") from None
-                time.sleep(0.5)
         with sock:
             for _ in range(_WARM_UP):
                 _get(port, sock)
@@ -318,6 +351,103 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
     counts["total"] = sum(counts.values())
     counts["request"] = counts["total"] - counts["1"] - counts.get("flush", 0)
     return counts
+
+
+# -- --opcodes: the Python bytecodes a request runs, by function --------------------------------
+#: Counts the bytecodes run in every thread started after it (waitress's, the writer's), by
+#: ``file:function``, while switched on; SIGRTMIN+1 switches, SIGRTMIN+2 writes the counts to
+#: the file in ``WSGIHUB_BENCH_OPCODES`` (JSON).
+_COUNT_OPCODES = (
+    "import collections, json, os, signal, threading\n"
+    "_counts = collections.Counter(); _on = [False]\n"
+    "def _trace(frame, event, arg):\n"
+    "    frame.f_trace_opcodes = True; frame.f_trace_lines = False\n"
+    "    key = os.path.basename(frame.f_code.co_filename) + ':' + frame.f_code.co_name\n"
+    "    def _opcode(frame, event, arg):\n"
+    "        if event == 'opcode' and _on[0]: _counts[key] += 1\n"
+    "        return _opcode\n"
+    "    return _opcode\n"
+    "threading.settrace(_trace)\n"
+    "def _switch(*_): _on[0] = not _on[0]\n"
+    "def _write(*_):\n"
+    "    with open(os.environ['WSGIHUB_BENCH_OPCODES'], 'w') as out: json.dump(_counts, out)\n"
+    "signal.signal(signal.SIGRTMIN + 1, _switch); signal.signal(signal.SIGRTMIN + 2, _write)\n"
+)
+
+
+def opcodes_server(variant: str, requests: int, log_format: str, workdir: str) -> dict[str, float]:
+    """Python bytecodes a request of ``variant`` runs, by ``file:function``, and ``"total"``.
+
+    ``wsgihub serve`` (waitress, 1 thread) runs with a tracer counting the
+    bytecodes of waitress's threads and the access log's (``sys.settrace``
+    with ``f_trace_opcodes``: each bytecode run is an event); after the
+    warm-up, ``requests`` requests are counted, with their lines written
+    in one batch as ``--callgrind`` does.  Unlike instructions, the counts
+    do not move with the threads' timing, and they say which Python code a
+    setup adds.
+    """
+    import signal
+
+    counts_file = os.path.join(workdir, f"opcodes-{variant}.json")
+    os.environ["WSGIHUB_BENCH_OPCODES"] = counts_file
+    try:
+        server, port, sock, log_file = _start_server(variant, log_format, workdir, [], _COUNT_OPCODES)
+    finally:
+        del os.environ["WSGIHUB_BENCH_OPCODES"]
+    with_log = variant.startswith("log")
+    try:
+        with sock:
+            for _ in range(_WARM_UP):
+                _get(port, sock)
+            if with_log:
+                _flushed(server.pid, log_file, _WARM_UP)
+            time.sleep(0.5)
+            os.kill(server.pid, signal.SIGRTMIN + 1)
+            time.sleep(0.5)
+            for _ in range(requests):
+                _get(port, sock)
+            if with_log:
+                _flushed(server.pid, log_file, _WARM_UP + requests)
+            time.sleep(1.0)
+            os.kill(server.pid, signal.SIGRTMIN + 1)
+            time.sleep(0.2)
+            os.kill(server.pid, signal.SIGRTMIN + 2)
+            deadline = time.monotonic() + 60
+            while not os.path.exists(counts_file) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(0.5)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(60)
+    with open(counts_file, encoding="utf-8") as written:
+        counts = {key: value / requests for key, value in json.load(written).items()}
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def main_opcodes(requests: int, log_format: str, setups: list[str]) -> int:
+    """``--opcodes``: bytecodes per request of each setup, and the functions that add them."""
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="wsgihub-accesslog-op-") as workdir:
+        for variant in ["off", *[name for name in setups if name != "off"]]:
+            results[variant] = opcodes_server(variant, requests, log_format, workdir)
+    base = results["off"]["total"]
+    print(
+        f"wsgihub serve (waitress, 1 thread), {requests} requests on one connection, {log_format} lines; "
+        "Python bytecodes run per request (waitress's threads and the access log's writer)"
+    )
+    previous = "off"
+    for variant, counts in results.items():
+        total = counts["total"]
+        print(f"{variant:10} {total:9.1f} {total - base:+9.1f} {(total - base) / base:+7.1%}")
+        if variant != "off":
+            before = results[previous]
+            added = {key: counts.get(key, 0.0) - before.get(key, 0.0) for key in {*counts, *before} - {"total"}}
+            for key, value in sorted(added.items(), key=lambda item: -abs(item[1]))[:8]:
+                if abs(value) >= 0.5:
+                    print(f"{'':10} {value:+9.1f}  {key} (against {previous})")
+        previous = variant
+    return 0
 
 
 def main_callgrind(requests: int, log_format: str, setups: list[str]) -> int:
@@ -359,17 +489,26 @@ def main(argv: list[str] | None = None) -> int:
         help="count the CPU instructions of a whole wsgihub serve process (waitress) per request instead",
     )
     parser.add_argument(
+        "--opcodes",
+        action="store_true",
+        help="count the Python bytecodes a whole wsgihub serve process (waitress) runs per request, by function",
+    )
+    parser.add_argument(
         "--setups",
         default=",".join(SERVE_VARIANTS),
-        help=f"with --callgrind: which setups, comma-separated (default {','.join(SERVE_VARIANTS)}; off always runs)",
+        help=(
+            f"with --callgrind or --opcodes: which setups, comma-separated "
+            f"(default {','.join(SERVE_VARIANTS)}; off always runs)"
+        ),
     )
     args = parser.parse_args(argv)
-    if args.callgrind:
+    if args.callgrind or args.opcodes:
         setups = [name for name in args.setups.split(",") if name]
         unknown = [name for name in setups if name not in SERVE_VARIANTS]
         if unknown:
             parser.error(f"--setups: unknown {', '.join(unknown)} (known: {', '.join(SERVE_VARIANTS)})")
-        return main_callgrind(args.requests, args.log_format, setups)
+        run = main_opcodes if args.opcodes else main_callgrind
+        return run(args.requests, args.log_format, setups)
 
     from benchmarks.bench_apps import make_hub
     from wsgihub.logconfig import configure_access_log
