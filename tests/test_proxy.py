@@ -458,3 +458,32 @@ def test_live_an_untrusted_peer(server_args: list[str]) -> None:
         url = serve.url()
         report = _get(url, **{"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "Forwarded": "for=203.0.113.9"})
         assert (report["remote_addr"], report["scheme"], report["headers"]) == ("127.0.0.1", "http", [])
+
+
+_header_keys = st.lists(
+    st.sampled_from(["HTTP_X_FORWARDED_", "HTTP_FORWARDED", "HTTP_X_REAL_IP", "HTTP_X_", "HTTP_", "X"]).flatmap(
+        lambda start: st.text("ABFORWDEIPLX_", max_size=6).map(lambda rest: start + rest)
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(keys=_header_keys)
+def test_from_an_untrusted_peer_exactly_the_proxy_headers_are_removed(keys: list[str]) -> None:
+    """Every ``X-Forwarded-*``, ``Forwarded`` and ``X-Real-IP`` goes, every other key stays.
+
+    Keys near the names (``HTTP_FORWARDED_X``, ``HTTP_X_FORWARDE``, ``HTTP_X_REAL_IPV6``) included.
+    """
+    seen: dict[str, Any] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.update(environ)
+        start_response("200 OK", [])
+        return []
+
+    environ = make_environ("/")
+    environ.update(dict.fromkeys(keys, "1"))
+    ProxyHeaders(app, "")(environ, lambda status, headers, exc_info=None: None)
+    removed = {key for key in keys if key.startswith("HTTP_X_FORWARDED_") or key in ("HTTP_FORWARDED", "HTTP_X_REAL_IP")}
+    assert set(keys) - set(seen) == removed
