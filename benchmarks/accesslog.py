@@ -287,6 +287,36 @@ def _start_server(variant: str, log_format: str, workdir: str, wrapper: list[str
             time.sleep(0.5)
 
 
+def _measure(started: Any, requests: int, with_log: bool, start: Any, stop: Any) -> int:
+    """Warm ``started`` (:func:`_start_server`'s) up, then ``start(pid)``, ``requests`` requests, ``stop(pid)``.
+
+    With the access log the warm-up's lines are written before ``start``
+    and the measured requests' after them, in one batch (see
+    ``_FLUSH_ON_SIGNAL``); the server is stopped at the end.  Returns its pid.
+    """
+    import signal
+
+    server, port, sock, log_file = started
+    try:
+        with sock:
+            for _ in range(_WARM_UP):
+                _get(port, sock)
+            if with_log:
+                _flushed(server.pid, log_file, _WARM_UP)
+            time.sleep(1.5)
+            start(server.pid)
+            for _ in range(requests):
+                _get(port, sock)
+            if with_log:
+                _flushed(server.pid, log_file, _WARM_UP + requests)
+            time.sleep(2.5)
+            stop(server.pid)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(60)
+    return int(server.pid)
+
+
 def callgrind_server(variant: str, requests: int, log_format: str, workdir: str) -> dict[str, int]:
     """CPU instructions of a ``wsgihub serve`` process (waitress, 1 thread) per request, by thread.
 
@@ -307,7 +337,6 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
     but the main thread and the flush).
     """
     import glob
-    import signal
     import subprocess
 
     out = os.path.join(workdir, f"cg-{variant}")
@@ -317,29 +346,20 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
         f"--callgrind-out-file={out}/cg.%p",
     ]  # fmt: skip
     with_log = variant.startswith("log")
-    server, port, sock, log_file = _start_server(variant, log_format, workdir, valgrind, "")
-    try:
-        with sock:
-            for _ in range(_WARM_UP):
-                _get(port, sock)
-            if with_log:
-                _flushed(server.pid, log_file, _WARM_UP)
-            time.sleep(1.5)
-            pid = str(server.pid)
-            subprocess.run(["callgrind_control", "-z", pid], capture_output=True, check=True)
-            subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=True)
-            for _ in range(requests):
-                _get(port, sock)
-            if with_log:
-                _flushed(server.pid, log_file, _WARM_UP + requests)
-            time.sleep(2.5)
-            subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=True)
-            subprocess.run(["callgrind_control", "--dump=measured", pid], capture_output=True, check=True)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(60)
+
+    def control(pid: int, *commands: list[str]) -> None:
+        for command in commands:
+            subprocess.run(["callgrind_control", *command, str(pid)], capture_output=True, check=True)
+
+    pid = _measure(
+        _start_server(variant, log_format, workdir, valgrind, ""),
+        requests,
+        with_log,
+        start=lambda pid: control(pid, ["-z"], ["-i", "on"]),
+        stop=lambda pid: control(pid, ["-i", "off"], ["--dump=measured"]),
+    )
     counts: dict[str, int] = {}
-    paths = sorted(glob.glob(f"{out}/cg.{server.pid}.1-*"), key=lambda path: int(path.rsplit("-", 1)[1]))
+    paths = sorted(glob.glob(f"{out}/cg.{pid}.1-*"), key=lambda path: int(path.rsplit("-", 1)[1]))
     for path in paths:
         annotated = subprocess.run(["callgrind_annotate", path], capture_output=True, text=True, check=True).stdout
         totals = [line for line in annotated.splitlines() if line.endswith("PROGRAM TOTALS")]
@@ -391,34 +411,20 @@ def opcodes_server(variant: str, requests: int, log_format: str, workdir: str) -
     counts_file = os.path.join(workdir, f"opcodes-{variant}.json")
     os.environ["WSGIHUB_BENCH_OPCODES"] = counts_file
     try:
-        server, port, sock, log_file = _start_server(variant, log_format, workdir, [], _COUNT_OPCODES)
+        started = _start_server(variant, log_format, workdir, [], _COUNT_OPCODES)
     finally:
         del os.environ["WSGIHUB_BENCH_OPCODES"]
-    with_log = variant.startswith("log")
-    try:
-        with sock:
-            for _ in range(_WARM_UP):
-                _get(port, sock)
-            if with_log:
-                _flushed(server.pid, log_file, _WARM_UP)
-            time.sleep(0.5)
-            os.kill(server.pid, signal.SIGRTMIN + 1)
-            time.sleep(0.5)
-            for _ in range(requests):
-                _get(port, sock)
-            if with_log:
-                _flushed(server.pid, log_file, _WARM_UP + requests)
-            time.sleep(1.0)
-            os.kill(server.pid, signal.SIGRTMIN + 1)
-            time.sleep(0.2)
-            os.kill(server.pid, signal.SIGRTMIN + 2)
-            deadline = time.monotonic() + 60
-            while not os.path.exists(counts_file) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            time.sleep(0.5)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(60)
+
+    def stop(pid: int) -> None:
+        os.kill(pid, signal.SIGRTMIN + 1)
+        time.sleep(0.2)
+        os.kill(pid, signal.SIGRTMIN + 2)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(counts_file) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # written whole
+
+    _measure(started, requests, variant.startswith("log"), start=lambda pid: os.kill(pid, signal.SIGRTMIN + 1), stop=stop)
     with open(counts_file, encoding="utf-8") as written:
         counts = {key: value / requests for key, value in json.load(written).items()}
     counts["total"] = sum(counts.values())
