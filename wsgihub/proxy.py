@@ -131,7 +131,11 @@ def is_forwarded_header(name: str) -> bool:
     ``Forwarded`` and ``X-Real-IP`` header before the app (or a layer
     inside it) sees the request.
     """
-    key = "HTTP_" + name.upper().replace("-", "_")
+    return _is_proxy_key("HTTP_" + name.upper().replace("-", "_"))
+
+
+def _is_proxy_key(key: str) -> bool:
+    """Whether the environ key ``key`` is a header :class:`ProxyHeaders` removes from an untrusted peer."""
     return key[:17] == _X_FORWARDED or key in _OTHER_PROXY_HEADERS
 
 
@@ -485,7 +489,7 @@ class ProxyHeaders:
         forwarding = resolve_forwarding(environ, self.trusted) if self._trusting else None
         if forwarding is None:
             if _any_proxy_key(environ):
-                for key in [k for k in environ if k[:17] == _X_FORWARDED or k in _OTHER_PROXY_HEADERS]:
+                for key in [k for k in environ if _is_proxy_key(k)]:
                     del environ[key]
             return self.app(environ, start_response)
         # one kind of header per proxy: drop the kind that was not read
