@@ -642,11 +642,10 @@ class AccessLog:
         if not logger.isEnabledFor(_INFO):
             return
         peg_id = self._peg_id(peg)
-        now = _perf()
         if ended is None:
-            ended = now
+            ended = _perf()
         if not (math.isfinite(started) and 0.0 <= ended - started < math.inf):  # a duration of 0
-            started = ended = started if math.isfinite(started) else now
+            started = ended = started if math.isfinite(started) else _perf()
         values: Values = (
             method,
             script_name,
