@@ -248,13 +248,16 @@ def _get(port: int, sock: Any) -> None:
         body += sock.recv(65536)
 
 
-def _start_server(variant: str, log_format: str, workdir: str, wrapper: list[str], prelude: str) -> Any:
+def _start_server(
+    variant: str, log_format: str, workdir: str, wrapper: list[str], prelude: str, env: dict[str, str] | None = None
+) -> Any:
     """Start ``wsgihub serve`` (waitress, 1 thread) for ``variant``; connect to it.
 
     ``wrapper`` goes before the interpreter (valgrind's command), ``prelude``
-    is Python run before the CLI.  Returns ``(process, port, socket,
+    is Python run before the CLI, ``env`` added to its environment.  Returns ``(process, port, socket,
     access-log file)``; the process is its own session (``os.killpg``).
     """
+    import signal
     import socket
     import subprocess
 
@@ -272,9 +275,13 @@ def _start_server(variant: str, log_format: str, workdir: str, wrapper: list[str
         "serve", "benchmarks.bench_apps:make_hub", "--host", "127.0.0.1", "--port", str(port),
         "--threads", "1", "-q", *extra,
     ]  # fmt: skip
-    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONHASHSEED="0")
     server = subprocess.Popen(
-        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        argv,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT, "PYTHONHASHSEED": "0", **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 600
     while True:
@@ -282,7 +289,7 @@ def _start_server(variant: str, log_format: str, workdir: str, wrapper: list[str
             return server, port, socket.create_connection(("127.0.0.1", port), timeout=120), log_file
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
-                os.killpg(server.pid, 15)
+                os.killpg(server.pid, signal.SIGTERM)
                 raise RuntimeError(f"wsgihub serve ({variant}) did not start") from None
             time.sleep(0.5)
 
@@ -409,11 +416,7 @@ def opcodes_server(variant: str, requests: int, log_format: str, workdir: str) -
     import signal
 
     counts_file = os.path.join(workdir, f"opcodes-{variant}.json")
-    os.environ["WSGIHUB_BENCH_OPCODES"] = counts_file
-    try:
-        started = _start_server(variant, log_format, workdir, [], _COUNT_OPCODES)
-    finally:
-        del os.environ["WSGIHUB_BENCH_OPCODES"]
+    started = _start_server(variant, log_format, workdir, [], _COUNT_OPCODES, {"WSGIHUB_BENCH_OPCODES": counts_file})
 
     def stop(pid: int) -> None:
         os.kill(pid, signal.SIGRTMIN + 1)
