@@ -11,6 +11,7 @@ columns aside), the response headers, the IDs apps and their log records see.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -106,6 +107,21 @@ def make_hub(tmp_path: Path, closed: threading.Event) -> Hub:
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(seen)))])
         return [seen]
 
+    def logs_late(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        # records from a copied context's thread, from the body's iteration, and from a
+        # new thread (its own context: no request)
+        logger = logging.getLogger(APP_LOGGER)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        copied = threading.Thread(target=contextvars.copy_context().run, args=(logger.warning, "copied"))
+        copied.start()
+        copied.join()
+        yield b"a"
+        logger.warning("body")
+        alone = threading.Thread(target=logger.warning, args=("alone",))
+        alone.start()
+        alone.join()
+        yield b"b"
+
     hub = Hub()
     for name, app in {
         "hello": hello,
@@ -118,6 +134,7 @@ def make_hub(tmp_path: Path, closed: threading.Event) -> Hub:
         "file": sendfile,
         "own": own_id,
         "logs": logs,
+        "logs-late": logs_late,
     }.items():
         hub.mount("/" + name, app, name=name)
     return hub
@@ -327,6 +344,26 @@ def test_request_ids_alone_in_the_server(tmp_path: Path, closed: threading.Event
     assert [record.request_id for record in app_records.records] == ["abc.DEF:1-2_3", made_id]
     assert own.headers["X-Request-ID"] == "the-apps-own"
     assert GENERATED.fullmatch(head.headers["X-Request-ID"]) and head.content == b""
+    assert current_request_id() == "-"
+
+
+def test_records_carry_the_id_all_the_request_long(tmp_path: Path, closed: threading.Event) -> None:
+    """In the task: records from the body's iteration and a copied context have the ID; none after."""
+    hub = make_hub(tmp_path, closed)
+    with captured(APP_LOGGER) as app_records, serving(front_stack(hub, None), in_server=True) as (url, server):
+        assert server.in_server_work
+        first = requests.get(url + "/logs-late/", headers={"X-Request-ID": "late-1"}, timeout=10)
+        second = requests.get(url + "/logs-late/", timeout=10)
+        between = requests.get(url + "/logs", headers={"X-Request-ID": "next-2"}, timeout=10)
+    assert first.content == b"ab" and second.content == b"ab"
+    made = second.headers["X-Request-ID"]
+    seen = [(record.getMessage(), record.request_id) for record in app_records.records]
+    assert seen == [
+        ("copied", "late-1"), ("body", "late-1"), ("alone", "-"),
+        ("copied", made), ("body", made), ("alone", "-"),
+        ("view ran", "next-2"),
+    ]  # fmt: skip
+    assert between.content == b"next-2 next-2"
     assert current_request_id() == "-"
 
 
