@@ -86,6 +86,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 import argparse
+import contextlib
 import io
 import json
 import random
@@ -324,7 +325,19 @@ def _measure(started: Any, requests: int, with_log: bool, start: Any, stop: Any)
     return int(server.pid)
 
 
-def callgrind_server(variant: str, requests: int, log_format: str, workdir: str) -> dict[str, int]:
+#: ``--layouts``: Python run before the server for layout ``n`` (0: none).  It makes ``37 * n``
+#: classes and looks an attribute up on each (so each takes a type version tag) and keeps
+#: ``4096 * n`` bytes: every later class gets another version tag and objects land elsewhere,
+#: so the type attribute cache's collisions (which lookups miss, each ~100-450 instructions)
+#: fall elsewhere.  Which collide is a lottery that shifts with any change of code: one
+#: layout's count of a setup can be several thousand instructions a request off its mean.
+_LAYOUT = (
+    "import sys as _s; _s.wsgihub_bench_layout = ([type(f'_Layout{{i}}', (), {{'x': i}}) for i in range({classes})], "
+    "bytearray({pad})); [_t.x for _t in _s.wsgihub_bench_layout[0]]; "
+)
+
+
+def callgrind_server(variant: str, requests: int, log_format: str, workdir: str, layout: int = 0) -> dict[str, int]:
     """CPU instructions of a ``wsgihub serve`` process (waitress, 1 thread) per request, by thread.
 
     The server runs under ``valgrind --tool=callgrind`` with instrumentation
@@ -346,7 +359,7 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
     import glob
     import subprocess
 
-    out = os.path.join(workdir, f"cg-{variant}")
+    out = os.path.join(workdir, f"cg-{variant}" + (f"-{layout}" if layout else ""))
     os.makedirs(out, exist_ok=True)
     valgrind = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes",
@@ -358,8 +371,9 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str)
         for command in commands:
             subprocess.run(["callgrind_control", *command, str(pid)], capture_output=True, check=True)
 
+    prelude = _LAYOUT.format(classes=37 * layout, pad=4096 * layout) if layout else ""
     pid = _measure(
-        _start_server(variant, log_format, workdir, valgrind, ""),
+        _start_server(variant, log_format, workdir, valgrind, prelude),
         requests,
         with_log,
         start=lambda pid: control(pid, ["-z"], ["-i", "on"]),
@@ -459,30 +473,51 @@ def main_opcodes(requests: int, log_format: str, setups: list[str]) -> int:
     return 0
 
 
-def main_callgrind(requests: int, log_format: str, setups: list[str]) -> int:
-    """``--callgrind``: instructions per request of the whole server, for each setup (``off`` first)."""
-    results: dict[str, dict[str, int]] = {}
-    with tempfile.TemporaryDirectory(prefix="wsgihub-accesslog-cg-") as workdir:
-        for variant in ["off", *[name for name in setups if name != "off"]]:
-            results[variant] = callgrind_server(variant, requests, log_format, workdir)
-            print(f"{variant}: {results[variant]}", file=sys.stderr, flush=True)
+def main_callgrind(requests: int, log_format: str, setups: list[str], keep: str | None = None, layouts: int = 1) -> int:
+    """``--callgrind``: instructions per request of the whole server, for each setup (``off`` first).
+
+    ``keep``: a folder to leave callgrind's files in (``cg-SETUP[-LAYOUT]/cg.PID.1-THREAD``,
+    for ``callgrind_annotate``), instead of a temporary one.  ``layouts`` > 1: each setup
+    runs once per layout (see ``_LAYOUT``), the setups taking turns, and the table shows
+    each setup's median over them with its range.
+    """
+    runs: dict[str, list[dict[str, int]]] = {}
+    if keep is not None:
+        os.makedirs(keep, exist_ok=True)
+    with contextlib.nullcontext(keep) if keep else tempfile.TemporaryDirectory(prefix="wsgihub-accesslog-cg-") as workdir:
+        for layout in range(layouts):
+            for variant in ["off", *[name for name in setups if name != "off"]]:
+                counts = callgrind_server(variant, requests, log_format, workdir, layout)
+                runs.setdefault(variant, []).append(counts)
+                print(f"{variant} (layout {layout}): {counts}", file=sys.stderr, flush=True)
+
     def served(counts: dict[str, int]) -> int:
         # the main thread follows the wall clock (its loop waits on timeouts), not the requests
         return counts["request"] + counts.get("flush", 0)
 
-    base = served(results["off"])
+    def median(values: list[int]) -> int:
+        return round(statistics.median(values))
+
+    base = median([served(counts) for counts in runs["off"]])
     print(
         f"wsgihub serve (waitress, 1 thread) under callgrind, {requests} requests on one connection, "
         f"{log_format} lines; CPU instructions per request, every thread but the main one "
         f"(request: waitress's threads; flush: the access log's lines, {requests} in one batch)"
+        + (f"; medians over {layouts} layouts" if layouts > 1 else "")
     )
-    print(f"{'setup':10} {'served':>9} {'vs off':>9} {'share':>7} {'request':>9} {'flush':>7}   by thread")
-    for variant, counts in results.items():
-        total = served(counts)
-        threads = ", ".join(f"{key}: {value}" for key, value in counts.items() if key not in ("total", "request"))
+    print(f"{'setup':10} {'served':>9} {'vs off':>9} {'share':>7} {'request':>9} {'flush':>7}   {'range' if layouts > 1 else 'by thread'}")
+    for variant, counted in runs.items():
+        total = median([served(counts) for counts in counted])
+        request = median([counts["request"] for counts in counted])
+        flush = median([counts.get("flush", 0) for counts in counted])
+        if layouts > 1:
+            totals = [served(counts) for counts in counted]
+            detail = f"{min(totals)}-{max(totals)}: " + ", ".join(str(value) for value in totals)
+        else:
+            detail = ", ".join(f"{key}: {value}" for key, value in counted[0].items() if key not in ("total", "request"))
         print(
             f"{variant:10} {total:9d} {total - base:+9d} {(total - base) / base:+7.1%} "
-            f"{counts['request']:9d} {counts.get('flush', 0):7d}   {threads}"
+            f"{request:9d} {flush:7d}   {detail}"
         )
     return 0
 
@@ -510,14 +545,22 @@ def main(argv: list[str] | None = None) -> int:
             f"(default {','.join(SERVE_VARIANTS)}; off always runs)"
         ),
     )
+    parser.add_argument("--keep", metavar="DIR", help="with --callgrind: leave callgrind's files in DIR")
+    parser.add_argument(
+        "--layouts",
+        type=int,
+        default=1,
+        help="with --callgrind: run each setup in this many memory layouts and report the medians (default 1)",
+    )
     args = parser.parse_args(argv)
     if args.callgrind or args.opcodes:
         setups = [name for name in args.setups.split(",") if name]
         unknown = [name for name in setups if name not in SERVE_VARIANTS]
         if unknown:
             parser.error(f"--setups: unknown {', '.join(unknown)} (known: {', '.join(SERVE_VARIANTS)})")
-        run = main_opcodes if args.opcodes else main_callgrind
-        return run(args.requests, args.log_format, setups)
+        if args.opcodes:
+            return main_opcodes(args.requests, args.log_format, setups)
+        return main_callgrind(args.requests, args.log_format, setups, args.keep, args.layouts)
 
     from benchmarks.bench_apps import make_hub
     from wsgihub.logconfig import configure_access_log
