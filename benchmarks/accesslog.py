@@ -52,8 +52,11 @@ ids-layers  request IDs as a WSGI layer (``wsgihub.servers.waitress_front.ENABLE
 log-layers  request IDs + the access log as a WSGI layer
 
 The server runs without address randomization where ``setarch`` can
-(two runs of one setup then agree within ~200 instructions a request; the
-threads' timing still moves a setup's count by up to ~2,000).
+(two runs of one setup then agree within ~200 instructions a request).  What
+still moves a setup's count, by several thousand instructions a request, is
+which attribute lookups miss the type cache (a lottery any change of code
+deals anew) and the threads' timing: ``--layouts N`` runs each setup in N
+memory layouts and reports the medians, the figures to compare.
 
 ``--opcodes`` runs the same server without valgrind and counts the Python
 bytecodes waitress's threads and the writer run per request, by function
@@ -70,6 +73,12 @@ Run from the repository root::
     python benchmarks/accesslog.py --callgrind --requests 1000
     python benchmarks/accesslog.py --callgrind --setups off,log,log-layers
     python benchmarks/accesslog.py --opcodes --requests 300 --setups off,ids,log
+    python benchmarks/accesslog.py --callgrind --setups off,ids,log --layouts 4
+    python benchmarks/accesslog.py --callgrind --server gunicorn --setups off,ids,log --layouts 2
+
+``--server gunicorn`` counts one sync worker of ``wsgihub serve --workers 1``
+instead (every thread of it; gunicorn runs the WSGI layers), each request
+on a connection of its own as the sync worker serves them.
 """
 
 from __future__ import annotations
@@ -207,6 +216,15 @@ def _lines(path: str) -> int:
         return 0
 
 
+def _wait_for_lines(path: str, expected: int) -> None:
+    """Wait until the access log holds ``expected`` lines (the writer's batches, once a second)."""
+    deadline = time.monotonic() + 300
+    while _lines(path) < expected:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the access log holds {_lines(path)} lines, not {expected}")
+        time.sleep(0.2)
+
+
 #: Requests made before the measured ones (``--callgrind``).
 _WARM_UP = 300
 
@@ -222,14 +240,8 @@ def _flushed(pid: int, path: str, made: int) -> None:
     """
     import signal
 
-    expected = made - 1
-
     os.kill(pid, signal.SIGUSR2)
-    deadline = time.monotonic() + 300
-    while _lines(path) < expected:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the access log holds {_lines(path)} lines, not {expected}")
-        time.sleep(0.2)
+    _wait_for_lines(path, made - 1)
 
 
 def _get(port: int, sock: Any) -> None:
@@ -249,14 +261,26 @@ def _get(port: int, sock: Any) -> None:
         body += sock.recv(65536)
 
 
+#: ``wsgihub serve`` arguments of each ``--server``: one thread, or one gunicorn sync worker.
+SERVERS = {"waitress": ["--threads", "1"], "gunicorn": ["--workers", "1"]}
+
+
 def _start_server(
-    variant: str, log_format: str, workdir: str, wrapper: list[str], prelude: str, env: dict[str, str] | None = None
+    variant: str,
+    log_format: str,
+    workdir: str,
+    wrapper: list[str],
+    prelude: str,
+    env: dict[str, str] | None = None,
+    server_name: str = "waitress",
 ) -> Any:
-    """Start ``wsgihub serve`` (waitress, 1 thread) for ``variant``; connect to it.
+    """Start ``wsgihub serve`` (waitress, 1 thread; or 1 gunicorn worker) for ``variant``; connect to it.
 
     ``wrapper`` goes before the interpreter (valgrind's command), ``prelude``
     is Python run before the CLI, ``env`` added to its environment.  Returns ``(process, port, socket,
-    access-log file)``; the process is its own session (``os.killpg``).
+    access-log file)``; the process is its own session (``os.killpg``).  Under
+    gunicorn the writer keeps its once-a-second batches (a worker sets its own
+    signal handlers: no ``_FLUSH_ON_SIGNAL``).
     """
     import signal
     import socket
@@ -270,11 +294,12 @@ def _start_server(
     with_log = variant.startswith("log")
     if with_log:
         extra += ["--log-format", log_format]
+    on_signal = _FLUSH_ON_SIGNAL if with_log and server_name == "waitress" else ""
     argv = [
         *_NO_ASLR, *wrapper, sys.executable, "-c",
-        prelude + (_FLUSH_ON_SIGNAL if with_log else "") + (_SERVE_LAYERS if variant.endswith("-layers") else _SERVE),
+        prelude + on_signal + (_SERVE_LAYERS if variant.endswith("-layers") else _SERVE),
         "serve", "benchmarks.bench_apps:make_hub", "--host", "127.0.0.1", "--port", str(port),
-        "--threads", "1", "-q", *extra,
+        *SERVERS[server_name], "-q", *extra,
     ]  # fmt: skip
     server = subprocess.Popen(
         argv,
@@ -335,6 +360,89 @@ _LAYOUT = (
     "import sys as _s; _s.wsgihub_bench_layout = ([type(f'_Layout{{i}}', (), {{'x': i}}) for i in range({classes})], "
     "bytearray({pad})); [_t.x for _t in _s.wsgihub_bench_layout[0]]; "
 )
+
+
+def _get_closed(port: int) -> None:
+    """One ``GET /new/hello`` on a connection of its own (gunicorn's sync worker closes each)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:
+        sock.sendall(b"GET /new/hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    if b" 200 " not in data[:16]:
+        raise RuntimeError(f"not a 200: {data[:80]!r}")
+
+
+def callgrind_worker(variant: str, requests: int, log_format: str, workdir: str, layout: int = 0) -> dict[str, int]:
+    """CPU instructions per request of a gunicorn sync worker of ``wsgihub serve --workers 1``.
+
+    The worker (forked from the master under valgrind) is counted, every thread
+    of it: ``"request"`` is its main thread, which serves the requests, each
+    on a connection of its own (the sync worker closes it); ``"flush"`` its
+    other threads, the access log's writer above all (its once-a-second
+    batches: ~50 times smaller under valgrind than in a server, and a line
+    costs more in a small batch) and the worker's bus.  The master is left out.
+    """
+    import glob
+    import signal
+    import subprocess
+
+    out = os.path.join(workdir, f"cg-gunicorn-{variant}" + (f"-{layout}" if layout else ""))
+    os.makedirs(out, exist_ok=True)
+    valgrind = [
+        "valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes", "--trace-children=yes",
+        f"--callgrind-out-file={out}/cg.%p",
+    ]  # fmt: skip
+    prelude = _LAYOUT.format(classes=37 * layout, pad=4096 * layout) if layout else ""
+    server, port, sock, log_file = _start_server(variant, log_format, workdir, valgrind, prelude, None, "gunicorn")
+    sock.close()
+    with_log = variant.startswith("log")
+
+    def control(pid: int, *commands: list[str]) -> None:
+        for command in commands:
+            subprocess.run(["callgrind_control", *command, str(pid)], capture_output=True, check=True)
+
+    def children(pid: int) -> list[int]:
+        found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
+        return [int(child) for child in found.split()]
+
+    try:
+        # the worker: the one process under the server with no children of its own
+        leaves, todo = [], [server.pid]
+        while todo:
+            pid = todo.pop()
+            below = children(pid)
+            todo += below
+            if not below and pid != server.pid:
+                leaves.append(pid)
+        if len(leaves) != 1:
+            raise RuntimeError(f"expected one gunicorn worker under {server.pid}, found {leaves}")
+        worker = leaves[0]
+        for _ in range(_WARM_UP):
+            _get_closed(port)
+        if with_log:
+            _wait_for_lines(log_file, _WARM_UP)
+        time.sleep(1.5)
+        control(worker, ["-z"], ["-i", "on"])
+        for _ in range(requests):
+            _get_closed(port)
+        if with_log:
+            _wait_for_lines(log_file, _WARM_UP + requests)
+        time.sleep(1.5)
+        control(worker, ["-i", "off"], ["--dump=measured"])
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(120)
+    counts = {"request": 0, "flush": 0}
+    for path in glob.glob(f"{out}/cg.{worker}.1-*"):
+        annotated = subprocess.run(["callgrind_annotate", path], capture_output=True, text=True, check=True).stdout
+        totals = [line for line in annotated.splitlines() if line.endswith("PROGRAM TOTALS")]
+        total = round((int(totals[0].split()[0].replace(",", "")) if totals else 0) / requests)
+        counts["request" if int(path.rsplit("-", 1)[1]) == 1 else "flush"] += total
+    counts["total"] = counts["request"] + counts["flush"]
+    return counts
 
 
 def callgrind_server(variant: str, requests: int, log_format: str, workdir: str, layout: int = 0) -> dict[str, int]:
@@ -473,7 +581,14 @@ def main_opcodes(requests: int, log_format: str, setups: list[str]) -> int:
     return 0
 
 
-def main_callgrind(requests: int, log_format: str, setups: list[str], keep: str | None = None, layouts: int = 1) -> int:
+def main_callgrind(
+    requests: int,
+    log_format: str,
+    setups: list[str],
+    keep: str | None = None,
+    layouts: int = 1,
+    server_name: str = "waitress",
+) -> int:
     """``--callgrind``: instructions per request of the whole server, for each setup (``off`` first).
 
     ``keep``: a folder to leave callgrind's files in (``cg-SETUP[-LAYOUT]/cg.PID.1-THREAD``,
@@ -487,7 +602,8 @@ def main_callgrind(requests: int, log_format: str, setups: list[str], keep: str 
     with contextlib.nullcontext(keep) if keep else tempfile.TemporaryDirectory(prefix="wsgihub-accesslog-cg-") as workdir:
         for layout in range(layouts):
             for variant in ["off", *[name for name in setups if name != "off"]]:
-                counts = callgrind_server(variant, requests, log_format, workdir, layout)
+                measure = callgrind_worker if server_name == "gunicorn" else callgrind_server
+                counts = measure(variant, requests, log_format, workdir, layout)
                 runs.setdefault(variant, []).append(counts)
                 print(f"{variant} (layout {layout}): {counts}", file=sys.stderr, flush=True)
 
@@ -499,12 +615,19 @@ def main_callgrind(requests: int, log_format: str, setups: list[str], keep: str 
         return round(statistics.median(values))
 
     base = median([served(counts) for counts in runs["off"]])
-    print(
-        f"wsgihub serve (waitress, 1 thread) under callgrind, {requests} requests on one connection, "
-        f"{log_format} lines; CPU instructions per request, every thread but the main one "
-        f"(request: waitress's threads; flush: the access log's lines, {requests} in one batch)"
-        + (f"; medians over {layouts} layouts" if layouts > 1 else "")
-    )
+    if server_name == "gunicorn":
+        what = (
+            f"wsgihub serve --workers 1 (gunicorn, sync) under callgrind, {requests} requests, each on a new "
+            f"connection, {log_format} lines; CPU instructions per request of the worker, every thread "
+            "(request: its main thread; flush: the others, the access log's writer in once-a-second batches)"
+        )
+    else:
+        what = (
+            f"wsgihub serve (waitress, 1 thread) under callgrind, {requests} requests on one connection, "
+            f"{log_format} lines; CPU instructions per request, every thread but the main one "
+            f"(request: waitress's threads; flush: the access log's lines, {requests} in one batch)"
+        )
+    print(what + (f"; medians over {layouts} layouts" if layouts > 1 else ""))
     print(f"{'setup':10} {'served':>9} {'vs off':>9} {'share':>7} {'request':>9} {'flush':>7}   {'range' if layouts > 1 else 'by thread'}")
     for variant, counted in runs.items():
         total = median([served(counts) for counts in counted])
@@ -547,6 +670,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", metavar="DIR", help="with --callgrind: leave callgrind's files in DIR")
     parser.add_argument(
+        "--server",
+        choices=tuple(SERVERS),
+        default="waitress",
+        help="with --callgrind: the server (gunicorn: one sync worker, setups off, ids and log; default waitress)",
+    )
+    parser.add_argument(
         "--layouts",
         type=int,
         default=1,
@@ -558,9 +687,15 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [name for name in setups if name not in SERVE_VARIANTS]
         if unknown:
             parser.error(f"--setups: unknown {', '.join(unknown)} (known: {', '.join(SERVE_VARIANTS)})")
+        if args.server == "gunicorn":
+            if args.opcodes:
+                parser.error("--server gunicorn: with --callgrind only")
+            layered = [name for name in setups if name.endswith("-layers")]
+            if layered:
+                parser.error(f"--server gunicorn: {', '.join(layered)} are waitress's (gunicorn runs the layers)")
         if args.opcodes:
             return main_opcodes(args.requests, args.log_format, setups)
-        return main_callgrind(args.requests, args.log_format, setups, args.keep, args.layouts)
+        return main_callgrind(args.requests, args.log_format, setups, args.keep, args.layouts, args.server)
 
     from benchmarks.bench_apps import make_hub
     from wsgihub.logconfig import configure_access_log
