@@ -409,6 +409,7 @@ def callgrind_worker(variant: str, requests: int, log_format: str, workdir: str,
         return [int(child) for child in found.split()]
 
     try:
+        _get_closed(port)  # answered: the worker is up
         # the worker: the one process under the server with no children of its own
         leaves, todo = [], [server.pid]
         while todo:

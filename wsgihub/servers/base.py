@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import hashlib
+import inspect
 import socket
 import warnings
 from collections.abc import Iterator
@@ -36,6 +38,7 @@ __all__ = [
     "is_start_failure_line",
     "listener_name",
     "mount_warnings",
+    "source_fingerprint",
 ]
 
 #: Seconds a stopping server lets in-flight requests finish before cutting them
@@ -222,3 +225,16 @@ def freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def source_fingerprint(function: object) -> str | None:
+    """sha256 (hex) of ``function``'s source as :func:`inspect.getsource` gives it (``None``: no source).
+
+    What a server front that copies a server's method checks the installed
+    server against (:mod:`wsgihub.servers.waitress_front`, :mod:`wsgihub.servers.gunicorn_front`).
+    """
+    try:
+        source = inspect.getsource(function)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return None
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()

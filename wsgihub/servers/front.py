@@ -43,7 +43,7 @@ from ..errors import ConfigError
 from ..health import HealthCheck
 from ..inspector import DEFAULT_ALLOW_IPS, Inspector, inspector_paths
 from ..logconfig import access_log_configured
-from ..proxy import DEFAULT_FORWARDED_ALLOW_IPS, ProxyHeaders, is_forwarded_header
+from ..proxy import DEFAULT_FORWARDED_ALLOW_IPS, ORIG_KEY, ProxyHeaders, is_forwarded_header
 from ..requestid import DEFAULT_HEADER as DEFAULT_REQUEST_ID_HEADER
 from ..requestid import RequestID
 from ..tracing import traced
@@ -54,7 +54,16 @@ if TYPE_CHECKING:
     from ..hub import Hub
     from ..types import Environ, StartResponse, WSGIApplication
 
-__all__ = ["FrontStack", "HeadWithoutBody", "check_front_paths", "front", "front_paths", "front_stack"]
+__all__ = [
+    "FrontStack",
+    "HeadWithoutBody",
+    "check_front_paths",
+    "front",
+    "front_paths",
+    "front_stack",
+    "hand_over_line",
+    "proxied_path",
+]
 
 
 def _option(options: Any, name: str, default: Any = None) -> Any:
@@ -232,3 +241,35 @@ def front_stack(hub: Hub, options: Any = None) -> FrontStack:
         request_id_header=header,
         access_log=access_log,
     )
+
+
+def hand_over_line(
+    log: AccessLog,
+    started: float,
+    path: str,
+    status: str | None,
+    sent: int | None,
+    request_id: str | None,
+    environ: Environ,
+) -> None:
+    """Hand ``log`` a request's line as the layer would, from a server doing the layer's work.
+
+    :meth:`AccessLog.finished` with ``path`` read again when a trusted
+    proxy's prefix went in front of ``SCRIPT_NAME`` (:func:`proxied_path`).
+    """
+    if ORIG_KEY in environ:
+        path = proxied_path(environ, path)
+    log.finished(started, path, status, sent, request_id, environ)
+
+
+def proxied_path(environ: Environ, path: str) -> str:
+    """The path the layer, behind the forwarded-header layer, would have logged.
+
+    ``path`` was read before that layer ran; a trusted proxy's prefix went
+    in front of ``SCRIPT_NAME`` since, and the hub keeps ``SCRIPT_NAME +
+    PATH_INFO`` as it is when it moves a mount's prefix: read them again.
+    """
+    orig = environ.get(ORIG_KEY)
+    if isinstance(orig, dict) and "SCRIPT_NAME" in orig:
+        return str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
+    return path

@@ -65,13 +65,15 @@ from .base import (
     is_start_failure_line,
     mount_warnings,
 )
-from .front import front
+from .front import front_stack
+from .gunicorn_front import WORKER_CLASS, FrontSyncWorker, in_worker_stack, unsupported
 
 if TYPE_CHECKING:
     from gunicorn.workers.base import Worker
 
     from ..hub import Hub
     from ..types import WSGIApplication
+    from .front import FrontStack
 
 __all__ = ["GunicornServer", "SiteProbe", "probe_site"]
 
@@ -310,6 +312,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         self.bus = Bus()
         #: The hub of this worker (``None`` in the master).
         self.hub: Hub | None = None
+        #: The stack whose request-ID and access-log work this worker does itself
+        #: (:class:`~wsgihub.servers.gunicorn_front.FrontSyncWorker`); ``None``: the layers do it.
+        self.front_stack: FrontStack | None = None
         #: ``http://host:port`` once the master listens.
         self.url: str | None = None
         super().__init__(usage=None, prog="wsgihub serve")
@@ -346,12 +351,21 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
                 self.cfg.set(key, value)
         for hook in _HOOKS:  # a SIGHUP runs this again: start from gunicorn's own no-ops
             self.cfg.set(hook, self.cfg.settings[hook].default)
+        # gunicorn's sync worker doing the request-ID and access-log work itself
+        # (gunicorn_front; it serves the layers where it cannot): a default, which a
+        # worker_class in gunicorn's own files or in the options replaces
+        self.cfg.set("worker_class", WORKER_CLASS)
         self._load_gunicorn_sources()
         for key, value in settings.items():  # what the user gave wsgihub wins over gunicorn's files
             if (self.explicit is None or key in self.explicit) and key in self.cfg.settings:
                 self.cfg.set(key, value)
         for key, value in self.options.items():  # and settings given in Python win over everything
             self.cfg.set(key, value)
+        if self.cfg.worker_class_str == WORKER_CLASS:
+            if self.cfg.threads > 1:
+                self.cfg.set("worker_class", "sync")  # gunicorn's gthread worker, as for sync
+            elif (reason := unsupported()) is not None:
+                self.bus.log(f"gunicorn's workers serve the request-ID/access-log layers (not their own): {reason}")
         if "accesslog" not in self.options:
             # One access log, one format under waitress and gunicorn: wsgihub's
             # (--access-log), never gunicorn's own from its config file or
@@ -461,7 +475,13 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         extra = {"global_conf": self.variables} if self.variables else {}
         with mount_warnings():  # the master reported them, from probe_site
             self.hub = load(self.site, mounts=self.mounts, **extra)
-        return front(self.hub, self.front_options)
+        stack = front_stack(self.hub, self.front_options)
+        if self.cfg.worker_class is FrontSyncWorker and in_worker_stack(stack):
+            # the worker does the request-ID and access-log work (gunicorn_front)
+            self.front_stack = stack
+            return stack.inner  # type: ignore[return-value]  # not None: in_worker_stack
+        self.front_stack = None
+        return stack.app
 
     def run(self) -> int:
         """Run the arbiter until the master exits; return its exit status.

@@ -52,9 +52,7 @@ to ``False`` does the same (the benchmarks compare the two).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
-import inspect
 import time
 from bisect import bisect_right
 from typing import TYPE_CHECKING, Any
@@ -69,6 +67,8 @@ from ..accesslog import announced_length
 from ..proxy import ORIG_KEY  # where the forwarded-header layer keeps what it replaced
 from ..requestid import ENVIRON_KEY, REQUEST_ID_VAR, VALID_ID, new_request_id
 from ..requestid import _take as _take_id  # new_request_id's pool, a Python call less per request
+from .base import source_fingerprint
+from .front import hand_over_line, proxied_path
 
 if TYPE_CHECKING:
     from ..accesslog import AccessLog
@@ -108,15 +108,6 @@ WRITTEN_FROM: dict[str, dict[str, str]] = {
 }
 #: What :func:`_changed_source` found, by the functions it looked at (each looked at once per process).
 _SOURCE_CHECKED: dict[tuple[object, ...], str | None] = {}
-
-
-def source_fingerprint(function: object) -> str | None:
-    """sha256 (hex) of ``function``'s source as :func:`inspect.getsource` gives it (``None``: no source)."""
-    try:
-        source = inspect.getsource(function)  # type: ignore[arg-type]
-    except (OSError, TypeError):
-        return None
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
 def _changed_source(version: str) -> str | None:
@@ -444,7 +435,7 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
             except BaseException:
                 if log is not None:
                     status = self.app_status
-                    _hand_over(
+                    hand_over_line(
                         log,
                         started,
                         path,
@@ -523,7 +514,7 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
                 finally:
                     if log is not None and not file_body:
                         if ORIG_KEY in environ:
-                            path = _proxied_path(environ, path)
+                            path = proxied_path(environ, path)
                         log.finished(
                             started, path, self.app_status, sent + self.written, request_id, environ
                         )
@@ -553,34 +544,6 @@ class FrontTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
                     original()
             finally:
                 body.close = original  # once
-                _hand_over(log, started, path, self.app_status, sent, request_id, environ)
+                hand_over_line(log, started, path, self.app_status, sent, request_id, environ)
 
         body.close = close
-
-
-def _hand_over(
-    log: AccessLog,
-    started: float,
-    path: str,
-    status: str | None,
-    sent: int | None,
-    request_id: str | None,
-    environ: dict[str, Any],
-) -> None:
-    """Hand the access log a request's line (what the layer hands it, :meth:`AccessLog.finished`)."""
-    if ORIG_KEY in environ:
-        path = _proxied_path(environ, path)
-    log.finished(started, path, status, sent, request_id, environ)
-
-
-def _proxied_path(environ: dict[str, Any], path: str) -> str:
-    """The path the layer, behind the forwarded-header layer, would have logged.
-
-    ``path`` was read before that layer ran; a trusted proxy's prefix went
-    in front of ``SCRIPT_NAME`` since, and the hub keeps ``SCRIPT_NAME +
-    PATH_INFO`` as it is when it moves a mount's prefix: read them again.
-    """
-    orig = environ.get(ORIG_KEY)
-    if isinstance(orig, dict) and "SCRIPT_NAME" in orig:
-        return str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
-    return path
