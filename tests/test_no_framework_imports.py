@@ -79,6 +79,7 @@ def report() -> dict[str, Any]:
 #: extra is not installed, importing them fails with exactly that missing module.
 OPTIONAL = {
     "wsgihub.servers.gunicorn": "gunicorn",
+    "wsgihub.servers.gunicorn_front": "gunicorn",
     "wsgihub.servers.uvicorn": "uvicorn",
     "wsgihub.servers.uvicorn_workers": "uvicorn_worker",
     "wsgihub.servers.granian": "granian",

@@ -331,6 +331,34 @@ def test_gunicorn_settings_come_from_the_arguments() -> None:
         GunicornServer("site.ini", options={"timout": 7})
 
 
+def test_one_thread_workers_do_the_request_id_and_access_log_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gunicorn_front's worker for one-thread workers, unless a worker class is given or it cannot."""
+    from wsgihub.servers import gunicorn_front
+    from wsgihub.servers.gunicorn import GunicornServer
+
+    monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)
+    assert GunicornServer("site.ini", workers=2).cfg.worker_class is gunicorn_front.FrontSyncWorker
+    assert GunicornServer("site.ini", threads=2).cfg.worker_class_str == "gthread"
+    assert GunicornServer("site.ini", options={"worker_class": "sync"}).cfg.worker_class_str == "sync"
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--threads 3")  # threads not given to wsgihub: gunicorn's count
+    assert GunicornServer("site.ini", explicit=set()).cfg.worker_class_str == "gthread"
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--worker-class sync")
+    assert GunicornServer("site.ini").cfg.worker_class_str == "sync"
+    monkeypatch.delenv("GUNICORN_CMD_ARGS")
+
+    said: list[str] = []
+    monkeypatch.setattr(gunicorn_front, "ENABLED", False)
+    server = GunicornServer("site.ini")
+    server.bus.subscribe("log", lambda msg, level=20: said.append(msg))
+    server.reload()  # load_config again, now heard
+    assert said == [
+        (
+            "gunicorn's workers serve the request-ID/access-log layers (not their own): "
+            "disabled (wsgihub.servers.gunicorn_front.ENABLED is False)"
+        )
+    ]
+
+
 class Hammer:
     """Client threads requesting ``paths`` in a loop until stopped; responses in :attr:`seen`."""
 
