@@ -633,7 +633,7 @@ class Running:
     workdir: str
     #: Whether ``workdir`` is this setup's own (removed by :func:`stop`).
     own_workdir: bool
-    #: The processes' stderr (shown when the setup fails to start).
+    #: The processes' stderr (shown when the setup fails to start or wrk sees errors).
     log: IO[str]
 
 
@@ -686,7 +686,12 @@ def sample(running: Running, duration: int, connections: int, wrk_threads: int) 
     sessions = [p.pid for p in running.procs]
     proc_fs = os.path.isdir("/proc/self")
     before = [session_cpu(s) for s in sessions] if proc_fs else []
-    rps, requests, p99 = run_wrk(running.port, running.setup.path, duration, connections, wrk_threads, running.script)
+    try:
+        rps, requests, p99 = run_wrk(running.port, running.setup.path, duration, connections, wrk_threads, running.script)
+    except (RuntimeError, subprocess.CalledProcessError) as error:  # which setup, what its processes said
+        running.log.seek(0)
+        said = running.log.read()[-2000:]
+        raise RuntimeError(f"{running.setup.label}: {error}\nits processes' stderr (the end):\n{said}") from None
     if not proc_fs:
         return Result(rps, float("nan"), p99)
     used = [session_cpu(s) - b for s, b in zip(sessions, before, strict=True)]
