@@ -14,7 +14,7 @@ import hashlib
 import inspect
 import socket
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,7 @@ __all__ = [
     "MountInfo",
     "bind_socket",
     "check_address",
+    "copy_differs",
     "describe_mounts",
     "describe_start_failure",
     "exit_after_failed_start",
@@ -227,14 +228,49 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+#: :func:`source_fingerprint`'s answers, by function (a patched method is a new function: read again).
+_FINGERPRINTS: dict[object, str | None] = {}
+
+
 def source_fingerprint(function: object) -> str | None:
     """sha256 (hex) of ``function``'s source as :func:`inspect.getsource` gives it (``None``: no source).
 
     What a server front that copies a server's method checks the installed
-    server against (:mod:`wsgihub.servers.waitress_front`, :mod:`wsgihub.servers.gunicorn_front`).
+    server against (:func:`copy_differs`).  Read once per process for each
+    function: gunicorn's master checks before it forks, and its workers
+    inherit the answer instead of reading the source again.
     """
+    try:
+        return _FINGERPRINTS[function]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable: nothing inspect can give the source of
+        return None
     try:
         source = inspect.getsource(function)  # type: ignore[arg-type]
     except (OSError, TypeError):
+        fingerprint = None
+    else:
+        fingerprint = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    _FINGERPRINTS[function] = fingerprint
+    return fingerprint
+
+
+def copy_differs(label: str, function: object, written_from: Mapping[str, str], server: str) -> str | None:
+    """Why the installed ``function`` is not the one a copy of it was written from (``None``: it is).
+
+    ``written_from`` maps the sha256 of each release's source
+    (:func:`source_fingerprint`) to the release; ``label`` names the
+    installed function (``waitress 3.0.3's WSGITask.execute``) and
+    ``server`` the project in the reason's last words.  Used by
+    :mod:`wsgihub.servers.waitress_front` and :mod:`wsgihub.servers.gunicorn_front`,
+    which serve the layers instead when the source differs.
+    """
+    fingerprint = source_fingerprint(function)
+    if fingerprint in written_from:
         return None
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+    found = "has no readable source" if fingerprint is None else f"differs (sha256 {fingerprint[:12]})"
+    return (
+        f"{label} {found} from the one wsgihub's copy was written from "
+        f"({server} {', '.join(written_from.values())})"
+    )

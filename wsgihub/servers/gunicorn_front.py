@@ -49,7 +49,7 @@ from gunicorn.workers.sync import SyncWorker
 from ..accesslog import announced_length
 from ..requestid import ENVIRON_KEY, REQUEST_ID_VAR, VALID_ID, new_request_id
 from ..requestid import _take as _take_id  # new_request_id's pool, a Python call less per request
-from .base import source_fingerprint
+from .base import copy_differs
 from .front import hand_over_line
 
 if TYPE_CHECKING:
@@ -82,14 +82,8 @@ def unsupported() -> str | None:
         version = importlib.metadata.version("gunicorn")
     except importlib.metadata.PackageNotFoundError:
         return "gunicorn's version is unknown"
-    fingerprint = source_fingerprint(SyncWorker.handle_request)
-    if fingerprint not in WRITTEN_FROM:
-        found = "has no readable source" if fingerprint is None else f"differs (sha256 {fingerprint[:12]})"
-        return (
-            f"gunicorn {version}'s SyncWorker.handle_request {found} from the one wsgihub's copy "
-            f"was written from (gunicorn {', '.join(WRITTEN_FROM.values())})"
-        )
-    return None
+    label = f"gunicorn {version}'s SyncWorker.handle_request"
+    return copy_differs(label, SyncWorker.handle_request, WRITTEN_FROM, "gunicorn")
 
 
 def in_worker_stack(stack: FrontStack) -> bool:
@@ -192,15 +186,16 @@ class FrontSyncWorker(SyncWorker):  # type: ignore[misc]  # gunicorn is untyped
                 if log is not None:
                     hand_over_line(log, started, path, "500" if app_status is None else app_status, 0, request_id, environ)
                 raise
-            sent: int | None = 0
+            sent = 0
+            file_body = False
             try:
                 if isinstance(respiter, environ["wsgi.file_wrapper"]):
                     resp.write_file(respiter)
-                    sent = None  # the bytes it announced, as the layer counts them
+                    file_body = True
                 else:
                     for item in respiter:
                         resp.write(item)
-                        sent += len(item)  # type: ignore[operator]
+                        sent += len(item)
                 resp.close()
             finally:
                 request_time = datetime.now() - request_start
@@ -210,11 +205,9 @@ class FrontSyncWorker(SyncWorker):  # type: ignore[misc]  # gunicorn is untyped
                         respiter.close()
                 finally:
                     if log is not None:
-                        if sent is None:
-                            sent = announced_length(resp.headers)
-                        else:
-                            sent += written
-                        hand_over_line(log, started, path, app_status, sent, request_id, environ)
+                        # a file wrapper's bytes: what it announced, as the layer counts them
+                        taken = announced_length(resp.headers) if file_body else sent + written
+                        hand_over_line(log, started, path, app_status, taken, request_id, environ)
         except OSError:
             # pass to next try-except level
             util.reraise(*sys.exc_info())

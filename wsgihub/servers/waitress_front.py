@@ -67,7 +67,7 @@ from ..accesslog import announced_length
 from ..proxy import ORIG_KEY  # where the forwarded-header layer keeps what it replaced
 from ..requestid import ENVIRON_KEY, REQUEST_ID_VAR, VALID_ID, new_request_id
 from ..requestid import _take as _take_id  # new_request_id's pool, a Python call less per request
-from .base import source_fingerprint
+from .base import copy_differs, source_fingerprint
 from .front import hand_over_line, proxied_path
 
 if TYPE_CHECKING:
@@ -106,35 +106,18 @@ WRITTEN_FROM: dict[str, dict[str, str]] = {
         "2cf70b88816fabc13406703dd8f963905601388438ee866c715a6d0ea9792063": "3.0.0-3.0.2",
     },
 }
-#: What :func:`_changed_source` found, by the functions it looked at (each looked at once per process).
-_SOURCE_CHECKED: dict[tuple[object, ...], str | None] = {}
-
-
 def _changed_source(version: str) -> str | None:
     """Why the installed ``WSGITask.execute``/``build_response_header`` are not the copied ones.
 
-    Read lazily, the first time a server asks, and once per process for
-    the same two functions (a patched method is a new function: read again).
+    Read lazily, the first time a server asks (:func:`~wsgihub.servers.base.source_fingerprint`
+    reads each function's source once per process; a patched method is a new function).
     """
     functions = (WSGITask.execute, WSGITask.build_response_header)
-    if functions in _SOURCE_CHECKED:
-        return _SOURCE_CHECKED[functions]
-    reason = None
     for function, (name, known) in zip(functions, WRITTEN_FROM.items(), strict=True):
-        fingerprint = source_fingerprint(function)
-        if fingerprint not in known:
-            found = (
-                "has no readable source"
-                if fingerprint is None
-                else f"differs (sha256 {fingerprint[:12]})"
-            )
-            reason = (
-                f"waitress {version}'s WSGITask.{name} {found} from the one wsgihub's copy was written "
-                f"from (waitress {', '.join(known.values())})"
-            )
-            break
-    _SOURCE_CHECKED[functions] = reason
-    return reason
+        reason = copy_differs(f"waitress {version}'s WSGITask.{name}", function, known, "waitress")
+        if reason is not None:
+            return reason
+    return None
 
 
 def unsupported(request_id_header: str | None = None) -> str | None:
