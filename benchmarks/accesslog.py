@@ -375,6 +375,42 @@ def _get_closed(port: int) -> None:
         raise RuntimeError(f"not a 200: {data[:80]!r}")
 
 
+def _callgrind(workdir: str, name: str, layout: int) -> tuple[str, list[str], str]:
+    """``(folder, valgrind's command, prelude)`` for one ``--callgrind`` run of ``name`` in ``layout``.
+
+    Children are followed (gunicorn's worker is one); the files go to the
+    folder as ``cg.PID.1-THREAD`` once dumped.
+    """
+    out = os.path.join(workdir, name + (f"-{layout}" if layout else ""))
+    os.makedirs(out, exist_ok=True)
+    valgrind = [
+        "valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes", "--trace-children=yes",
+        f"--callgrind-out-file={out}/cg.%p",
+    ]  # fmt: skip
+    return out, valgrind, _LAYOUT.format(classes=37 * layout, pad=4096 * layout) if layout else ""
+
+
+def _control(pid: int, *commands: list[str]) -> None:
+    """Run ``callgrind_control COMMAND PID`` for each command (``["-z"]``, ``["-i", "on"]`` ...)."""
+    import subprocess
+
+    for command in commands:
+        subprocess.run(["callgrind_control", *command, str(pid)], capture_output=True, check=True)
+
+
+def _thread_totals(out: str, pid: int) -> list[tuple[int, int]]:
+    """``(thread number, instructions)`` of each thread of ``pid`` callgrind dumped in ``out``, in order."""
+    import glob
+    import subprocess
+
+    totals = []
+    for path in glob.glob(f"{out}/cg.{pid}.1-*"):
+        annotated = subprocess.run(["callgrind_annotate", path], capture_output=True, text=True, check=True).stdout
+        found = [line for line in annotated.splitlines() if line.endswith("PROGRAM TOTALS")]
+        totals.append((int(path.rsplit("-", 1)[1]), int(found[0].split()[0].replace(",", "")) if found else 0))
+    return sorted(totals)
+
+
 def callgrind_worker(variant: str, requests: int, log_format: str, workdir: str, layout: int = 0) -> dict[str, int]:
     """CPU instructions per request of a gunicorn sync worker of ``wsgihub serve --workers 1``.
 
@@ -385,24 +421,13 @@ def callgrind_worker(variant: str, requests: int, log_format: str, workdir: str,
     batches: ~50 times smaller under valgrind than in a server, and a line
     costs more in a small batch) and the worker's bus.  The master is left out.
     """
-    import glob
     import signal
     import subprocess
 
-    out = os.path.join(workdir, f"cg-gunicorn-{variant}" + (f"-{layout}" if layout else ""))
-    os.makedirs(out, exist_ok=True)
-    valgrind = [
-        "valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes", "--trace-children=yes",
-        f"--callgrind-out-file={out}/cg.%p",
-    ]  # fmt: skip
-    prelude = _LAYOUT.format(classes=37 * layout, pad=4096 * layout) if layout else ""
+    out, valgrind, prelude = _callgrind(workdir, f"cg-gunicorn-{variant}", layout)
     server, port, sock, log_file = _start_server(variant, log_format, workdir, valgrind, prelude, None, "gunicorn")
     sock.close()
     with_log = variant.startswith("log")
-
-    def control(pid: int, *commands: list[str]) -> None:
-        for command in commands:
-            subprocess.run(["callgrind_control", *command, str(pid)], capture_output=True, check=True)
 
     def children(pid: int) -> list[int]:
         found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
@@ -426,22 +451,19 @@ def callgrind_worker(variant: str, requests: int, log_format: str, workdir: str,
         if with_log:
             _wait_for_lines(log_file, _WARM_UP)
         time.sleep(1.5)
-        control(worker, ["-z"], ["-i", "on"])
+        _control(worker, ["-z"], ["-i", "on"])
         for _ in range(requests):
             _get_closed(port)
         if with_log:
             _wait_for_lines(log_file, _WARM_UP + requests)
         time.sleep(1.5)
-        control(worker, ["-i", "off"], ["--dump=measured"])
+        _control(worker, ["-i", "off"], ["--dump=measured"])
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(120)
     counts = {"request": 0, "flush": 0}
-    for path in glob.glob(f"{out}/cg.{worker}.1-*"):
-        annotated = subprocess.run(["callgrind_annotate", path], capture_output=True, text=True, check=True).stdout
-        totals = [line for line in annotated.splitlines() if line.endswith("PROGRAM TOTALS")]
-        total = round((int(totals[0].split()[0].replace(",", "")) if totals else 0) / requests)
-        counts["request" if int(path.rsplit("-", 1)[1]) == 1 else "flush"] += total
+    for thread, total in _thread_totals(out, worker):
+        counts["request" if thread == 1 else "flush"] += round(total / requests)
     counts["total"] = counts["request"] + counts["flush"]
     return counts
 
@@ -465,39 +487,20 @@ def callgrind_server(variant: str, requests: int, log_format: str, workdir: str,
     counted in ``"total"``; the request's threads are ``"request"`` (all
     but the main thread and the flush).
     """
-    import glob
-    import subprocess
-
-    out = os.path.join(workdir, f"cg-{variant}" + (f"-{layout}" if layout else ""))
-    os.makedirs(out, exist_ok=True)
-    valgrind = [
-        "valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes",
-        f"--callgrind-out-file={out}/cg.%p",
-    ]  # fmt: skip
+    out, valgrind, prelude = _callgrind(workdir, f"cg-{variant}", layout)
     with_log = variant.startswith("log")
-
-    def control(pid: int, *commands: list[str]) -> None:
-        for command in commands:
-            subprocess.run(["callgrind_control", *command, str(pid)], capture_output=True, check=True)
-
-    prelude = _LAYOUT.format(classes=37 * layout, pad=4096 * layout) if layout else ""
     pid = _measure(
         _start_server(variant, log_format, workdir, valgrind, prelude),
         requests,
         with_log,
-        start=lambda pid: control(pid, ["-z"], ["-i", "on"]),
-        stop=lambda pid: control(pid, ["-i", "off"], ["--dump=measured"]),
+        start=lambda pid: _control(pid, ["-z"], ["-i", "on"]),
+        stop=lambda pid: _control(pid, ["-i", "off"], ["--dump=measured"]),
     )
-    counts: dict[str, int] = {}
-    paths = sorted(glob.glob(f"{out}/cg.{pid}.1-*"), key=lambda path: int(path.rsplit("-", 1)[1]))
-    for path in paths:
-        annotated = subprocess.run(["callgrind_annotate", path], capture_output=True, text=True, check=True).stdout
-        totals = [line for line in annotated.splitlines() if line.endswith("PROGRAM TOTALS")]
-        total = int(totals[0].split()[0].replace(",", "")) if totals else 0
-        counts[str(int(path.rsplit("-", 1)[1]))] = round(total / requests)
-    if with_log and len(paths) > 1:
+    totals = _thread_totals(out, pid)
+    counts = {str(thread): round(total / requests) for thread, total in totals}
+    if with_log and len(totals) > 1:
         # the last thread started is the measured requests' final flush (the warm-up's came before)
-        counts["flush"] = counts.pop(str(int(paths[-1].rsplit("-", 1)[1])))
+        counts["flush"] = counts.pop(str(totals[-1][0]))
     counts["total"] = sum(counts.values())
     counts["request"] = counts["total"] - counts["1"] - counts.get("flush", 0)
     return counts
