@@ -50,6 +50,8 @@ log         request IDs + ``--access-log FILE``, done by waitress's own task
 ids-layers  request IDs as a WSGI layer (``wsgihub.servers.waitress_front.ENABLED``
             set to ``False``: what a waitress that module does not know gets)
 log-layers  request IDs + the access log as a WSGI layer
+log-python  log, with ``wsgihub.accesslines`` imported as Python even where it is
+            compiled (``WSGIHUB_COMPILE=1 pip install -e .``): what compiling takes off
 
 The server runs without address randomization where ``setarch`` can
 (two runs of one setup then agree within ~200 instructions a request).  What
@@ -183,11 +185,19 @@ SERVE_VARIANTS = {
     "log": ["--access-log", "{log}"],
     "ids-layers": [],
     "log-layers": ["--access-log", "{log}"],
+    "log-python": ["--access-log", "{log}"],
 }
 
 #: What the server process runs: ``wsgihub serve``; ``*-layers`` with waitress's task switched off.
 _SERVE = "import sys; from wsgihub.cli import main; sys.exit(main())"
 _SERVE_LAYERS = "import wsgihub.servers.waitress_front as f; f.ENABLED = False; " + _SERVE
+#: ``log-python``: ``wsgihub/accesslines.py`` imported as Python even where a compiled one is there
+#: (what compiling it takes off: the same code, the same run).
+_ACCESSLINES_AS_PYTHON = (
+    "import importlib.util as _u, sys as _s, wsgihub.requestid; "
+    "_p = _u.spec_from_file_location('wsgihub.accesslines', 'wsgihub/accesslines.py'); "
+    "_s.modules[_p.name] = _u.module_from_spec(_p); _p.loader.exec_module(_s.modules[_p.name]); "
+)
 #: With the access log: the writer thread waits (a flush interval of a day) and SIGUSR2 makes a
 #: thread of its own, ``final flush``, write what is queued, so that the lines of the measured
 #: requests are formatted in one batch of ``--requests`` lines (a real server's batch at ~1,000
@@ -297,7 +307,8 @@ def _start_server(
     on_signal = _FLUSH_ON_SIGNAL if with_log and server_name == "waitress" else ""
     argv = [
         *_NO_ASLR, *wrapper, sys.executable, "-c",
-        prelude + on_signal + (_SERVE_LAYERS if variant.endswith("-layers") else _SERVE),
+        prelude + (_ACCESSLINES_AS_PYTHON if variant.endswith("-python") else "") + on_signal
+        + (_SERVE_LAYERS if variant.endswith("-layers") else _SERVE),
         "serve", "benchmarks.bench_apps:make_hub", "--host", "127.0.0.1", "--port", str(port),
         *SERVERS[server_name], "-q", *extra,
     ]  # fmt: skip

@@ -11,6 +11,12 @@
 # --no-deps` in pip's isolated build environment (setuptools comes from the
 # index); PYTHON picks the interpreter (default: python3).  Prints the wheels
 # it wrote, one per line.
+#
+# wsgihub's wheel is compiled for this platform and Python: its access-log
+# formatter (wsgihub/accesslines.py) is compiled with mypyc, which pip fetches
+# into the build environment (setup.py).  That needs a C compiler and the
+# Python headers; without a compiler (or with WSGIHUB_COMPILE=0) the wheel is
+# pure Python, for any platform, and says so.  The lines are the same.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +30,17 @@ for adapter in "$ROOT"/adapters/*/; do
         PROJECTS+=("${adapter%/}")
     fi
 done
+
+# Compile unless told not to, or unless there is no C compiler to compile with.
+if [ -z "${WSGIHUB_COMPILE:-}" ]; then
+    if command -v "${CC:-cc}" >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1; then
+        WSGIHUB_COMPILE=1
+    else
+        WSGIHUB_COMPILE=0
+        echo "build-wheels.sh: no C compiler (cc, gcc): wsgihub's wheel is pure Python, its access log ~2x slower to format" >&2
+    fi
+fi
+export WSGIHUB_COMPILE
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)

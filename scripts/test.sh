@@ -11,6 +11,8 @@
 #     tests are skipped, with the reason in pytest's summary.
 #   - haproxy, for the load-balancer test (core and integration envs): installed the same
 #     way; without it that test is skipped, with the reason.
+#   - a C compiler (gcc), for the compiled env's wheel: installed the same way; without it
+#     that env fails (its module cannot be compiled).
 # The envs run two at a time (tox run-parallel, output captured per env); afterwards each
 # env's pytest summary line is printed, then the total.  The exit code is tox's.
 #
@@ -50,17 +52,24 @@ if runs integration-py312 && ! python3.12 --version >/dev/null 2>&1; then
     notice "python3.12 not found: integration-py312 (Django 6, Python 3.12) is skipped; install Python 3.12 to run it"
 fi
 
+# apt_install WHY PACKAGE...: Debian's packages, where apt-get is and this runs as root (or
+# sudo needs no password); says what it installs and why.  Fails when it cannot try.
+apt_install() {
+    local why="$1" as_root=()
+    shift
+    if [ "$(id -u)" != 0 ]; then as_root=(sudo -n); fi
+    command -v apt-get >/dev/null 2>&1 && "${as_root[@]}" true 2>/dev/null || return 1
+    echo "test.sh: installing $* with apt-get ($why)"
+    { "${as_root[@]}" apt-get update -qq \
+        && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >/dev/null 2>&1
+}
+cannot="installing it needs apt-get, as root or with passwordless sudo"
+
 # The browser tests: Debian's chromium and chromedriver (as .ci/run had it).
 have_browser() { command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; }
 if { runs integration || runs thirdparty; } && ! have_browser; then
-    as_root=()  # root, or passwordless sudo
-    if [ "$(id -u)" != 0 ]; then as_root=(sudo -n); fi
     why="installing them needs apt-get, as root or with passwordless sudo"
-    if command -v apt-get >/dev/null 2>&1 && "${as_root[@]}" true 2>/dev/null; then
-        echo "test.sh: installing chromium and chromium-driver with apt-get (the browser tests)"
-        { "${as_root[@]}" apt-get update -qq \
-            && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-                chromium chromium-driver; } >/dev/null 2>&1
+    if apt_install "the browser tests" chromium chromium-driver; then
         why="apt-get install chromium chromium-driver failed"
     fi
     if ! have_browser; then
@@ -71,15 +80,19 @@ fi
 # The load-balancer test (tests/test_loadbalancer.py, core and integration envs): Debian's haproxy.
 have_haproxy() { command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; }
 if { runs core || runs integration; } && ! have_haproxy; then
-    as_root=()  # root, or passwordless sudo
-    if [ "$(id -u)" != 0 ]; then as_root=(sudo -n); fi
-    if command -v apt-get >/dev/null 2>&1 && "${as_root[@]}" true 2>/dev/null; then
-        echo "test.sh: installing haproxy with apt-get (the load-balancer test)"
-        { "${as_root[@]}" apt-get update -qq \
-            && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; } >/dev/null 2>&1
-    fi
+    apt_install "the load-balancer test" haproxy
     if ! have_haproxy; then
-        notice "haproxy is missing (installing it needs apt-get, as root or with passwordless sudo): the load-balancer test is skipped; install Debian's haproxy to run it"
+        notice "haproxy is missing ($cannot): the load-balancer test is skipped; install Debian's haproxy to run it"
+    fi
+fi
+
+# The compiled env (and tests/test_install.py in core): mypyc compiles wsgihub.accesslines
+# with the machine's C compiler.  Debian's gcc when there is none.
+have_cc() { command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1; }
+if { runs compiled || runs core; } && ! have_cc; then
+    apt_install "wsgihub's compiled wheel" gcc
+    if ! have_cc; then
+        notice "no C compiler ($cannot): the compiled env fails, as its wheel cannot be compiled; install Debian's gcc"
     fi
 fi
 

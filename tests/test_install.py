@@ -8,6 +8,8 @@ gunicorn... from the package index.  The project -- a real ``django-admin
 startproject`` plus a Flask module and a site file using the adapters'
 ``egg:`` entry points -- is then served by the virtualenv's own ``wsgihub
 serve`` under waitress and under gunicorn, and both frameworks answer 200.
+wsgihub's wheel is compiled (its access-log module, with mypyc) where the
+machine has a C compiler.
 
 Needs the package index (PyPI or the machine's mirror) and takes a minute
 or two: the wheels are built and the dependencies installed once per run.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -172,6 +175,9 @@ def test_wheels_install_and_serve_a_django_and_flask_site(installed: tuple[Path,
     # the installed wsgihub, not this checkout's
     where = _run([str(env_dir / "bin" / "python"), "-c", "import wsgihub; print(wsgihub.__file__)"], cwd=project)
     assert str(env_dir) in where and str(ROOT) not in where
+    # compiled (mypyc) where the machine has a C compiler, as build-wheels.sh says
+    compiled = _run([str(env_dir / "bin" / "python"), "-c", "from wsgihub import accesslines; print(accesslines.COMPILED)"], cwd=project)
+    assert compiled.strip() == str(bool(shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")))
 
     served = _Served(env_dir, project, "--access-log", "-", *server)
     try:

@@ -93,6 +93,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_from_bytes
 
+from .accesslines import WIDTH, Clock, JsonColumns, TextColumns, json_lines, text_lines
 from .requestid import ENVIRON_KEY, REQUEST_ID_VAR, VALID_ID, install_record_factory, new_request_id
 
 if TYPE_CHECKING:
@@ -149,9 +150,6 @@ _INFO = logging.INFO
 #: request in a batch.
 Values = tuple[str, str, str, str, "str | None", str, "str | None", int, float, float, "int | None", "str | None"]
 
-#: How many items one request's :data:`Values` are.
-WIDTH = 12
-
 #: ``(method, script_name, path_info, remote_addr, host)`` of a request (``remote_addr``
 #: ``""`` and ``host`` ``None`` when unknown): the first five of :data:`Values`.
 Where = tuple[str, str, str, str, str | None]
@@ -175,20 +173,9 @@ def _where_slowly(environ: Environ) -> Where:
 FormatBatch = Callable[..., str]
 
 
-def _records(flat: Sequence[Any]) -> Iterator[Values]:
-    """The :data:`Values` of a flat batch, one request's at a time (a tuple zip reuses)."""
-    return zip(*[iter(flat)] * WIDTH, strict=True)
-
-
 def _micros(seconds: float) -> int:
     """A duration in whole microseconds, rounded half up (a line's ``duration_ms`` is this / 1000)."""
     return _floor(seconds * 1e6 + 0.5)
-
-
-#: ``.000ms `` to ``.999ms ``: a text line's fraction of a millisecond and what follows it.
-_TEXT_FRACTIONS = [f".{us:03d}ms " for us in range(1000)]
-#: ``.0``, ``.001`` ... ``.999``: a JSON number's fraction of a millisecond, shortest (``repr`` of the float).
-_JSON_FRACTIONS = [f".{us:03d}".rstrip("0") if us else ".0" for us in range(1000)]
 
 
 def endpoint_of(environ: Environ) -> tuple[str | None, str | None]:
@@ -250,24 +237,6 @@ def logged_path(environ: Environ) -> str:
 
 
 # -- text and JSON --------------------------------------------------------------------------
-class _Clock:
-    """``2026-11-30T19:40:01.123Z`` for a ``time.time()``; the seconds part is cached."""
-
-    __slots__ = ("_cached",)
-
-    def __init__(self) -> None:
-        #: ``(second, "YYYY-MM-DDTHH:MM:SS")``, replaced as one (threads share the clock)
-        self._cached = (-1, "")
-
-    def format(self, when: float) -> str:
-        second = int(when)
-        cached_second, text = self._cached
-        if second != cached_second:
-            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._cached = (second, text)
-        return f"{text}.{int((when - second) * 1000):03d}Z"
-
-
 #: Printable ASCII but ``"`` and ``\\`` (inside quotes), and also but space (a column).
 _QUOTED_SAFE = re.compile(r'[ !#-\[\]-~]*').fullmatch
 _WORD_SAFE = re.compile(r'[!#-\[\]-~]+').fullmatch
@@ -319,10 +288,6 @@ class _Cache(dict[Any, str]):
         if len(self) < _CACHE_SIZE:
             self[value] = made
         return made
-
-
-#: ``.000Z`` to ``.999Z``: a line's milliseconds, formatted once.
-_MILLIS = [f".{ms:03d}Z" for ms in range(1000)]
 
 
 def _json_value(value: str | None) -> str:
@@ -379,7 +344,7 @@ class AccessLog:
         levels = getattr(self.logger, "_cache", None)
         self._levels: dict[int, bool] = levels if isinstance(levels, dict) else {}
         self.request_id_header = request_id_header
-        self._clock = _Clock()
+        self._clock = Clock()
         # formatted values by value: a site has few mounts, endpoints, methods, statuses
         self._words = _Cache(_word)
         self._methods = _Cache(_quote)
@@ -695,53 +660,16 @@ class AccessLog:
     def _text_batch(self, batch: Sequence[Any], names: _Names | None = None) -> str:
         """Text lines for ``batch`` (:data:`Values` one after the other; each line ends in a newline).
 
-        The handler's thread runs the loop once per line, so it is kept to
-        what varies per line.  A line is pieces of text that are the same
-        for every line of one request (mount, method, path, status, client)
-        and the time, bytes, duration and ID between them: each distinct
-        request's pieces are made once per batch, spaces included, and the
-        line is one f-string (no format string parsed per line:
-        %-formatting the line cost ~20% more).  The time is looked at as
-        the fraction past the second already formatted
-        (:meth:`_Clock.format` only for another second) and ``math.floor``
-        takes the milliseconds' index: ``int()`` of a float costs ~450 CPU
-        instructions more (floor and int agree on the non-negative numbers
-        they are given).  The bytes, a few distinct numbers, are formatted
-        once per batch.  The duration is whole microseconds (:func:`_micros`),
-        written as the milliseconds and a table's ``.µµµms``: ~600 CPU
-        instructions a line less than ``f"{ms:.3f}"``.
+        :func:`wsgihub.accesslines.text_lines` (compiled where the wheel was
+        built so), with this log's clock and columns; ``names`` holds the
+        ``(mount, endpoint)`` already asked, by :data:`_NameKey`.
         """
-        if names is None:
-            names = {}
-        offset = _wall() - _perf()
-        clock = self._clock
-        second, stamp = clock._cached
-        columns: dict[_PartKey, tuple[str, str]] = {}
-        sizes: dict[int | None, str] = {None: "- "}
-        lines: list[str] = []
-        append = lines.append
-        for method, script_name, path_info, remote, host, path, status, peg, started, ended, sent, request_id in _records(
-            batch
-        ):
-            key = (method, script_name, path_info, remote, host, path, status, peg)
-            pieces = columns.get(key)
-            if pieces is None:
-                pieces = columns[key] = self._text_columns(key, names)
-            head, tail = pieces
-            fraction = started + offset - second
-            if not 0.0 <= fraction < 1.0:  # the first line, or the next second
-                clock.format(started + offset)
-                second, stamp = clock._cached
-                fraction = started + offset - second
-            size = sizes.get(sent)
-            if size is None:
-                size = sizes[sent] = f"{sent} "
-            duration = _floor((ended - started) * 1e6 + 0.5)  # _micros(), inlined
-            append(
-                f"{stamp}{_MILLIS[_floor(fraction * 1000)]}{head}{size}"
-                f"{duration // 1000}{_TEXT_FRACTIONS[duration % 1000]}{tail}{request_id or '-'}\n"
-            )
-        return "".join(lines)
+        found: _Names = {} if names is None else names
+
+        def columns(key: _PartKey) -> TextColumns:
+            return self._text_columns(key, found)
+
+        return text_lines(batch, _wall() - _perf(), self._clock, {}, columns)
 
     def _text_columns(self, key: _PartKey, names: _Names) -> tuple[str, str]:
         """A text line's pieces around its bytes: ``' client "method path" status '`` and ``'mount endpoint '``."""
@@ -752,45 +680,13 @@ class AccessLog:
         )
 
     def _json_batch(self, batch: Sequence[Any], names: _Names | None = None) -> str:
-        """JSON lines for ``batch``: what ``json.dumps(values, ensure_ascii=False)`` gives, faster.
+        """JSON lines for ``batch``: :func:`wsgihub.accesslines.json_lines`, as :meth:`_text_batch`."""
+        found: _Names = {} if names is None else names
 
-        Shaped as :meth:`_text_batch` (see there why).  ``duration_ms`` is
-        ``repr(_micros(seconds) / 1000)`` (:func:`_micros`), written as the milliseconds
-        and a table's shortest fraction (``.0``, ``.25``, ``.321``): the
-        decimal the float nearest it reads back as.
-        """
-        if names is None:
-            names = {}
-        offset = _wall() - _perf()
-        clock = self._clock
-        second, stamp = clock._cached
-        columns: dict[_PartKey, tuple[str, str, str]] = {}
-        sizes: dict[int | None, str] = {None: "null"}
-        lines: list[str] = []
-        append = lines.append
-        for method, script_name, path_info, remote, host, path, status, peg, started, ended, sent, request_id in _records(
-            batch
-        ):
-            key = (method, script_name, path_info, remote, host, path, status, peg)
-            pieces = columns.get(key)
-            if pieces is None:
-                pieces = columns[key] = self._json_columns(key, names)
-            head, middle, tail = pieces
-            fraction = started + offset - second
-            if not 0.0 <= fraction < 1.0:  # the first line, or the next second
-                clock.format(started + offset)
-                second, stamp = clock._cached
-                fraction = started + offset - second
-            size = sizes.get(sent)
-            if size is None:
-                size = sizes[sent] = str(sent)
-            duration = _floor((ended - started) * 1e6 + 0.5)  # _micros(), inlined
-            identity = "null" if request_id is None else f'"{request_id}"'  # JSON-safe (see Values)
-            append(
-                f'{{"time": "{stamp}{_MILLIS[_floor(fraction * 1000)]}{head}{size}, "duration_ms": '
-                f"{duration // 1000}{_JSON_FRACTIONS[duration % 1000]}{middle}{identity}{tail}"
-            )
-        return "".join(lines)
+        def columns(key: _PartKey) -> JsonColumns:
+            return self._json_columns(key, found)
+
+        return json_lines(batch, _wall() - _perf(), self._clock, {}, columns)
 
     def _json_columns(self, key: _PartKey, names: _Names) -> tuple[str, str, str]:
         """A JSON line's pieces after its time, after its duration and after its ID (see :meth:`_json_batch`)."""

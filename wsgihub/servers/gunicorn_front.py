@@ -47,10 +47,11 @@ from gunicorn.http import wsgi
 from gunicorn.workers.sync import SyncWorker
 
 from ..accesslog import announced_length
+from ..proxy import ORIG_KEY  # where the forwarded-header layer keeps what it replaced
 from ..requestid import ENVIRON_KEY, REQUEST_ID_VAR, VALID_ID, new_request_id
 from ..requestid import _take as _take_id  # new_request_id's pool, a Python call less per request
 from .base import copy_differs
-from .front import hand_over_line
+from .front import hand_over_line, proxied_path
 
 if TYPE_CHECKING:
     from ..accesslog import AccessLog
@@ -207,7 +208,9 @@ class FrontSyncWorker(SyncWorker):  # type: ignore[misc]  # gunicorn is untyped
                     if log is not None:
                         # a file wrapper's bytes: what it announced, as the layer counts them
                         taken = announced_length(resp.headers) if file_body else sent + written
-                        hand_over_line(log, started, path, app_status, taken, request_id, environ)
+                        if ORIG_KEY in environ:  # hand_over_line(), without its Python call
+                            path = proxied_path(environ, path)
+                        log.finished(started, path, app_status, taken, request_id, environ)
         except OSError:
             # pass to next try-except level
             util.reraise(*sys.exc_info())
