@@ -27,7 +27,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from wsgihub import Hub, accesslog
+from wsgihub import Hub, accesslines, accesslog
 from wsgihub.accesslog import AccessLog, AccessLogHandler
 
 #: One logger per access log (fixtures of module scope keep theirs while other tests run).
@@ -307,3 +307,34 @@ def test_another_layers_id_is_the_same_in_the_queue_and_in_a_record(log_format: 
     assert without_time == [line.split(" ", 1)[1] for line in queued]
     if log_format == "json":
         assert [json.loads(line)["request_id"] for line in queued] == outer_ids
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_large_batch_is_formatted_a_chunk_at_a_time(log_format: str) -> None:
+    """The writer hands the formatter 256 lines a call: compiled, one call keeps the interpreter.
+
+    Between calls the request threads get it back; the lines are those one
+    call for the whole batch gives, in order.
+    """
+    name = "text_lines" if log_format == "text" else "json_lines"
+    formatter = getattr(accesslog, name)
+    chunks: list[int] = []
+
+    def counted(batch: list[Any], *args: Any) -> str:
+        chunks.append(len(batch) // accesslines.WIDTH)
+        return str(formatter(batch, *args))
+
+    with _access_log(log_format) as (log, handler, stream), mock.patch.object(accesslog, name, counted):
+        for number in range(1000):
+            _request(log, 1000.0 + number / 100, 1000.0 + number / 100 + 0.002, path=f"/p{number % 3}")
+        handler.flush()
+    assert chunks == [256, 256, 256, 232]
+    lines = stream.getvalue().splitlines()
+    if log_format == "json":
+        assert [(json.loads(line)["time"], json.loads(line)["path"]) for line in lines] == [
+            (_time(1000.0 + number / 100), f"/p{number % 3}") for number in range(1000)
+        ]
+    else:
+        assert [line.split(" ", 1)[0] + line.split('"')[1] for line in lines] == [
+            f"{_time(1000.0 + number / 100)}GET /p{number % 3}" for number in range(1000)
+        ]

@@ -130,6 +130,9 @@ FIELDS = (
 #: The values ``--log-format`` takes.
 LOG_FORMATS = ("text", "json")
 
+#: Lines the writer formats per call of :mod:`wsgihub.accesslines` (see :meth:`AccessLog._in_chunks`).
+CHUNK_LINES = 256
+
 _perf = time.perf_counter
 _floor = math.floor
 _wall = time.time
@@ -669,7 +672,7 @@ class AccessLog:
         def columns(key: _PartKey) -> TextColumns:
             return self._text_columns(key, found)
 
-        return text_lines(batch, _wall() - _perf(), self._clock, {}, columns)
+        return self._in_chunks(text_lines, batch, columns)
 
     def _text_columns(self, key: _PartKey, names: _Names) -> tuple[str, str]:
         """A text line's pieces around its bytes: ``' client "method path" status '`` and ``'mount endpoint '``."""
@@ -686,7 +689,23 @@ class AccessLog:
         def columns(key: _PartKey) -> JsonColumns:
             return self._json_columns(key, found)
 
-        return json_lines(batch, _wall() - _perf(), self._clock, {}, columns)
+        return self._in_chunks(json_lines, batch, columns)
+
+    def _in_chunks(self, format_lines: Callable[..., str], batch: Sequence[Any], columns: Callable[[_PartKey], Any]) -> str:
+        """``format_lines`` over ``batch``, :data:`CHUNK_LINES` lines a call, the columns made once for all.
+
+        Compiled, one call keeps the interpreter until it returns (a busy
+        second's batch is thousands of lines, ~10 ms); between two calls the
+        request threads get it back.
+        """
+        offset = _wall() - _perf()
+        made: dict[_PartKey, Any] = {}
+        step = CHUNK_LINES * WIDTH
+        if len(batch) <= step:
+            return format_lines(batch, offset, self._clock, made, columns)
+        return "".join(
+            [format_lines(batch[start : start + step], offset, self._clock, made, columns) for start in range(0, len(batch), step)]
+        )
 
     def _json_columns(self, key: _PartKey, names: _Names) -> tuple[str, str, str]:
         """A JSON line's pieces after its time, after its duration and after its ID (see :meth:`_json_batch`)."""
