@@ -23,7 +23,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import venv
@@ -96,14 +95,16 @@ def _run(argv: list[str], cwd: Path, timeout: float = 600, **env: str) -> str:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     """``(virtualenv, project)``: the wheels built, installed, and a project beside them."""
     base = tmp_path_factory.mktemp("install")
-    wheels = base / "wheels"
-    out = _run(["bash", str(ROOT / "scripts" / "build-wheels.sh"), str(wheels)], cwd=base, PYTHON=sys.executable)
-    built = sorted(Path(line).name.split("-")[0] for line in out.split())
-    assert built == ["wsgihub", "wsgihub_django", "wsgihub_flask", "wsgihub_pyramid", "wsgihub_starlette", "wsgihub_werkzeug"]
-
     env_dir = base / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+
+    # built with the fresh virtualenv's Python, which has nothing but pip: what the
+    # build needs (setuptools, mypy to compile) comes from pip's isolated build
+    wheels = base / "wheels"
+    out = _run(["bash", str(ROOT / "scripts" / "build-wheels.sh"), str(wheels)], cwd=base, PYTHON=str(python))
+    built = sorted(Path(line).name.split("-")[0] for line in out.split())
+    assert built == ["wsgihub", "wsgihub_django", "wsgihub_flask", "wsgihub_pyramid", "wsgihub_starlette", "wsgihub_werkzeug"]
     _run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
          "--find-links", str(wheels), "wsgihub[gunicorn]", "wsgihub-django", "wsgihub-flask"],
