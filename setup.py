@@ -20,8 +20,9 @@ if COMPILE not in {"0", "1"}:
     raise SystemExit(f"WSGIHUB_COMPILE={COMPILE!r}: expected 1 (compile with mypyc) or 0 (pure Python)")
 
 ext_modules = []
-# the backend runs this file once to ask for requirements, before mypy is installed
-if COMPILE == "1" and os.environ.get("WSGIHUB_BUILD_REQUIRES") != "1":
+# the backend runs this file for requirements (before mypy is installed), metadata and
+# the sdist too: only a wheel's build compiles
+if COMPILE == "1" and os.environ.get("WSGIHUB_SETUP_ONLY") != "1":
     try:
         from mypyc.build import mypycify
     except ImportError:
